@@ -1,0 +1,261 @@
+"""The command line: python -m fashion train | predict | evaluate | models."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import threading
+from pathlib import Path
+
+from fashion.data import CLASS_NAMES
+from fashion.errors import FashionError
+from fashion.models import ARCHITECTURES, get_architecture, with_overrides
+from fashion.training import BatchReport, EpochReport, TrainingListener
+
+EXIT_ERROR = 2
+
+
+class ConsoleListener(TrainingListener):
+    """Prints a progress bar on stderr (when it is a terminal) and a line per epoch."""
+
+    def __init__(self, output, show_bar: bool):
+        self.output = output
+        self.show_bar = show_bar
+
+    def on_batch(self, report: BatchReport) -> None:
+        if not self.show_bar:
+            return
+        width = 30
+        filled = int(width * report.step / report.steps)
+        sys.stderr.write(
+            f"\repoch {report.epoch}/{report.epochs} [{'=' * filled}{'.' * (width - filled)}] "
+            f"{report.step}/{report.steps}  {report.images_per_second:,.0f} img/s  "
+            f"ETA {report.epoch_seconds_left:4.1f}s  loss {report.loss:.4f}"
+        )
+        sys.stderr.flush()
+
+    def on_epoch(self, report: EpochReport) -> None:
+        if self.show_bar:
+            sys.stderr.write("\r" + " " * 100 + "\r")
+        line = (
+            f"Epoch {report.epoch}/{report.epochs} - {report.seconds:.1f}s - "
+            f"loss: {report.loss:.4f} - accuracy: {report.accuracy:.4f}"
+        )
+        if report.val_loss is not None:
+            line += f" - val_loss: {report.val_loss:.4f} - val_accuracy: {report.val_accuracy:.4f}"
+        print(line, file=self.output, flush=True)
+
+
+def command_train(arguments) -> int:
+    """Train on the real data, evaluate on the test set and save to the store."""
+    from fashion.data import load_dataset
+    from fashion.workflow import train_evaluate_save
+
+    architecture = get_architecture(arguments.arch)
+    base = architecture.presets["Exact tutorial settings"] if arguments.exact_tutorial else architecture.defaults
+    hyper_parameters = with_overrides(
+        base,
+        epochs=arguments.epochs,
+        batch_size=arguments.batch_size,
+        learning_rate=arguments.learning_rate,
+        seed=arguments.seed,
+        train_limit=arguments.limit,
+        validation_fraction=arguments.validation_fraction,
+    )
+    dataset = load_dataset()
+    progress_output = sys.stderr if arguments.json else sys.stdout
+    listener = ConsoleListener(progress_output, show_bar=sys.stderr.isatty())
+    stop_event = threading.Event()
+    try:
+        finished = train_evaluate_save(
+            arguments.arch, hyper_parameters, dataset, arguments.name, listener, stop_event
+        )
+    except KeyboardInterrupt:
+        print("Interrupted; nothing was saved.", file=sys.stderr)
+        return 130
+    if finished.entry is None:
+        print("error: training stopped before the first epoch; nothing was saved.", file=sys.stderr)
+        return EXIT_ERROR
+    summary = {
+        "name": finished.entry.name,
+        "arch": arguments.arch,
+        "epochs_run": finished.result.epochs_run,
+        "test_accuracy": finished.evaluation.accuracy,
+        "test_loss": finished.evaluation.loss,
+        "train_seconds": round(finished.result.train_seconds, 3),
+        "path": str(finished.entry.path),
+        "hyper_parameters": hyper_parameters.to_dict(),
+    }
+    if arguments.json:
+        print(json.dumps(summary))
+    else:
+        print(
+            f"Test accuracy: {summary['test_accuracy']:.4f}  test loss: {summary['test_loss']:.4f}  "
+            f"trained in {summary['train_seconds']:.1f}s"
+        )
+        print(f"Saved as {summary['name']} in {summary['path']}")
+    return 0
+
+
+def read_photo(file_name: str):
+    """Read and preprocess one image file; FashionError naming the file if it cannot be used."""
+    from fashion.inference import preprocess_photo
+
+    path = Path(file_name)
+    try:
+        data = path.read_bytes()
+    except IsADirectoryError:
+        raise FashionError(f"{file_name}: is a folder, not an image file.") from None
+    except OSError as error:
+        raise FashionError(f"{file_name}: cannot be read ({error.strerror}).") from None
+    try:
+        return preprocess_photo(data)
+    except FashionError as error:
+        raise FashionError(f"{file_name}: {error}") from None
+
+
+def command_predict(arguments) -> int:
+    """Top 3 classes of each image file."""
+    from fashion import store
+    from fashion.inference import predict_one, top_classes
+
+    name = arguments.model or store.newest_model_name()
+    store.get_entry(name)
+    photos = [(file_name, read_photo(file_name)) for file_name in arguments.images]
+    model = store.load_model(name)
+    for file_name, photo in photos:
+        probabilities = predict_one(model, photo.image)
+        best = top_classes(probabilities, 3)
+        if arguments.json:
+            print(
+                json.dumps(
+                    {
+                        "file": file_name,
+                        "label": best[0][0],
+                        "class_name": best[0][1],
+                        "probabilities": [round(float(value), 6) for value in probabilities],
+                        "top3": [{"label": label, "class_name": class_name, "probability": probability} for label, class_name, probability in best],
+                        "model": name,
+                        "warnings": photo.warnings,
+                    }
+                )
+            )
+        else:
+            ranked = ", ".join(f"{class_name} {probability:.1%}" for _, class_name, probability in best)
+            print(f"{file_name}: {ranked}")
+    return 0
+
+
+def command_evaluate(arguments) -> int:
+    """Test accuracy, loss and per-class accuracy of a saved model."""
+    from fashion import store
+    from fashion.data import load_dataset
+    from fashion.evaluation import evaluate
+
+    name = arguments.model or store.newest_model_name()
+    model = store.load_model(name)
+    dataset = load_dataset()
+    evaluation = evaluate(model, dataset.test_images, dataset.test_labels)
+    if arguments.json:
+        print(
+            json.dumps(
+                {
+                    "model": name,
+                    "test_accuracy": evaluation.accuracy,
+                    "test_loss": evaluation.loss,
+                    "per_class_accuracy": dict(zip(CLASS_NAMES, evaluation.per_class_accuracy)),
+                }
+            )
+        )
+    else:
+        print(f"Model {name}: test accuracy {evaluation.accuracy:.4f}, loss {evaluation.loss:.4f}")
+        for class_name, accuracy in zip(CLASS_NAMES, evaluation.per_class_accuracy):
+            print(f"  {class_name:<12} {accuracy:.4f}")
+    return 0
+
+
+def command_models(arguments) -> int:
+    """The store's entries, newest first."""
+    from fashion import store
+
+    entries = store.list_entries()
+    if arguments.json:
+        print(
+            json.dumps(
+                [
+                    {
+                        "name": entry.name,
+                        "readable": entry.readable,
+                        "error": entry.error,
+                        "arch": (entry.record or {}).get("architecture"),
+                        "test_accuracy": (entry.record or {}).get("test_accuracy"),
+                        "created": (entry.record or {}).get("created"),
+                        "path": str(entry.path),
+                    }
+                    for entry in entries
+                ]
+            )
+        )
+        return 0
+    if not entries:
+        print(f"No saved models in {store.store_directory()}.")
+        return 0
+    for entry in entries:
+        if entry.readable:
+            record = entry.record
+            print(
+                f"{entry.name:<36} {record.get('architecture', '?'):<9} "
+                f"accuracy {record.get('test_accuracy', float('nan')):.4f}  {record.get('created', '')}"
+            )
+        else:
+            print(f"{entry.name:<36} UNREADABLE: {entry.error}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of python -m fashion."""
+    parser = argparse.ArgumentParser(prog="python -m fashion", description="Fashion-MNIST Studio on the command line.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    train_parser = commands.add_parser("train", help="train a model and save it")
+    train_parser.add_argument("--arch", choices=sorted(ARCHITECTURES), default="tutorial")
+    train_parser.add_argument("--epochs", type=int)
+    train_parser.add_argument("--batch-size", type=int)
+    train_parser.add_argument("--learning-rate", type=float)
+    train_parser.add_argument("--seed", type=int)
+    train_parser.add_argument("--limit", type=int, help="train on a random subset of this many images")
+    train_parser.add_argument("--validation-fraction", type=float)
+    train_parser.add_argument("--exact-tutorial", action="store_true", help="the tutorial's exact settings (batch 32, 10 epochs)")
+    train_parser.add_argument("--name")
+    train_parser.add_argument("--json", action="store_true")
+    train_parser.set_defaults(handler=command_train)
+
+    predict_parser = commands.add_parser("predict", help="classify image files")
+    predict_parser.add_argument("images", nargs="+", metavar="IMAGE")
+    predict_parser.add_argument("--model")
+    predict_parser.add_argument("--json", action="store_true")
+    predict_parser.set_defaults(handler=command_predict)
+
+    evaluate_parser = commands.add_parser("evaluate", help="evaluate a saved model on the test set")
+    evaluate_parser.add_argument("--model")
+    evaluate_parser.add_argument("--json", action="store_true")
+    evaluate_parser.set_defaults(handler=command_evaluate)
+
+    models_parser = commands.add_parser("models", help="list saved models")
+    models_parser.add_argument("--json", action="store_true")
+    models_parser.set_defaults(handler=command_models)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; errors become one line on stderr and exit status 2."""
+    arguments = build_parser().parse_args(argv)
+    try:
+        return arguments.handler(arguments)
+    except FashionError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_ERROR
+    except MemoryError:
+        print("error: out of memory.", file=sys.stderr)
+        return EXIT_ERROR

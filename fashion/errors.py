@@ -1,0 +1,29 @@
+"""One exception type per kind of failure; every message says what to do."""
+
+
+class FashionError(Exception):
+    """Base class of every error the core raises on purpose."""
+
+
+class DatasetError(FashionError):
+    """The Fashion-MNIST files are missing, truncated or corrupt."""
+
+
+class ModelStoreError(FashionError):
+    """A saved model cannot be written, read or found."""
+
+
+class ModelNotFoundError(ModelStoreError):
+    """No saved model has the requested name, or the store is empty."""
+
+
+class ImageError(FashionError):
+    """An uploaded file is not an image the app can use."""
+
+
+class JobLimitError(FashionError):
+    """The server already runs as many training jobs as it allows."""
+
+
+class ConfigurationError(FashionError):
+    """A hyper-parameter or setting is out of range."""

@@ -1,0 +1,221 @@
+"""A server-side registry of background training jobs that pages poll and can stop."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+import traceback
+import uuid
+from dataclasses import dataclass, field
+
+from fashion.data import Dataset
+from fashion.errors import FashionError, JobLimitError
+from fashion.models import HyperParameters
+from fashion.training import BatchReport, EpochReport, TrainingListener
+from fashion.workflow import FinishedRun, train_evaluate_save
+
+MAX_JOBS_VARIABLE = "FASHION_MAX_JOBS"
+ACTIVE_STATES = ("starting", "running", "saving")
+
+
+@dataclass
+class JobSnapshot:
+    """A consistent copy of a job's state for drawing."""
+
+    job_id: str
+    architecture: str
+    hyper_parameters: HyperParameters
+    state: str
+    history: list[dict]
+    batch: BatchReport | None
+    epochs: int
+    started_at: float
+    finished_at: float | None
+    model_name: str | None
+    test_accuracy: float | None
+    test_loss: float | None
+    parameter_count: int | None
+    error: str | None
+    stop_requested: bool
+
+    @property
+    def active(self) -> bool:
+        """True while the job trains or saves."""
+        return self.state in ACTIVE_STATES
+
+    @property
+    def seconds_left(self) -> float | None:
+        """Estimated seconds until training ends, when known."""
+        return self.batch.total_seconds_left if self.batch and self.active else None
+
+
+@dataclass
+class TrainingJob(TrainingListener):
+    """One training run in a background thread."""
+
+    architecture: str
+    hyper_parameters: HyperParameters
+    model_name: str | None = None
+    job_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+    state: str = "starting"
+    history: list[dict] = field(default_factory=list)
+    batch: BatchReport | None = None
+    started_at: float = field(default_factory=time.time)
+    finished_at: float | None = None
+    error: str | None = None
+    finished: FinishedRun | None = None
+    stop_event: threading.Event = field(default_factory=threading.Event)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def on_start(self, epochs: int, steps_per_epoch: int, train_count: int) -> None:
+        with self.lock:
+            self.state = "running"
+
+    def on_batch(self, report: BatchReport) -> None:
+        with self.lock:
+            self.batch = report
+
+    def on_epoch(self, report: EpochReport) -> None:
+        with self.lock:
+            self.history.append(report.to_dict())
+
+    def mark_saving(self) -> None:
+        """Called when training is over and the model is being evaluated and saved."""
+        with self.lock:
+            self.state = "saving"
+
+    def stop(self) -> None:
+        """Ask the job to stop after the current batch; the model trained so far is kept."""
+        self.stop_event.set()
+
+    def snapshot(self) -> JobSnapshot:
+        """A consistent copy of the job's state."""
+        with self.lock:
+            evaluation = self.finished.evaluation if self.finished else None
+            entry = self.finished.entry if self.finished else None
+            result = self.finished.result if self.finished else None
+            return JobSnapshot(
+                job_id=self.job_id,
+                architecture=self.architecture,
+                hyper_parameters=self.hyper_parameters,
+                state=self.state,
+                history=list(self.history),
+                batch=self.batch,
+                epochs=self.hyper_parameters.epochs,
+                started_at=self.started_at,
+                finished_at=self.finished_at,
+                model_name=entry.name if entry else None,
+                test_accuracy=evaluation.accuracy if evaluation else None,
+                test_loss=evaluation.loss if evaluation else None,
+                parameter_count=int(result.model.count_params()) if result and entry else None,
+                error=self.error,
+                stop_requested=self.stop_event.is_set(),
+            )
+
+    def run(self, dataset: Dataset, runner=train_evaluate_save) -> None:
+        """Train, evaluate and save; the outcome is kept in the job's state."""
+        try:
+            finished = runner(
+                self.architecture,
+                self.hyper_parameters,
+                dataset,
+                name=self.model_name,
+                listener=self,
+                stop_event=self.stop_event,
+                on_saving=self.mark_saving,
+            )
+            with self.lock:
+                self.finished = finished
+                if finished.entry is None:
+                    self.state = "stopped"
+                else:
+                    self.state = "finished"
+        except FashionError as error:
+            with self.lock:
+                self.state, self.error = "failed", str(error)
+        except Exception as error:  # noqa: BLE001 - a background thread must never die silently
+            traceback.print_exc()
+            with self.lock:
+                self.state = "failed"
+                self.error = f"training failed unexpectedly: {type(error).__name__}: {error}"
+        finally:
+            with self.lock:
+                self.finished_at = time.time()
+
+
+def max_jobs_from_environment() -> int:
+    """The job limit from FASHION_MAX_JOBS (default 1)."""
+    try:
+        return max(1, int(os.environ.get(MAX_JOBS_VARIABLE, "1")))
+    except ValueError:
+        return 1
+
+
+class JobRegistry:
+    """Every training job of this server process, with a limit on how many run at once."""
+
+    def __init__(self, max_jobs: int | None = None, runner=train_evaluate_save):
+        self.max_jobs = max_jobs if max_jobs is not None else max_jobs_from_environment()
+        self.runner = runner
+        self._jobs: dict[str, TrainingJob] = {}
+        self._lock = threading.Lock()
+
+    def active_jobs(self) -> list[TrainingJob]:
+        """Jobs that are training or saving now."""
+        with self._lock:
+            jobs = list(self._jobs.values())
+        return [job for job in jobs if job.snapshot().active]
+
+    def start(
+        self,
+        architecture: str,
+        hyper_parameters: HyperParameters,
+        dataset: Dataset,
+        model_name: str | None = None,
+    ) -> TrainingJob:
+        """Start a job in a background thread, or raise JobLimitError saying what runs."""
+        hyper_parameters = hyper_parameters.validated()
+        with self._lock:
+            running = [job for job in self._jobs.values() if job.snapshot().active]
+            if len(running) >= self.max_jobs:
+                raise JobLimitError(describe_busy(running[0].snapshot()))
+            job = TrainingJob(architecture, hyper_parameters, model_name)
+            self._jobs[job.job_id] = job
+        thread = threading.Thread(
+            target=job.run, args=(dataset, self.runner), name=f"training-{job.job_id}", daemon=True
+        )
+        thread.start()
+        return job
+
+    def get(self, job_id: str | None) -> TrainingJob | None:
+        """The job with this id, or None."""
+        if not job_id:
+            return None
+        with self._lock:
+            return self._jobs.get(job_id)
+
+
+def describe_busy(snapshot: JobSnapshot) -> str:
+    """A sentence telling another user what is running and when it should end."""
+    epoch = len(snapshot.history)
+    message = (
+        f"The server is busy training a {snapshot.architecture} model "
+        f"(epoch {epoch} of {snapshot.epochs} done)"
+    )
+    if snapshot.seconds_left is not None:
+        message += f"; it should end in about {max(1, round(snapshot.seconds_left))} s"
+    return message + ". Please try again when it has finished."
+
+
+_default_registry: JobRegistry | None = None
+_default_lock = threading.Lock()
+
+
+def default_registry() -> JobRegistry:
+    """The one registry of this process."""
+    global _default_registry
+    with _default_lock:
+        if _default_registry is None:
+            _default_registry = JobRegistry()
+        return _default_registry

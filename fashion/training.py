@@ -1,0 +1,273 @@
+"""Train an architecture with live progress to a listener and a stop event checked every batch."""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from fashion.data import Dataset, scale_images
+from fashion.models import HyperParameters, build_model, get_architecture
+
+_configured_lock = threading.Lock()
+
+
+@contextlib.contextmanager
+def _native_stderr_silenced():
+    """Hide the C++ start-up chatter TensorFlow writes straight to file descriptor 2."""
+    try:
+        saved = os.dup(2)
+    except OSError:
+        yield
+        return
+    try:
+        with open(os.devnull, "wb") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            try:
+                yield
+            finally:
+                os.dup2(saved, 2)
+    finally:
+        os.close(saved)
+_configured = False
+
+
+def configure_tensorflow() -> None:
+    """Size TensorFlow's thread pools to this machine's cores, once per process."""
+    global _configured
+    with _configured_lock:
+        if _configured:
+            return
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        with _native_stderr_silenced():
+            import tensorflow as tf
+
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+        try:
+            tf.config.threading.set_intra_op_parallelism_threads(cores or 1)
+            tf.config.threading.set_inter_op_parallelism_threads(min(2, cores or 1))
+        except RuntimeError:
+            pass  # TensorFlow's runtime was already started by someone else; keep its pools.
+        _configured = True
+
+
+@dataclass(frozen=True)
+class BatchReport:
+    """Progress within an epoch, for a progress bar with speed and time left."""
+
+    epoch: int
+    epochs: int
+    step: int
+    steps: int
+    images_per_second: float
+    epoch_seconds_left: float
+    total_seconds_left: float
+    loss: float
+    accuracy: float
+
+
+@dataclass(frozen=True)
+class EpochReport:
+    """The metrics of one completed epoch (epoch counts from 1)."""
+
+    epoch: int
+    epochs: int
+    loss: float
+    accuracy: float
+    val_loss: float | None
+    val_accuracy: float | None
+    seconds: float
+
+    def to_dict(self) -> dict:
+        """A JSON-ready row of the training history."""
+        return {
+            "epoch": self.epoch,
+            "loss": self.loss,
+            "accuracy": self.accuracy,
+            "val_loss": self.val_loss,
+            "val_accuracy": self.val_accuracy,
+            "seconds": self.seconds,
+        }
+
+
+class TrainingListener:
+    """Receives training progress; override the methods you need."""
+
+    def on_start(self, epochs: int, steps_per_epoch: int, train_count: int) -> None:
+        """Called once before the first batch."""
+
+    def on_batch(self, report: BatchReport) -> None:
+        """Called after each batch (or group of batches run together)."""
+
+    def on_epoch(self, report: EpochReport) -> None:
+        """Called after each completed epoch."""
+
+
+@dataclass
+class TrainingResult:
+    """A trained model with the history of its completed epochs."""
+
+    model: object
+    architecture: str
+    hyper_parameters: HyperParameters
+    history: list[dict] = field(default_factory=list)
+    stopped: bool = False
+    train_seconds: float = 0.0
+    train_count: int = 0
+    validation_count: int = 0
+
+    @property
+    def epochs_run(self) -> int:
+        """How many epochs were completed."""
+        return len(self.history)
+
+
+def split_training_data(
+    dataset: Dataset, hyper_parameters: HyperParameters
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Seeded subset and validation hold-out of the training set, as float32 images and labels."""
+    generator = np.random.default_rng(hyper_parameters.seed)
+    order = generator.permutation(len(dataset.train_labels))
+    if hyper_parameters.train_limit is not None:
+        order = order[: hyper_parameters.train_limit]
+    validation_count = int(round(len(order) * hyper_parameters.validation_fraction))
+    validation_indices = np.sort(order[:validation_count])
+    train_indices = np.sort(order[validation_count:])
+    if len(train_indices) == 0:
+        from fashion.errors import ConfigurationError
+
+        raise ConfigurationError("no training images left after the validation hold-out.")
+    return (
+        scale_images(dataset.train_images[train_indices]),
+        dataset.train_labels[train_indices].astype(np.int32),
+        scale_images(dataset.train_images[validation_indices]),
+        dataset.train_labels[validation_indices].astype(np.int32),
+    )
+
+
+def _make_progress_callback(listener, stop_event, hyper_parameters, steps_per_epoch, history):
+    import keras
+
+    epochs = hyper_parameters.epochs
+    batch_size = hyper_parameters.batch_size
+
+    class ProgressCallback(keras.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.partial_epoch = False
+            self.epoch_started = 0.0
+            self.training_started = 0.0
+            self.steps_done_total = 0
+
+        def on_train_begin(self, logs=None):
+            self.training_started = time.perf_counter()
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.epoch_started = time.perf_counter()
+
+        def on_train_batch_end(self, batch, logs=None):
+            step = batch + 1
+            now = time.perf_counter()
+            epoch_elapsed = now - self.epoch_started
+            seconds_per_step = epoch_elapsed / step
+            completed_steps = len(history) * steps_per_epoch + step
+            total_elapsed = now - self.training_started
+            total_steps = epochs * steps_per_epoch
+            overall_seconds_per_step = total_elapsed / max(1, completed_steps)
+            logs = logs or {}
+            listener.on_batch(
+                BatchReport(
+                    epoch=len(history) + 1,
+                    epochs=epochs,
+                    step=step,
+                    steps=steps_per_epoch,
+                    images_per_second=step * batch_size / epoch_elapsed if epoch_elapsed else 0.0,
+                    epoch_seconds_left=(steps_per_epoch - step) * seconds_per_step,
+                    total_seconds_left=(total_steps - completed_steps) * overall_seconds_per_step,
+                    loss=float(logs.get("loss", math.nan)),
+                    accuracy=float(logs.get("accuracy", math.nan)),
+                )
+            )
+            if stop_event is not None and stop_event.is_set():
+                self.model.stop_training = True
+                if step < steps_per_epoch:
+                    self.partial_epoch = True
+
+        def on_epoch_end(self, epoch, logs=None):
+            if self.partial_epoch:
+                return
+            logs = logs or {}
+            report = EpochReport(
+                epoch=epoch + 1,
+                epochs=epochs,
+                loss=float(logs["loss"]),
+                accuracy=float(logs["accuracy"]),
+                val_loss=float(logs["val_loss"]) if "val_loss" in logs else None,
+                val_accuracy=float(logs["val_accuracy"]) if "val_accuracy" in logs else None,
+                seconds=time.perf_counter() - self.epoch_started,
+            )
+            history.append(report.to_dict())
+            listener.on_epoch(report)
+            if stop_event is not None and stop_event.is_set():
+                self.model.stop_training = True
+
+    return ProgressCallback()
+
+
+def train(
+    architecture_name: str,
+    hyper_parameters: HyperParameters,
+    dataset: Dataset,
+    listener: TrainingListener | None = None,
+    stop_event: threading.Event | None = None,
+) -> TrainingResult:
+    """Train a fresh model; returns early, with the completed epochs, once stop_event is set."""
+    get_architecture(architecture_name)
+    hyper_parameters = hyper_parameters.validated()
+    configure_tensorflow()
+    import keras
+
+    listener = listener or TrainingListener()
+    train_images, train_labels, validation_images, validation_labels = split_training_data(
+        dataset, hyper_parameters
+    )
+    steps_per_epoch = math.ceil(len(train_labels) / hyper_parameters.batch_size)
+    keras.utils.set_random_seed(hyper_parameters.seed)
+    model = build_model(architecture_name, hyper_parameters, steps_per_epoch)
+    history: list[dict] = []
+    result = TrainingResult(
+        model=model,
+        architecture=architecture_name,
+        hyper_parameters=hyper_parameters,
+        history=history,
+        train_count=len(train_labels),
+        validation_count=len(validation_labels),
+    )
+    listener.on_start(hyper_parameters.epochs, steps_per_epoch, len(train_labels))
+    if stop_event is not None and stop_event.is_set():
+        result.stopped = True
+        return result
+    callback = _make_progress_callback(
+        listener, stop_event, hyper_parameters, steps_per_epoch, history
+    )
+    validation_data = (
+        (validation_images, validation_labels) if len(validation_labels) else None
+    )
+    started = time.perf_counter()
+    model.fit(
+        train_images,
+        train_labels,
+        batch_size=hyper_parameters.batch_size,
+        epochs=hyper_parameters.epochs,
+        validation_data=validation_data,
+        callbacks=[callback],
+        verbose=0,
+    )
+    result.train_seconds = time.perf_counter() - started
+    result.stopped = stop_event is not None and stop_event.is_set()
+    return result

@@ -1,0 +1,64 @@
+"""Train, evaluate on the test set and save: the one sequence the CLI and the Train page share."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+from fashion import store
+from fashion.data import Dataset
+from fashion.evaluation import Evaluation, evaluate
+from fashion.models import HyperParameters
+from fashion.training import TrainingListener, TrainingResult, train
+
+
+@dataclass
+class FinishedRun:
+    """What a finished (or stopped) training run produced."""
+
+    result: TrainingResult
+    evaluation: Evaluation | None
+    entry: store.StoreEntry | None
+
+
+def make_record(result: TrainingResult, evaluation: Evaluation, dataset: Dataset) -> dict:
+    """The JSON record saved beside a model."""
+    import keras
+    import tensorflow as tf
+
+    return {
+        "architecture": result.architecture,
+        "hyper_parameters": result.hyper_parameters.to_dict(),
+        "history": result.history,
+        "epochs_run": result.epochs_run,
+        "stopped_early": result.stopped,
+        **evaluation.to_record(),
+        "train_seconds": result.train_seconds,
+        "train_count": result.train_count,
+        "validation_count": result.validation_count,
+        "test_count": int(len(dataset.test_labels)),
+        "parameter_count": int(result.model.count_params()),
+        "data_source": dataset.source,
+        "tensorflow_version": tf.__version__,
+        "keras_version": keras.__version__,
+    }
+
+
+def train_evaluate_save(
+    architecture_name: str,
+    hyper_parameters: HyperParameters,
+    dataset: Dataset,
+    name: str | None = None,
+    listener: TrainingListener | None = None,
+    stop_event: threading.Event | None = None,
+    on_saving=None,
+) -> FinishedRun:
+    """Train, evaluate on the test set and save; a run stopped before its first epoch is not saved."""
+    result = train(architecture_name, hyper_parameters, dataset, listener, stop_event)
+    if result.epochs_run == 0:
+        return FinishedRun(result, None, None)
+    if on_saving is not None:
+        on_saving()
+    evaluation = evaluate(result.model, dataset.test_images, dataset.test_labels)
+    entry = store.save_model(result.model, make_record(result, evaluation, dataset), name)
+    return FinishedRun(result, evaluation, entry)

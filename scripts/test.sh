@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# Installs everything, then runs the whole test suite (unit, AppTest and real-browser tests).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install.sh
+exec python3 -m pytest -q -p no:cacheprovider "$@"
