@@ -1,0 +1,97 @@
+"""Shared fixtures: the real data, a small data set made from it, and model stores."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+from fashion import store  # noqa: E402
+from fashion.data import Dataset, load_dataset, subset, write_dataset  # noqa: E402
+from fashion.models import HyperParameters  # noqa: E402
+
+SMALL_TRAIN_COUNT = 1000
+SMALL_TEST_COUNT = 300
+QUICK_HYPER_PARAMETERS = HyperParameters(
+    epochs=3, batch_size=64, learning_rate=0.003, seed=7, validation_fraction=0.1
+)
+
+
+@pytest.fixture(scope="session")
+def real_dataset() -> Dataset:
+    """The real Fashion-MNIST (Debian's package or FASHION_MNIST_DIR); never downloaded in tests."""
+    return load_dataset(allow_download=False)
+
+
+@pytest.fixture(scope="session")
+def small_data_dir(tmp_path_factory, real_dataset) -> Path:
+    """A folder of IDX files holding a class-balanced subset: 1,000 training and 300 test images."""
+    directory = tmp_path_factory.mktemp("small-fashion-mnist")
+    write_dataset(directory, subset(real_dataset, SMALL_TRAIN_COUNT, SMALL_TEST_COUNT, seed=3))
+    return directory
+
+
+@pytest.fixture(scope="session")
+def small_dataset(small_data_dir) -> Dataset:
+    """The small data set, loaded through the same loader as the real one."""
+    previous = os.environ.get("FASHION_MNIST_DIR")
+    os.environ["FASHION_MNIST_DIR"] = str(small_data_dir)
+    try:
+        return load_dataset(allow_download=False)
+    finally:
+        if previous is None:
+            os.environ.pop("FASHION_MNIST_DIR", None)
+        else:
+            os.environ["FASHION_MNIST_DIR"] = previous
+
+
+@pytest.fixture
+def use_small_data(monkeypatch, small_data_dir) -> Path:
+    """Point FASHION_MNIST_DIR at the small data set for this test."""
+    monkeypatch.setenv("FASHION_MNIST_DIR", str(small_data_dir))
+    return small_data_dir
+
+
+@pytest.fixture
+def models_dir(monkeypatch, tmp_path) -> Path:
+    """An empty model store for this test (FASHION_MODELS_DIR)."""
+    directory = tmp_path / "models"
+    monkeypatch.setenv("FASHION_MODELS_DIR", str(directory))
+    return directory
+
+
+@pytest.fixture(scope="session")
+def trained_store(tmp_path_factory, small_dataset) -> Path:
+    """A store holding one tutorial model trained for 3 epochs on the small data set."""
+    from fashion.workflow import train_evaluate_save
+
+    directory = tmp_path_factory.mktemp("trained-store")
+    previous = os.environ.get("FASHION_MODELS_DIR")
+    os.environ["FASHION_MODELS_DIR"] = str(directory)
+    try:
+        train_evaluate_save("tutorial", QUICK_HYPER_PARAMETERS, small_dataset, name="small-tutorial")
+    finally:
+        if previous is None:
+            os.environ.pop("FASHION_MODELS_DIR", None)
+        else:
+            os.environ["FASHION_MODELS_DIR"] = previous
+    return directory
+
+
+@pytest.fixture
+def store_with_model(monkeypatch, tmp_path, trained_store) -> Path:
+    """A fresh copy of the trained store for this test, set as FASHION_MODELS_DIR."""
+    directory = tmp_path / "models"
+    shutil.copytree(trained_store, directory)
+    monkeypatch.setenv("FASHION_MODELS_DIR", str(directory))
+    return directory
+
+
+@pytest.fixture
+def loaded_model(store_with_model):
+    """The small tutorial model, loaded from the store."""
+    return store.load_model("small-tutorial")
