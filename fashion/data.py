@@ -284,3 +284,34 @@ def subset(dataset: Dataset, train_count: int, test_count: int, seed: int = 0) -
         dataset.test_labels[test_indices],
         f"{dataset.source} (subset)",
     )
+
+
+def sample_indices(
+    labels: np.ndarray, count: int, seed: int, classes: list[int] | None = None
+) -> np.ndarray:
+    """Up to count random indices (sorted) of items whose label is in classes (all when empty)."""
+    candidates = np.arange(len(labels))
+    if classes:
+        candidates = candidates[np.isin(labels, classes)]
+    generator = np.random.default_rng(seed)
+    chosen = generator.choice(candidates, size=min(count, len(candidates)), replace=False)
+    return np.sort(chosen)
+
+
+def dataset_summary(dataset: Dataset) -> list[dict]:
+    """One row per array (name, shape, type, value range), as the tutorial prints them."""
+    arrays = {
+        "train_images": dataset.train_images,
+        "train_labels": dataset.train_labels,
+        "test_images": dataset.test_images,
+        "test_labels": dataset.test_labels,
+    }
+    return [
+        {
+            "array": name,
+            "shape": str(array.shape),
+            "type": str(array.dtype),
+            "value range": f"{int(array.min())}–{int(array.max())}",
+        }
+        for name, array in arrays.items()
+    ]

@@ -107,3 +107,26 @@ def filter_indices(
     if predicted_class is not None:
         keep &= predicted == predicted_class
     return np.flatnonzero(keep)
+
+
+def confusion_cells(matrix: np.ndarray) -> list[tuple[int, int, int]]:
+    """The off-diagonal (true, predicted, count) cells that hold mistakes, most mistakes first."""
+    matrix = np.asarray(matrix)
+    cells = [
+        (true_label, predicted_label, int(matrix[true_label, predicted_label]))
+        for true_label in range(matrix.shape[0])
+        for predicted_label in range(matrix.shape[1])
+        if true_label != predicted_label and matrix[true_label, predicted_label] > 0
+    ]
+    return sorted(cells, key=lambda cell: (-cell[2], cell[0], cell[1]))
+
+
+def page_slice(indices: np.ndarray, page: int, per_page: int) -> np.ndarray:
+    """The indices shown on one page (pages count from 1); empty past the last page."""
+    start = (page - 1) * per_page
+    return np.asarray(indices)[start : start + per_page]
+
+
+def page_count(total: int, per_page: int) -> int:
+    """How many pages total items fill (at least 1)."""
+    return max(1, -(-total // per_page))

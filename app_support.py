@@ -1,0 +1,307 @@
+"""Streamlit helpers the pages share: cached loaders, the sidebar and a training job's live progress."""
+
+from __future__ import annotations
+
+import os
+
+import streamlit as st
+
+ACTIVE_MODEL_KEY = "active_model"
+JOB_QUERY_PARAMETER = "job"
+LIVE_REFRESH_SECONDS = 1.0
+SIDEBAR_REFRESH_SECONDS = 2.0
+
+
+# Cached loaders: the dataset and models are shared and never mutated; predictions are small data.
+
+
+def data_key() -> str:
+    """What decides which data set is loaded (FASHION_MNIST_DIR), used as a cache key."""
+    return os.environ.get("FASHION_MNIST_DIR", "")
+
+
+def store_key() -> str:
+    """The model store folder in use, used as a cache key."""
+    from fashion import store
+
+    return str(store.store_directory())
+
+
+@st.cache_resource(show_spinner="Loading Fashion-MNIST…")
+def cached_dataset(source: str):
+    """The data set for this FASHION_MNIST_DIR value, loaded once per server."""
+    from fashion.data import load_dataset
+
+    return load_dataset()
+
+
+def dataset_or_error():
+    """The data set, or None after showing the data error as st.error."""
+    from fashion.errors import FashionError
+
+    try:
+        return cached_dataset(data_key())
+    except FashionError as error:
+        st.error(f"Fashion-MNIST could not be loaded: {error}")
+        return None
+
+
+@st.cache_resource(show_spinner="Loading the model…", max_entries=4)
+def cached_model(name: str, created: str, store_folder: str):
+    """A saved Keras model, loaded once per name and creation time."""
+    from fashion import store
+
+    return store.load_model(name)
+
+
+@st.cache_data(show_spinner="Predicting the test set…", max_entries=8)
+def test_probabilities(name: str, created: str, store_folder: str, source: str):
+    """The model's class probabilities for every test image, shape (N, 10)."""
+    from fashion.inference import predict_probabilities
+
+    model = cached_model(name, created, store_folder)
+    return predict_probabilities(model, cached_dataset(source).test_images)
+
+
+def model_identity(entry) -> tuple[str, str, str]:
+    """(name, created time, store folder): what the model caches are keyed by."""
+    return entry.name, str((entry.record or {}).get("created", "")), store_key()
+
+
+def saved_models() -> list:
+    """The readable saved models, newest first."""
+    from fashion import store
+
+    return store.list_models()
+
+
+def active_entry():
+    """The model chosen on Predictions, else the newest saved one; None when the store is empty."""
+    models = saved_models()
+    chosen = st.session_state.get(ACTIVE_MODEL_KEY)
+    for entry in models:
+        if entry.name == chosen:
+            return entry
+    return models[0] if models else None
+
+
+def show_figure(figure, **image_options) -> None:
+    """Draw a matplotlib Figure as a PNG image."""
+    from fashion.plots import figure_to_png
+
+    st.image(figure_to_png(figure), **image_options)
+
+
+# The sidebar on every page.
+
+
+def show_sidebar() -> None:
+    """The active model and, while one runs, the training job's progress."""
+    entry = active_entry()
+    st.subheader("Active model")
+    if entry is None:
+        st.caption("No model yet: train one on the Train page.")
+    else:
+        record = entry.record or {}
+        st.markdown(f"**{entry.name}**")
+        accuracy = record.get("test_accuracy")
+        if isinstance(accuracy, (int, float)):
+            st.metric("Test accuracy", f"{accuracy:.2%}")
+        st.caption(f"{record.get('architecture', '?')}, {record.get('epochs_run', '?')} epochs")
+    from fashion.jobs import default_registry
+
+    if default_registry().active_jobs():
+        sidebar_job_status()
+
+
+@st.fragment(run_every=SIDEBAR_REFRESH_SECONDS)
+def sidebar_job_status() -> None:
+    """A small progress bar of the running training job, refreshed every few seconds."""
+    from fashion.jobs import default_registry
+
+    active = default_registry().active_jobs()
+    if not active:
+        st.rerun()
+    snapshot = active[0].snapshot()
+    st.subheader("Training")
+    st.progress(overall_fraction(snapshot), text=status_line(snapshot))
+
+
+# A training job's live progress, shared by the Train page and the "no model yet" panels.
+
+
+def overall_fraction(snapshot) -> float:
+    """How much of the whole training run is done, 0 to 1."""
+    if snapshot.batch is None:
+        return 0.0
+    batch = snapshot.batch
+    done = (batch.epoch - 1 + batch.step / max(1, batch.steps)) / max(1, batch.epochs)
+    return min(1.0, max(0.0, done))
+
+
+def status_line(snapshot) -> str:
+    """One line: architecture, epochs done and state."""
+    return (
+        f"{snapshot.architecture}: epoch {len(snapshot.history)} of {snapshot.epochs} done "
+        f"({snapshot.state})"
+    )
+
+
+def history_frame(history: list[dict]):
+    """The training history as a table indexed by epoch."""
+    import pandas as pd
+
+    frame = pd.DataFrame(history, columns=["epoch", "loss", "accuracy", "val_loss", "val_accuracy", "seconds"])
+    return frame.set_index("epoch")
+
+
+def show_history_charts(history: list[dict]) -> None:
+    """Loss and accuracy per epoch, training and validation, side by side."""
+    if not history:
+        st.caption("The charts gain a point at the end of each epoch.")
+        return
+    frame = history_frame(history).dropna(axis=1, how="all")
+    loss_column, accuracy_column = st.columns(2)
+    with loss_column:
+        st.markdown("**Loss**")
+        st.line_chart(frame[[name for name in ("loss", "val_loss") if name in frame]], x_label="epoch")
+    with accuracy_column:
+        st.markdown("**Accuracy**")
+        st.line_chart(
+            frame[[name for name in ("accuracy", "val_accuracy") if name in frame]], x_label="epoch"
+        )
+
+
+def show_job(job_id: str | None) -> None:
+    """A training job: live progress while it runs, its results once it has ended."""
+    from fashion.jobs import default_registry
+
+    job = default_registry().get(job_id)
+    if job is None:
+        st.info("That training job is not known to this server (it may have restarted).")
+        return
+    if job.snapshot().active:
+        live_job_progress(job_id)
+    else:
+        show_job_result(job.snapshot())
+
+
+@st.fragment(run_every=LIVE_REFRESH_SECONDS)
+def live_job_progress(job_id: str) -> None:
+    """Charts, a progress bar with speed and time left, and a Stop button; refreshed every second."""
+    from fashion.jobs import default_registry
+
+    job = default_registry().get(job_id)
+    snapshot = job.snapshot()
+    if not snapshot.active:
+        st.rerun()
+    batch = snapshot.batch
+    if batch is None:
+        st.progress(0.0, text="Starting TensorFlow and preparing the data…")
+    else:
+        st.progress(
+            min(1.0, batch.step / max(1, batch.steps)),
+            text=(
+                f"Epoch {batch.epoch} of {batch.epochs}: batch {batch.step:,} of {batch.steps:,}"
+                f" · {batch.images_per_second:,.0f} img/s"
+                f" · epoch ends in {batch.epoch_seconds_left:,.0f} s"
+                f" · training ends in {batch.total_seconds_left:,.0f} s"
+            ),
+        )
+    if snapshot.state == "saving":
+        st.info("Training is over; evaluating on the test set and saving the model…")
+    show_history_charts(snapshot.history)
+    if snapshot.stop_requested:
+        st.warning("Stopping after the current batch; the epochs completed so far are kept.")
+    elif st.button("Stop", key="training_stop", icon=":material/stop_circle:"):
+        job.stop()
+        st.rerun(scope="fragment")
+
+
+def show_job_result(snapshot) -> None:
+    """Test accuracy and loss, the saved model, the history table and downloads of a finished job."""
+    from fashion import store
+    from fashion.errors import FashionError
+
+    if snapshot.state == "failed":
+        st.error(snapshot.error or "Training failed.")
+        return
+    if snapshot.model_name is None:
+        st.warning("Training was stopped before the first epoch ended, so nothing was saved.")
+        return
+    if snapshot.stop_requested:
+        st.info(f"Stopped early after {len(snapshot.history)} of {snapshot.epochs} epochs; the model trained so far was saved.")
+    else:
+        st.success(f"Training finished in {snapshot.finished_at - snapshot.started_at:,.0f} s.")
+    accuracy_column, loss_column, name_column, parameters_column = st.columns(4)
+    accuracy_column.metric("Test accuracy", f"{snapshot.test_accuracy:.2%}")
+    loss_column.metric("Test loss", f"{snapshot.test_loss:.4f}")
+    name_column.metric("Saved as", snapshot.model_name)
+    parameters_column.metric("Parameters", f"{snapshot.parameter_count:,}")
+    show_history_charts(snapshot.history)
+    frame = history_frame(snapshot.history)
+    st.dataframe(frame, width="stretch")
+    csv_column, model_column = st.columns(2)
+    csv_column.download_button(
+        "Download the history (CSV)",
+        frame.to_csv().encode("utf-8"),
+        file_name=f"{snapshot.model_name}-history.csv",
+        mime="text/csv",
+        key="training_history_download",
+    )
+    try:
+        model_bytes = store.get_entry(snapshot.model_name).model_path.read_bytes()
+    except (FashionError, OSError) as error:
+        model_column.error(f"The saved model file cannot be read: {error}")
+        return
+    model_column.download_button(
+        "Download the model (.keras)",
+        model_bytes,
+        file_name=f"{snapshot.model_name}.keras",
+        mime="application/octet-stream",
+        key="training_model_download",
+    )
+
+
+def start_training_job(architecture: str, hyper_parameters, dataset, model_name: str | None = None) -> bool:
+    """Start a background training job and put its id in the URL; errors are shown, not raised."""
+    from fashion.errors import FashionError, JobLimitError
+    from fashion.jobs import default_registry
+
+    try:
+        job = default_registry().start(architecture, hyper_parameters, dataset, model_name)
+    except JobLimitError as error:
+        st.error(str(error), icon=":material/hourglass_top:")
+        return False
+    except FashionError as error:
+        st.error(str(error))
+        return False
+    st.query_params[JOB_QUERY_PARAMETER] = job.job_id
+    return True
+
+
+def current_job_id() -> str | None:
+    """The job named in the URL, else the job running now, else None."""
+    from fashion.jobs import default_registry
+
+    job_id = st.query_params.get(JOB_QUERY_PARAMETER)
+    if job_id and default_registry().get(job_id) is not None:
+        return job_id
+    active = default_registry().active_jobs()
+    return active[0].job_id if active else job_id
+
+
+def no_model_panel(page_name: str) -> None:
+    """Say that no model exists yet and offer one click to train the tutorial model."""
+    from fashion.models import presets
+
+    dataset = dataset_or_error()
+    st.info("No model has been trained yet. Train the tutorial's network with the recommended settings (about a minute):")
+    job_id = current_job_id()
+    if st.button("Train the tutorial model", key=f"{page_name}_train_tutorial", type="primary"):
+        if dataset is not None and start_training_job(
+            "tutorial", presets("tutorial")["Recommended (fast)"], dataset
+        ):
+            job_id = st.query_params[JOB_QUERY_PARAMETER]
+    if job_id:
+        show_job(job_id)

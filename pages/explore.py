@@ -1,0 +1,115 @@
+"""Explore the data: shapes, classes, a sample grid, one sample's pixels and each class's mean image."""
+
+import random
+
+import pandas as pd
+import streamlit as st
+
+import app_support
+from fashion import plots
+from fashion.data import (
+    CLASS_NAMES,
+    class_counts,
+    dataset_summary,
+    mean_images,
+    sample_indices,
+    scale_images,
+)
+
+st.title("Explore the data")
+st.caption(
+    "Fashion-MNIST: 70,000 grayscale 28x28 images of clothing in 10 classes, "
+    "60,000 for training and 10,000 for testing."
+)
+st.session_state.setdefault("explore_seed", 0)
+
+dataset = app_support.dataset_or_error()
+if dataset is None:
+    st.stop()
+
+
+@st.cache_data(show_spinner=False)
+def overview_pngs(source: str) -> tuple[bytes, bytes]:
+    """The class count chart and the mean image grid as PNG bytes."""
+    data = app_support.cached_dataset(source)
+    counts = plots.figure_to_png(plots.class_count_chart(class_counts(data.train_labels)))
+    means = plots.figure_to_png(plots.mean_image_grid(mean_images(data.train_images, data.train_labels)))
+    return counts, means
+
+
+@st.cache_data(show_spinner=False)
+def sample_grid_png(source: str, classes: tuple[int, ...], seed: int) -> tuple[bytes, list[int]]:
+    """A 5x5 grid of random training images of the chosen classes, with their indices."""
+    data = app_support.cached_dataset(source)
+    indices = sample_indices(data.train_labels, 25, seed, list(classes))
+    figure = plots.sample_grid(data.train_images[indices], data.train_labels[indices], indices=indices)
+    return plots.figure_to_png(figure), [int(index) for index in indices]
+
+
+counts_png, means_png = overview_pngs(app_support.data_key())
+
+# Shapes and label ranges, as the tutorial prints them
+st.header("Shapes")
+st.dataframe(pd.DataFrame(dataset_summary(dataset)), hide_index=True)
+st.caption(f"Loaded from {dataset.source}.")
+
+# The class table and how many images each class has
+st.header("Classes")
+table_column, chart_column = st.columns([2, 3])
+with table_column:
+    st.dataframe(
+        pd.DataFrame(
+            {
+                "label": range(len(CLASS_NAMES)),
+                "class": CLASS_NAMES,
+                "training images": class_counts(dataset.train_labels),
+                "test images": class_counts(dataset.test_labels),
+            }
+        ),
+        hide_index=True,
+    )
+with chart_column:
+    st.image(counts_png, caption="Training images per class")
+
+# A 5x5 grid of random samples, like the tutorial's first 25 images
+st.header("Samples")
+filter_column, button_column = st.columns([4, 1], vertical_alignment="bottom")
+chosen_names = filter_column.multiselect(
+    "Show only these classes", CLASS_NAMES, key="explore_class_filter", placeholder="All classes"
+)
+if button_column.button("New random samples", key="explore_new_samples", icon=":material/shuffle:"):
+    st.session_state["explore_seed"] = random.randrange(1_000_000)
+chosen_classes = tuple(CLASS_NAMES.index(name) for name in chosen_names)
+grid_png, grid_indices = sample_grid_png(app_support.data_key(), chosen_classes, st.session_state["explore_seed"])
+shown_classes = ", ".join(chosen_names) if chosen_names else "all classes"
+st.markdown(f"Showing {len(grid_indices)} training images of {shown_classes}.")
+st.image(grid_png, width=640)
+
+# One sample, large, with its pixel values
+st.header("One sample")
+st.session_state.setdefault("explore_sample_index", grid_indices[0] if grid_indices else 0)
+sample_index = st.number_input(
+    "Training image index (the # under each image above)",
+    min_value=0,
+    max_value=len(dataset.train_labels) - 1,
+    step=1,
+    key="explore_sample_index",
+)
+sample = dataset.train_images[sample_index]
+image_column, values_column = st.columns([2, 3])
+with image_column:
+    app_support.show_figure(
+        plots.image_with_colorbar(sample, f"#{sample_index}: {CLASS_NAMES[dataset.train_labels[sample_index]]}"),
+        width=420,
+    )
+with values_column:
+    raw_tab, scaled_tab = st.tabs(["Raw values 0–255", "Scaled values 0–1 (what the model sees)"])
+    raw_tab.dataframe(pd.DataFrame(sample).style.background_gradient(cmap="Greys", vmin=0, vmax=255), height=320)
+    scaled_tab.dataframe(
+        pd.DataFrame(scale_images(sample)).style.format("{:.2f}").background_gradient(cmap="Greys", vmin=0, vmax=1),
+        height=320,
+    )
+
+# The mean image of each class
+st.header("Mean image of each class")
+st.image(means_png)

@@ -1,0 +1,143 @@
+"""Predictions: how a saved model does on the test set, a filtered gallery and a browser of its mistakes."""
+
+import pandas as pd
+import streamlit as st
+
+import app_support
+from fashion import evaluation, plots
+from fashion.data import CLASS_NAMES
+from fashion.errors import FashionError
+
+GALLERY_ROWS, GALLERY_COLUMNS = 5, 3
+FILTERS = ["All", "Only wrong", "By true class", "By predicted class", "One confusion cell"]
+ORDERS = {"index": "By index", "confidence": "Most confidently wrong first"}
+
+st.title("Predictions")
+dataset = app_support.dataset_or_error()
+models = app_support.saved_models()
+if dataset is None:
+    st.stop()
+if not models:
+    app_support.no_model_panel("predictions")
+    st.stop()
+
+
+def restart_browser() -> None:
+    """Go back to the first mistake (after the model or the order changed)."""
+    st.session_state["predictions_wrong"] = 1
+    st.session_state[app_support.ACTIVE_MODEL_KEY] = st.session_state["predictions_model"]
+
+
+def move_browser(step: int) -> None:
+    """Show the previous (-1) or next (+1) mistake."""
+    st.session_state["predictions_wrong"] += step
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def prediction_png(identity: tuple, source: str, kind: str, indices: tuple, highlight=None) -> bytes:
+    """A gallery page, one prediction pair or the confusion matrix of a model, as PNG bytes."""
+    probabilities = app_support.test_probabilities(*identity, source)
+    data = app_support.cached_dataset(source)
+    if kind == "matrix":
+        matrix = evaluation.confusion_matrix(data.test_labels, probabilities.argmax(axis=1))
+        return plots.figure_to_png(plots.confusion_matrix_figure(matrix, highlight))
+    chosen = list(indices)
+    if kind == "pair":
+        figure = plots.prediction_pair(data.test_images[chosen[0]], probabilities[chosen[0]], int(data.test_labels[chosen[0]]))
+    else:
+        figure = plots.prediction_grid(
+            data.test_images[chosen], probabilities[chosen], data.test_labels[chosen],
+            rows=GALLERY_ROWS, columns=GALLERY_COLUMNS, indices=chosen,
+        )
+    return plots.figure_to_png(figure)
+
+
+# The model: from the URL, else the one chosen before, else the newest
+names = [entry.name for entry in models]
+if st.session_state.get("predictions_model") not in names:
+    wanted = st.session_state.get(app_support.ACTIVE_MODEL_KEY)
+    st.session_state["predictions_model"] = wanted if wanted in names else names[0]
+if "predictions_wrong" not in st.session_state:
+    wrong_parameter = st.query_params.get("wrong", "1")
+    st.session_state["predictions_wrong"] = int(wrong_parameter) if wrong_parameter.isdigit() else 1
+if st.session_state.get("predictions_order") not in ORDERS:
+    st.session_state["predictions_order"] = st.query_params.get("order") if st.query_params.get("order") in ORDERS else "index"
+name = st.selectbox("Model", names, key="predictions_model", on_change=restart_browser)
+st.session_state[app_support.ACTIVE_MODEL_KEY] = name
+st.query_params["model"] = name
+entry = models[names.index(name)]
+identity = app_support.model_identity(entry)
+source = app_support.data_key()
+try:
+    probabilities = app_support.test_probabilities(*identity, source)
+except FashionError as error:
+    st.error(str(error))
+    st.stop()
+labels = dataset.test_labels
+summary = evaluation.summarize(probabilities, labels)
+
+# Accuracy overall, per class and the confusion matrix
+accuracy_column, loss_column, wrong_column, architecture_column = st.columns(4)
+accuracy_column.metric("Test accuracy", f"{summary.accuracy:.2%}")
+loss_column.metric("Test loss", f"{summary.loss:.4f}")
+wrong_column.metric("Wrong", f"{int((summary.predicted_labels != labels).sum()):,} of {len(labels):,}")
+architecture_column.metric("Architecture", str((entry.record or {}).get("architecture", "?")))
+per_class_column, matrix_column = st.columns([2, 3])
+with per_class_column:
+    st.subheader("Accuracy per class")
+    st.bar_chart(
+        pd.DataFrame({"class": CLASS_NAMES, "accuracy": summary.per_class_accuracy}),
+        x="class", y="accuracy", horizontal=True, height=380,
+    )
+
+# The gallery: image + bar chart pairs, filtered and paged
+st.header("Gallery")
+filter_name = st.radio("Show", FILTERS, horizontal=True, key="predictions_filter")
+true_class = predicted_class = highlight = None
+cells = evaluation.confusion_cells(summary.confusion_matrix)
+if filter_name == "By true class":
+    true_class = CLASS_NAMES.index(st.selectbox("True class", CLASS_NAMES, key="predictions_true_class"))
+elif filter_name == "By predicted class":
+    predicted_class = CLASS_NAMES.index(st.selectbox("Predicted class", CLASS_NAMES, key="predictions_predicted_class"))
+elif filter_name == "One confusion cell":
+    first_cell = cells[0] if cells else (0, 0, 0)
+    st.session_state.setdefault("predictions_cell_true", CLASS_NAMES[first_cell[0]])
+    st.session_state.setdefault("predictions_cell_predicted", CLASS_NAMES[first_cell[1]])
+    true_cell_column, predicted_cell_column = st.columns(2)
+    true_class = CLASS_NAMES.index(true_cell_column.selectbox("True class", CLASS_NAMES, key="predictions_cell_true"))
+    predicted_class = CLASS_NAMES.index(predicted_cell_column.selectbox("Predicted as", CLASS_NAMES, key="predictions_cell_predicted"))
+    highlight = (true_class, predicted_class)
+    st.caption("Most frequent mistakes: " + "; ".join(f"{CLASS_NAMES[t]} as {CLASS_NAMES[p]} ({n})" for t, p, n in cells[:4]))
+with matrix_column:
+    st.subheader("Confusion matrix")
+    st.image(prediction_png(identity, source, "matrix", (), highlight))
+indices = evaluation.filter_indices(
+    probabilities, labels, only_wrong=filter_name == "Only wrong", true_class=true_class, predicted_class=predicted_class
+)
+per_page = GALLERY_ROWS * GALLERY_COLUMNS
+pages = evaluation.page_count(len(indices), per_page)
+if st.session_state.get("predictions_page", 1) > pages:
+    st.session_state["predictions_page"] = 1
+page_number = st.number_input(f"Page (of {pages:,})", 1, pages, step=1, key="predictions_page")
+shown = evaluation.page_slice(indices, page_number, per_page)
+st.markdown(f"**{len(indices):,} test images** match; showing {len(shown)} on page {page_number:,} of {pages:,}.")
+if len(shown):
+    st.image(prediction_png(identity, source, "grid", tuple(int(index) for index in shown)))
+
+# The misclassification browser: one wrong image at a time
+st.header("Mistakes, one at a time")
+order = st.radio("Order", list(ORDERS), format_func=ORDERS.get, horizontal=True, key="predictions_order", on_change=restart_browser)
+wrong = evaluation.misclassified_indices(probabilities, labels, order)
+if len(wrong) == 0:
+    st.success("The model classifies every test image correctly.")
+else:
+    position = min(max(1, st.session_state["predictions_wrong"]), len(wrong))
+    st.session_state["predictions_wrong"] = position
+    previous_column, position_column, next_column = st.columns([1, 2, 1], vertical_alignment="center")
+    previous_column.button("Previous", key="predictions_previous", on_click=move_browser, args=(-1,), disabled=position <= 1, icon=":material/arrow_back:")
+    position_column.markdown(f"{position:,} of {len(wrong):,}", text_alignment="center")
+    next_column.button("Next", key="predictions_next", on_click=move_browser, args=(1,), disabled=position >= len(wrong), icon=":material/arrow_forward:")
+    index = int(wrong[position - 1])
+    st.image(prediction_png(identity, source, "pair", (index,)), width=720)
+    st.caption(f"Test image #{index}: a {CLASS_NAMES[labels[index]]} the model took for a {CLASS_NAMES[probabilities[index].argmax()]}.")
+    st.query_params.update({"wrong": str(position), "order": order})

@@ -1,0 +1,99 @@
+"""Train: choose an architecture and settings, train in the background and watch it live."""
+
+import streamlit as st
+
+import app_support
+from fashion import store
+from fashion.errors import FashionError
+from fashion.models import ARCHITECTURES, presets, with_overrides
+
+st.title("Train")
+st.caption(
+    "Training runs in the background on the server: you can leave this page and come back, "
+    "the link keeps pointing at your job."
+)
+
+dataset = app_support.dataset_or_error()
+if dataset is None:
+    st.stop()
+
+
+def apply_preset() -> None:
+    """Copy the chosen preset's values into the inputs."""
+    architecture_presets = presets(st.session_state["train_architecture"])
+    if st.session_state.get("train_preset") not in architecture_presets:
+        st.session_state["train_preset"] = next(iter(architecture_presets))
+    preset = architecture_presets[st.session_state["train_preset"]]
+    st.session_state["train_epochs"] = preset.epochs
+    st.session_state["train_batch_size"] = preset.batch_size
+    st.session_state["train_learning_rate"] = preset.learning_rate
+    st.session_state["train_seed"] = preset.seed
+
+
+if "train_epochs" not in st.session_state:
+    st.session_state.setdefault("train_architecture", "tutorial")
+    apply_preset()
+
+settings_column, details_column = st.columns([1, 1])
+with settings_column:
+    architecture = st.selectbox(
+        "Architecture",
+        list(ARCHITECTURES),
+        format_func=lambda name: ARCHITECTURES[name].title,
+        key="train_architecture",
+        on_change=apply_preset,
+    )
+    st.caption(ARCHITECTURES[architecture].description)
+    preset_name = st.selectbox(
+        "Preset", list(presets(architecture)), key="train_preset", on_change=apply_preset
+    )
+    preset = presets(architecture)[preset_name]
+    st.caption(
+        f"Validation hold-out {preset.validation_fraction:.0%}, {preset.schedule} learning rate, "
+        f"{preset.steps_per_execution} batch(es) per step."
+    )
+with details_column:
+    epochs_column, batch_column = st.columns(2)
+    epochs = epochs_column.number_input("Epochs", 1, 1000, step=1, key="train_epochs")
+    batch_size = batch_column.number_input("Batch size", 1, 60000, step=32, key="train_batch_size")
+    rate_column, seed_column = st.columns(2)
+    learning_rate = rate_column.number_input(
+        "Learning rate", 0.00001, 1.0, step=0.0005, format="%.5f", key="train_learning_rate"
+    )
+    seed = seed_column.number_input("Seed", 0, 2**31 - 1, step=1, key="train_seed")
+    subset_column, name_column = st.columns(2)
+    use_subset = subset_column.checkbox("Train on a subset", key="train_use_subset")
+    subset_size = subset_column.number_input(
+        "Training images",
+        10,
+        len(dataset.train_labels),
+        value=min(10000, len(dataset.train_labels)),
+        step=1000,
+        key="train_subset_size",
+        disabled=not use_subset,
+    )
+    model_name = name_column.text_input(
+        "Model name (optional)", key="train_model_name", placeholder=store.default_name(architecture)
+    )
+
+if st.button("Start training", key="train_start", type="primary", icon=":material/play_arrow:"):
+    try:
+        hyper_parameters = with_overrides(
+            preset,
+            epochs=int(epochs),
+            batch_size=int(batch_size),
+            learning_rate=float(learning_rate),
+            seed=int(seed),
+            train_limit=int(subset_size) if use_subset else None,
+        )
+        clean_name = store.sanitize_name(model_name) if model_name.strip() else None
+    except FashionError as error:
+        st.error(str(error))
+    else:
+        app_support.start_training_job(architecture, hyper_parameters, dataset, clean_name)
+
+job_id = app_support.current_job_id()
+if job_id:
+    st.divider()
+    st.header("Training job")
+    app_support.show_job(job_id)

@@ -1,0 +1,103 @@
+"""Try your own image: a photo or a test image, each preprocessing step, and what the model predicts."""
+
+import random
+
+import streamlit as st
+
+import app_support
+from fashion import inference, plots
+from fashion.data import CLASS_NAMES
+from fashion.errors import FashionError, ImageError
+
+PHOTO_TYPES = ["png", "jpg", "jpeg", "webp", "bmp", "gif"]
+
+st.title("Try your own image")
+dataset = app_support.dataset_or_error()
+models = app_support.saved_models()
+if dataset is None:
+    st.stop()
+if not models:
+    app_support.no_model_panel("try")
+    st.stop()
+entry = app_support.active_entry()
+st.caption(
+    f"Predicting with **{entry.name}** (choose another model on the Predictions page). "
+    "Best results: one item, centred, on a plain background, like the Fashion-MNIST photos."
+)
+
+
+def choose_source(source: str) -> None:
+    """Remember which input the user touched last."""
+    st.session_state["try_source"] = source
+
+
+def pick_random_test_image() -> None:
+    """Choose a random image of the test set."""
+    st.session_state["try_source"] = "random"
+    st.session_state["try_random_index"] = random.randrange(len(dataset.test_labels))
+
+
+upload_column, camera_column = st.columns(2)
+uploaded = upload_column.file_uploader(
+    "Upload a photo of one clothing item", type=PHOTO_TYPES, key="try_upload",
+    on_change=choose_source, args=("upload",),
+)
+upload_column.button("Random test image", key="try_random", on_click=pick_random_test_image, icon=":material/casino:")
+taken = None
+if camera_column.toggle("Use the camera", key="try_use_camera"):
+    taken = camera_column.camera_input("Take a photo", key="try_camera", on_change=choose_source, args=("camera",))
+
+# Decide what to classify: the input touched last that still holds something
+source = st.session_state.get("try_source")
+true_label = None
+if source == "random" and "try_random_index" in st.session_state:
+    test_index = st.session_state["try_random_index"]
+    model_input = dataset.test_images[test_index]
+    true_label = int(dataset.test_labels[test_index])
+    st.subheader(f"Test image #{test_index} ({CLASS_NAMES[true_label]})")
+    st.caption("Test images are already 28x28, light item on black: no preprocessing needed.")
+    photo = None
+else:
+    chosen_file = taken if source == "camera" and taken is not None else uploaded or taken
+    if chosen_file is None:
+        st.info("Upload a photo, take one with the camera, or pick a random test image.")
+        st.stop()
+    try:
+        photo = inference.preprocess_photo(chosen_file.getvalue())
+    except ImageError as error:
+        st.error(f"{chosen_file.name} cannot be used: {error}")
+        st.stop()
+    model_input = photo.image
+
+    # Each preprocessing step, from the photo to the 28x28 input
+    st.subheader("Preprocessing")
+    width, height = photo.original_size
+    st.caption(f"{chosen_file.name}: {width:,}x{height:,} pixels.")
+    step_columns = st.columns(len(photo.steps))
+    for column, (title, step_image) in zip(step_columns, photo.steps):
+        shown = plots.pixel_image(step_image, 6) if step_image.shape[:2] == (28, 28) else step_image
+        column.image(shown, caption=title, width="stretch")
+
+# The prediction: the model input, the tutorial's bar chart and the top 3
+try:
+    model = app_support.cached_model(*app_support.model_identity(entry))
+except FashionError as error:
+    st.error(str(error))
+    st.stop()
+probabilities = inference.predict_one(model, model_input)
+st.subheader("Prediction")
+input_column, chart_column, top_column = st.columns([1, 2, 1])
+input_column.image(plots.pixel_image(model_input, 8), caption="The 28x28 model input, enlarged")
+with chart_column:
+    app_support.show_figure(plots.value_bar_chart(probabilities, true_label))
+with top_column:
+    for rank, (label, name, probability) in enumerate(inference.top_classes(probabilities), start=1):
+        st.progress(probability, text=f"{rank}. {name}: {probability:.1%}")
+    if true_label is not None:
+        verdict = "right" if int(probabilities.argmax()) == true_label else "wrong"
+        st.markdown(f"The true class is **{CLASS_NAMES[true_label]}**: the model is {verdict}.")
+for warning in (photo.warnings if photo else []):
+    st.warning(warning)
+unsure = inference.unsure_warning(probabilities)
+if unsure:
+    st.warning(unsure)

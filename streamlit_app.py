@@ -1,0 +1,23 @@
+"""Fashion-MNIST Studio: routes to the pages and draws the sidebar shared by all of them."""
+
+import streamlit as st
+
+import app_support
+
+st.set_page_config(page_title="Fashion-MNIST Studio", page_icon=":material/checkroom:", layout="wide")
+
+# Shared state, set once per session: the model chosen on Predictions (None means the newest).
+st.session_state.setdefault(app_support.ACTIVE_MODEL_KEY, st.query_params.get("model"))
+
+pages = [
+    st.Page("pages/explore.py", title="Explore the data", icon=":material/grid_view:", default=True),
+    st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
+    st.Page("pages/predictions.py", title="Predictions", icon=":material/fact_check:"),
+    st.Page("pages/try_image.py", title="Try your own image", icon=":material/photo_camera:"),
+]
+page = st.navigation(pages)
+
+with st.sidebar:
+    app_support.show_sidebar()
+
+page.run()
