@@ -1,0 +1,110 @@
+"""The command line: train, predict, evaluate, models, and one-line errors with exit status 2."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from fashion.cli import main
+from fashion.data import CLASS_NAMES
+
+REPOSITORY = Path(__file__).resolve().parent.parent
+
+
+def run_cli(*arguments, environment=None, timeout=300):
+    return subprocess.run(
+        [sys.executable, "-m", "fashion", *arguments],
+        cwd=REPOSITORY,
+        env={**os.environ, **(environment or {})},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def png_of_test_item(dataset, index: int) -> bytes:
+    image = Image.fromarray(255 - np.asarray(dataset.test_images[index])).resize((112, 112))
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def test_train_json_then_models_evaluate_and_predict(use_small_data, models_dir, small_dataset, tmp_path):
+    trained = run_cli("train", "--epochs", "2", "--limit", "600", "--name", "cli model", "--json")
+    assert trained.returncode == 0, trained.stderr
+    summary = json.loads(trained.stdout.strip().splitlines()[-1])
+    assert summary["name"] == "cli-model" and summary["arch"] == "tutorial"
+    assert summary["epochs_run"] == 2 and 0 < summary["test_accuracy"] <= 1
+    assert summary["train_seconds"] > 0 and Path(summary["path"]).is_dir()
+    assert "Epoch 2/2" in trained.stderr
+
+    image_path = tmp_path / "boot.png"
+    image_path.write_bytes(png_of_test_item(small_dataset, 0))
+    predicted = run_cli("predict", str(image_path), str(image_path), "--json")
+    assert predicted.returncode == 0, predicted.stderr
+    lines = [json.loads(line) for line in predicted.stdout.strip().splitlines()]
+    assert len(lines) == 2
+    assert lines[0]["file"] == str(image_path) and len(lines[0]["probabilities"]) == 10
+    assert abs(sum(lines[0]["probabilities"]) - 1) < 1e-3
+    assert lines[0]["class_name"] == CLASS_NAMES[lines[0]["label"]]
+    assert lines[0]["label"] == int(np.argmax(lines[0]["probabilities"]))
+
+
+def test_models_and_evaluate_in_process(store_with_model, use_small_data, capsys):
+    assert main(["models"]) == 0
+    assert "small-tutorial" in capsys.readouterr().out
+    assert main(["models", "--json"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert listed[0]["name"] == "small-tutorial" and listed[0]["readable"]
+    assert main(["evaluate", "--json"]) == 0
+    evaluation = json.loads(capsys.readouterr().out)
+    assert set(evaluation["per_class_accuracy"]) >= {"Ankle boot", "Shirt"}
+    assert 0 < evaluation["test_accuracy"] <= 1
+
+
+def test_predict_text_output_lists_top_three(store_with_model, small_dataset, tmp_path, capsys):
+    image_path = tmp_path / "item.png"
+    image_path.write_bytes(png_of_test_item(small_dataset, 1))
+    assert main(["predict", str(image_path)]) == 0
+    line = capsys.readouterr().out.strip()
+    assert line.startswith(f"{image_path}: ") and line.count("%") == 3
+
+
+def test_predict_on_a_non_image_exits_2_with_one_line(store_with_model, tmp_path):
+    not_an_image = tmp_path / "notes.png"
+    not_an_image.write_text("this is text, not a picture")
+    completed = run_cli("predict", str(not_an_image))
+    assert completed.returncode == 2
+    assert completed.stdout == ""
+    assert completed.stderr.strip().count("\n") == 0
+    assert completed.stderr.startswith(f"error: {not_an_image}: the file is not an image")
+    assert "Traceback" not in completed.stderr
+
+
+def test_errors_are_one_line_and_exit_2(models_dir, tmp_path, capsys, monkeypatch):
+    assert main(["predict", str(tmp_path / "x.png")]) == 2
+    assert capsys.readouterr().err.startswith("error: no model has been trained yet")
+    assert main(["evaluate"]) == 2
+    assert "no model has been trained yet" in capsys.readouterr().err
+    monkeypatch.setenv("FASHION_MNIST_DIR", str(tmp_path / "nowhere"))
+    assert main(["train", "--epochs", "1"]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith("error: FASHION_MNIST_DIR=") and error.count("\n") == 1
+    assert main(["train", "--epochs", "0"]) == 2
+    assert "epochs must be between 1 and 1000" in capsys.readouterr().err
+
+
+def test_unknown_model_and_missing_file(store_with_model, tmp_path, capsys):
+    assert main(["predict", "--model", "nope", str(tmp_path / "x.png")]) == 2
+    assert "no saved model is called 'nope'" in capsys.readouterr().err
+    assert main(["predict", str(tmp_path / "missing.png")]) == 2
+    assert "cannot be read" in capsys.readouterr().err
+    assert main(["predict", str(tmp_path)]) == 2
+    assert "is a folder" in capsys.readouterr().err

@@ -1,0 +1,78 @@
+"""The tutorial's figures and ours: what is drawn, in which colour, with which caption."""
+
+from __future__ import annotations
+
+import numpy as np
+from matplotlib.colors import to_hex
+
+from fashion import plots
+from fashion.data import CLASS_NAMES
+
+
+def probabilities_for(predicted: int, confidence: float = 0.9) -> np.ndarray:
+    values = np.full(10, (1 - confidence) / 9, dtype=np.float32)
+    values[predicted] = confidence
+    return values
+
+
+def test_caption_follows_the_tutorial_with_a_mark():
+    assert plots.prediction_caption(probabilities_for(9, 0.901), 9) == "\u2713 Ankle boot 90% (Ankle boot)"
+    assert plots.prediction_caption(probabilities_for(0, 0.55), 6) == "\u2717 T-shirt/top 55% (Shirt)"
+    assert plots.prediction_caption(probabilities_for(0, 0.55), 6, with_mark=False) == "T-shirt/top 55% (Shirt)"
+
+
+def test_pair_is_blue_when_right_and_red_when_wrong():
+    image = np.zeros((28, 28), dtype=np.uint8)
+    right = plots.prediction_pair(image, probabilities_for(9), 9)
+    wrong = plots.prediction_pair(image, probabilities_for(0), 6)
+    assert right.axes[0].xaxis.label.get_color() == "blue"
+    assert wrong.axes[0].xaxis.label.get_color() == "red"
+    bars = wrong.axes[1].patches
+    assert len(bars) == 10
+    assert to_hex(bars[0].get_facecolor()) == to_hex("red")
+    assert to_hex(bars[6].get_facecolor()) == to_hex("blue")
+    assert to_hex(bars[3].get_facecolor()) == "#777777"
+    assert wrong.axes[1].get_ylim() == (0.0, 1.0)
+
+
+def test_prediction_grid_is_five_rows_by_three_pairs():
+    images = np.zeros((20, 28, 28), dtype=np.uint8)
+    probabilities = np.stack([probabilities_for(index % 10) for index in range(20)])
+    figure = plots.prediction_grid(images, probabilities, np.zeros(20, dtype=int))
+    assert len(figure.axes) == 30
+    colours = [figure.axes[index].xaxis.label.get_color() for index in range(0, 30, 2)]
+    assert colours[0] == "blue" and colours.count("red") == 13
+
+
+def test_sample_grid_and_bar_chart_with_class_names():
+    images = np.zeros((25, 28, 28), dtype=np.uint8)
+    labels = np.arange(25) % 10
+    grid = plots.sample_grid(images, labels)
+    assert [axes.get_xlabel() for axes in grid.axes][:10] == CLASS_NAMES
+    chart = plots.value_bar_chart(probabilities_for(9), 9)
+    labels_drawn = [tick.get_text() for tick in chart.axes[0].get_xticklabels()]
+    assert labels_drawn == CLASS_NAMES
+    assert chart.axes[0].get_xticklabels()[0].get_rotation() == 45
+
+
+def test_other_figures_render_to_png():
+    matrix = np.arange(100).reshape(10, 10)
+    history = [{"epoch": 1, "loss": 0.5, "accuracy": 0.8, "val_loss": 0.6, "val_accuracy": 0.79},
+               {"epoch": 2, "loss": 0.4, "accuracy": 0.85, "val_loss": 0.5, "val_accuracy": 0.82}]
+    for figure in (
+        plots.image_with_colorbar(np.arange(784).reshape(28, 28) % 256),
+        plots.confusion_matrix_figure(matrix, highlight=(6, 0)),
+        plots.training_curves(history),
+        plots.class_count_chart(np.full(10, 6000)),
+        plots.mean_image_grid(np.zeros((10, 28, 28))),
+    ):
+        png = plots.figure_to_png(figure)
+        assert png.startswith(b"\x89PNG")
+    assert len(plots.image_with_colorbar(np.zeros((28, 28))).axes) == 2
+
+
+def test_pixel_image_enlarges_without_blurring():
+    image = np.array([[0.0, 1.0], [1.0, 0.0]], dtype=np.float32)
+    enlarged = plots.pixel_image(image, scale=3)
+    assert enlarged.shape == (6, 6) and enlarged.dtype == np.uint8
+    assert set(np.unique(enlarged)) == {0, 255}

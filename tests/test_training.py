@@ -1,0 +1,180 @@
+"""Models, training with progress and stop, evaluation and the job registry, on small data."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from fashion import models
+from fashion.errors import ConfigurationError, JobLimitError
+from fashion.evaluation import confusion_matrix, filter_indices, misclassified_indices, summarize
+from fashion.jobs import JobRegistry
+from fashion.models import HyperParameters, with_overrides
+from fashion.training import TrainingListener, split_training_data, train
+
+QUICK = HyperParameters(epochs=2, batch_size=64, learning_rate=0.003, seed=5, validation_fraction=0.2)
+
+
+class RecordingListener(TrainingListener):
+    def __init__(self):
+        self.batches = []
+        self.epochs = []
+
+    def on_batch(self, report):
+        self.batches.append(report)
+
+    def on_epoch(self, report):
+        self.epochs.append(report)
+
+
+def test_tutorial_architecture_is_exactly_the_seeds():
+    model = models.build_model("tutorial", models.TUTORIAL_EXACT, steps_per_epoch=10)
+    layer_kinds = [type(layer).__name__ for layer in model.layers]
+    assert layer_kinds == ["Flatten", "Dense", "Dense"]
+    assert model.layers[1].units == 128 and model.layers[1].activation.__name__ == "relu"
+    assert model.layers[2].units == 10 and model.layers[2].activation.__name__ == "softmax"
+    assert model.count_params() == 101770
+    assert type(model.optimizer).__name__ == "Adam"
+    assert models.TUTORIAL_EXACT.batch_size == 32 and models.TUTORIAL_EXACT.epochs == 10
+
+
+def test_every_architecture_has_a_description_and_valid_defaults():
+    for name, architecture in models.ARCHITECTURES.items():
+        assert architecture.description
+        architecture.defaults.validated()
+        assert "Recommended (fast)" in models.presets(name)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"epochs": 0},
+        {"batch_size": 0},
+        {"learning_rate": 0},
+        {"validation_fraction": 0.95},
+        {"train_limit": 3},
+        {"schedule": "linear"},
+    ],
+)
+def test_out_of_range_hyper_parameters_are_refused(change):
+    with pytest.raises(ConfigurationError):
+        with_overrides(HyperParameters(), **change)
+
+
+def test_unknown_architecture_lists_the_known_ones():
+    with pytest.raises(ConfigurationError, match="tutorial, cnn"):
+        models.get_architecture("resnet")
+
+
+def test_validation_is_held_out_of_the_training_set(small_dataset):
+    train_images, train_labels, validation_images, validation_labels = split_training_data(
+        small_dataset, with_overrides(QUICK, train_limit=500)
+    )
+    assert len(train_labels) == 400 and len(validation_labels) == 100
+    assert train_images.dtype == np.float32 and train_images.max() <= 1.0
+    train_rows = {image.tobytes() for image in train_images}
+    assert not any(image.tobytes() in train_rows for image in validation_images)
+
+
+def test_training_reports_batches_and_epochs_and_learns(small_dataset):
+    listener = RecordingListener()
+    result = train("tutorial", with_overrides(QUICK, epochs=3), small_dataset, listener)
+    assert result.epochs_run == 3 and not result.stopped
+    assert [report.epoch for report in listener.epochs] == [1, 2, 3]
+    assert all(report.val_accuracy is not None for report in listener.epochs)
+    assert listener.batches and listener.batches[-1].step == listener.batches[-1].steps
+    assert all(report.images_per_second > 0 for report in listener.batches)
+    assert listener.epochs[-1].loss < listener.epochs[0].loss
+    assert result.history[-1]["accuracy"] > 0.6
+
+
+def test_seeded_runs_are_reproducible(small_dataset):
+    first = train("tutorial", QUICK, small_dataset)
+    second = train("tutorial", QUICK, small_dataset)
+    for first_weights, second_weights in zip(first.model.get_weights(), second.model.get_weights()):
+        np.testing.assert_allclose(first_weights, second_weights, rtol=1e-5, atol=1e-6)
+    assert first.history[-1]["loss"] == pytest.approx(second.history[-1]["loss"], rel=1e-5)
+
+
+def test_stop_from_another_thread_keeps_completed_epochs(small_dataset):
+    stop_event = threading.Event()
+
+    class StopAfterFirstEpoch(TrainingListener):
+        def on_epoch(self, report):
+            if report.epoch == 1:
+                threading.Thread(target=stop_event.set).start()
+                time.sleep(0.05)
+
+        def on_batch(self, report):
+            pass
+
+    hyper_parameters = with_overrides(QUICK, epochs=50, batch_size=16, steps_per_execution=1)
+    result = train("tutorial", hyper_parameters, small_dataset, StopAfterFirstEpoch(), stop_event)
+    assert result.stopped
+    assert 1 <= result.epochs_run < 50
+    assert [row["epoch"] for row in result.history] == list(range(1, result.epochs_run + 1))
+
+
+def test_stop_mid_epoch_drops_the_partial_epoch(small_dataset):
+    stop_event = threading.Event()
+
+    class StopMidSecondEpoch(TrainingListener):
+        def on_batch(self, report):
+            if report.epoch == 2 and report.step == 3:
+                stop_event.set()
+
+    hyper_parameters = with_overrides(QUICK, epochs=5, batch_size=16, steps_per_execution=1)
+    result = train("tutorial", hyper_parameters, small_dataset, StopMidSecondEpoch(), stop_event)
+    assert result.stopped and result.epochs_run == 1
+
+
+def test_evaluation_figures_from_known_probabilities():
+    labels = np.array([0, 1, 1, 2])
+    probabilities = np.full((4, 10), 0.01, dtype=np.float32)
+    probabilities[[0, 1, 2, 3], [0, 1, 0, 2]] = 0.91
+    evaluation = summarize(probabilities, labels)
+    assert evaluation.accuracy == 0.75
+    assert evaluation.per_class_accuracy[:3] == [1.0, 0.5, 1.0]
+    assert evaluation.confusion_matrix[1, 0] == 1 and evaluation.confusion_matrix.sum() == 4
+    assert evaluation.loss == pytest.approx(-np.log(np.array([0.91, 0.91, 0.01, 0.91])).mean(), rel=1e-5)
+    np.testing.assert_array_equal(misclassified_indices(probabilities, labels), [2])
+    np.testing.assert_array_equal(filter_indices(probabilities, labels, true_class=1), [1, 2])
+    np.testing.assert_array_equal(filter_indices(probabilities, labels, predicted_class=0), [0, 2])
+    np.testing.assert_array_equal(confusion_matrix(labels, labels).diagonal()[:3], [1, 2, 1])
+
+
+def test_most_confidently_wrong_first():
+    labels = np.array([0, 0, 0])
+    probabilities = np.zeros((3, 10), dtype=np.float32)
+    probabilities[0, 3], probabilities[0, 0] = 0.6, 0.4
+    probabilities[1, 0] = 1.0
+    probabilities[2, 5], probabilities[2, 0] = 0.95, 0.05
+    np.testing.assert_array_equal(misclassified_indices(probabilities, labels, "confidence"), [2, 0])
+
+
+def test_job_registry_runs_in_background_and_limits_jobs(small_dataset, models_dir):
+    registry = JobRegistry(max_jobs=1)
+    hyper_parameters = with_overrides(QUICK, epochs=40, batch_size=16, steps_per_execution=1)
+    job = registry.start("tutorial", hyper_parameters, small_dataset, model_name="background")
+    try:
+        with pytest.raises(JobLimitError, match="busy training a tutorial model"):
+            registry.start("tutorial", QUICK, small_dataset)
+        deadline = time.time() + 60
+        while len(job.snapshot().history) < 1 and time.time() < deadline:
+            time.sleep(0.1)
+        assert job.snapshot().state == "running"
+    finally:
+        job.stop()
+    deadline = time.time() + 60
+    while job.snapshot().active and time.time() < deadline:
+        time.sleep(0.1)
+    snapshot = job.snapshot()
+    assert snapshot.state == "finished" and snapshot.stop_requested
+    assert snapshot.model_name == "background" and (models_dir / "background" / "model.keras").is_file()
+    assert 1 <= len(snapshot.history) < 40 and snapshot.test_accuracy is not None
+    assert registry.get(job.job_id) is job and registry.get("nope") is None
+    second = registry.start("tutorial", with_overrides(QUICK, epochs=1), small_dataset)
+    second.stop()
