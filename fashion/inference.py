@@ -109,7 +109,7 @@ def open_image(data: bytes) -> Image.Image:
 
 
 def to_grayscale(image: Image.Image) -> np.ndarray:
-    """A float32 grayscale array in [0, 255]; transparency is flattened onto white."""
+    """A float32 grayscale array in [0, 255]; transparency is flattened onto white or black, whichever contrasts with the item."""
     if image.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
         values = np.asarray(image.convert("F") if image.mode != "F" else image, dtype=np.float64)
         values = np.nan_to_num(values, nan=0.0, posinf=0.0, neginf=0.0)
@@ -119,16 +119,33 @@ def to_grayscale(image: Image.Image) -> np.ndarray:
         else:
             values = np.zeros_like(values) if high <= 0 else np.full_like(values, 255.0)
         return values.astype(np.float32)
-    has_alpha = image.mode in ("RGBA", "LA", "PA") or (
+    if image.mode == "LAB":
+        return np.asarray(image.getchannel("L"), dtype=np.float32)
+    has_alpha = image.mode in ("RGBA", "LA", "PA", "RGBa", "La") or (
         image.mode == "P" and "transparency" in image.info
     )
-    if has_alpha:
-        rgba = image.convert("RGBA")
-        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-        image = Image.alpha_composite(background, rgba)
-    elif image.mode == "CMYK":
-        image = image.convert("RGB")
-    return np.asarray(image.convert("L"), dtype=np.float32)
+    try:
+        if has_alpha:
+            return _flatten_transparency(image.convert("RGBA"))
+        if image.mode == "CMYK":
+            image = image.convert("RGB")
+        return np.asarray(image.convert("L"), dtype=np.float32)
+    except (ValueError, OSError):
+        raise ImageError(
+            f"the image uses the {image.mode} colour mode, which this app cannot read; "
+            "save it as an RGB PNG or JPEG."
+        ) from None
+
+
+def _flatten_transparency(rgba: Image.Image) -> np.ndarray:
+    """Grey values of an RGBA image composited on black for a light item, on white for a dark one."""
+    alpha = np.asarray(rgba.getchannel("A"), dtype=np.float32) / 255.0
+    luminance = np.asarray(rgba.convert("RGB").convert("L"), dtype=np.float32)
+    opaque_weight = float(alpha.sum())
+    item_level = float((luminance * alpha).sum()) / opaque_weight if opaque_weight > 0 else 0.0
+    # A transparent background says nothing about its colour: pick the one the item stands out from.
+    background_level = 0.0 if item_level > 127.0 else 255.0
+    return luminance * alpha + background_level * (1.0 - alpha)
 
 
 def _shrink(image: Image.Image) -> Image.Image:
@@ -153,8 +170,9 @@ def _fit_into_square(values: np.ndarray) -> np.ndarray:
         (new_width, new_height), Image.Resampling.LANCZOS if max(height, width) >= IMAGE_SIZE else Image.Resampling.BILINEAR
     )
     canvas = np.zeros((IMAGE_SIZE, IMAGE_SIZE), dtype=np.float32)
-    top = (IMAGE_SIZE - new_height) // 2
-    left = (IMAGE_SIZE - new_width) // 2
+    # Fashion-MNIST centres an odd margin with the extra pixel on the left/top side.
+    top = (IMAGE_SIZE - new_height + 1) // 2
+    left = (IMAGE_SIZE - new_width + 1) // 2
     canvas[top : top + new_height, left : left + new_width] = np.asarray(resized)
     return np.clip(canvas, 0.0, 255.0)
 
@@ -163,7 +181,13 @@ def preprocess_photo(data: bytes) -> PreprocessedPhoto:
     """Turn photo bytes into a 28x28 float32 image in [0, 1], light item on black, like the training data."""
     image = open_image(data)
     original_size = image.size
-    image = _shrink(image)
+    try:
+        image = _shrink(image)
+    except (ValueError, OSError):
+        raise ImageError(
+            f"the image uses the {image.mode} colour mode, which this app cannot resize; "
+            "save it as an RGB PNG or JPEG."
+        ) from None
     original_preview = image.convert("RGBA") if image.mode in ("RGBA", "LA", "PA", "P") else image
     if original_preview.mode not in ("RGB", "RGBA", "L"):
         original_preview = Image.fromarray(to_grayscale(image).astype(np.uint8))
