@@ -100,11 +100,13 @@ def command_train(arguments) -> int:
 
 def read_photo(file_name: str):
     """Read and preprocess one image file; FashionError naming the file if it cannot be used."""
-    from fashion.inference import preprocess_photo
+    from fashion.inference import MAX_FILE_BYTES, preprocess_photo
 
     path = Path(file_name)
     try:
-        data = path.read_bytes()
+        # One byte past the cap is enough for preprocess_photo to refuse a file that is too large.
+        with path.open("rb") as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)
     except IsADirectoryError:
         raise FashionError(f"{file_name}: is a folder, not an image file.") from None
     except OSError as error:
