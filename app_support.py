@@ -161,6 +161,7 @@ def show_history_charts(history: list[dict]) -> None:
         st.caption("The charts gain a point at the end of each epoch.")
         return
     frame = history_frame(history).dropna(axis=1, how="all")
+    st.caption(f"{len(history)} epoch(s) plotted.")
     loss_column, accuracy_column = st.columns(2)
     with loss_column:
         st.markdown("**Loss**")

@@ -84,6 +84,9 @@ grid_png, grid_indices = sample_grid_png(app_support.data_key(), chosen_classes,
 shown_classes = ", ".join(chosen_names) if chosen_names else "all classes"
 st.markdown(f"Showing {len(grid_indices)} training images of {shown_classes}.")
 st.image(grid_png, width=640)
+st.expander("The samples as text").markdown(
+    "\n".join(f"- #{index}: {CLASS_NAMES[dataset.train_labels[index]]}" for index in grid_indices)
+)
 
 # One sample, large, with its pixel values
 st.header("One sample")

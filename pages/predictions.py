@@ -123,6 +123,11 @@ shown = evaluation.page_slice(indices, page_number, per_page)
 st.markdown(f"**{len(indices):,} test images** match; showing {len(shown)} on page {page_number:,} of {pages:,}.")
 if len(shown):
     st.image(prediction_png(identity, source, "grid", tuple(int(index) for index in shown)))
+    caption_lines = []
+    for index in shown:
+        colour = plots.caption_colour(probabilities[index], labels[index])
+        caption_lines.append(f"- :{colour}[#{index}: {plots.prediction_caption(probabilities[index], labels[index])}] ({colour})")
+    st.expander("The captions as text").markdown("\n".join(caption_lines))
 
 # The misclassification browser: one wrong image at a time
 st.header("Mistakes, one at a time")
