@@ -8,6 +8,7 @@ import re
 import shutil
 import tempfile
 import time
+import zipfile
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -80,7 +81,23 @@ def read_entry(path: Path) -> StoreEntry:
         return StoreEntry(path.name, path, None, f"its record.json is unreadable ({error})")
     if not (path / MODEL_FILE).is_file():
         return StoreEntry(path.name, path, record, "its model.keras file is missing")
+    problem = _archive_problem(path / MODEL_FILE)
+    if problem:
+        return StoreEntry(path.name, path, record, f"its model.keras file is corrupt ({problem})")
     return StoreEntry(path.name, path, record)
+
+
+def _archive_problem(model_path: Path) -> str | None:
+    """Why a .keras file is not a whole Keras archive, from its zip directory alone; None if it looks whole."""
+    try:
+        with zipfile.ZipFile(model_path) as archive:
+            members = set(archive.namelist())
+    except (OSError, zipfile.BadZipFile, ValueError) as error:
+        return f"not a Keras archive: {error}"
+    missing = sorted({"config.json", "model.weights.h5"} - members)
+    if missing:
+        return f"the archive lacks {', '.join(missing)}"
+    return None
 
 
 def list_entries(directory: Path | None = None) -> list[StoreEntry]:
