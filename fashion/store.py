@@ -230,7 +230,14 @@ def delete_model(name: str, directory: Path | None = None) -> None:
     path = _entry_path(name, directory)
     if not path.is_dir():
         raise ModelNotFoundError(f"no saved model is called {name!r}.")
-    shutil.rmtree(path)
+    try:
+        # An entry linked in from elsewhere: remove the link, never the folder it points to.
+        if path.is_symlink():
+            path.unlink()
+        else:
+            shutil.rmtree(path)
+    except OSError as error:
+        raise ModelStoreError(f"cannot delete the saved model {name!r}: {error.strerror}.") from None
 
 
 def clean_incomplete(directory: Path | None = None, older_than_seconds: float = 3600) -> int:
