@@ -78,7 +78,7 @@ chosen_names = filter_column.multiselect(
     "Show only these classes", CLASS_NAMES, key="explore_class_filter", placeholder="All classes"
 )
 if button_column.button("New random samples", key="explore_new_samples", icon=":material/shuffle:"):
-    st.session_state["explore_seed"] = random.randrange(1_000_000)
+    st.session_state["explore_seed"] += random.randrange(1, 1_000_000)
 chosen_classes = tuple(CLASS_NAMES.index(name) for name in chosen_names)
 grid_png, grid_indices = sample_grid_png(app_support.data_key(), chosen_classes, st.session_state["explore_seed"])
 shown_classes = ", ".join(chosen_names) if chosen_names else "all classes"

@@ -80,14 +80,14 @@ summary = evaluation.summarize(probabilities, labels)
 accuracy_column, loss_column, wrong_column, architecture_column = st.columns(4)
 accuracy_column.metric("Test accuracy", f"{summary.accuracy:.2%}")
 loss_column.metric("Test loss", f"{summary.loss:.4f}")
-wrong_column.metric("Wrong", f"{int((summary.predicted_labels != labels).sum()):,} of {len(labels):,}")
+wrong_column.metric(f"Wrong (of {len(labels):,})", f"{int((summary.predicted_labels != labels).sum()):,}")
 architecture_column.metric("Architecture", str((entry.record or {}).get("architecture", "?")))
 per_class_column, matrix_column = st.columns([2, 3])
 with per_class_column:
     st.subheader("Accuracy per class")
     st.bar_chart(
         pd.DataFrame({"class": CLASS_NAMES, "accuracy": summary.per_class_accuracy}),
-        x="class", y="accuracy", horizontal=True, height=380,
+        x="class", y="accuracy", horizontal=True, sort=False, height=380,
     )
 
 # The gallery: image + bar chart pairs, filtered and paged

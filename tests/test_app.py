@@ -1,0 +1,225 @@
+"""The Streamlit app, page by page, with AppTest on the small data set."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+
+from fashion import evaluation
+from fashion.data import dataset_summary, sample_indices
+
+APP_FILE = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
+TIMEOUT = 120
+
+
+def open_page(page: str | None = None, query_parameters: dict | None = None) -> AppTest:
+    """Run the app, switched to a page, with optional URL query parameters."""
+    app = AppTest.from_file(APP_FILE, default_timeout=TIMEOUT)
+    for key, value in (query_parameters or {}).items():
+        app.query_params[key] = value
+    app.run()
+    if page:
+        app.switch_page(page).run()
+    assert not app.exception, app.exception
+    return app
+
+
+def markdown_texts(app: AppTest) -> list[str]:
+    """Every markdown text of the page."""
+    return [element.value for element in app.markdown]
+
+
+def png_bytes(size=(60, 80)) -> bytes:
+    """A PNG of a light shirt-like blob on a white background."""
+    image = Image.new("L", size, 255)
+    image.paste(60, (15, 10, size[0] - 15, size[1] - 10))
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+# Explore
+
+
+def test_explore_shows_shapes_samples_and_filters_by_class(use_small_data, models_dir):
+    app = open_page()
+    shapes = app.dataframe[0].value
+    assert list(shapes["shape"]) == ["(1000, 28, 28)", "(1000,)", "(300, 28, 28)", "(300,)"]
+    assert "Showing 25 training images of all classes." in markdown_texts(app)
+    app.multiselect(key="explore_class_filter").set_value(["Trouser", "Bag"]).run()
+    assert not app.exception
+    assert "Showing 25 training images of Trouser, Bag." in markdown_texts(app)
+    app.button(key="explore_new_samples").click().run()
+    assert not app.exception and app.session_state["explore_seed"] != 0
+
+
+def test_explore_does_not_import_tensorflow(small_data_dir, tmp_path):
+    script = (
+        "import sys\n"
+        "from streamlit.testing.v1 import AppTest\n"
+        f"app = AppTest.from_file({APP_FILE!r}, default_timeout=60).run()\n"
+        "assert not app.exception, app.exception\n"
+        "print('tensorflow' in sys.modules, 'keras' in sys.modules)\n"
+    )
+    environment = {**os.environ, "FASHION_MNIST_DIR": str(small_data_dir), "FASHION_MODELS_DIR": str(tmp_path)}
+    completed = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=environment, timeout=120
+    )
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    assert completed.stdout.strip().splitlines()[-1] == "False False"
+
+
+def test_a_data_error_is_shown_as_a_message(monkeypatch, tmp_path, models_dir):
+    monkeypatch.setenv("FASHION_MNIST_DIR", str(tmp_path))
+    app = open_page()
+    assert app.error and "could not be loaded" in app.error[0].value
+
+
+# Predictions
+
+
+def test_predictions_filters_change_the_gallery(use_small_data, store_with_model):
+    app = open_page("pages/predictions.py")
+    assert app.selectbox(key="predictions_model").value == "small-tutorial"
+    assert app.query_params["model"] == "small-tutorial"
+    assert any("**300 test images** match" in text for text in markdown_texts(app))
+    app.radio(key="predictions_filter").set_value("Only wrong").run()
+    wrong_count = int(app.metric[2].value.replace(",", ""))
+    assert any(f"**{wrong_count:,} test images** match" in text for text in markdown_texts(app))
+    app.radio(key="predictions_filter").set_value("By true class").run()
+    app.selectbox(key="predictions_true_class").set_value("Trouser").run()
+    assert any("**30 test images** match" in text for text in markdown_texts(app))
+    app.radio(key="predictions_filter").set_value("One confusion cell").run()
+    app.selectbox(key="predictions_cell_true").set_value("Shirt").run()
+    app.selectbox(key="predictions_cell_predicted").set_value("T-shirt/top").run()
+    assert not app.exception
+    assert any("test images** match" in text for text in markdown_texts(app))
+
+
+def test_predictions_browser_moves_and_keeps_its_place_in_the_url(use_small_data, store_with_model):
+    app = open_page("pages/predictions.py")
+    wrong_count = int(app.metric[2].value.replace(",", ""))
+    assert wrong_count > 2
+    assert f"1 of {wrong_count:,}" in markdown_texts(app)
+    app.button(key="predictions_next").click().run()
+    app.button(key="predictions_next").click().run()
+    assert f"3 of {wrong_count:,}" in markdown_texts(app)
+    assert app.query_params["wrong"] == "3"
+    app.button(key="predictions_previous").click().run()
+    assert f"2 of {wrong_count:,}" in markdown_texts(app)
+    app.radio(key="predictions_order").set_value("confidence").run()
+    assert f"1 of {wrong_count:,}" in markdown_texts(app)
+    assert app.query_params["order"] == "confidence"
+
+
+def test_predictions_link_reopens_the_same_mistake(use_small_data, store_with_model):
+    app = AppTest.from_file(APP_FILE, default_timeout=TIMEOUT)
+    app.query_params.update({"model": "small-tutorial", "wrong": "4", "order": "confidence"})
+    app.switch_page("pages/predictions.py").run()
+    assert not app.exception
+    wrong_count = int(app.metric[2].value.replace(",", ""))
+    assert f"4 of {wrong_count:,}" in markdown_texts(app)
+    assert app.radio(key="predictions_order").value == "confidence"
+
+
+def test_pages_without_a_model_offer_to_train_one(use_small_data, models_dir):
+    for page, key in (("pages/predictions.py", "predictions"), ("pages/try_image.py", "try")):
+        app = open_page(page)
+        assert "No model has been trained yet" in app.info[0].value
+        assert app.button(key=f"{key}_train_tutorial").label == "Train the tutorial model"
+
+
+# Try your own image
+
+
+def test_try_image_predicts_an_uploaded_png_and_rejects_a_non_image(use_small_data, store_with_model):
+    app = open_page("pages/try_image.py")
+    app.file_uploader(key="try_upload").set_value(("shirt.png", png_bytes(), "image/png")).run()
+    assert not app.exception and not app.error
+    assert [element.value for element in app.subheader][:2] == ["Preprocessing", "Prediction"]
+    assert len(app.get("progress")) == 3
+    app.file_uploader(key="try_upload").set_value(("notes.png", b"not an image at all", "image/png")).run()
+    assert not app.exception
+    assert "notes.png cannot be used" in app.error[0].value
+    app.button(key="try_random").click().run()
+    assert not app.exception and not app.error
+    assert app.subheader[0].value.startswith("Test image #")
+
+
+# Train
+
+
+def test_train_page_runs_a_short_job_to_the_end(use_small_data, models_dir):
+    from fashion.jobs import default_registry
+
+    app = open_page("pages/train.py")
+    app.number_input(key="train_epochs").set_value(2)
+    app.checkbox(key="train_use_subset").check().run()
+    app.number_input(key="train_subset_size").set_value(400)
+    app.text_input(key="train_model_name").set_value("app test model")
+    app.button(key="train_start").click().run()
+    assert not app.exception and not app.error
+    job_id = app.query_params["job"]
+    job = default_registry().get(job_id)
+    deadline = time.monotonic() + 90
+    while job.snapshot().active and time.monotonic() < deadline:
+        time.sleep(0.5)
+    snapshot = job.snapshot()
+    assert snapshot.state == "finished", snapshot.error
+    app.run()
+    assert not app.exception
+    assert [metric.value for metric in app.metric][-2:] == ["app-test-model", f"{snapshot.parameter_count:,}"]
+    history = app.dataframe[-1].value
+    assert list(history.index) == [1, 2]
+    assert {"loss", "accuracy", "val_loss", "val_accuracy"} <= set(history.columns)
+    assert [button.label for button in app.get("download_button")] == [
+        "Download the history (CSV)",
+        "Download the model (.keras)",
+    ]
+
+
+# Core helpers the pages use
+
+
+def test_sample_indices_respect_the_class_filter_and_the_seed():
+    labels = np.repeat(np.arange(10), 5)
+    chosen = sample_indices(labels, 25, seed=1, classes=[1, 3])
+    assert len(chosen) == 10 and set(labels[chosen]) == {1, 3}
+    assert list(sample_indices(labels, 25, seed=2)) == list(sample_indices(labels, 25, seed=2))
+    assert list(sample_indices(labels, 25, seed=2)) != list(sample_indices(labels, 25, seed=3))
+
+
+def test_confusion_cells_and_pages():
+    matrix = np.zeros((10, 10), dtype=int)
+    matrix[6, 0], matrix[2, 4], matrix[3, 3] = 7, 9, 50
+    assert evaluation.confusion_cells(matrix) == [(2, 4, 9), (6, 0, 7)]
+    assert evaluation.page_count(31, 15) == 3 and evaluation.page_count(0, 15) == 1
+    assert list(evaluation.page_slice(np.arange(31), 3, 15)) == [30]
+
+
+def test_dataset_summary_reads_like_the_tutorial(real_dataset):
+    rows = {row["array"]: row for row in dataset_summary(real_dataset)}
+    assert rows["train_images"]["shape"] == "(60000, 28, 28)"
+    assert rows["test_labels"]["value range"] == "0–9"
+
+
+@pytest.fixture(autouse=True)
+def no_job_left_running():
+    """Stop any training job a test left running, so the next test can start one."""
+    yield
+    from fashion.jobs import default_registry
+
+    for job in default_registry().active_jobs():
+        job.stop()
+        deadline = time.monotonic() + 30
+        while job.snapshot().active and time.monotonic() < deadline:
+            time.sleep(0.2)
