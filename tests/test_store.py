@@ -68,7 +68,7 @@ def test_corrupt_entries_are_reported_and_do_not_hide_the_others(store_with_mode
     (store_with_model / "broken-keras" / "model.keras").write_bytes(b"garbage")
     entries = {entry.name: entry for entry in store.list_entries()}
     assert not entries["broken-json"].readable and "unreadable" in entries["broken-json"].error
-    assert entries["broken-keras"].readable  # the record is fine; loading shows the damage
+    assert not entries["broken-keras"].readable and "model.keras file is corrupt" in entries["broken-keras"].error
     with pytest.raises(ModelStoreError, match="unreadable"):
         store.load_model("broken-keras")
     with pytest.raises(ModelStoreError, match="unreadable"):
