@@ -18,10 +18,13 @@ from conftest import QUICK_HYPER_PARAMETERS
 from fashion import cli, store
 from fashion.errors import ModelStoreError
 from fashion.jobs import JobRegistry
+from fashion.models import with_overrides
 from fashion.training import TrainingListener, train
 from fashion.workflow import train_evaluate_save
 
 REPOSITORY = Path(__file__).resolve().parent.parent
+# Two short epochs of 6 batches: enough to stop before, inside and between epochs, and cheap on a shared CPU.
+FAULT_HYPER_PARAMETERS = with_overrides(QUICK_HYPER_PARAMETERS, epochs=2, train_limit=400)
 
 
 class StopAt(TrainingListener):
@@ -48,7 +51,7 @@ def wait_for(job, seconds: float = 60.0):
 def test_stop_before_start_trains_nothing(small_dataset):
     stop_event = threading.Event()
     stop_event.set()
-    result = train("tutorial", QUICK_HYPER_PARAMETERS, small_dataset, stop_event=stop_event)
+    result = train("tutorial", FAULT_HYPER_PARAMETERS, small_dataset, stop_event=stop_event)
     assert result.epochs_run == 0 and result.history == []
     assert result.stopped
 
@@ -56,7 +59,7 @@ def test_stop_before_start_trains_nothing(small_dataset):
 def test_stop_before_start_saves_nothing(small_dataset, models_dir):
     stop_event = threading.Event()
     stop_event.set()
-    finished = train_evaluate_save("tutorial", QUICK_HYPER_PARAMETERS, small_dataset, stop_event=stop_event)
+    finished = train_evaluate_save("tutorial", FAULT_HYPER_PARAMETERS, small_dataset, stop_event=stop_event)
     assert finished.entry is None and finished.evaluation is None
     assert store.list_entries(models_dir) == []
 
@@ -66,7 +69,7 @@ def test_registry_job_stopped_before_start_ends_stopped(small_dataset, models_di
         stop_event.set()
         return train_evaluate_save(*arguments, stop_event=stop_event, **options)
 
-    job = JobRegistry(max_jobs=1, runner=stopped_runner).start("tutorial", QUICK_HYPER_PARAMETERS, small_dataset)
+    job = JobRegistry(max_jobs=1, runner=stopped_runner).start("tutorial", FAULT_HYPER_PARAMETERS, small_dataset)
     snapshot = wait_for(job)
     assert snapshot.state == "stopped"
     assert snapshot.history == [] and snapshot.model_name is None
@@ -76,7 +79,7 @@ def test_registry_job_stopped_before_start_ends_stopped(small_dataset, models_di
 def test_stop_in_the_first_epoch_keeps_no_history_and_saves_nothing(small_dataset, models_dir):
     stop_event = threading.Event()
     listener = StopAt(stop_event, epoch=1, step=3)
-    finished = train_evaluate_save("tutorial", QUICK_HYPER_PARAMETERS, small_dataset, listener=listener, stop_event=stop_event)
+    finished = train_evaluate_save("tutorial", FAULT_HYPER_PARAMETERS, small_dataset, listener=listener, stop_event=stop_event)
     assert finished.result.epochs_run == 0
     assert finished.entry is None
     assert store.list_entries(models_dir) == []
@@ -85,7 +88,7 @@ def test_stop_in_the_first_epoch_keeps_no_history_and_saves_nothing(small_datase
 def test_stop_mid_epoch_keeps_only_completed_epochs_and_saves(small_dataset, models_dir):
     stop_event = threading.Event()
     listener = StopAt(stop_event, epoch=2, step=3)
-    finished = train_evaluate_save("tutorial", QUICK_HYPER_PARAMETERS, small_dataset, listener=listener, stop_event=stop_event)
+    finished = train_evaluate_save("tutorial", FAULT_HYPER_PARAMETERS, small_dataset, listener=listener, stop_event=stop_event)
     assert finished.result.stopped
     assert [row["epoch"] for row in finished.result.history] == [1]
     entry = store.get_entry(finished.entry.name, models_dir)
@@ -104,12 +107,12 @@ def test_stop_while_saving_lets_the_save_complete(small_dataset, models_dir, mon
         return real_save_model(*arguments, **options)
 
     monkeypatch.setattr(store, "save_model", save_after_a_stop)
-    jobs.append(registry.start("tutorial", QUICK_HYPER_PARAMETERS, small_dataset, model_name="stopped-while-saving"))
+    jobs.append(registry.start("tutorial", FAULT_HYPER_PARAMETERS, small_dataset, model_name="stopped-while-saving"))
     snapshot = wait_for(jobs[0])
     assert snapshot.state == "finished" and snapshot.stop_requested
-    assert len(snapshot.history) == QUICK_HYPER_PARAMETERS.epochs
+    assert len(snapshot.history) == FAULT_HYPER_PARAMETERS.epochs
     entry = store.get_entry("stopped-while-saving", models_dir)
-    assert entry.record["epochs_run"] == QUICK_HYPER_PARAMETERS.epochs
+    assert entry.record["epochs_run"] == FAULT_HYPER_PARAMETERS.epochs
     store.load_model(entry.name, models_dir)
     assert [path.name for path in models_dir.iterdir()] == ["stopped-while-saving"]
 
