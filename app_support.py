@@ -12,6 +12,17 @@ LIVE_REFRESH_SECONDS = 1.0
 SIDEBAR_REFRESH_SECONDS = 2.0
 
 
+def run_through_entry() -> None:
+    """Rerun through streamlit_app.py when Streamlit ran this page alone (a fresh server's first run)."""
+    from streamlit.runtime.pages_manager import PagesManager
+
+    # Until st.navigation has run once, Streamlit treats pages/ as a legacy multipage folder and
+    # runs a page opened by URL (/train) without the entry: no sidebar, no page config.
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
 # Cached loaders: the dataset and models are shared and never mutated; predictions are small data.
 
 
@@ -63,6 +74,14 @@ def test_probabilities(name: str, created: str, store_folder: str, source: str):
     return predict_probabilities(model, cached_dataset(source).test_images)
 
 
+@st.cache_resource
+def job_registry():
+    """The server's training job registry, kept across the file watcher's module reloads."""
+    from fashion.jobs import default_registry
+
+    return default_registry()
+
+
 def model_identity(entry) -> tuple[str, str, str]:
     """(name, created time, store folder): what the model caches are keyed by."""
     return entry.name, str((entry.record or {}).get("created", "")), store_key()
@@ -108,18 +127,14 @@ def show_sidebar() -> None:
         if isinstance(accuracy, (int, float)):
             st.metric("Test accuracy", f"{accuracy:.2%}")
         st.caption(f"{record.get('architecture', '?')}, {record.get('epochs_run', '?')} epochs")
-    from fashion.jobs import default_registry
-
-    if default_registry().active_jobs():
+    if job_registry().active_jobs():
         sidebar_job_status()
 
 
 @st.fragment(run_every=SIDEBAR_REFRESH_SECONDS)
 def sidebar_job_status() -> None:
     """A small progress bar of the running training job, refreshed every few seconds."""
-    from fashion.jobs import default_registry
-
-    active = default_registry().active_jobs()
+    active = job_registry().active_jobs()
     if not active:
         st.rerun()
     snapshot = active[0].snapshot()
@@ -175,9 +190,7 @@ def show_history_charts(history: list[dict]) -> None:
 
 def show_job(job_id: str | None) -> None:
     """A training job: live progress while it runs, its results once it has ended."""
-    from fashion.jobs import default_registry
-
-    job = default_registry().get(job_id)
+    job = job_registry().get(job_id)
     if job is None:
         st.info("That training job is not known to this server (it may have restarted).")
         return
@@ -190,12 +203,10 @@ def show_job(job_id: str | None) -> None:
 @st.fragment(run_every=LIVE_REFRESH_SECONDS)
 def live_job_progress(job_id: str) -> None:
     """Charts, a progress bar with speed and time left, and a Stop button; refreshed every second."""
-    from fashion.jobs import default_registry
-
-    job = default_registry().get(job_id)
-    snapshot = job.snapshot()
-    if not snapshot.active:
+    job = job_registry().get(job_id)
+    if job is None or not job.snapshot().active:
         st.rerun()
+    snapshot = job.snapshot()
     batch = snapshot.batch
     if batch is None:
         st.progress(0.0, text="Starting TensorFlow and preparing the data…")
@@ -264,31 +275,27 @@ def show_job_result(snapshot) -> None:
     )
 
 
-def start_training_job(architecture: str, hyper_parameters, dataset, model_name: str | None = None) -> bool:
-    """Start a background training job and put its id in the URL; errors are shown, not raised."""
+def start_training_job(architecture: str, hyper_parameters, dataset, model_name: str | None = None) -> None:
+    """Start a background training job, put its id in the URL and rerun; errors are shown, not raised."""
     from fashion.errors import FashionError, JobLimitError
-    from fashion.jobs import default_registry
 
     try:
-        job = default_registry().start(architecture, hyper_parameters, dataset, model_name)
+        job = job_registry().start(architecture, hyper_parameters, dataset, model_name)
     except JobLimitError as error:
         st.error(str(error), icon=":material/hourglass_top:")
-        return False
     except FashionError as error:
         st.error(str(error))
-        return False
-    st.query_params[JOB_QUERY_PARAMETER] = job.job_id
-    return True
+    else:
+        st.query_params[JOB_QUERY_PARAMETER] = job.job_id
+        st.rerun()
 
 
 def current_job_id() -> str | None:
     """The job named in the URL, else the job running now, else None."""
-    from fashion.jobs import default_registry
-
     job_id = st.query_params.get(JOB_QUERY_PARAMETER)
-    if job_id and default_registry().get(job_id) is not None:
+    if job_id and job_registry().get(job_id) is not None:
         return job_id
-    active = default_registry().active_jobs()
+    active = job_registry().active_jobs()
     return active[0].job_id if active else job_id
 
 
@@ -300,9 +307,7 @@ def no_model_panel(page_name: str) -> None:
     st.info("No model has been trained yet. Train the tutorial's network with the recommended settings (about a minute):")
     job_id = current_job_id()
     if st.button("Train the tutorial model", key=f"{page_name}_train_tutorial", type="primary"):
-        if dataset is not None and start_training_job(
-            "tutorial", presets("tutorial")["Recommended (fast)"], dataset
-        ):
-            job_id = st.query_params[JOB_QUERY_PARAMETER]
+        if dataset is not None:
+            start_training_job("tutorial", presets("tutorial")["Recommended (fast)"], dataset)
     if job_id:
         show_job(job_id)

@@ -16,6 +16,7 @@ from fashion.data import (
     scale_images,
 )
 
+app_support.run_through_entry()
 st.title("Explore the data")
 st.caption(
     "Fashion-MNIST: 70,000 grayscale 28x28 images of clothing in 10 classes, "

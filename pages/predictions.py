@@ -12,6 +12,7 @@ GALLERY_ROWS, GALLERY_COLUMNS = 5, 3
 FILTERS = ["All", "Only wrong", "By true class", "By predicted class", "One confusion cell"]
 ORDERS = {"index": "By index", "confidence": "Most confidently wrong first"}
 
+app_support.run_through_entry()
 st.title("Predictions")
 dataset = app_support.dataset_or_error()
 models = app_support.saved_models()

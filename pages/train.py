@@ -7,6 +7,7 @@ from fashion import store
 from fashion.errors import FashionError
 from fashion.models import ARCHITECTURES, presets, with_overrides
 
+app_support.run_through_entry()
 st.title("Train")
 st.caption(
     "Training runs in the background on the server: you can leave this page and come back, "

@@ -11,6 +11,7 @@ from fashion.errors import FashionError, ImageError
 
 PHOTO_TYPES = ["png", "jpg", "jpeg", "webp", "bmp", "gif"]
 
+app_support.run_through_entry()
 st.title("Try your own image")
 dataset = app_support.dataset_or_error()
 models = app_support.saved_models()
