@@ -1,0 +1,210 @@
+"""Real-browser journeys through the app: explore, train, predictions and uploads."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+
+import numpy as np
+from PIL import Image
+
+from playwright.sync_api import expect
+
+from app_driver import assert_no_error, assert_no_exception, expander_text, number_input, open_page, set_number, wait_until_idle
+
+
+def test_newcomer_explores_and_filters_ankle_boots(app_server, page, screenshot):
+    """The Explore page shows labelled samples; filtering by Ankle boot shows only ankle boots."""
+    open_page(page, app_server.url, "", heading="Explore the data")
+    expect(page.get_by_text(re.compile(r"Showing 25 training images of all classes"))).to_be_visible()
+    samples = expander_text(page, "The samples as text")
+    assert len(samples) == 25
+    assert len({line.split(": ", 1)[1] for line in samples}) > 3, samples
+    assert_no_error(page)
+    screenshot(page, "explore-all-classes")
+
+    class_filter = page.locator('[data-testid="stMultiSelect"] input')
+    class_filter.click()
+    class_filter.fill("Ankle boot")
+    page.get_by_role("option", name="Ankle boot").click()
+    page.keyboard.press("Escape")
+    expect(page.get_by_text("Showing 25 training images of Ankle boot.")).to_be_visible()
+    wait_until_idle(page)
+    samples = expander_text(page, "The samples as text")
+    assert len(samples) == 25
+    assert all(line.endswith(": Ankle boot") for line in samples), samples
+    assert_no_error(page)
+    screenshot(page, "explore-ankle-boots")
+
+
+def plotted_epochs(page) -> int | None:
+    """How many epochs the live charts show now (None before the first one ends)."""
+    caption = page.get_by_text(re.compile(r"^\d+ epoch\(s\) plotted\.$"))
+    if caption.count() == 0:
+        return 0 if page.get_by_text("The charts gain a point").count() else None
+    return int(caption.first.inner_text().split()[0])
+
+
+def fill_training_form(page, epochs: int, batch_size: int, subset: int, name: str) -> None:
+    """Choose the tutorial model on a subset, with these settings and name."""
+    expect(page.get_by_role("combobox", name="Architecture")).to_have_value(re.compile("Tutorial"))
+    if not page.get_by_role("checkbox", name="Train on a subset").is_checked():
+        page.get_by_text("Train on a subset").click()
+    expect(number_input(page, "Training images")).to_be_enabled()
+    set_number(page, "Training images", subset)
+    set_number(page, "Epochs", epochs)
+    set_number(page, "Batch size", batch_size)
+    name_field = page.get_by_label("Model name (optional)")
+    name_field.fill(name)
+    name_field.press("Enter")
+    wait_until_idle(page)
+
+
+def test_training_shows_live_progress_reload_and_stop(app_server, page, screenshot):
+    """A short run plots each epoch as it ends; a longer one survives a reload and stops on request."""
+    open_page(page, app_server.url, "train", heading="Train")
+    fill_training_form(page, epochs=3, batch_size=2, subset=1000, name="e2e-three-epochs")
+    screenshot(page, "train-form")
+    page.locator(".st-key-train_start button").click()
+    expect(page).to_have_url(re.compile(r"[?&]job=\w+"))
+
+    # While it runs, the charts gain a point per epoch
+    seen_running = []
+    while not page.get_by_text(re.compile(r"^Training finished in")).count():
+        count = plotted_epochs(page)
+        if count is not None and page.locator(".st-key-training_stop").count() and count not in seen_running:
+            seen_running.append(count)
+            print(f"running, {count} epoch(s) plotted")
+            screenshot(page, f"train-running-{count}-epochs")
+        page.wait_for_timeout(250)
+    print("seen while running:", seen_running)
+    assert seen_running == sorted(seen_running) and len([c for c in seen_running if c > 0]) >= 2, seen_running
+    expect(page.get_by_text("3 epoch(s) plotted.")).to_be_visible()
+    expect(page.get_by_text("e2e-three-epochs").first).to_be_visible()
+    assert (app_server.models_dir / "e2e-three-epochs" / "model.keras").is_file()
+    assert_no_error(page)
+    screenshot(page, "train-finished")
+
+    # A longer run: reloading the tab shows the same running job, and Stop keeps what was trained
+    first_job_id = re.search(r"job=(\w+)", page.url).group(1)
+    fill_training_form(page, epochs=20, batch_size=2, subset=1000, name="e2e-stopped")
+    page.locator(".st-key-train_start button").click()
+    expect(page).not_to_have_url(re.compile(rf"job={first_job_id}"))
+    job_id = re.search(r"job=(\w+)", page.url).group(1)
+    expect(page.get_by_text("1 epoch(s) plotted.")).to_be_visible(timeout=60_000)
+    page.reload()
+    assert re.search(r"job=(\w+)", page.url).group(1) == job_id
+    expect(page.get_by_text(re.compile(r"^Epoch \d+ of 20: batch"))).to_be_visible()
+    expect(page.locator(".st-key-training_stop button")).to_be_visible()
+    screenshot(page, "train-after-reload")
+    page.locator(".st-key-training_stop button").click()
+    stopped = page.get_by_text(re.compile(r"^Stopped early after \d+ of 20 epochs; the model trained so far was saved\."))
+    expect(stopped).to_be_visible(timeout=60_000)
+    epochs_kept = int(re.search(r"after (\d+) of", stopped.inner_text()).group(1))
+    assert 1 <= epochs_kept < 20
+    saved = app_server.models_dir / "e2e-stopped"
+    assert (saved / "model.keras").is_file()
+    record = json.loads((saved / "record.json").read_text())
+    assert record["epochs_run"] == epochs_kept and record["architecture"] == "tutorial"
+    assert_no_error(page)
+    screenshot(page, "train-stopped")
+
+
+def test_predictions_only_wrong_and_mistake_browser(app_server, page, screenshot):
+    """Only-wrong captions are all red; Next walks through distinct mistakes, and their URL reopens them."""
+    open_page(page, app_server.url, "predictions?model=small-tutorial", heading="Predictions")
+    assert_no_error(page)
+    page.get_by_text("Only wrong", exact=True).click()
+    expect(page.get_by_text(re.compile(r"test images match; showing 15 on page 1 of"))).to_be_visible()
+    wait_until_idle(page)
+    captions = expander_text(page, "The captions as text")
+    assert len(captions) == 15
+    assert all(caption.endswith("(red)") and "\u2717" in caption for caption in captions), captions
+    colours = page.locator('[data-testid="stExpander"] li span').evaluate_all(
+        "spans => spans.map(span => getComputedStyle(span).color)"
+    )
+    red_colours = [colour for colour in colours if is_reddish(colour)]
+    assert len(red_colours) == 15, colours
+    screenshot(page, "predictions-only-wrong", page.locator('[data-testid="stExpander"]').filter(has_text="The captions as text"))
+    screenshot(page, "predictions-only-wrong-grid", page.locator('[data-testid="stImage"]').nth(1))
+
+    # The mistake browser: each Next shows another wrong image and its position
+    position = page.get_by_text(re.compile(r"^\d+ of \d+$"))
+    expect(position).to_have_text(re.compile(r"^1 of "))
+    wrong_total = int(position.inner_text().split(" of ")[1].replace(",", ""))
+    shown_indices = [browser_image_index(page)]
+    for step in range(2, 5):
+        page.locator(".st-key-predictions_next button").click()
+        expect(position).to_have_text(f"{step} of {wrong_total:,}")
+        wait_until_idle(page)
+        expect(page.get_by_text(f"Test image #{shown_indices[-1]}:")).to_have_count(0)
+        shown_indices.append(browser_image_index(page))
+        screenshot(page, f"mistake-{step}-of-{wrong_total}", page.locator('[data-testid="stImage"]').last)
+    assert len(set(shown_indices)) == 4, shown_indices
+    assert "wrong=4" in page.url
+
+    # The URL of the fourth mistake opens it in a new tab
+    second_tab = page.context.new_page()
+    open_page(second_tab, page.url.split("/predictions")[0], "predictions" + page.url.split("/predictions")[1], heading="Predictions")
+    expect(second_tab.get_by_text(re.compile(r"^\d+ of \d+$"))).to_have_text(f"4 of {wrong_total:,}")
+    assert browser_image_index(second_tab) == shown_indices[-1]
+    assert_no_error(second_tab)
+    screenshot(second_tab, "mistake-4-new-tab")
+
+
+def is_reddish(css_colour: str) -> bool:
+    """True for an rgb()/rgba() colour whose red channel clearly dominates."""
+    red, green, blue = (int(float(part)) for part in re.findall(r"[\d.]+", css_colour)[:3])
+    return red > 150 and red > green + 60 and red > blue + 60
+
+
+def browser_image_index(page) -> int:
+    """The test-set index of the mistake shown in the browser, from its caption."""
+    caption = page.get_by_text(re.compile(r"^Test image #\d+: a .+ the model took for a "))
+    expect(caption).to_be_visible()
+    return int(re.search(r"#(\d+)", caption.inner_text()).group(1))
+
+
+def photo_like(image, size: int = 240, tint=(70, 40, 150), seed: int = 0) -> bytes:
+    """A test-set item as a phone photo would show it: large, dark item on a light, noisy background, in colour."""
+    rng = np.random.default_rng(seed)
+    enlarged = np.asarray(Image.fromarray(image).resize((size, size), Image.BILINEAR), dtype=np.float32) / 255
+    background = np.array([235, 230, 220], dtype=np.float32)
+    colour = np.array(tint, dtype=np.float32)
+    pixels = background * (1 - enlarged[..., None]) + colour * enlarged[..., None]
+    pixels += rng.normal(0, 6, pixels.shape)
+    buffer = io.BytesIO()
+    Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def test_upload_photos_and_a_broken_file(app_server, page, screenshot, small_dataset, tmp_path):
+    """Uploaded photos show the 28x28 input and the bar chart; a text file named .png gets a clear error."""
+    trouser, boot = (small_dataset.test_images[np.flatnonzero(small_dataset.test_labels == label)[0]] for label in (1, 9))
+    trouser_path = tmp_path / "trouser-photo.png"
+    trouser_path.write_bytes(photo_like(trouser, seed=1))
+    boot_path = tmp_path / "boot-photo.png"
+    boot_path.write_bytes(photo_like(boot, tint=(120, 60, 30), seed=2))
+    fake_path = tmp_path / "notes.png"
+    fake_path.write_text("these are my shopping notes, not a picture\n")
+
+    open_page(page, app_server.url, "try_image", heading="Try your own image")
+    file_input = page.locator('[data-testid="stFileUploaderDropzoneInput"]')
+    for step, path in enumerate([trouser_path, fake_path, boot_path], start=1):
+        file_input.set_input_files(str(path))
+        expect(page.get_by_text(path.name).first).to_be_visible()
+        if path is fake_path:
+            error = page.locator('[data-testid="stAlertContentError"]')
+            expect(error).to_contain_text("notes.png cannot be used:")
+            expect(page.get_by_text("The 28x28 model input, enlarged")).to_have_count(0)
+            assert_no_exception(page)
+        else:
+            expect(page.get_by_text("The 28x28 model input, enlarged")).to_be_visible()
+            expect(page.get_by_text(re.compile(r"^1\. .+: \d+\.\d%$"))).to_be_visible()
+            wait_until_idle(page)
+            assert_no_error(page)
+            # The preview, the bar chart and the preprocessing steps are all images
+            assert page.locator('[data-testid="stImage"]').count() >= 3
+        wait_until_idle(page)
+        screenshot(page, f"upload-{step}-{path.stem}")
