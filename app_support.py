@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import streamlit as st
 
@@ -13,14 +14,15 @@ SIDEBAR_REFRESH_SECONDS = 2.0
 
 
 def run_through_entry() -> None:
-    """Rerun through streamlit_app.py when Streamlit ran this page alone (a fresh server's first run)."""
+    """Run streamlit_app.py instead when Streamlit started this page alone (a fresh server's first run)."""
     from streamlit.runtime.pages_manager import PagesManager
 
     # Until st.navigation has run once, Streamlit treats pages/ as a legacy multipage folder and
     # runs a page opened by URL (/train) without the entry: no sidebar, no page config.
     if PagesManager.uses_pages_directory:
-        PagesManager.uses_pages_directory = False
-        st.rerun()
+        entry = Path(__file__).resolve().with_name("streamlit_app.py")
+        exec(compile(entry.read_text(encoding="utf-8"), str(entry), "exec"), {"__name__": "__main__"})
+        st.stop()
 
 
 # Cached loaders: the dataset and models are shared and never mutated; predictions are small data.
@@ -211,13 +213,15 @@ def live_job_progress(job_id: str) -> None:
     if batch is None:
         st.progress(0.0, text="Starting TensorFlow and preparing the data…")
     else:
+        # Batches run in groups (steps_per_execution), so the last group can report past the end.
+        step = min(batch.step, batch.steps)
         st.progress(
-            min(1.0, batch.step / max(1, batch.steps)),
+            step / max(1, batch.steps),
             text=(
-                f"Epoch {batch.epoch} of {batch.epochs}: batch {batch.step:,} of {batch.steps:,}"
+                f"Epoch {batch.epoch} of {batch.epochs}: batch {step:,} of {batch.steps:,}"
                 f" · {batch.images_per_second:,.0f} img/s"
-                f" · epoch ends in {batch.epoch_seconds_left:,.0f} s"
-                f" · training ends in {batch.total_seconds_left:,.0f} s"
+                f" · epoch ends in {max(0.0, batch.epoch_seconds_left):,.0f} s"
+                f" · training ends in {max(0.0, batch.total_seconds_left):,.0f} s"
             ),
         )
     if snapshot.state == "saving":
@@ -245,10 +249,10 @@ def show_job_result(snapshot) -> None:
         st.info(f"Stopped early after {len(snapshot.history)} of {snapshot.epochs} epochs; the model trained so far was saved.")
     else:
         st.success(f"Training finished in {snapshot.finished_at - snapshot.started_at:,.0f} s.")
-    accuracy_column, loss_column, name_column, parameters_column = st.columns(4)
+    st.markdown(f"Saved as **{snapshot.model_name}**")
+    accuracy_column, loss_column, parameters_column = st.columns(3)
     accuracy_column.metric("Test accuracy", f"{snapshot.test_accuracy:.2%}")
     loss_column.metric("Test loss", f"{snapshot.test_loss:.4f}")
-    name_column.metric("Saved as", snapshot.model_name)
     parameters_column.metric("Parameters", f"{snapshot.parameter_count:,}")
     show_history_charts(snapshot.history)
     frame = history_frame(snapshot.history)
@@ -306,7 +310,8 @@ def no_model_panel(page_name: str) -> None:
     dataset = dataset_or_error()
     st.info("No model has been trained yet. Train the tutorial's network with the recommended settings (about a minute):")
     job_id = current_job_id()
-    if st.button("Train the tutorial model", key=f"{page_name}_train_tutorial", type="primary"):
+    busy = bool(job_registry().active_jobs())
+    if st.button("Train the tutorial model", key=f"{page_name}_train_tutorial", type="primary", disabled=busy):
         if dataset is not None:
             start_training_job("tutorial", presets("tutorial")["Recommended (fast)"], dataset)
     if job_id:

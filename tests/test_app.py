@@ -93,7 +93,7 @@ def test_predictions_filters_change_the_gallery(use_small_data, store_with_model
     assert app.query_params["model"] == "small-tutorial"
     assert any("**300 test images** match" in text for text in markdown_texts(app))
     app.radio(key="predictions_filter").set_value("Only wrong").run()
-    wrong_count = int(app.metric[2].value.replace(",", ""))
+    wrong_count = int(app.main.metric[2].value.replace(",", ""))
     assert any(f"**{wrong_count:,} test images** match" in text for text in markdown_texts(app))
     app.radio(key="predictions_filter").set_value("By true class").run()
     app.selectbox(key="predictions_true_class").set_value("Trouser").run()
@@ -107,7 +107,7 @@ def test_predictions_filters_change_the_gallery(use_small_data, store_with_model
 
 def test_predictions_browser_moves_and_keeps_its_place_in_the_url(use_small_data, store_with_model):
     app = open_page("pages/predictions.py")
-    wrong_count = int(app.metric[2].value.replace(",", ""))
+    wrong_count = int(app.main.metric[2].value.replace(",", ""))
     assert wrong_count > 2
     assert f"1 of {wrong_count:,}" in markdown_texts(app)
     app.button(key="predictions_next").click().run()
@@ -126,7 +126,7 @@ def test_predictions_link_reopens_the_same_mistake(use_small_data, store_with_mo
     app.query_params.update({"model": "small-tutorial", "wrong": "4", "order": "confidence"})
     app.switch_page("pages/predictions.py").run()
     assert not app.exception
-    wrong_count = int(app.metric[2].value.replace(",", ""))
+    wrong_count = int(app.main.metric[2].value.replace(",", ""))
     assert f"4 of {wrong_count:,}" in markdown_texts(app)
     assert app.radio(key="predictions_order").value == "confidence"
 
@@ -177,7 +177,10 @@ def test_train_page_runs_a_short_job_to_the_end(use_small_data, models_dir):
     assert snapshot.state == "finished", snapshot.error
     app.run()
     assert not app.exception
-    assert [metric.value for metric in app.metric][-2:] == ["app-test-model", f"{snapshot.parameter_count:,}"]
+    assert "Saved as **app-test-model**" in markdown_texts(app)
+    metrics = {metric.label: metric.value for metric in app.main.metric}
+    assert metrics["Parameters"] == f"{snapshot.parameter_count:,}"
+    assert metrics["Test accuracy"] == f"{snapshot.test_accuracy:.2%}"
     history = app.dataframe[-1].value
     assert list(history.index) == [1, 2]
     assert {"loss", "accuracy", "val_loss", "val_accuracy"} <= set(history.columns)
