@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import io
+import re
 import time
 
+import numpy as np
+from PIL import Image
 from playwright.sync_api import Page, expect
 
 RUNNING_SELECTOR = '[data-testid="stStatusWidget"]'
@@ -45,7 +49,7 @@ def number_input(page: Page, label: str):
     return page.locator('[data-testid="stNumberInput"]').filter(has_text=label).locator("input")
 
 
-def set_number(page: Page, label: str, value: int | float) -> None:
+def set_number(page: Page, label: str, value: float) -> None:
     """Type a value into a number input and commit it with Enter."""
     field = number_input(page, label)
     field.fill(str(value))
@@ -62,3 +66,39 @@ def expander_text(page: Page, title: str) -> list[str]:
     items = expander.locator("li")
     expect(items.first).to_be_visible()
     return [text.strip() for text in items.all_inner_texts()]
+
+
+def plotted_epochs(page) -> int | None:
+    """How many epochs the live charts show now (None before the first one ends)."""
+    caption = page.get_by_text(re.compile(r"^\d+ epoch\(s\) plotted\.$"))
+    if caption.count() == 0:
+        return 0 if page.get_by_text("The charts gain a point").count() else None
+    return int(caption.first.inner_text().split()[0])
+
+
+def fill_training_form(page, epochs: int, batch_size: int, subset: int, name: str) -> None:
+    """Choose the tutorial model on a subset, with these settings and name."""
+    expect(page.get_by_role("combobox", name="Architecture")).to_have_value(re.compile("Tutorial"))
+    if not page.get_by_role("checkbox", name="Train on a subset").is_checked():
+        page.get_by_text("Train on a subset").click()
+    expect(number_input(page, "Training images")).to_be_enabled()
+    set_number(page, "Training images", subset)
+    set_number(page, "Epochs", epochs)
+    set_number(page, "Batch size", batch_size)
+    name_field = page.get_by_label("Model name (optional)")
+    name_field.fill(name)
+    name_field.press("Enter")
+    wait_until_idle(page)
+
+
+def photo_like(image, size: int = 240, tint=(70, 40, 150), seed: int = 0) -> bytes:
+    """A test-set item as a phone photo would show it: large, dark item on a light, noisy background, in colour."""
+    rng = np.random.default_rng(seed)
+    enlarged = np.asarray(Image.fromarray(image).resize((size, size), Image.BILINEAR), dtype=np.float32) / 255
+    background = np.array([235, 230, 220], dtype=np.float32)
+    colour = np.array(tint, dtype=np.float32)
+    pixels = background * (1 - enlarged[..., None]) + colour * enlarged[..., None]
+    pixels += rng.normal(0, 6, pixels.shape)
+    buffer = io.BytesIO()
+    Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8)).save(buffer, format="PNG")
+    return buffer.getvalue()

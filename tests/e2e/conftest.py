@@ -12,6 +12,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 SCREENSHOT_DIRECTORY = REPOSITORY / "test-artifacts" / "screenshots"
@@ -24,7 +25,9 @@ CHROMIUM_ARGUMENTS = [
     "--no-first-run",
 ]
 SERVER_START_SECONDS = 60
-ELEMENT_TIMEOUT_MS = 30_000
+ELEMENT_TIMEOUT_MS = 45_000  # generous: the CPU is shared and training runs beside the pages
+
+expect.set_options(timeout=ELEMENT_TIMEOUT_MS)
 
 
 class AppServer:
@@ -49,7 +52,7 @@ class AppServer:
             "--server.address", "127.0.0.1",
             "--server.fileWatcherType", "none",
         ]
-        self._log = open(log_path, "w", encoding="utf-8")
+        self._log = open(log_path, "w", encoding="utf-8")  # noqa: SIM115 - open as long as the server runs
         self.process = subprocess.Popen(
             command, cwd=REPOSITORY, env=environment, stdout=self._log, stderr=subprocess.STDOUT
         )

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
-import io
 import json
 import re
+import time
 
 import numpy as np
-from PIL import Image
-
+import pytest
+from app_driver import (
+    assert_no_error,
+    assert_no_exception,
+    expander_text,
+    fill_training_form,
+    open_page,
+    photo_like,
+    plotted_epochs,
+    wait_until_idle,
+)
 from playwright.sync_api import expect
-
-from app_driver import assert_no_error, assert_no_exception, expander_text, number_input, open_page, set_number, wait_until_idle
 
 
 def test_newcomer_explores_and_filters_ankle_boots(app_server, page, screenshot):
@@ -38,69 +45,71 @@ def test_newcomer_explores_and_filters_ankle_boots(app_server, page, screenshot)
     screenshot(page, "explore-ankle-boots")
 
 
-def plotted_epochs(page) -> int | None:
-    """How many epochs the live charts show now (None before the first one ends)."""
-    caption = page.get_by_text(re.compile(r"^\d+ epoch\(s\) plotted\.$"))
-    if caption.count() == 0:
-        return 0 if page.get_by_text("The charts gain a point").count() else None
-    return int(caption.first.inner_text().split()[0])
+TRAINING_TIMEOUT_SECONDS = 240
 
 
-def fill_training_form(page, epochs: int, batch_size: int, subset: int, name: str) -> None:
-    """Choose the tutorial model on a subset, with these settings and name."""
-    expect(page.get_by_role("combobox", name="Architecture")).to_have_value(re.compile("Tutorial"))
-    if not page.get_by_role("checkbox", name="Train on a subset").is_checked():
-        page.get_by_text("Train on a subset").click()
-    expect(number_input(page, "Training images")).to_be_enabled()
-    set_number(page, "Training images", subset)
-    set_number(page, "Epochs", epochs)
-    set_number(page, "Batch size", batch_size)
-    name_field = page.get_by_label("Model name (optional)")
-    name_field.fill(name)
-    name_field.press("Enter")
-    wait_until_idle(page)
+@pytest.fixture
+def stop_training_at_end(page):
+    """Press Stop at the end of a test if a training job is still running, so no job outlives its test."""
+    yield
+    stop_button = page.locator(".st-key-training_stop button")
+    if not page.is_closed() and stop_button.count():
+        stop_button.click()
+        expect(stop_button).to_have_count(0, timeout=120_000)
 
 
-def test_training_shows_live_progress_reload_and_stop(app_server, page, screenshot):
-    """A short run plots each epoch as it ends; a longer one survives a reload and stops on request."""
-    open_page(page, app_server.url, "train", heading="Train")
-    fill_training_form(page, epochs=3, batch_size=2, subset=1000, name="e2e-three-epochs")
-    screenshot(page, "train-form")
+def start_training(page, epochs: int, name: str) -> str:
+    """Fill the form (tutorial model, 600-image subset, batch size 2), press Start; returns the new job id."""
+    previous = re.search(r"job=(\w+)", page.url)
+    fill_training_form(page, epochs=epochs, batch_size=2, subset=600, name=name)
     page.locator(".st-key-train_start button").click()
+    if previous:
+        expect(page).not_to_have_url(re.compile(rf"job={previous.group(1)}"))
     expect(page).to_have_url(re.compile(r"[?&]job=\w+"))
+    return re.search(r"job=(\w+)", page.url).group(1)
 
-    # While it runs, the charts gain a point per epoch
+
+def test_training_plots_each_epoch_while_it_runs(app_server, page, screenshot, stop_training_at_end):
+    """A 3-epoch run on a small subset: while it runs, the charts gain a point per epoch."""
+    open_page(page, app_server.url, "train", heading="Train")
+    start_training(page, epochs=3, name="e2e-three-epochs")
+    screenshot(page, "train-started")
+
     seen_running = []
+    deadline = time.monotonic() + TRAINING_TIMEOUT_SECONDS
     while not page.get_by_text(re.compile(r"^Training finished in")).count():
+        assert time.monotonic() < deadline, f"training did not finish; plotted epochs seen: {seen_running}"
         count = plotted_epochs(page)
         if count is not None and page.locator(".st-key-training_stop").count() and count not in seen_running:
             seen_running.append(count)
-            print(f"running, {count} epoch(s) plotted")
             screenshot(page, f"train-running-{count}-epochs")
         page.wait_for_timeout(250)
-    print("seen while running:", seen_running)
-    assert seen_running == sorted(seen_running) and len([c for c in seen_running if c > 0]) >= 2, seen_running
+    print("plotted epochs seen while running:", seen_running)
+    assert seen_running == sorted(seen_running), seen_running
+    assert len([count for count in seen_running if count > 0]) >= 2, seen_running
     expect(page.get_by_text("3 epoch(s) plotted.")).to_be_visible()
     expect(page.get_by_text("e2e-three-epochs").first).to_be_visible()
     assert (app_server.models_dir / "e2e-three-epochs" / "model.keras").is_file()
     assert_no_error(page)
     screenshot(page, "train-finished")
 
-    # A longer run: reloading the tab shows the same running job, and Stop keeps what was trained
-    first_job_id = re.search(r"job=(\w+)", page.url).group(1)
-    fill_training_form(page, epochs=20, batch_size=2, subset=1000, name="e2e-stopped")
-    page.locator(".st-key-train_start button").click()
-    expect(page).not_to_have_url(re.compile(rf"job={first_job_id}"))
-    job_id = re.search(r"job=(\w+)", page.url).group(1)
-    expect(page.get_by_text("1 epoch(s) plotted.")).to_be_visible(timeout=60_000)
+
+def test_training_survives_a_reload_and_stops_on_request(app_server, page, screenshot, stop_training_at_end):
+    """Reloading the tab shows the same running job; Stop keeps and saves the epochs trained so far."""
+    open_page(page, app_server.url, "train", heading="Train")
+    job_id = start_training(page, epochs=20, name="e2e-stopped")
+    expect(page.get_by_text(re.compile(r"^Epoch 1 of 20: batch"))).to_be_visible()
     page.reload()
     assert re.search(r"job=(\w+)", page.url).group(1) == job_id
     expect(page.get_by_text(re.compile(r"^Epoch \d+ of 20: batch"))).to_be_visible()
     expect(page.locator(".st-key-training_stop button")).to_be_visible()
     screenshot(page, "train-after-reload")
+    expect(page.get_by_text(re.compile(r"^[1-9]\d* epoch\(s\) plotted\."))).to_be_visible(
+        timeout=TRAINING_TIMEOUT_SECONDS * 1000
+    )
     page.locator(".st-key-training_stop button").click()
     stopped = page.get_by_text(re.compile(r"^Stopped early after \d+ of 20 epochs; the model trained so far was saved\."))
-    expect(stopped).to_be_visible(timeout=60_000)
+    expect(stopped).to_be_visible(timeout=120_000)
     epochs_kept = int(re.search(r"after (\d+) of", stopped.inner_text()).group(1))
     assert 1 <= epochs_kept < 20
     saved = app_server.models_dir / "e2e-stopped"
@@ -164,19 +173,6 @@ def browser_image_index(page) -> int:
     caption = page.get_by_text(re.compile(r"^Test image #\d+: a .+ the model took for a "))
     expect(caption).to_be_visible()
     return int(re.search(r"#(\d+)", caption.inner_text()).group(1))
-
-
-def photo_like(image, size: int = 240, tint=(70, 40, 150), seed: int = 0) -> bytes:
-    """A test-set item as a phone photo would show it: large, dark item on a light, noisy background, in colour."""
-    rng = np.random.default_rng(seed)
-    enlarged = np.asarray(Image.fromarray(image).resize((size, size), Image.BILINEAR), dtype=np.float32) / 255
-    background = np.array([235, 230, 220], dtype=np.float32)
-    colour = np.array(tint, dtype=np.float32)
-    pixels = background * (1 - enlarged[..., None]) + colour * enlarged[..., None]
-    pixels += rng.normal(0, 6, pixels.shape)
-    buffer = io.BytesIO()
-    Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8)).save(buffer, format="PNG")
-    return buffer.getvalue()
 
 
 def test_upload_photos_and_a_broken_file(app_server, page, screenshot, small_dataset, tmp_path):
