@@ -1,0 +1,627 @@
+"""Measure Fashion-MNIST Studio against the tutorial's own code on this machine.
+
+Run `python bench/benchmark.py` (add `--quick`, `--repeats N`, `--only training|cnn|inference|startup|memory`).
+Every figure is printed with its target and ratio and written as JSON to bench/results/;
+nothing is asserted. Each measurement runs in a fresh Python process so compiles and caches count.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+RESULTS_DIR = REPO_ROOT / "bench" / "results"
+SECTIONS = ("training", "cnn", "inference", "startup", "memory")
+
+TUTORIAL_ACCURACY = 0.88
+TRAINING_TIME_RATIO_TARGET = 0.2
+CNN_ACCURACY_TARGET = 0.92
+CNN_SECONDS_TARGET = 120.0
+INFERENCE_MS_TARGET = 20.0
+START_SECONDS_TARGET = 3.0
+PREDICTIONS_SECONDS_TARGET = 1.5
+SERVER_RSS_MB_TARGET = 1200.0
+SESSION_MB_TARGET = 50.0
+IDLE_SESSIONS = 10
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+
+
+# ---------------------------------------------------------------- workers (one per process)
+
+
+def worker_tutorial_reference(config: dict) -> dict:
+    """The tutorial's code as written: float64 /255.0, Sequential, Adam, model.fit(epochs=10)."""
+    import numpy as np
+    import tensorflow as tf
+    from tensorflow import keras
+
+    from fashion.data import load_dataset
+
+    dataset = load_dataset(allow_download=False)
+    started, cpu_started = time.perf_counter(), time.process_time()
+    train_images = np.array(dataset.train_images) / 255.0
+    test_images = np.array(dataset.test_images) / 255.0
+    train_labels = np.array(dataset.train_labels)
+    test_labels = np.array(dataset.test_labels)
+    keras.utils.set_random_seed(config.get("seed", 42))
+    model = keras.Sequential([
+        keras.layers.Flatten(input_shape=(28, 28)),
+        keras.layers.Dense(128, activation="relu"),
+        keras.layers.Dense(10, activation="softmax"),
+    ])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.fit(train_images, train_labels, epochs=config.get("epochs", 10), verbose=0)
+    seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
+    _, test_accuracy = model.evaluate(test_images, test_labels, verbose=0)
+    return {"seconds": seconds, "cpu_seconds": cpu_seconds, "test_accuracy": float(test_accuracy), "tf": tf.__version__}
+
+
+def worker_project_training(config: dict) -> dict:
+    """fashion.training.train with an architecture's defaults (plus overrides), then the test set."""
+    from fashion.data import load_dataset
+    from fashion.evaluation import evaluate
+    from fashion.models import get_architecture, with_overrides
+    from fashion.training import configure_tensorflow, train
+
+    # TensorFlow's import is process start-up, outside the timer as in the tutorial's reference.
+    configure_tensorflow()
+    architecture = config["arch"]
+    base = get_architecture(architecture).defaults
+    if config.get("preset"):
+        base = get_architecture(architecture).presets[config["preset"]]
+    hyper_parameters = with_overrides(base, **config.get("overrides", {}))
+    dataset = load_dataset(allow_download=False)
+    _apply_experiment(config)
+    started, cpu_started = time.perf_counter(), time.process_time()
+    result = train(architecture, hyper_parameters, dataset)
+    seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
+    evaluation = evaluate(result.model, dataset.test_images, dataset.test_labels)
+    return {
+        "seconds": seconds,
+        "cpu_seconds": cpu_seconds,
+        "fit_seconds": result.train_seconds,
+        "test_accuracy": evaluation.accuracy,
+        "hyper_parameters": hyper_parameters.to_dict(),
+        "parameter_count": int(result.model.count_params()),
+    }
+
+
+def _apply_experiment(config: dict) -> None:
+    """Variants the sweep tries that are not hyper-parameters: precision policy, XLA, the model."""
+    import fashion.models
+
+    if config.get("policy"):
+        import keras
+
+        keras.mixed_precision.set_global_policy(config["policy"])
+    if "jit_compile" in config or "layers" in config:
+        original_build = fashion.models.build_model
+
+        def build_model(name, hyper_parameters, steps_per_epoch):
+            if "layers" in config:
+                architecture = fashion.models.ARCHITECTURES[name]
+                fashion.models.ARCHITECTURES[name] = fashion.models.replace(
+                    architecture, build_layers=getattr(sys.modules["bench_variants"], config["layers"])
+                )
+            model = original_build(name, hyper_parameters, steps_per_epoch)
+            if "jit_compile" in config:
+                model.compile(
+                    optimizer=model.optimizer, loss=model.loss, metrics=["accuracy"],
+                    steps_per_execution=hyper_parameters.steps_per_execution,
+                    jit_compile=config["jit_compile"],
+                )
+            return model
+
+        fashion.models.build_model = build_model
+        import fashion.training
+
+        fashion.training.build_model = build_model
+    if "layers" in config:
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        import bench_variants
+
+        sys.modules["bench_variants"] = bench_variants
+
+
+def make_test_photo() -> bytes:
+    """A ~1000x1000 JPEG photo of a dark trouser-like shape on a light, slightly noisy background."""
+    import io
+
+    import numpy as np
+    from PIL import Image, ImageDraw, ImageFilter
+
+    generator = np.random.default_rng(0)
+    background = 225 + generator.normal(0, 6, (1000, 1000, 3))
+    image = Image.fromarray(np.clip(background, 0, 255).astype("uint8"), "RGB")
+    draw = ImageDraw.Draw(image)
+    draw.polygon([(380, 120), (620, 120), (700, 900), (560, 900), (500, 400), (440, 900), (300, 900)], fill=(40, 50, 90))
+    image = image.filter(ImageFilter.GaussianBlur(2))
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", quality=90)
+    return buffer.getvalue()
+
+
+def _median_ms(function, repeats: int) -> float:
+    timings = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        function()
+        timings.append((time.perf_counter() - started) * 1000.0)
+    return statistics.median(timings)
+
+
+def worker_inference(config: dict) -> dict:
+    """Warm per-image time: preprocess_photo + predict_one, against model.predict (the tutorial's way)."""
+    import numpy as np
+
+    from fashion import inference
+    from fashion.data import load_dataset
+    from fashion.models import build_model, get_architecture, with_overrides
+    from fashion.training import configure_tensorflow
+
+    configure_tensorflow()
+    import keras
+
+    dataset = load_dataset(allow_download=False)
+    photo = make_test_photo()
+    calls = config.get("calls", 50)
+    figures = {"photo_bytes": len(photo)}
+    figures["preprocess_ms"] = _median_ms(lambda: inference.preprocess_photo(photo), calls)
+    image = inference.preprocess_photo(photo).image
+    for architecture in ("tutorial", "cnn"):
+        hyper_parameters = with_overrides(get_architecture(architecture).defaults, epochs=1)
+        keras.utils.set_random_seed(0)
+        model = build_model(architecture, hyper_parameters, steps_per_epoch=10)
+        model.fit(
+            inference.as_model_input(dataset.train_images[:512]), dataset.train_labels[:512],
+            batch_size=128, epochs=1, verbose=0,
+        )
+        batch = np.expand_dims(image, 0)
+        model.predict(batch, verbose=0)
+        figures[f"{architecture}_model_predict_ms"] = _median_ms(
+            lambda: model.predict(batch, verbose=0), calls
+        )
+        inference.predict_one(model, image)
+        figures[f"{architecture}_predict_one_ms"] = _median_ms(
+            lambda: inference.predict_one(model, image), calls
+        )
+        figures[f"{architecture}_photo_to_prediction_ms"] = _median_ms(
+            lambda: inference.predict_one(model, inference.preprocess_photo(photo).image), calls
+        )
+        expected = np.asarray(model(batch, training=False))[0]
+        figures[f"{architecture}_max_probability_difference"] = float(
+            np.max(np.abs(inference.predict_one(model, image) - expected))
+        )
+    return figures
+
+
+WORKERS = {
+    "tutorial_reference": worker_tutorial_reference,
+    "project_training": worker_project_training,
+    "inference": worker_inference,
+}
+
+
+def run_worker(kind: str, config: dict, environment: dict | None = None, timeout: float = 900) -> dict:
+    """Run one worker in a fresh Python process and return its JSON result."""
+    command = [sys.executable, str(Path(__file__).resolve()), "--worker", kind, "--config", json.dumps(config)]
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": str(REPO_ROOT), **(environment or {})}
+    completed = subprocess.run(
+        command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=timeout
+    )
+    lines = [line for line in completed.stdout.splitlines() if line.startswith("{")]
+    if completed.returncode != 0 or not lines:
+        raise RuntimeError(f"worker {kind} failed ({completed.returncode}): {completed.stderr[-2000:]}")
+    return json.loads(lines[-1])
+
+
+# ---------------------------------------------------------------- the app in a real browser
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def rss_megabytes(pid: int) -> float:
+    """VmRSS of a process from /proc, in MB (10^6 bytes)."""
+    status = Path(f"/proc/{pid}/status").read_text()
+    kilobytes = int(re.search(r"VmRSS:\s+(\d+) kB", status).group(1))
+    return kilobytes * 1024 / 1e6
+
+
+def page_paths() -> dict[str, str]:
+    """URL paths of the pages, read from streamlit_app.py's st.Page(...) calls where possible."""
+    paths = {"explore": "/", "train": "/train", "predictions": "/predictions", "try_image": "/try_image"}
+    entry = REPO_ROOT / "streamlit_app.py"
+    if entry.exists():
+        for match in re.finditer(r"st\.Page\(\s*[\"']pages/(\w+)\.py[\"']([^)]*)\)", entry.read_text()):
+            name, arguments = match.group(1), match.group(2)
+            explicit = re.search(r"url_path\s*=\s*[\"'](\w*)[\"']", arguments)
+            default = "default=True" in arguments.replace(" ", "")
+            path = "/" if default else "/" + (explicit.group(1) if explicit else name)
+            for key in paths:
+                if key in name:
+                    paths[key] = path
+    return paths
+
+
+class StreamlitServer:
+    """`streamlit run streamlit_app.py` on a free port, headless, stopped on exit."""
+
+    def __init__(self, models_dir: str | None = None):
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.models_dir = models_dir
+        self.process = None
+        self.started = 0.0
+
+    def __enter__(self):
+        env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+        if self.models_dir:
+            env["FASHION_MODELS_DIR"] = self.models_dir
+        self.started = time.perf_counter()
+        self.process = subprocess.Popen(
+            [
+                sys.executable, "-m", "streamlit", "run", "streamlit_app.py",
+                "--server.headless", "true", "--server.port", str(self.port),
+                "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
+            ],
+            cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        return self
+
+    def __exit__(self, *exc):
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+def _launch_browser(playwright):
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+
+
+def _wait_until_drawn(page, timeout_ms: float) -> None:
+    """Wait for Streamlit to finish the script run: images visible and no 'running' indicator."""
+    page.wait_for_selector("[data-testid='stImage'] img, [data-testid='stImage'], img", state="visible", timeout=timeout_ms)
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"] [data-testid=\"stStatusWidgetRunningIcon\"]')"
+        " && document.querySelectorAll('[data-testid=\"stSkeleton\"]').length === 0",
+        timeout=timeout_ms,
+    )
+
+
+def _goto_and_wait(page, url: str, timeout_ms: float) -> float:
+    started = time.perf_counter()
+    page.goto(url, wait_until="commit", timeout=timeout_ms)
+    _wait_until_drawn(page, timeout_ms)
+    return time.perf_counter() - started
+
+
+def _wait_for_server(server: StreamlitServer, timeout: float) -> None:
+    import urllib.request
+
+    deadline = time.perf_counter() + timeout
+    while time.perf_counter() < deadline:
+        try:
+            urllib.request.urlopen(server.url + "/_stcore/health", timeout=1).read()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError("the Streamlit server did not answer its health check")
+
+
+def worker_startup(config: dict) -> dict:
+    """Cold start to the Explore page drawn, then the Predictions page warm (second visit)."""
+    from playwright.sync_api import sync_playwright
+
+    paths = page_paths()
+    with sync_playwright() as playwright:
+        browser = _launch_browser(playwright)
+        page = browser.new_page()
+        with StreamlitServer(config.get("models_dir")) as server:
+            _wait_for_server(server, 60)
+            page.goto(server.url + paths["explore"], wait_until="commit")
+            page.wait_for_selector("[data-testid='stImage'] img", state="visible", timeout=120_000)
+            _wait_until_drawn(page, 120_000)
+            start_seconds = time.perf_counter() - server.started
+            explore_warm = _goto_and_wait(page, server.url + paths["explore"], 120_000)
+            _goto_and_wait(page, server.url + paths["predictions"], 180_000)
+            predictions_warm = []
+            for _ in range(config.get("visits", 3)):
+                predictions_warm.append(_goto_and_wait(page, server.url + paths["predictions"], 120_000))
+            images = page.locator("[data-testid='stImage'] img").count()
+        browser.close()
+    return {
+        "start_to_explore_seconds": start_seconds,
+        "explore_warm_seconds": explore_warm,
+        "predictions_warm_seconds": statistics.median(predictions_warm),
+        "predictions_images": images,
+        "paths": paths,
+    }
+
+
+def worker_memory(config: dict) -> dict:
+    """Server RSS with data and models loaded, then the extra RSS per idle session."""
+    from playwright.sync_api import sync_playwright
+
+    paths = page_paths()
+    sessions = config.get("sessions", IDLE_SESSIONS)
+    with sync_playwright() as playwright:
+        browser = _launch_browser(playwright)
+        with StreamlitServer(config.get("models_dir")) as server:
+            _wait_for_server(server, 60)
+            first = browser.new_context().new_page()
+            _goto_and_wait(first, server.url + paths["explore"], 120_000)
+            _goto_and_wait(first, server.url + paths["predictions"], 180_000)
+            time.sleep(2)
+            loaded_rss = rss_megabytes(server.process.pid)
+            pages = []
+            for _ in range(sessions):
+                page = browser.new_context().new_page()
+                _goto_and_wait(page, server.url + paths["explore"], 120_000)
+                pages.append(page)
+            time.sleep(3)
+            sessions_rss = rss_megabytes(server.process.pid)
+        browser.close()
+    return {
+        "server_rss_mb": loaded_rss,
+        "rss_with_sessions_mb": sessions_rss,
+        "per_session_mb": (sessions_rss - loaded_rss) / sessions,
+        "sessions": sessions,
+    }
+
+
+WORKERS.update({"startup": worker_startup, "memory": worker_memory})
+
+
+# ---------------------------------------------------------------- sections
+
+
+def machine_description() -> dict:
+    """CPU model, cores, RAM, load and library versions."""
+    model = ""
+    try:
+        lscpu = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
+        model = re.search(r"Model name:\s+(.+)", lscpu).group(1).strip()
+    except (OSError, AttributeError):
+        pass
+    memory_kb = int(re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text()).group(1))
+    versions = run_worker_inline_versions()
+    return {
+        "cpu": model or platform.processor(),
+        "cores": len(os.sched_getaffinity(0)),
+        "ram_gib": round(memory_kb / 1024 / 1024, 1),
+        "load_average": os.getloadavg(),
+        "python": platform.python_version(),
+        **versions,
+    }
+
+
+def run_worker_inline_versions() -> dict:
+    completed = subprocess.run(
+        [sys.executable, "-c", "import json,tensorflow as t,keras as k;print(json.dumps({'tensorflow':t.__version__,'keras':k.__version__}))"],
+        capture_output=True, text=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+    )
+    lines = [line for line in completed.stdout.splitlines() if line.startswith("{")]
+    return json.loads(lines[-1]) if lines else {}
+
+
+def repeated(kind: str, config: dict, repeats: int, label: str) -> list[dict]:
+    """Run a worker several times, printing each run."""
+    runs = []
+    for index in range(repeats):
+        result = run_worker(kind, config)
+        runs.append(result)
+        shown = {key: round(value, 4) for key, value in result.items() if isinstance(value, float)}
+        print(f"  {label} run {index + 1}/{repeats}: {shown}", flush=True)
+    return runs
+
+
+def median_of(runs: list[dict], key: str) -> float:
+    return statistics.median(run[key] for run in runs)
+
+
+def section_training(repeats: int, quick: bool) -> dict:
+    """Tutorial architecture: project defaults vs the tutorial's code, with test accuracy."""
+    print("Training, tutorial architecture", flush=True)
+    reference = repeated("tutorial_reference", {"epochs": 10}, 1 if quick else max(1, repeats), "tutorial code")
+    seeds = [42] if quick else [42, 7, 2024][: max(1, repeats)]
+    project = []
+    for seed in seeds:
+        project += repeated("project_training", {"arch": "tutorial", "overrides": {"seed": seed}}, 1, f"project defaults seed {seed}")
+    reference_seconds = median_of(reference, "seconds")
+    project_seconds = median_of(project, "seconds")
+    accuracies = [run["test_accuracy"] for run in project]
+    return {
+        "reference_seconds": reference_seconds,
+        "reference_accuracy": median_of(reference, "test_accuracy"),
+        "project_seconds": project_seconds,
+        "project_accuracy_median": statistics.median(accuracies),
+        "project_accuracy_min": min(accuracies),
+        "ratio": project_seconds / reference_seconds,
+        "target_met": project_seconds / reference_seconds <= TRAINING_TIME_RATIO_TARGET and min(accuracies) >= TUTORIAL_ACCURACY,
+        "reference_runs": reference,
+        "project_runs": project,
+    }
+
+
+def section_cnn(repeats: int, quick: bool) -> dict:
+    """The CNN's default training: time and test accuracy against 120 s and 0.92."""
+    print("Training, CNN", flush=True)
+    seeds = [42] if quick else [42, 7, 2024][: max(1, repeats)]
+    runs = []
+    for seed in seeds:
+        runs += repeated("project_training", {"arch": "cnn", "overrides": {"seed": seed}}, 1, f"cnn defaults seed {seed}")
+    accuracies = [run["test_accuracy"] for run in runs]
+    seconds = median_of(runs, "seconds")
+    return {
+        "seconds": seconds,
+        "accuracy_median": statistics.median(accuracies),
+        "accuracy_min": min(accuracies),
+        "seconds_ratio_to_target": seconds / CNN_SECONDS_TARGET,
+        "target_met": seconds <= CNN_SECONDS_TARGET and min(accuracies) >= CNN_ACCURACY_TARGET,
+        "runs": runs,
+    }
+
+
+def section_inference(repeats: int, quick: bool) -> dict:
+    print("Inference, one uploaded photo", flush=True)
+    runs = repeated("inference", {"calls": 20 if quick else 50}, 1 if quick else min(3, repeats), "inference")
+    keys = [key for key in runs[0] if isinstance(runs[0][key], float)]
+    medians = {key: median_of(runs, key) for key in keys}
+    medians["target_met"] = medians["tutorial_photo_to_prediction_ms"] <= INFERENCE_MS_TARGET
+    medians["runs"] = runs
+    return medians
+
+
+def _app_missing() -> str | None:
+    if not (REPO_ROOT / "streamlit_app.py").exists():
+        return "streamlit_app.py does not exist yet"
+    return None
+
+
+def section_startup(repeats: int, quick: bool) -> dict:
+    print("App start in Chromium", flush=True)
+    missing = _app_missing()
+    if missing:
+        print(f"  skipped: {missing}")
+        return {"skipped": missing}
+    runs = repeated("startup", {}, 1 if quick else min(3, repeats), "startup")
+    figures = {key: median_of(runs, key) for key in ("start_to_explore_seconds", "explore_warm_seconds", "predictions_warm_seconds")}
+    figures["target_met"] = (
+        figures["start_to_explore_seconds"] <= START_SECONDS_TARGET
+        and figures["predictions_warm_seconds"] <= PREDICTIONS_SECONDS_TARGET
+    )
+    figures["runs"] = runs
+    return figures
+
+
+def section_memory(repeats: int, quick: bool) -> dict:
+    print("Memory of the Streamlit server", flush=True)
+    missing = _app_missing()
+    if missing:
+        print(f"  skipped: {missing}")
+        return {"skipped": missing}
+    runs = repeated("memory", {"sessions": 3 if quick else IDLE_SESSIONS}, 1, "memory")
+    figures = {key: median_of(runs, key) for key in ("server_rss_mb", "rss_with_sessions_mb", "per_session_mb")}
+    figures["target_met"] = figures["server_rss_mb"] <= SERVER_RSS_MB_TARGET and figures["per_session_mb"] <= SESSION_MB_TARGET
+    figures["runs"] = runs
+    return figures
+
+
+SECTION_FUNCTIONS = {
+    "training": section_training,
+    "cnn": section_cnn,
+    "inference": section_inference,
+    "startup": section_startup,
+    "memory": section_memory,
+}
+
+
+def summary_rows(results: dict) -> list[tuple[str, str, str, str]]:
+    """(figure, measured, target, ratio) rows for the printed table."""
+    rows = []
+    training = results.get("training")
+    if training:
+        rows.append(("tutorial code: 10 epochs, batch 32", f"{training['reference_seconds']:.1f} s, acc {training['reference_accuracy']:.4f}", "-", "1.00x"))
+        rows.append((
+            "project defaults, tutorial net",
+            f"{training['project_seconds']:.1f} s, acc {training['project_accuracy_median']:.4f} (min {training['project_accuracy_min']:.4f})",
+            f"<= {TRAINING_TIME_RATIO_TARGET}x, acc >= {TUTORIAL_ACCURACY}",
+            f"{training['ratio']:.3f}x",
+        ))
+    cnn = results.get("cnn")
+    if cnn:
+        rows.append((
+            "CNN defaults",
+            f"{cnn['seconds']:.1f} s, acc {cnn['accuracy_median']:.4f} (min {cnn['accuracy_min']:.4f})",
+            f"<= {CNN_SECONDS_TARGET:.0f} s, acc >= {CNN_ACCURACY_TARGET}",
+            f"{cnn['seconds_ratio_to_target']:.2f}x of budget",
+        ))
+    inference = results.get("inference")
+    if inference:
+        for architecture in ("tutorial", "cnn"):
+            predict = inference[f"{architecture}_model_predict_ms"]
+            total = inference[f"{architecture}_photo_to_prediction_ms"]
+            rows.append((f"{architecture}: model.predict, one image", f"{predict:.1f} ms", "-", "1.00x"))
+            rows.append((f"{architecture}: predict_one", f"{inference[f'{architecture}_predict_one_ms']:.2f} ms", "-", f"{inference[f'{architecture}_predict_one_ms'] / predict:.3f}x"))
+            rows.append((f"{architecture}: photo -> prediction", f"{total:.1f} ms", f"<= {INFERENCE_MS_TARGET:.0f} ms", f"{total / INFERENCE_MS_TARGET:.2f}x of target"))
+        rows.append(("preprocess_photo (1000x1000 JPEG)", f"{inference['preprocess_ms']:.1f} ms", "-", "-"))
+    startup = results.get("startup")
+    if startup and "skipped" not in startup:
+        rows.append(("start -> Explore drawn", f"{startup['start_to_explore_seconds']:.2f} s", f"<= {START_SECONDS_TARGET} s", f"{startup['start_to_explore_seconds'] / START_SECONDS_TARGET:.2f}x of target"))
+        rows.append(("Predictions page, warm", f"{startup['predictions_warm_seconds']:.2f} s", f"<= {PREDICTIONS_SECONDS_TARGET} s", f"{startup['predictions_warm_seconds'] / PREDICTIONS_SECONDS_TARGET:.2f}x of target"))
+    elif startup:
+        rows.append(("app start", startup["skipped"], "", ""))
+    memory = results.get("memory")
+    if memory and "skipped" not in memory:
+        rows.append(("server RSS, data + models", f"{memory['server_rss_mb']:.0f} MB", f"<= {SERVER_RSS_MB_TARGET:.0f} MB", f"{memory['server_rss_mb'] / SERVER_RSS_MB_TARGET:.2f}x of target"))
+        rows.append(("extra RSS per idle session", f"{memory['per_session_mb']:.1f} MB", f"<= {SESSION_MB_TARGET:.0f} MB", f"{memory['per_session_mb'] / SESSION_MB_TARGET:.2f}x of target"))
+    elif memory:
+        rows.append(("memory", memory["skipped"], "", ""))
+    return rows
+
+
+def print_table(rows) -> None:
+    widths = [max(len(row[column]) for row in rows) for column in range(4)]
+    header = ("figure", "measured (median)", "target", "ratio")
+    widths = [max(width, len(title)) for width, title in zip(widths, header)]
+    for row in (header, tuple("-" * width for width in widths), *rows):
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="one run of each, fewer calls")
+    parser.add_argument("--repeats", type=int, default=3, help="runs per figure (the median is shown)")
+    parser.add_argument("--only", choices=SECTIONS, action="append", help="run only this section (repeatable)")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    parser.add_argument("--config", default="{}", help=argparse.SUPPRESS)
+    arguments = parser.parse_args(argv)
+
+    if arguments.worker:
+        sys.path.insert(0, str(REPO_ROOT))
+        print(json.dumps(WORKERS[arguments.worker](json.loads(arguments.config))))
+        return 0
+    if arguments.repeats < 1:
+        parser.error("--repeats must be at least 1")
+
+    machine = machine_description()
+    print(f"Machine: {machine['cpu']}, {machine['cores']} cores, {machine['ram_gib']} GiB, "
+          f"TensorFlow {machine.get('tensorflow')}, Keras {machine.get('keras')}, load {machine['load_average']}")
+    results = {"machine": machine, "started": time.strftime("%Y-%m-%dT%H:%M:%S")}
+    for section in arguments.only or SECTIONS:
+        results[section] = SECTION_FUNCTIONS[section](arguments.repeats, arguments.quick)
+    print()
+    print_table(summary_rows(results))
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    output = RESULTS_DIR / f"benchmark-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    output.write_text(json.dumps(results, indent=2, default=str))
+    print(f"\nWritten to {output.relative_to(REPO_ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
