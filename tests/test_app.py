@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import io
+import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -188,6 +190,47 @@ def test_train_page_runs_a_short_job_to_the_end(use_small_data, models_dir):
         "Download the history (CSV)",
         "Download the model (.keras)",
     ]
+
+
+def test_stop_keeps_the_epochs_done_and_a_second_job_is_refused(use_small_data, models_dir):
+    from fashion.jobs import default_registry
+
+    app = open_page("pages/train.py")
+    app.number_input(key="train_epochs").set_value(200)
+    app.checkbox(key="train_use_subset").check().run()
+    app.number_input(key="train_subset_size").set_value(400)
+    app.button(key="train_start").click().run()
+    job = default_registry().get(app.query_params["job"])
+    deadline = time.monotonic() + 60
+    while len(job.snapshot().history) < 1 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    app.button(key="train_start").click().run()
+    assert "The server is busy training a tutorial model" in app.error[0].value
+    app.button(key="training_stop").click().run()
+    assert job.snapshot().stop_requested
+    deadline = time.monotonic() + 60
+    while job.snapshot().active and time.monotonic() < deadline:
+        time.sleep(0.2)
+    app.run()
+    assert not app.exception
+    assert app.info[0].value.startswith("Stopped early after")
+    assert "the model trained so far was saved" in app.info[0].value
+    assert any(text.startswith("Saved as **tutorial-") for text in markdown_texts(app))
+
+
+def test_sidebar_shows_the_model_chosen_on_predictions(use_small_data, store_with_model):
+    # A copy of the model, recorded as created later, is the newest one.
+    newer = store_with_model / "newer-model"
+    shutil.copytree(store_with_model / "small-tutorial", newer)
+    record = json.loads((newer / "record.json").read_text())
+    (newer / "record.json").write_text(json.dumps({**record, "name": "newer-model", "created": "2999-01-01T00:00:00+00:00"}))
+    app = open_page("pages/predictions.py")
+    assert "**newer-model**" in [element.value for element in app.sidebar.markdown]
+    app.selectbox(key="predictions_model").set_value("small-tutorial").run()
+    assert "**small-tutorial**" in [element.value for element in app.sidebar.markdown]
+    assert app.query_params["model"] == "small-tutorial"
+    app.switch_page("pages/explore.py").run()
+    assert "**small-tutorial**" in [element.value for element in app.sidebar.markdown]
 
 
 # Core helpers the pages use
