@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import io
+import threading
 import warnings
+import weakref
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -43,9 +45,30 @@ def predict_probabilities(model, images: np.ndarray) -> np.ndarray:
     return np.concatenate(chunks).astype(np.float32, copy=False)
 
 
+# One traced forward pass per loaded model; the weak keys let a model that is dropped be freed.
+_forward_passes: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_forward_passes_lock = threading.Lock()
+
+
+def _forward_pass(model):
+    """The model's inference call as a tf.function, traced once per model and then reused."""
+    with _forward_passes_lock:
+        forward = _forward_passes.get(model)
+        if forward is None:
+            import tensorflow as tf
+
+            model_reference = weakref.ref(model)
+            forward = tf.function(
+                lambda images: model_reference()(images, training=False),
+                input_signature=[tf.TensorSpec((None, IMAGE_SIZE, IMAGE_SIZE), tf.float32)],
+            )
+            _forward_passes[model] = forward
+    return forward
+
+
 def predict_one(model, image: np.ndarray) -> np.ndarray:
-    """Class probabilities (10,) for one 28x28 image, calling the model directly (no predict())."""
-    return np.asarray(model(as_model_input(image), training=False))[0]
+    """Class probabilities (10,) for one 28x28 image, through the model's cached traced call."""
+    return np.asarray(_forward_pass(model)(as_model_input(image)))[0]
 
 
 def top_classes(probabilities: np.ndarray, count: int = 3) -> list[tuple[int, str, float]]:
