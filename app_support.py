@@ -11,6 +11,7 @@ ACTIVE_MODEL_KEY = "active_model"
 JOB_QUERY_PARAMETER = "job"
 LIVE_REFRESH_SECONDS = 1.0
 SIDEBAR_REFRESH_SECONDS = 2.0
+GALLERY_ROWS, GALLERY_COLUMNS = 5, 3
 
 
 def run_through_entry() -> None:
@@ -21,7 +22,8 @@ def run_through_entry() -> None:
     # runs a page opened by URL (/train) without the entry: no sidebar, no page config.
     if PagesManager.uses_pages_directory:
         entry = Path(__file__).resolve().with_name("streamlit_app.py")
-        exec(compile(entry.read_text(encoding="utf-8"), str(entry), "exec"), {"__name__": "__main__"})
+        code = compile(entry.read_text(encoding="utf-8"), str(entry), "exec")
+        exec(code, {"__name__": "__main__"})  # noqa: S102 - our own entry script, not user input
         st.stop()
 
 
@@ -82,6 +84,58 @@ def job_registry():
     from fashion.jobs import default_registry
 
     return default_registry()
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def prediction_png(identity: tuple, source: str, kind: str, indices: tuple, highlight=None) -> bytes:
+    """A gallery page, one prediction pair or the confusion matrix of a model, as PNG bytes."""
+    from fashion import evaluation, plots
+
+    probabilities = test_probabilities(*identity, source)
+    data = cached_dataset(source)
+    if kind == "matrix":
+        matrix = evaluation.confusion_matrix(data.test_labels, probabilities.argmax(axis=1))
+        return plots.figure_to_png(plots.confusion_matrix_figure(matrix, highlight))
+    chosen = list(indices)
+    if kind == "pair":
+        figure = plots.prediction_pair(
+            data.test_images[chosen[0]], probabilities[chosen[0]], int(data.test_labels[chosen[0]])
+        )
+    else:
+        figure = plots.prediction_grid(
+            data.test_images[chosen],
+            probabilities[chosen],
+            data.test_labels[chosen],
+            rows=GALLERY_ROWS,
+            columns=GALLERY_COLUMNS,
+            indices=chosen,
+        )
+    return plots.figure_to_png(figure)
+
+
+def restore_predictions_state(model_names: list[str], orders: list[str]) -> None:
+    """Set the Predictions page's model, mistake position and order from the URL, where not set yet."""
+    if st.session_state.get("predictions_model") not in model_names:
+        wanted = st.session_state.get(ACTIVE_MODEL_KEY)
+        st.session_state["predictions_model"] = wanted if wanted in model_names else model_names[0]
+    if "predictions_wrong" not in st.session_state:
+        position = st.query_params.get("wrong", "1")
+        st.session_state["predictions_wrong"] = int(position) if position.isdigit() else 1
+    if st.session_state.get("predictions_order") not in orders:
+        order = st.query_params.get("order")
+        st.session_state["predictions_order"] = order if order in orders else orders[0]
+
+
+def captions_markdown(probabilities, labels, indices) -> str:
+    """The gallery's captions as a markdown list, coloured like the figure (blue right, red wrong)."""
+    from fashion import plots
+
+    lines = []
+    for index in indices:
+        colour = plots.caption_colour(probabilities[index], labels[index])
+        caption = plots.prediction_caption(probabilities[index], labels[index])
+        lines.append(f"- :{colour}[#{index}: {caption}] ({colour})")
+    return "\n".join(lines)
 
 
 def model_identity(entry) -> tuple[str, str, str]:
@@ -159,8 +213,7 @@ def overall_fraction(snapshot) -> float:
 def status_line(snapshot) -> str:
     """One line: architecture, epochs done and state."""
     return (
-        f"{snapshot.architecture}: epoch {len(snapshot.history)} of {snapshot.epochs} done "
-        f"({snapshot.state})"
+        f"{snapshot.architecture}: epoch {len(snapshot.history)} of {snapshot.epochs} done ({snapshot.state})"
     )
 
 
@@ -168,7 +221,9 @@ def history_frame(history: list[dict]):
     """The training history as a table indexed by epoch."""
     import pandas as pd
 
-    frame = pd.DataFrame(history, columns=["epoch", "loss", "accuracy", "val_loss", "val_accuracy", "seconds"])
+    frame = pd.DataFrame(
+        history, columns=["epoch", "loss", "accuracy", "val_loss", "val_accuracy", "seconds"]
+    )
     return frame.set_index("epoch")
 
 
@@ -246,7 +301,9 @@ def show_job_result(snapshot) -> None:
         st.warning("Training was stopped before the first epoch ended, so nothing was saved.")
         return
     if snapshot.stop_requested:
-        st.info(f"Stopped early after {len(snapshot.history)} of {snapshot.epochs} epochs; the model trained so far was saved.")
+        st.info(
+            f"Stopped early after {len(snapshot.history)} of {snapshot.epochs} epochs; the model trained so far was saved."
+        )
     else:
         st.success(f"Training finished in {snapshot.finished_at - snapshot.started_at:,.0f} s.")
     st.markdown(f"Saved as **{snapshot.model_name}**")
@@ -308,11 +365,15 @@ def no_model_panel(page_name: str) -> None:
     from fashion.models import presets
 
     dataset = dataset_or_error()
-    st.info("No model has been trained yet. Train the tutorial's network with the recommended settings (about a minute):")
+    st.info(
+        "No model has been trained yet. Train the tutorial's network with the recommended settings (about a minute):"
+    )
     job_id = current_job_id()
     busy = bool(job_registry().active_jobs())
-    if st.button("Train the tutorial model", key=f"{page_name}_train_tutorial", type="primary", disabled=busy):
-        if dataset is not None:
-            start_training_job("tutorial", presets("tutorial")["Recommended (fast)"], dataset)
+    clicked = st.button(
+        "Train the tutorial model", key=f"{page_name}_train_tutorial", type="primary", disabled=busy
+    )
+    if clicked and dataset is not None:
+        start_training_job("tutorial", presets("tutorial")["Recommended (fast)"], dataset)
     if job_id:
         show_job(job_id)

@@ -81,7 +81,9 @@ chosen_names = filter_column.multiselect(
 if button_column.button("New random samples", key="explore_new_samples", icon=":material/shuffle:"):
     st.session_state["explore_seed"] += random.randrange(1, 1_000_000)
 chosen_classes = tuple(CLASS_NAMES.index(name) for name in chosen_names)
-grid_png, grid_indices = sample_grid_png(app_support.data_key(), chosen_classes, st.session_state["explore_seed"])
+grid_png, grid_indices = sample_grid_png(
+    app_support.data_key(), chosen_classes, st.session_state["explore_seed"]
+)
 shown_classes = ", ".join(chosen_names) if chosen_names else "all classes"
 st.markdown(f"Showing {len(grid_indices)} training images of {shown_classes}.")
 st.image(grid_png, width=640)
@@ -103,14 +105,20 @@ sample = dataset.train_images[sample_index]
 image_column, values_column = st.columns([2, 3])
 with image_column:
     app_support.show_figure(
-        plots.image_with_colorbar(sample, f"#{sample_index}: {CLASS_NAMES[dataset.train_labels[sample_index]]}"),
+        plots.image_with_colorbar(
+            sample, f"#{sample_index}: {CLASS_NAMES[dataset.train_labels[sample_index]]}"
+        ),
         width=420,
     )
 with values_column:
     raw_tab, scaled_tab = st.tabs(["Raw values 0–255", "Scaled values 0–1 (what the model sees)"])
-    raw_tab.dataframe(pd.DataFrame(sample).style.background_gradient(cmap="Greys", vmin=0, vmax=255), height=320)
+    raw_tab.dataframe(
+        pd.DataFrame(sample).style.background_gradient(cmap="Greys", vmin=0, vmax=255), height=320
+    )
     scaled_tab.dataframe(
-        pd.DataFrame(scale_images(sample)).style.format("{:.2f}").background_gradient(cmap="Greys", vmin=0, vmax=1),
+        pd.DataFrame(scale_images(sample))
+        .style.format("{:.2f}")
+        .background_gradient(cmap="Greys", vmin=0, vmax=1),
         height=320,
     )
 

@@ -4,11 +4,10 @@ import pandas as pd
 import streamlit as st
 
 import app_support
-from fashion import evaluation, plots
+from fashion import evaluation
 from fashion.data import CLASS_NAMES
 from fashion.errors import FashionError
 
-GALLERY_ROWS, GALLERY_COLUMNS = 5, 3
 FILTERS = ["All", "Only wrong", "By true class", "By predicted class", "One confusion cell"]
 ORDERS = {"index": "By index", "confidence": "Most confidently wrong first"}
 
@@ -34,35 +33,9 @@ def move_browser(step: int) -> None:
     st.session_state["predictions_wrong"] += step
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
-def prediction_png(identity: tuple, source: str, kind: str, indices: tuple, highlight=None) -> bytes:
-    """A gallery page, one prediction pair or the confusion matrix of a model, as PNG bytes."""
-    probabilities = app_support.test_probabilities(*identity, source)
-    data = app_support.cached_dataset(source)
-    if kind == "matrix":
-        matrix = evaluation.confusion_matrix(data.test_labels, probabilities.argmax(axis=1))
-        return plots.figure_to_png(plots.confusion_matrix_figure(matrix, highlight))
-    chosen = list(indices)
-    if kind == "pair":
-        figure = plots.prediction_pair(data.test_images[chosen[0]], probabilities[chosen[0]], int(data.test_labels[chosen[0]]))
-    else:
-        figure = plots.prediction_grid(
-            data.test_images[chosen], probabilities[chosen], data.test_labels[chosen],
-            rows=GALLERY_ROWS, columns=GALLERY_COLUMNS, indices=chosen,
-        )
-    return plots.figure_to_png(figure)
-
-
 # The model: from the URL, else the one chosen before, else the newest
 names = [entry.name for entry in models]
-if st.session_state.get("predictions_model") not in names:
-    wanted = st.session_state.get(app_support.ACTIVE_MODEL_KEY)
-    st.session_state["predictions_model"] = wanted if wanted in names else names[0]
-if "predictions_wrong" not in st.session_state:
-    wrong_parameter = st.query_params.get("wrong", "1")
-    st.session_state["predictions_wrong"] = int(wrong_parameter) if wrong_parameter.isdigit() else 1
-if st.session_state.get("predictions_order") not in ORDERS:
-    st.session_state["predictions_order"] = st.query_params.get("order") if st.query_params.get("order") in ORDERS else "index"
+app_support.restore_predictions_state(names, list(ORDERS))
 name = st.selectbox("Model", names, key="predictions_model", on_change=restart_browser)
 st.session_state[app_support.ACTIVE_MODEL_KEY] = name
 st.query_params["model"] = name
@@ -88,7 +61,11 @@ with per_class_column:
     st.subheader("Accuracy per class")
     st.bar_chart(
         pd.DataFrame({"class": CLASS_NAMES, "accuracy": summary.per_class_accuracy}),
-        x="class", y="accuracy", horizontal=True, sort=False, height=380,
+        x="class",
+        y="accuracy",
+        horizontal=True,
+        sort=False,
+        height=380,
     )
 
 # The gallery: image + bar chart pairs, filtered and paged
@@ -99,40 +76,58 @@ cells = evaluation.confusion_cells(summary.confusion_matrix)
 if filter_name == "By true class":
     true_class = CLASS_NAMES.index(st.selectbox("True class", CLASS_NAMES, key="predictions_true_class"))
 elif filter_name == "By predicted class":
-    predicted_class = CLASS_NAMES.index(st.selectbox("Predicted class", CLASS_NAMES, key="predictions_predicted_class"))
+    predicted_class = CLASS_NAMES.index(
+        st.selectbox("Predicted class", CLASS_NAMES, key="predictions_predicted_class")
+    )
 elif filter_name == "One confusion cell":
     first_cell = cells[0] if cells else (0, 0, 0)
     st.session_state.setdefault("predictions_cell_true", CLASS_NAMES[first_cell[0]])
     st.session_state.setdefault("predictions_cell_predicted", CLASS_NAMES[first_cell[1]])
     true_cell_column, predicted_cell_column = st.columns(2)
-    true_class = CLASS_NAMES.index(true_cell_column.selectbox("True class", CLASS_NAMES, key="predictions_cell_true"))
-    predicted_class = CLASS_NAMES.index(predicted_cell_column.selectbox("Predicted as", CLASS_NAMES, key="predictions_cell_predicted"))
+    true_class = CLASS_NAMES.index(
+        true_cell_column.selectbox("True class", CLASS_NAMES, key="predictions_cell_true")
+    )
+    predicted_class = CLASS_NAMES.index(
+        predicted_cell_column.selectbox("Predicted as", CLASS_NAMES, key="predictions_cell_predicted")
+    )
     highlight = (true_class, predicted_class)
-    st.caption("Most frequent mistakes: " + "; ".join(f"{CLASS_NAMES[t]} as {CLASS_NAMES[p]} ({n})" for t, p, n in cells[:4]))
+    st.caption(
+        "Most frequent mistakes: "
+        + "; ".join(f"{CLASS_NAMES[t]} as {CLASS_NAMES[p]} ({n})" for t, p, n in cells[:4])
+    )
 with matrix_column:
     st.subheader("Confusion matrix")
-    st.image(prediction_png(identity, source, "matrix", (), highlight))
+    st.image(app_support.prediction_png(identity, source, "matrix", (), highlight))
 indices = evaluation.filter_indices(
-    probabilities, labels, only_wrong=filter_name == "Only wrong", true_class=true_class, predicted_class=predicted_class
+    probabilities,
+    labels,
+    only_wrong=filter_name == "Only wrong",
+    true_class=true_class,
+    predicted_class=predicted_class,
 )
-per_page = GALLERY_ROWS * GALLERY_COLUMNS
+per_page = app_support.GALLERY_ROWS * app_support.GALLERY_COLUMNS
 pages = evaluation.page_count(len(indices), per_page)
 if st.session_state.get("predictions_page", 1) > pages:
     st.session_state["predictions_page"] = 1
 page_number = st.number_input(f"Page (of {pages:,})", 1, pages, step=1, key="predictions_page")
 shown = evaluation.page_slice(indices, page_number, per_page)
-st.markdown(f"**{len(indices):,} test images** match; showing {len(shown)} on page {page_number:,} of {pages:,}.")
+st.markdown(
+    f"**{len(indices):,} test images** match; showing {len(shown)} on page {page_number:,} of {pages:,}."
+)
 if len(shown):
-    st.image(prediction_png(identity, source, "grid", tuple(int(index) for index in shown)))
-    caption_lines = []
-    for index in shown:
-        colour = plots.caption_colour(probabilities[index], labels[index])
-        caption_lines.append(f"- :{colour}[#{index}: {plots.prediction_caption(probabilities[index], labels[index])}] ({colour})")
-    st.expander("The captions as text").markdown("\n".join(caption_lines))
+    st.image(app_support.prediction_png(identity, source, "grid", tuple(int(index) for index in shown)))
+    st.expander("The captions as text").markdown(app_support.captions_markdown(probabilities, labels, shown))
 
 # The misclassification browser: one wrong image at a time
 st.header("Mistakes, one at a time")
-order = st.radio("Order", list(ORDERS), format_func=ORDERS.get, horizontal=True, key="predictions_order", on_change=restart_browser)
+order = st.radio(
+    "Order",
+    list(ORDERS),
+    format_func=ORDERS.get,
+    horizontal=True,
+    key="predictions_order",
+    on_change=restart_browser,
+)
 wrong = evaluation.misclassified_indices(probabilities, labels, order)
 if len(wrong) == 0:
     st.success("The model classifies every test image correctly.")
@@ -140,10 +135,26 @@ else:
     position = min(max(1, st.session_state["predictions_wrong"]), len(wrong))
     st.session_state["predictions_wrong"] = position
     previous_column, position_column, next_column = st.columns([1, 2, 1], vertical_alignment="center")
-    previous_column.button("Previous", key="predictions_previous", on_click=move_browser, args=(-1,), disabled=position <= 1, icon=":material/arrow_back:")
+    previous_column.button(
+        "Previous",
+        key="predictions_previous",
+        on_click=move_browser,
+        args=(-1,),
+        disabled=position <= 1,
+        icon=":material/arrow_back:",
+    )
     position_column.markdown(f"{position:,} of {len(wrong):,}", text_alignment="center")
-    next_column.button("Next", key="predictions_next", on_click=move_browser, args=(1,), disabled=position >= len(wrong), icon=":material/arrow_forward:")
+    next_column.button(
+        "Next",
+        key="predictions_next",
+        on_click=move_browser,
+        args=(1,),
+        disabled=position >= len(wrong),
+        icon=":material/arrow_forward:",
+    )
     index = int(wrong[position - 1])
-    st.image(prediction_png(identity, source, "pair", (index,)), width=720)
-    st.caption(f"Test image #{index}: a {CLASS_NAMES[labels[index]]} the model took for a {CLASS_NAMES[probabilities[index].argmax()]}.")
+    st.image(app_support.prediction_png(identity, source, "pair", (index,)), width=720)
+    st.caption(
+        f"Test image #{index}: a {CLASS_NAMES[labels[index]]} the model took for a {CLASS_NAMES[probabilities[index].argmax()]}."
+    )
     st.query_params.update({"wrong": str(position), "order": order})

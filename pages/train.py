@@ -74,7 +74,9 @@ with details_column:
         disabled=not use_subset,
     )
     model_name = name_column.text_input(
-        "Model name (optional)", key="train_model_name", placeholder=store.default_name(architecture)
+        "Model name (optional)",
+        key="train_model_name",
+        placeholder=store.default_name(architecture),
     )
 
 if st.button("Start training", key="train_start", type="primary", icon=":material/play_arrow:"):

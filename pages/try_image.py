@@ -40,13 +40,20 @@ def pick_random_test_image() -> None:
 
 upload_column, camera_column = st.columns(2)
 uploaded = upload_column.file_uploader(
-    "Upload a photo of one clothing item", type=PHOTO_TYPES, key="try_upload",
-    on_change=choose_source, args=("upload",),
+    "Upload a photo of one clothing item",
+    type=PHOTO_TYPES,
+    key="try_upload",
+    on_change=choose_source,
+    args=("upload",),
 )
-upload_column.button("Random test image", key="try_random", on_click=pick_random_test_image, icon=":material/casino:")
+upload_column.button(
+    "Random test image", key="try_random", on_click=pick_random_test_image, icon=":material/casino:"
+)
 taken = None
 if camera_column.toggle("Use the camera", key="try_use_camera"):
-    taken = camera_column.camera_input("Take a photo", key="try_camera", on_change=choose_source, args=("camera",))
+    taken = camera_column.camera_input(
+        "Take a photo", key="try_camera", on_change=choose_source, args=("camera",)
+    )
 
 # Decide what to classify: the input touched last that still holds something
 source = st.session_state.get("try_source")
@@ -97,7 +104,7 @@ with top_column:
     if true_label is not None:
         verdict = "right" if int(probabilities.argmax()) == true_label else "wrong"
         st.markdown(f"The true class is **{CLASS_NAMES[true_label]}**: the model is {verdict}.")
-for warning in (photo.warnings if photo else []):
+for warning in photo.warnings if photo else []:
     st.warning(warning)
 unsure = inference.unsure_warning(probabilities)
 if unsure:

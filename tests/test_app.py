@@ -72,9 +72,18 @@ def test_explore_does_not_import_tensorflow(small_data_dir, tmp_path):
         "assert not app.exception, app.exception\n"
         "print('tensorflow' in sys.modules, 'keras' in sys.modules)\n"
     )
-    environment = {**os.environ, "FASHION_MNIST_DIR": str(small_data_dir), "FASHION_MODELS_DIR": str(tmp_path)}
+    environment = {
+        **os.environ,
+        "FASHION_MNIST_DIR": str(small_data_dir),
+        "FASHION_MODELS_DIR": str(tmp_path),
+    }
     completed = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, env=environment, timeout=120
+        [sys.executable, "-c", script],
+        check=False,
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=120,
     )
     assert completed.returncode == 0, completed.stderr[-2000:]
     assert completed.stdout.strip().splitlines()[-1] == "False False"
@@ -172,7 +181,7 @@ def test_train_page_runs_a_short_job_to_the_end(use_small_data, models_dir):
     assert not app.exception and not app.error
     job_id = app.query_params["job"]
     job = default_registry().get(job_id)
-    deadline = time.monotonic() + 90
+    deadline = time.monotonic() + 240
     while job.snapshot().active and time.monotonic() < deadline:
         time.sleep(0.5)
     snapshot = job.snapshot()
@@ -201,14 +210,14 @@ def test_stop_keeps_the_epochs_done_and_a_second_job_is_refused(use_small_data, 
     app.number_input(key="train_subset_size").set_value(400)
     app.button(key="train_start").click().run()
     job = default_registry().get(app.query_params["job"])
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 180
     while len(job.snapshot().history) < 1 and time.monotonic() < deadline:
         time.sleep(0.2)
     app.button(key="train_start").click().run()
     assert "The server is busy training a tutorial model" in app.error[0].value
     app.button(key="training_stop").click().run()
     assert job.snapshot().stop_requested
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 180
     while job.snapshot().active and time.monotonic() < deadline:
         time.sleep(0.2)
     app.run()
@@ -223,7 +232,9 @@ def test_sidebar_shows_the_model_chosen_on_predictions(use_small_data, store_wit
     newer = store_with_model / "newer-model"
     shutil.copytree(store_with_model / "small-tutorial", newer)
     record = json.loads((newer / "record.json").read_text())
-    (newer / "record.json").write_text(json.dumps({**record, "name": "newer-model", "created": "2999-01-01T00:00:00+00:00"}))
+    (newer / "record.json").write_text(
+        json.dumps({**record, "name": "newer-model", "created": "2999-01-01T00:00:00+00:00"})
+    )
     app = open_page("pages/predictions.py")
     assert "**newer-model**" in [element.value for element in app.sidebar.markdown]
     app.selectbox(key="predictions_model").set_value("small-tutorial").run()
