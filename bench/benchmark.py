@@ -33,6 +33,8 @@ PREDICTIONS_SECONDS_TARGET = 1.5
 SERVER_RSS_MB_TARGET = 1200.0
 SESSION_MB_TARGET = 50.0
 IDLE_SESSIONS = 10
+# The Predictions page's confusion matrix and its grid of 15 image + bar-chart pairs.
+PREDICTIONS_IMAGES = 2
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -302,20 +304,23 @@ def _launch_browser(playwright):
     return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
 
 
-def _wait_until_drawn(page, timeout_ms: float) -> None:
-    """Wait for Streamlit to finish the script run: images visible and no 'running' indicator."""
-    page.wait_for_selector("[data-testid='stImage'] img, [data-testid='stImage'], img", state="visible", timeout=timeout_ms)
+def _wait_until_drawn(page, timeout_ms: float, images: int = 1) -> None:
+    """Wait until the script run has ended and at least `images` st.image pictures are decoded."""
+    page.locator("[data-testid='stAppViewContainer']").wait_for(timeout=timeout_ms)
+    page.locator("[data-testid='stImage'] img").nth(images - 1).wait_for(state="visible", timeout=timeout_ms)
+    page.locator("[data-testid='stStatusWidget']").wait_for(state="hidden", timeout=timeout_ms)
     page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"] [data-testid=\"stStatusWidgetRunningIcon\"]')"
-        " && document.querySelectorAll('[data-testid=\"stSkeleton\"]').length === 0",
-        timeout=timeout_ms,
+        "(count) => document.querySelectorAll('[data-stale=\"true\"]').length === 0"
+        " && [...document.querySelectorAll('[data-testid=\"stImage\"] img')]"
+        ".filter((image) => image.complete && image.naturalWidth > 0).length >= count",
+        arg=images, timeout=timeout_ms,
     )
 
 
-def _goto_and_wait(page, url: str, timeout_ms: float) -> float:
+def _goto_and_wait(page, url: str, timeout_ms: float, images: int = 1) -> float:
     started = time.perf_counter()
     page.goto(url, wait_until="commit", timeout=timeout_ms)
-    _wait_until_drawn(page, timeout_ms)
+    _wait_until_drawn(page, timeout_ms, images)
     return time.perf_counter() - started
 
 
@@ -332,6 +337,30 @@ def _wait_for_server(server: StreamlitServer, timeout: float) -> None:
     raise RuntimeError("the Streamlit server did not answer its health check")
 
 
+def worker_prepare_models(config: dict) -> dict:
+    """Train and save a quick tutorial model and a quick CNN into FASHION_MODELS_DIR."""
+    from fashion.data import load_dataset
+    from fashion.models import get_architecture, with_overrides
+    from fashion.workflow import train_evaluate_save
+
+    dataset = load_dataset(allow_download=False)
+    names = []
+    for architecture in ("tutorial", "cnn"):
+        hyper_parameters = with_overrides(get_architecture(architecture).defaults, epochs=1, train_limit=3000)
+        finished = train_evaluate_save(architecture, hyper_parameters, dataset, f"bench-{architecture}")
+        names.append(finished.entry.name)
+    return {"model_names": names}
+
+
+def prepared_models_dir() -> tuple[str, list[str]]:
+    """A temporary model store holding one model of each architecture (for the app sections)."""
+    import tempfile
+
+    folder = tempfile.mkdtemp(prefix="fashion-bench-models-")
+    result = run_worker("prepare_models", {}, {"FASHION_MODELS_DIR": folder})
+    return folder, result["model_names"]
+
+
 def worker_startup(config: dict) -> dict:
     """Cold start to the Explore page drawn, then the Predictions page warm (second visit)."""
     from playwright.sync_api import sync_playwright
@@ -343,14 +372,15 @@ def worker_startup(config: dict) -> dict:
         with StreamlitServer(config.get("models_dir")) as server:
             _wait_for_server(server, 60)
             page.goto(server.url + paths["explore"], wait_until="commit")
-            page.wait_for_selector("[data-testid='stImage'] img", state="visible", timeout=120_000)
             _wait_until_drawn(page, 120_000)
             start_seconds = time.perf_counter() - server.started
             explore_warm = _goto_and_wait(page, server.url + paths["explore"], 120_000)
-            _goto_and_wait(page, server.url + paths["predictions"], 180_000)
+            _goto_and_wait(page, server.url + paths["predictions"], 180_000, PREDICTIONS_IMAGES)
             predictions_warm = []
             for _ in range(config.get("visits", 3)):
-                predictions_warm.append(_goto_and_wait(page, server.url + paths["predictions"], 120_000))
+                predictions_warm.append(
+                    _goto_and_wait(page, server.url + paths["predictions"], 120_000, PREDICTIONS_IMAGES)
+                )
             images = page.locator("[data-testid='stImage'] img").count()
         browser.close()
     return {
@@ -374,7 +404,8 @@ def worker_memory(config: dict) -> dict:
             _wait_for_server(server, 60)
             first = browser.new_context().new_page()
             _goto_and_wait(first, server.url + paths["explore"], 120_000)
-            _goto_and_wait(first, server.url + paths["predictions"], 180_000)
+            for name in config.get("model_names", []):
+                _goto_and_wait(first, f"{server.url}{paths['predictions']}?model={name}", 180_000, PREDICTIONS_IMAGES)
             time.sleep(2)
             loaded_rss = rss_megabytes(server.process.pid)
             pages = []
@@ -393,7 +424,7 @@ def worker_memory(config: dict) -> dict:
     }
 
 
-WORKERS.update({"startup": worker_startup, "memory": worker_memory})
+WORKERS.update({"startup": worker_startup, "memory": worker_memory, "prepare_models": worker_prepare_models})
 
 
 # ---------------------------------------------------------------- sections
@@ -508,7 +539,8 @@ def section_startup(repeats: int, quick: bool) -> dict:
     if missing:
         print(f"  skipped: {missing}")
         return {"skipped": missing}
-    runs = repeated("startup", {}, 1 if quick else min(3, repeats), "startup")
+    models_dir, _ = prepared_models_dir()
+    runs = repeated("startup", {"models_dir": models_dir}, 1 if quick else min(3, repeats), "startup")
     figures = {key: median_of(runs, key) for key in ("start_to_explore_seconds", "explore_warm_seconds", "predictions_warm_seconds")}
     figures["target_met"] = (
         figures["start_to_explore_seconds"] <= START_SECONDS_TARGET
@@ -524,7 +556,9 @@ def section_memory(repeats: int, quick: bool) -> dict:
     if missing:
         print(f"  skipped: {missing}")
         return {"skipped": missing}
-    runs = repeated("memory", {"sessions": 3 if quick else IDLE_SESSIONS}, 1, "memory")
+    models_dir, model_names = prepared_models_dir()
+    config = {"sessions": 3 if quick else IDLE_SESSIONS, "models_dir": models_dir, "model_names": model_names}
+    runs = repeated("memory", config, 1, "memory")
     figures = {key: median_of(runs, key) for key in ("server_rss_mb", "rss_with_sessions_mb", "per_session_mb")}
     figures["target_met"] = figures["server_rss_mb"] <= SERVER_RSS_MB_TARGET and figures["per_session_mb"] <= SESSION_MB_TARGET
     figures["runs"] = runs
