@@ -171,7 +171,8 @@ def _make_progress_callback(listener, stop_event, hyper_parameters, steps_per_ep
             self.epoch_started = time.perf_counter()
 
         def on_train_batch_end(self, batch, logs=None):
-            step = batch + 1
+            # With steps_per_execution, Keras reports the last step of a group, which can overshoot.
+            step = min(batch + 1, steps_per_epoch)
             now = time.perf_counter()
             epoch_elapsed = now - self.epoch_started
             seconds_per_step = epoch_elapsed / step

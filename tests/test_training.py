@@ -178,3 +178,13 @@ def test_job_registry_runs_in_background_and_limits_jobs(small_dataset, models_d
     assert registry.get(job.job_id) is job and registry.get("nope") is None
     second = registry.start("tutorial", with_overrides(QUICK, epochs=1), small_dataset)
     second.stop()
+
+
+def test_batch_progress_never_overshoots_with_grouped_steps(small_dataset):
+    listener = RecordingListener()
+    hyper_parameters = with_overrides(QUICK, epochs=2, batch_size=64, steps_per_execution=5)
+    train("tutorial", hyper_parameters, small_dataset, listener)
+    assert listener.batches
+    assert all(1 <= report.step <= report.steps for report in listener.batches)
+    assert all(report.epoch_seconds_left >= 0 and report.total_seconds_left >= 0 for report in listener.batches)
+    assert listener.batches[-1].step == listener.batches[-1].steps
