@@ -159,7 +159,7 @@ def test_predictions_only_wrong_and_mistake_browser(app_server, page, screenshot
     expect(second_tab.get_by_text(re.compile(r"^\d+ of \d+$"))).to_have_text(f"4 of {wrong_total:,}")
     assert browser_image_index(second_tab) == shown_indices[-1]
     assert_no_error(second_tab)
-    screenshot(second_tab, "mistake-4-new-tab")
+    screenshot(second_tab, "mistake-4-new-tab", second_tab.locator('[data-testid="stImage"]').last)
 
 
 def is_reddish(css_colour: str) -> bool:
