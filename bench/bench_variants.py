@@ -50,3 +50,7 @@ def cnn_strided3():
 
 def cnn_pool_strided():
     return _input() + _block(32) + [keras.layers.MaxPooling2D()] + _block(64, strides=2) + _head()
+
+
+def cnn_strided_extra():
+    return _input() + _block(32, strides=2) + _block(64, strides=2) + _block(64) + _head()
