@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
 import threading
 import time
 import traceback
 import uuid
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from fashion.data import Dataset
 from fashion.errors import FashionError, JobLimitError
@@ -16,6 +20,7 @@ from fashion.training import BatchReport, EpochReport, TrainingListener
 from fashion.workflow import FinishedRun, train_evaluate_save
 
 MAX_JOBS_VARIABLE = "FASHION_MAX_JOBS"
+WORKER_MODULE = "fashion.worker"
 ACTIVE_STATES = ("starting", "running", "saving")
 
 
@@ -64,9 +69,13 @@ class TrainingJob(TrainingListener):
     started_at: float = field(default_factory=time.time)
     finished_at: float | None = None
     error: str | None = None
-    finished: FinishedRun | None = None
+    saved_model_name: str | None = None
+    test_accuracy: float | None = None
+    test_loss: float | None = None
+    parameter_count: int | None = None
     stop_event: threading.Event = field(default_factory=threading.Event)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    process: subprocess.Popen | None = None
 
     def on_start(self, epochs: int, steps_per_epoch: int, train_count: int) -> None:
         with self.lock:
@@ -88,13 +97,17 @@ class TrainingJob(TrainingListener):
     def stop(self) -> None:
         """Ask the job to stop after the current batch; the model trained so far is kept."""
         self.stop_event.set()
+        process = self.process
+        if process is not None and process.stdin is not None:
+            try:
+                process.stdin.write(b"stop\n")
+                process.stdin.flush()
+            except (BrokenPipeError, OSError, ValueError):
+                pass  # The worker has already ended.
 
     def snapshot(self) -> JobSnapshot:
         """A consistent copy of the job's state."""
         with self.lock:
-            evaluation = self.finished.evaluation if self.finished else None
-            entry = self.finished.entry if self.finished else None
-            result = self.finished.result if self.finished else None
             return JobSnapshot(
                 job_id=self.job_id,
                 architecture=self.architecture,
@@ -105,16 +118,16 @@ class TrainingJob(TrainingListener):
                 epochs=self.hyper_parameters.epochs,
                 started_at=self.started_at,
                 finished_at=self.finished_at,
-                model_name=entry.name if entry else None,
-                test_accuracy=evaluation.accuracy if evaluation else None,
-                test_loss=evaluation.loss if evaluation else None,
-                parameter_count=int(result.model.count_params()) if result and entry else None,
+                model_name=self.saved_model_name,
+                test_accuracy=self.test_accuracy,
+                test_loss=self.test_loss,
+                parameter_count=self.parameter_count,
                 error=self.error,
                 stop_requested=self.stop_event.is_set(),
             )
 
     def run(self, dataset: Dataset, runner=train_evaluate_save) -> None:
-        """Train, evaluate and save; the outcome is kept in the job's state."""
+        """Train, evaluate and save in this thread; the outcome is kept in the job's state."""
         try:
             finished = runner(
                 self.architecture,
@@ -125,22 +138,97 @@ class TrainingJob(TrainingListener):
                 stop_event=self.stop_event,
                 on_saving=self.mark_saving,
             )
-            with self.lock:
-                self.finished = finished
-                if finished.entry is None:
-                    self.state = "stopped"
-                else:
-                    self.state = "finished"
+            self._record_finished(finished)
         except FashionError as error:
             with self.lock:
                 self.state, self.error = "failed", str(error)
+                self.finished_at = time.time()
         except Exception as error:  # noqa: BLE001 - a background thread must never die silently
             traceback.print_exc()
             with self.lock:
                 self.state = "failed"
                 self.error = f"training failed unexpectedly: {type(error).__name__}: {error}"
-        finally:
+                self.finished_at = time.time()
+
+    def _record_finished(self, finished: FinishedRun) -> None:
+        with self.lock:
+            self.finished_at = time.time()
+            if finished.entry is None:
+                self.state = "stopped"
+                return
+            self.state = "finished"
+            self.saved_model_name = finished.entry.name
+            self.test_accuracy = finished.evaluation.accuracy
+            self.test_loss = finished.evaluation.loss
+            self.parameter_count = int(finished.result.model.count_params())
+
+    def run_in_process(self, data_directory: str | None) -> None:
+        """Train in a worker process and follow its reports until it ends."""
+        environment = dict(os.environ)
+        if data_directory:
+            environment["FASHION_MNIST_DIR"] = data_directory
+        job = {
+            "architecture": self.architecture,
+            "hyper_parameters": self.hyper_parameters.to_dict(),
+            "model_name": self.model_name,
+        }
+        package_parent = str(Path(__file__).resolve().parent.parent)
+        environment["PYTHONPATH"] = os.pathsep.join(
+            filter(None, [package_parent, environment.get("PYTHONPATH")])
+        )
+        try:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", WORKER_MODULE, json.dumps(job)],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                env=environment,
+            )
+            if self.stop_event.is_set():
+                self.stop()
+            for line in self.process.stdout:
+                self._handle_report(line)
+            exit_code = self.process.wait()
+        except OSError as error:
             with self.lock:
+                self.state, self.error = "failed", f"the training process could not start: {error}"
+                self.finished_at = time.time()
+            return
+        with self.lock:
+            if self.state in ACTIVE_STATES:
+                self.state = "failed"
+                self.error = (
+                    f"the training process ended unexpectedly (exit status {exit_code}); "
+                    "see the server log."
+                )
+            if self.finished_at is None:
+                self.finished_at = time.time()
+
+    def _handle_report(self, line: bytes) -> None:
+        try:
+            report = json.loads(line)
+            event = report.pop("event")
+        except (ValueError, KeyError, AttributeError):
+            return  # Not one of ours; the worker's own output goes to the log.
+        with self.lock:
+            if event == "start":
+                self.state = "running"
+            elif event == "batch":
+                self.batch = BatchReport(**report)
+            elif event == "epoch":
+                self.history.append(report)
+            elif event == "saving":
+                self.state = "saving"
+            elif event == "finished":
+                self.state = "finished"
+                self.saved_model_name = report["model_name"]
+                self.test_accuracy = report["test_accuracy"]
+                self.test_loss = report["test_loss"]
+                self.parameter_count = report["parameter_count"]
+            elif event == "stopped":
+                self.state = "stopped"
+            elif event == "failed":
+                self.state, self.error = "failed", report["error"]
+            if self.state not in ACTIVE_STATES and self.finished_at is None:
                 self.finished_at = time.time()
 
 
@@ -155,7 +243,8 @@ def max_jobs_from_environment() -> int:
 class JobRegistry:
     """Every training job of this server process, with a limit on how many run at once."""
 
-    def __init__(self, max_jobs: int | None = None, runner=train_evaluate_save):
+    def __init__(self, max_jobs: int | None = None, runner=None):
+        """runner None trains in worker processes; a runner function trains in threads instead."""
         self.max_jobs = max_jobs if max_jobs is not None else max_jobs_from_environment()
         self.runner = runner
         self._jobs: dict[str, TrainingJob] = {}
@@ -182,8 +271,13 @@ class JobRegistry:
                 raise JobLimitError(describe_busy(running[0].snapshot()))
             job = TrainingJob(architecture, hyper_parameters, model_name)
             self._jobs[job.job_id] = job
+        if self.runner is None:
+            data_directory = dataset.source if Path(dataset.source).is_dir() else None
+            target, arguments = job.run_in_process, (data_directory,)
+        else:
+            target, arguments = job.run, (dataset, self.runner)
         thread = threading.Thread(
-            target=job.run, args=(dataset, self.runner), name=f"training-{job.job_id}", daemon=True
+            target=target, args=arguments, name=f"training-{job.job_id}", daemon=True
         )
         thread.start()
         return job

@@ -98,7 +98,8 @@ def test_stop_mid_epoch_keeps_only_completed_epochs_and_saves(small_dataset, mod
 
 
 def test_stop_while_saving_lets_the_save_complete(small_dataset, models_dir, monkeypatch):
-    registry = JobRegistry(max_jobs=1)
+    # In-thread jobs, so that the patched save_model is the one the job calls.
+    registry = JobRegistry(max_jobs=1, runner=train_evaluate_save)
     jobs = []
     real_save_model = store.save_model
 

@@ -178,6 +178,7 @@ def test_job_registry_runs_in_background_and_limits_jobs(small_dataset, models_d
     assert registry.get(job.job_id) is job and registry.get("nope") is None
     second = registry.start("tutorial", with_overrides(QUICK, epochs=1), small_dataset)
     second.stop()
+    assert wait_until_ended(second).state in ("stopped", "finished")
 
 
 def test_batch_progress_never_overshoots_with_grouped_steps(small_dataset):
@@ -188,3 +189,35 @@ def test_batch_progress_never_overshoots_with_grouped_steps(small_dataset):
     assert all(1 <= report.step <= report.steps for report in listener.batches)
     assert all(report.epoch_seconds_left >= 0 and report.total_seconds_left >= 0 for report in listener.batches)
     assert listener.batches[-1].step == listener.batches[-1].steps
+
+
+def wait_until_ended(job, seconds: float = 120):
+    deadline = time.time() + seconds
+    while job.snapshot().active and time.time() < deadline:
+        time.sleep(0.1)
+    return job.snapshot()
+
+
+def test_worker_reports_a_data_error_as_a_failed_job(small_dataset, models_dir, tmp_path):
+    from dataclasses import replace
+
+    broken = replace(small_dataset, source=str(tmp_path))  # an empty folder: no IDX files
+    job = JobRegistry(max_jobs=1).start("tutorial", QUICK, broken)
+    snapshot = wait_until_ended(job)
+    assert snapshot.state == "failed" and "is missing" in snapshot.error
+    assert snapshot.finished_at is not None and snapshot.model_name is None
+
+
+def test_a_killed_worker_is_a_failed_job_and_frees_the_slot(small_dataset, models_dir):
+    registry = JobRegistry(max_jobs=1)
+    job = registry.start("tutorial", with_overrides(QUICK, epochs=200, batch_size=8), small_dataset)
+    deadline = time.time() + 60
+    while job.snapshot().state != "running" and time.time() < deadline:
+        time.sleep(0.1)
+    job.process.kill()
+    snapshot = wait_until_ended(job)
+    assert snapshot.state == "failed" and "ended unexpectedly" in snapshot.error
+    assert list(models_dir.glob("*")) == [] or all(path.name.startswith(".") for path in models_dir.iterdir())
+    second = registry.start("tutorial", with_overrides(QUICK, epochs=1), small_dataset)
+    second.stop()
+    assert wait_until_ended(second).state in ("stopped", "finished")
