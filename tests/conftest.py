@@ -21,8 +21,16 @@ QUICK_HYPER_PARAMETERS = HyperParameters(
 )
 
 
+@pytest.fixture(scope="session", autouse=True)
+def decoded_cache_dir(tmp_path_factory) -> Path:
+    """Keep the decoded-array cache of this test session out of the user's home."""
+    directory = tmp_path_factory.mktemp("decoded-cache")
+    os.environ["FASHION_CACHE_DIR"] = str(directory)
+    return directory
+
+
 @pytest.fixture(scope="session")
-def real_dataset() -> Dataset:
+def real_dataset(decoded_cache_dir) -> Dataset:
     """The real Fashion-MNIST (Debian's package or FASHION_MNIST_DIR); never downloaded in tests."""
     return load_dataset(allow_download=False)
 

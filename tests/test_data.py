@@ -184,3 +184,31 @@ def test_subset_is_class_balanced(real_dataset):
     small = data.subset(real_dataset, 200, 50, seed=1)
     assert len(small.train_labels) == 200 and len(small.test_labels) == 50
     assert set(np.bincount(small.train_labels, minlength=10)) == {20}
+
+
+def test_second_load_comes_from_the_decoded_cache(tiny_dir, tmp_path, monkeypatch):
+    monkeypatch.setenv("FASHION_CACHE_DIR", str(tmp_path / "cache"))
+    first = load_dataset(allow_download=False)
+    entries = [path for path in (tmp_path / "cache").iterdir() if not path.name.startswith(".")]
+    assert len(entries) == 1
+    monkeypatch.setattr(data, "parse_directory", lambda directory: pytest.fail("parsed again"))
+    second = load_dataset(allow_download=False)
+    np.testing.assert_array_equal(second.train_images, first.train_images)
+    assert not second.train_images.flags.writeable and type(second.train_images) is np.ndarray
+
+
+def test_changed_files_are_parsed_again_not_served_from_the_cache(tiny_dir, tmp_path, monkeypatch):
+    monkeypatch.setenv("FASHION_CACHE_DIR", str(tmp_path / "cache"))
+    load_dataset(allow_download=False)
+    path = tiny_dir / TEST_IMAGES.file_name
+    path.write_bytes(path.read_bytes()[:-30])
+    with pytest.raises(DatasetError, match="truncated or corrupt"):
+        load_dataset(allow_download=False)
+
+
+def test_a_damaged_cache_entry_falls_back_to_the_files(tiny_dir, tmp_path, monkeypatch):
+    monkeypatch.setenv("FASHION_CACHE_DIR", str(tmp_path / "cache"))
+    first = load_dataset(allow_download=False)
+    (entry,) = [path for path in (tmp_path / "cache").iterdir() if not path.name.startswith(".")]
+    (entry / "train_images.npy").write_bytes(b"broken")
+    np.testing.assert_array_equal(load_dataset(allow_download=False).train_images, first.train_images)
