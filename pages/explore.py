@@ -2,11 +2,10 @@
 
 import random
 
-import pandas as pd
 import streamlit as st
 
 import app_support
-from fashion import plots
+from fashion.display import pixel_table_html
 from fashion.data import (
     CLASS_NAMES,
     class_counts,
@@ -29,45 +28,67 @@ if dataset is None:
     st.stop()
 
 
-@st.cache_data(show_spinner=False)
+# Figures are kept on disk across server restarts (persist="disk") and matplotlib is imported only
+# to draw one that is not there yet: that keeps the app's first page quick to appear.
+@st.cache_data(show_spinner=False, persist="disk")
 def overview_pngs(source: str) -> tuple[bytes, bytes]:
     """The class count chart and the mean image grid as PNG bytes."""
+    from fashion import plots
+
     data = app_support.cached_dataset(source)
     counts = plots.figure_to_png(plots.class_count_chart(class_counts(data.train_labels)))
     means = plots.figure_to_png(plots.mean_image_grid(mean_images(data.train_images, data.train_labels)))
     return counts, means
 
 
-@st.cache_data(show_spinner=False)
+@st.cache_data(show_spinner=False, persist="disk", max_entries=200)
 def sample_grid_png(source: str, classes: tuple[int, ...], seed: int) -> tuple[bytes, list[int]]:
     """A 5x5 grid of random training images of the chosen classes, with their indices."""
+    from fashion import plots
+
     data = app_support.cached_dataset(source)
     indices = sample_indices(data.train_labels, 25, seed, list(classes))
     figure = plots.sample_grid(data.train_images[indices], data.train_labels[indices], indices=indices)
     return plots.figure_to_png(figure), [int(index) for index in indices]
 
 
+@st.cache_data(show_spinner=False, persist="disk", max_entries=200)
+def sample_png(source: str, index: int) -> bytes:
+    """One training image with its colour bar, as PNG bytes."""
+    from fashion import plots
+
+    data = app_support.cached_dataset(source)
+    title = f"#{index}: {CLASS_NAMES[data.train_labels[index]]}"
+    return plots.figure_to_png(plots.image_with_colorbar(data.train_images[index], title))
+
+
+def markdown_table(rows: list[dict]) -> str:
+    """A small table as Markdown (no pandas needed for a handful of rows)."""
+    header = list(rows[0])
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(row[column]) for column in header) + " |" for row in rows]
+    return "\n".join(lines)
+
+
 counts_png, means_png = overview_pngs(app_support.data_key())
 
 # Shapes and label ranges, as the tutorial prints them
 st.header("Shapes")
-st.dataframe(pd.DataFrame(dataset_summary(dataset)), hide_index=True)
+st.markdown(markdown_table(dataset_summary(dataset)))
 st.caption(f"Loaded from {dataset.source}.")
 
 # The class table and how many images each class has
 st.header("Classes")
 table_column, chart_column = st.columns([2, 3])
 with table_column:
-    st.dataframe(
-        pd.DataFrame(
-            {
-                "label": range(len(CLASS_NAMES)),
-                "class": CLASS_NAMES,
-                "training images": class_counts(dataset.train_labels),
-                "test images": class_counts(dataset.test_labels),
-            }
-        ),
-        hide_index=True,
+    train_counts, test_counts = class_counts(dataset.train_labels), class_counts(dataset.test_labels)
+    st.markdown(
+        markdown_table(
+            [
+                {"label": label, "class": name, "training images": f"{train_counts[label]:,}", "test images": f"{test_counts[label]:,}"}
+                for label, name in enumerate(CLASS_NAMES)
+            ]
+        )
     )
 with chart_column:
     st.image(counts_png, caption="Training images per class")
@@ -104,23 +125,11 @@ sample_index = st.number_input(
 sample = dataset.train_images[sample_index]
 image_column, values_column = st.columns([2, 3])
 with image_column:
-    app_support.show_figure(
-        plots.image_with_colorbar(
-            sample, f"#{sample_index}: {CLASS_NAMES[dataset.train_labels[sample_index]]}"
-        ),
-        width=420,
-    )
+    st.image(sample_png(app_support.data_key(), int(sample_index)), width=420)
 with values_column:
     raw_tab, scaled_tab = st.tabs(["Raw values 0–255", "Scaled values 0–1 (what the model sees)"])
-    raw_tab.dataframe(
-        pd.DataFrame(sample).style.background_gradient(cmap="Greys", vmin=0, vmax=255), height=320
-    )
-    scaled_tab.dataframe(
-        pd.DataFrame(scale_images(sample))
-        .style.format("{:.2f}")
-        .background_gradient(cmap="Greys", vmin=0, vmax=1),
-        height=320,
-    )
+    raw_tab.html(pixel_table_html(sample, "{:d}"))
+    scaled_tab.html(pixel_table_html(scale_images(sample), "{:.2f}"))
 
 # The mean image of each class
 st.header("Mean image of each class")

@@ -76,3 +76,13 @@ def test_pixel_image_enlarges_without_blurring():
     enlarged = plots.pixel_image(image, scale=3)
     assert enlarged.shape == (6, 6) and enlarged.dtype == np.uint8
     assert set(np.unique(enlarged)) == {0, 255}
+
+
+def test_pixel_table_shades_cells_like_the_pixels():
+    from fashion.display import pixel_table_html
+
+    table = pixel_table_html(np.array([[0, 255]], dtype=np.uint8))
+    assert table.count("<td") == 2
+    assert "rgb(255,255,255);color:#000\">0<" in table and "rgb(0,0,0);color:#fff\">255<" in table
+    scaled = pixel_table_html(np.array([[0.5]], dtype=np.float32), "{:.2f}")
+    assert ">0.50<" in scaled
