@@ -21,6 +21,7 @@ from fashion.data import dataset_summary, sample_indices
 
 APP_FILE = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
 TIMEOUT = 120
+RECOMMENDED_TUTORIAL = "tutorial_recommended_fast"  # the Train page's key suffix of the first preset
 
 
 def open_page(page: str | None = None, query_parameters: dict | None = None) -> AppTest:
@@ -54,8 +55,9 @@ def png_bytes(size=(60, 80)) -> bytes:
 
 def test_explore_shows_shapes_samples_and_filters_by_class(use_small_data, models_dir):
     app = open_page()
-    shapes = app.dataframe[0].value
-    assert list(shapes["shape"]) == ["(1000, 28, 28)", "(1000,)", "(300, 28, 28)", "(300,)"]
+    shapes_table = next(text for text in markdown_texts(app) if "| array |" in text)
+    for shape in ("(1000, 28, 28)", "(1000,)", "(300, 28, 28)", "(300,)"):
+        assert f"| {shape} |" in shapes_table
     assert "Showing 25 training images of all classes." in markdown_texts(app)
     app.multiselect(key="explore_class_filter").set_value(["Trouser", "Bag"]).run()
     assert not app.exception
@@ -169,11 +171,44 @@ def test_try_image_predicts_an_uploaded_png_and_rejects_a_non_image(use_small_da
 # Train
 
 
+def training_settings(app: AppTest) -> dict[str, float]:
+    """The Train page's number inputs by label."""
+    return {number.label: number.value for number in app.number_input}
+
+
+def test_train_page_starts_at_each_presets_values(use_small_data, models_dir):
+    """A fresh Train page, another preset and another architecture each show their preset's values, never the minimums."""
+    from fashion.models import presets
+
+    app = open_page("pages/train.py")
+    for architecture, preset_name in (
+        ("tutorial", "Recommended (fast)"),
+        ("tutorial", "Exact tutorial settings"),
+        ("cnn", "Recommended (fast)"),
+    ):
+        if app.selectbox(key="train_architecture").value != architecture:
+            app.selectbox(key="train_architecture").set_value(architecture).run()
+        app.selectbox(key=f"train_preset_{architecture}").set_value(preset_name).run()
+        assert not app.exception
+        preset = presets(architecture)[preset_name]
+        settings = training_settings(app)
+        assert (settings["Epochs"], settings["Batch size"], settings["Seed"]) == (
+            preset.epochs,
+            preset.batch_size,
+            preset.seed,
+        ), (architecture, preset_name, settings)
+        assert settings["Learning rate"] == pytest.approx(preset.learning_rate)
+    # Back to the tutorial's first preset: its values again, not the CNN's
+    app.selectbox(key="train_architecture").set_value("tutorial").run()
+    app.selectbox(key="train_preset_tutorial").set_value("Recommended (fast)").run()
+    assert training_settings(app)["Epochs"] == presets("tutorial")["Recommended (fast)"].epochs
+
+
 def test_train_page_runs_a_short_job_to_the_end(use_small_data, models_dir):
     from fashion.jobs import default_registry
 
     app = open_page("pages/train.py")
-    app.number_input(key="train_epochs").set_value(2)
+    app.number_input(key=f"train_epochs_{RECOMMENDED_TUTORIAL}").set_value(2)
     app.checkbox(key="train_use_subset").check().run()
     app.number_input(key="train_subset_size").set_value(400)
     app.text_input(key="train_model_name").set_value("app test model")
@@ -205,7 +240,7 @@ def test_stop_keeps_the_epochs_done_and_a_second_job_is_refused(use_small_data, 
     from fashion.jobs import default_registry
 
     app = open_page("pages/train.py")
-    app.number_input(key="train_epochs").set_value(200)
+    app.number_input(key=f"train_epochs_{RECOMMENDED_TUTORIAL}").set_value(200)
     app.checkbox(key="train_use_subset").check().run()
     app.number_input(key="train_subset_size").set_value(400)
     app.button(key="train_start").click().run()
