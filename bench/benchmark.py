@@ -278,7 +278,8 @@ class StreamlitServer:
         self.started = 0.0
 
     def __enter__(self):
-        env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+        # The same environment scripts/start.sh gives the server.
+        env = {"MALLOC_ARENA_MAX": "2", **os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
         if self.models_dir:
             env["FASHION_MODELS_DIR"] = self.models_dir
         self.started = time.perf_counter()
