@@ -1,4 +1,4 @@
-"""Display helpers that need no matplotlib: pixel values as a shaded HTML table."""
+"""Display helpers: pixel values as a shaded HTML table, the confusion matrix as a shaded table."""
 
 from __future__ import annotations
 
@@ -30,3 +30,14 @@ def pixel_table_html(values: np.ndarray, number_format: str = "{:d}") -> str:
         + "".join(rows)
         + "</table></div>"
     )
+
+
+def confusion_table(matrix: np.ndarray):
+    """The confusion matrix as a pandas Styler: true classes as rows, predicted as columns, shaded by count."""
+    import pandas as pd
+
+    from fashion.data import CLASS_NAMES
+
+    frame = pd.DataFrame(np.asarray(matrix), index=CLASS_NAMES, columns=CLASS_NAMES)
+    frame.index.name = "true \\ predicted"
+    return frame.style.background_gradient(cmap="Blues", axis=None)

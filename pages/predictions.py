@@ -6,6 +6,7 @@ import streamlit as st
 import app_support
 from fashion import evaluation
 from fashion.data import CLASS_NAMES
+from fashion.display import confusion_table
 from fashion.errors import FashionError
 
 FILTERS = ["All", "Only wrong", "By true class", "By predicted class", "One confusion cell"]
@@ -68,6 +69,17 @@ with per_class_column:
         height=380,
     )
 
+def open_confusion_cell() -> None:
+    """Show the images of the confusion-matrix cell just clicked."""
+    cells_chosen = st.session_state["predictions_matrix_table"]["selection"]["cells"]
+    if cells_chosen:
+        row, column = cells_chosen[0]
+        st.session_state["predictions_filter"] = "One confusion cell"
+        st.session_state["predictions_cell_true"] = CLASS_NAMES[int(row)]
+        st.session_state["predictions_cell_predicted"] = column
+        st.session_state["predictions_page"] = 1
+
+
 # The gallery: image + bar chart pairs, filtered and paged
 st.header("Gallery")
 filter_name = st.radio("Show", FILTERS, horizontal=True, key="predictions_filter")
@@ -98,6 +110,13 @@ elif filter_name == "One confusion cell":
 with matrix_column:
     st.subheader("Confusion matrix")
     st.image(app_support.prediction_png(identity, source, "matrix", (), highlight))
+    st.caption("Click a cell of this table to show its images in the gallery.")
+    st.dataframe(
+        confusion_table(summary.confusion_matrix),
+        key="predictions_matrix_table",
+        on_select=open_confusion_cell,
+        selection_mode="single-cell",
+    )
 indices = evaluation.filter_indices(
     probabilities,
     labels,
