@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import streamlit as st
@@ -192,7 +193,7 @@ def sidebar_job_status() -> None:
     """A small progress bar of the running training job, refreshed every few seconds."""
     active = job_registry().active_jobs()
     if not active:
-        st.rerun()
+        return  # Drawing nothing clears the last progress line; the next page run drops the fragment.
     snapshot = active[0].snapshot()
     st.subheader("Training")
     st.progress(overall_fraction(snapshot), text=status_line(snapshot))
@@ -227,22 +228,24 @@ def history_frame(history: list[dict]):
     return frame.set_index("epoch")
 
 
+@st.cache_data(show_spinner=False, max_entries=16)
+def training_curves_png(history: tuple[tuple, ...]) -> bytes:
+    """The loss and accuracy curves of a training history (rows as sorted item tuples), as PNG bytes."""
+    from fashion import plots
+
+    return plots.figure_to_png(plots.training_curves([dict(row) for row in history]))
+
+
 def show_history_charts(history: list[dict]) -> None:
     """Loss and accuracy per epoch, training and validation, side by side."""
     if not history:
         st.caption("The charts gain a point at the end of each epoch.")
         return
-    frame = history_frame(history).dropna(axis=1, how="all")
     st.caption(f"{len(history)} epoch(s) plotted.")
-    loss_column, accuracy_column = st.columns(2)
-    with loss_column:
-        st.markdown("**Loss**")
-        st.line_chart(frame[[name for name in ("loss", "val_loss") if name in frame]], x_label="epoch")
-    with accuracy_column:
-        st.markdown("**Accuracy**")
-        st.line_chart(
-            frame[[name for name in ("accuracy", "val_accuracy") if name in frame]], x_label="epoch"
-        )
+    # One PNG, cached per history: the live view redraws every second, and two interactive charts
+    # rebuilt that often were remounted before the second (accuracy) one had drawn.
+    rows = tuple(tuple(sorted(row.items())) for row in history)
+    st.image(training_curves_png(rows), caption="Loss and accuracy per epoch", width="stretch")
 
 
 def show_job(job_id: str | None) -> None:
@@ -334,6 +337,12 @@ def show_job_result(snapshot) -> None:
         mime="application/octet-stream",
         key="training_model_download",
     )
+
+
+def preset_key(architecture: str, preset_name: str) -> str:
+    """The Train page's widget key suffix of an architecture's preset: tutorial_recommended_fast."""
+    preset_slug = re.sub(r"[^a-z0-9]+", "_", preset_name.lower()).strip("_")
+    return f"{architecture}_{preset_slug}"
 
 
 def start_training_job(architecture: str, hyper_parameters, dataset, model_name: str | None = None) -> None:

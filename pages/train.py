@@ -18,23 +18,6 @@ dataset = app_support.dataset_or_error()
 if dataset is None:
     st.stop()
 
-
-def apply_preset() -> None:
-    """Copy the chosen preset's values into the inputs."""
-    architecture_presets = presets(st.session_state["train_architecture"])
-    if st.session_state.get("train_preset") not in architecture_presets:
-        st.session_state["train_preset"] = next(iter(architecture_presets))
-    preset = architecture_presets[st.session_state["train_preset"]]
-    st.session_state["train_epochs"] = preset.epochs
-    st.session_state["train_batch_size"] = preset.batch_size
-    st.session_state["train_learning_rate"] = preset.learning_rate
-    st.session_state["train_seed"] = preset.seed
-
-
-if "train_epochs" not in st.session_state:
-    st.session_state.setdefault("train_architecture", "tutorial")
-    apply_preset()
-
 settings_column, details_column = st.columns([1, 1])
 with settings_column:
     architecture = st.selectbox(
@@ -42,11 +25,12 @@ with settings_column:
         list(ARCHITECTURES),
         format_func=lambda name: ARCHITECTURES[name].title,
         key="train_architecture",
-        on_change=apply_preset,
     )
     st.caption(ARCHITECTURES[architecture].description)
+    # One preset choice per architecture, and one set of inputs per preset: each starts at its
+    # preset's values, and no callback has to copy values into widgets the browser may still hold.
     preset_name = st.selectbox(
-        "Preset", list(presets(architecture)), key="train_preset", on_change=apply_preset
+        "Preset", list(presets(architecture)), key=f"train_preset_{architecture}"
     )
     preset = presets(architecture)[preset_name]
     st.caption(
@@ -54,14 +38,27 @@ with settings_column:
         f"{preset.steps_per_execution} batch(es) per step."
     )
 with details_column:
+    preset_key = app_support.preset_key(architecture, preset_name)
     epochs_column, batch_column = st.columns(2)
-    epochs = epochs_column.number_input("Epochs", 1, 1000, step=1, key="train_epochs")
-    batch_size = batch_column.number_input("Batch size", 1, 60000, step=32, key="train_batch_size")
+    epochs = epochs_column.number_input(
+        "Epochs", 1, 1000, value=preset.epochs, step=1, key=f"train_epochs_{preset_key}"
+    )
+    batch_size = batch_column.number_input(
+        "Batch size", 1, 60000, value=preset.batch_size, step=32, key=f"train_batch_size_{preset_key}"
+    )
     rate_column, seed_column = st.columns(2)
     learning_rate = rate_column.number_input(
-        "Learning rate", 0.00001, 1.0, step=0.0005, format="%.5f", key="train_learning_rate"
+        "Learning rate",
+        0.00001,
+        1.0,
+        value=float(preset.learning_rate),
+        step=0.0005,
+        format="%.5f",
+        key=f"train_learning_rate_{preset_key}",
     )
-    seed = seed_column.number_input("Seed", 0, 2**31 - 1, step=1, key="train_seed")
+    seed = seed_column.number_input(
+        "Seed", 0, 2**31 - 1, value=preset.seed, step=1, key=f"train_seed_{preset_key}"
+    )
     subset_column, name_column = st.columns(2)
     use_subset = subset_column.checkbox("Train on a subset", key="train_use_subset")
     subset_size = subset_column.number_input(
