@@ -17,6 +17,7 @@ from fashion.models import HyperParameters
 from fashion.training import BatchReport, EpochReport, TrainingListener
 
 BATCH_REPORT_INTERVAL_SECONDS = 0.25
+WORKER_NICENESS = 10  # training yields the CPU to the server whenever a page is being drawn
 
 
 class LineReporter(TrainingListener):
@@ -63,6 +64,10 @@ def main(argv: list[str]) -> int:
     protocol = os.fdopen(os.dup(1), "w", buffering=1)
     os.dup2(2, 1)  # Anything else printed goes to the server's log, not into the protocol.
     reporter = LineReporter(protocol)
+    try:
+        os.nice(WORKER_NICENESS)
+    except OSError:
+        pass  # Not allowed here: train at the server's priority.
     stop_event = threading.Event()
     threading.Thread(target=watch_for_stop, args=(stop_event,), daemon=True).start()
     try:
