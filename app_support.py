@@ -233,7 +233,7 @@ def training_curves_png(history: tuple[tuple, ...]) -> bytes:
     """The loss and accuracy curves of a training history (rows as sorted item tuples), as PNG bytes."""
     from fashion import plots
 
-    return plots.figure_to_png(plots.training_curves([dict(row) for row in history]))
+    return plots.figure_to_png(plots.training_curves([dict(row) for row in history]), dpi=72)
 
 
 def show_history_charts(history: list[dict]) -> None:
@@ -284,12 +284,13 @@ def live_job_progress(job_id: str) -> None:
         )
     if snapshot.state == "saving":
         st.info("Training is over; evaluating on the test set and saving the model…")
-    show_history_charts(snapshot.history)
+    # The Stop button before the curves: drawing them is the slow part of each refresh.
     if snapshot.stop_requested:
         st.warning("Stopping after the current batch; the epochs completed so far are kept.")
     elif st.button("Stop", key="training_stop", icon=":material/stop_circle:"):
         job.stop()
         st.rerun(scope="fragment")
+    show_history_charts(snapshot.history)
 
 
 def show_job_result(snapshot) -> None:
