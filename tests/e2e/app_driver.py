@@ -76,9 +76,14 @@ def plotted_epochs(page) -> int | None:
     return int(caption.first.inner_text().split()[0])
 
 
-def fill_training_form(page, epochs: int, batch_size: int, subset: int, name: str) -> None:
-    """Choose the tutorial model on a subset, with these settings and name."""
+def fill_training_form(page, epochs: int, batch_size: int, subset: int, name: str, preset: str | None = None) -> None:
+    """Choose the tutorial model on a subset, with this preset, settings and name."""
     expect(page.get_by_role("combobox", name="Architecture")).to_have_value(re.compile("Tutorial"))
+    if preset:
+        page.get_by_role("combobox", name="Preset").click()
+        page.get_by_role("option", name=preset).click()
+        expect(page.get_by_role("combobox", name="Preset")).to_have_value(preset)
+        wait_until_idle(page)
     if not page.get_by_role("checkbox", name="Train on a subset").is_checked():
         page.get_by_text("Train on a subset").click()
     expect(number_input(page, "Training images")).to_be_enabled()

@@ -58,10 +58,10 @@ def stop_training_at_end(page):
         expect(stop_button).to_have_count(0, timeout=120_000)
 
 
-def start_training(page, epochs: int, name: str) -> str:
-    """Fill the form (tutorial model, 600-image subset, batch size 2), press Start; returns the new job id."""
+def start_training(page, epochs: int, name: str, subset: int = 600, batch_size: int = 2, preset: str | None = None) -> str:
+    """Fill the form (tutorial model, a small subset), press Start; returns the new job id."""
     previous = re.search(r"job=(\w+)", page.url)
-    fill_training_form(page, epochs=epochs, batch_size=2, subset=600, name=name)
+    fill_training_form(page, epochs=epochs, batch_size=batch_size, subset=subset, name=name, preset=preset)
     page.locator(".st-key-train_start button").click()
     if previous:
         expect(page).not_to_have_url(re.compile(rf"job={previous.group(1)}"))
@@ -72,7 +72,8 @@ def start_training(page, epochs: int, name: str) -> str:
 def test_training_plots_each_epoch_while_it_runs(app_server, page, screenshot, stop_training_at_end):
     """A 3-epoch run on a small subset: while it runs, the charts gain a point per epoch."""
     open_page(page, app_server.url, "train", heading="Train")
-    start_training(page, epochs=3, name="e2e-three-epochs")
+    # One image a step, one step a call: each epoch lasts a few page refreshes, so the count is seen growing.
+    start_training(page, epochs=3, name="e2e-three-epochs", subset=1000, batch_size=1, preset="Exact tutorial settings")
     screenshot(page, "train-started")
 
     seen_running = []
