@@ -14,17 +14,18 @@ from pathlib import Path
 
 import pytest
 
-from conftest import QUICK_HYPER_PARAMETERS
 from fashion import cli, store
 from fashion.errors import ModelStoreError
 from fashion.jobs import JobRegistry
-from fashion.models import with_overrides
+from fashion.models import HyperParameters
 from fashion.training import TrainingListener, train
 from fashion.workflow import train_evaluate_save
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 # Two short epochs of 6 batches: enough to stop before, inside and between epochs, and cheap on a shared CPU.
-FAULT_HYPER_PARAMETERS = with_overrides(QUICK_HYPER_PARAMETERS, epochs=2, train_limit=400)
+FAULT_HYPER_PARAMETERS = HyperParameters(
+    epochs=2, batch_size=64, learning_rate=0.003, seed=7, validation_fraction=0.1, train_limit=400
+)
 
 
 class StopAt(TrainingListener):

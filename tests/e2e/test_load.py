@@ -21,7 +21,7 @@ from app_driver import (
     photo_like,
     wait_until_idle,
 )
-from conftest import REPOSITORY, start_server
+from e2e_server import REPOSITORY, start_server
 from playwright.sync_api import expect
 
 from fashion.data import DEBIAN_DIR
