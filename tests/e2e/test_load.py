@@ -37,6 +37,16 @@ WORKER_PEAK_LIMIT_MIB = 2048
 IDLE_SESSION_LIMIT_MIB = 50  # measured 28: session state plus the figures its pages cache
 BROWSING_GROWTH_LIMIT_MIB = 300
 PAGE_LOAD_LIMIT_SECONDS = 120  # measured up to 75 s for four loads at once
+
+
+@pytest.fixture(autouse=True)
+def patient_expectations():
+    """Every wait in this test may take as long as a page load under this load."""
+    from e2e_server import ELEMENT_TIMEOUT_MS
+
+    expect.set_options(timeout=PAGE_TIMEOUT_MS)
+    yield
+    expect.set_options(timeout=ELEMENT_TIMEOUT_MS)
 SECOND_MODEL = "small-tutorial-b"
 FIGURES_PATH = REPOSITORY / "test-artifacts" / "load-test.json"
 PROGRESS_LINE = re.compile(r"^tutorial: epoch \d+ of \d+ done")
