@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import re
+import sys
 from pathlib import Path
 
 import streamlit as st
@@ -26,6 +28,24 @@ def run_through_entry() -> None:
         code = compile(entry.read_text(encoding="utf-8"), str(entry), "exec")
         exec(code, {"__name__": "__main__"})  # noqa: S102 - our own entry script, not user input
         st.stop()
+
+
+def exempt_imports_from_garbage_collection() -> None:
+    """Move the objects of modules imported since the last call out of the garbage collector's reach."""
+    # Streamlit runs a full collection after every script and fragment run, and a second one
+    # through keras.backend.clear_session() once Keras is imported. With TensorFlow's ~400,000
+    # objects each takes a quarter of a second holding the GIL, which starved page drawing and
+    # the sidebar's refresh when several sessions were open. Frozen objects are not scanned;
+    # unfreezing first lets objects frozen last time that have become garbage be collected.
+    global _modules_at_last_freeze
+    if len(sys.modules) > _modules_at_last_freeze:
+        gc.unfreeze()
+        gc.collect()
+        gc.freeze()
+        _modules_at_last_freeze = len(sys.modules)
+
+
+_modules_at_last_freeze = 0
 
 
 # Cached loaders: the dataset and models are shared and never mutated; predictions are small data.
@@ -66,7 +86,12 @@ def dataset_or_error():
 def cached_model(name: str, created: str, store_folder: str):
     """A saved Keras model, loaded once per name and creation time."""
     from fashion import store
+    from fashion.training import configure_tensorflow
 
+    configure_tensorflow()
+    import keras  # noqa: F401 - imported here so that its objects are frozen before the first model loads
+
+    exempt_imports_from_garbage_collection()
     return store.load_model(name)
 
 

@@ -5,6 +5,7 @@ import streamlit as st
 import app_support
 
 st.set_page_config(page_title="Fashion-MNIST Studio", page_icon=":material/checkroom:", layout="wide")
+app_support.exempt_imports_from_garbage_collection()
 
 # Shared state, set once per session: the model chosen on Predictions (None means the newest).
 st.session_state.setdefault(app_support.ACTIVE_MODEL_KEY, st.query_params.get("model"))

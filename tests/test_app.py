@@ -91,6 +91,37 @@ def test_explore_does_not_import_tensorflow(small_data_dir, tmp_path):
     assert completed.stdout.strip().splitlines()[-1] == "False False"
 
 
+def test_tensorflow_objects_are_not_rescanned_after_every_run(small_data_dir, store_with_model):
+    # Streamlit collects garbage after every script and fragment run (twice once Keras is loaded);
+    # with TensorFlow's objects in reach that held the GIL long enough to starve other sessions.
+    script = (
+        "import gc, sys\n"
+        "from streamlit.testing.v1 import AppTest\n"
+        f"app = AppTest.from_file({APP_FILE!r}, default_timeout=120).run()\n"
+        "app.switch_page('pages/predictions.py').run()\n"
+        "app.switch_page('pages/try_image.py').run()\n"
+        "assert not app.exception, app.exception\n"
+        "print('keras' in sys.modules, gc.get_freeze_count(), len(gc.get_objects()))\n"
+    )
+    environment = {
+        **os.environ,
+        "FASHION_MNIST_DIR": str(small_data_dir),
+        "FASHION_MODELS_DIR": str(store_with_model),
+    }
+    completed = subprocess.run(
+        [sys.executable, "-c", script],
+        check=False,
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=180,
+    )
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    keras_loaded, frozen, scanned = completed.stdout.strip().splitlines()[-1].split()
+    assert keras_loaded == "True"
+    assert int(frozen) > 4 * int(scanned), (frozen, scanned)
+
+
 def test_a_data_error_is_shown_as_a_message(monkeypatch, tmp_path, models_dir):
     monkeypatch.setenv("FASHION_MNIST_DIR", str(tmp_path))
     app = open_page()
