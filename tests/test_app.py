@@ -66,58 +66,41 @@ def test_explore_shows_shapes_samples_and_filters_by_class(use_small_data, model
     assert not app.exception and app.session_state["explore_seed"] != 0
 
 
-def test_explore_does_not_import_tensorflow(small_data_dir, tmp_path):
-    script = (
-        "import sys\n"
-        "from streamlit.testing.v1 import AppTest\n"
-        f"app = AppTest.from_file({APP_FILE!r}, default_timeout=60).run()\n"
-        "assert not app.exception, app.exception\n"
-        "print('tensorflow' in sys.modules, 'keras' in sys.modules)\n"
+def app_in_fresh_process(pages: list[str], report: str, data_dir: Path, models_dir: Path) -> list[str]:
+    """Run the app's landing page and then each page in a new Python process; the words it prints after."""
+    script = "\n".join(
+        [
+            "import gc, sys",
+            "from streamlit.testing.v1 import AppTest",
+            f"app = AppTest.from_file({APP_FILE!r}, default_timeout=120).run()",
+            *(f"app.switch_page({page!r}).run()" for page in pages),
+            "assert not app.exception, app.exception",
+            f"print({report})",
+        ]
     )
-    environment = {
-        **os.environ,
-        "FASHION_MNIST_DIR": str(small_data_dir),
-        "FASHION_MODELS_DIR": str(tmp_path),
-    }
+    environment = {**os.environ, "FASHION_MNIST_DIR": str(data_dir), "FASHION_MODELS_DIR": str(models_dir)}
     completed = subprocess.run(
-        [sys.executable, "-c", script],
-        check=False,
-        capture_output=True,
-        text=True,
-        env=environment,
-        timeout=120,
+        [sys.executable, "-c", script], check=False, capture_output=True, text=True, env=environment, timeout=180
     )
     assert completed.returncode == 0, completed.stderr[-2000:]
-    assert completed.stdout.strip().splitlines()[-1] == "False False"
+    return completed.stdout.strip().splitlines()[-1].split()
+
+
+def test_explore_does_not_import_tensorflow(small_data_dir, tmp_path):
+    report = app_in_fresh_process([], "'tensorflow' in sys.modules, 'keras' in sys.modules", small_data_dir, tmp_path)
+    assert report == ["False", "False"]
 
 
 def test_tensorflow_objects_are_not_rescanned_after_every_run(small_data_dir, store_with_model):
     # Streamlit collects garbage after every script and fragment run (twice once Keras is loaded);
     # with TensorFlow's objects in reach that held the GIL long enough to starve other sessions.
-    script = (
-        "import gc, sys\n"
-        "from streamlit.testing.v1 import AppTest\n"
-        f"app = AppTest.from_file({APP_FILE!r}, default_timeout=120).run()\n"
-        "app.switch_page('pages/predictions.py').run()\n"
-        "app.switch_page('pages/try_image.py').run()\n"
-        "assert not app.exception, app.exception\n"
-        "print('keras' in sys.modules, gc.get_freeze_count(), len(gc.get_objects()))\n"
+    report = app_in_fresh_process(
+        ["pages/predictions.py", "pages/try_image.py"],
+        "'keras' in sys.modules, gc.get_freeze_count(), len(gc.get_objects())",
+        small_data_dir,
+        store_with_model,
     )
-    environment = {
-        **os.environ,
-        "FASHION_MNIST_DIR": str(small_data_dir),
-        "FASHION_MODELS_DIR": str(store_with_model),
-    }
-    completed = subprocess.run(
-        [sys.executable, "-c", script],
-        check=False,
-        capture_output=True,
-        text=True,
-        env=environment,
-        timeout=180,
-    )
-    assert completed.returncode == 0, completed.stderr[-2000:]
-    keras_loaded, frozen, scanned = completed.stdout.strip().splitlines()[-1].split()
+    keras_loaded, frozen, scanned = report
     assert keras_loaded == "True"
     assert int(frozen) > 4 * int(scanned), (frozen, scanned)
 
