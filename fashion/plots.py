@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
@@ -105,9 +107,10 @@ def prediction_grid(
     columns: int = 3,
     indices=None,
 ) -> Figure:
-    """A grid of image + bar chart pairs, 5 rows x 3 columns by default, like the tutorial's."""
-    figure = Figure(figsize=(2 * 2 * columns, 2 * rows))
+    """A grid of image + bar chart pairs, at most 5 rows x 3 columns by default, like the tutorial's; no empty rows."""
     count = min(len(images), rows * columns)
+    rows = max(1, math.ceil(count / columns))
+    figure = Figure(figsize=(2 * 2 * columns, 2 * rows))
     for position in range(count):
         image_axes = figure.add_subplot(rows, 2 * columns, 2 * position + 1)
         draw_image(image_axes, images[position], probabilities[position], int(true_labels[position]))

@@ -44,6 +44,15 @@ def test_prediction_grid_is_five_rows_by_three_pairs():
     assert colours[0] == "blue" and colours.count("red") == 13
 
 
+def test_prediction_grid_of_a_few_images_has_no_empty_rows():
+    images = np.zeros((5, 28, 28), dtype=np.uint8)
+    probabilities = np.stack([probabilities_for(index) for index in range(5)])
+    full = plots.prediction_grid(np.zeros((15, 28, 28)), np.tile(probabilities, (3, 1)), np.zeros(15, dtype=int))
+    few = plots.prediction_grid(images, probabilities, np.zeros(5, dtype=int))
+    assert len(few.axes) == 10
+    assert few.get_size_inches()[1] == full.get_size_inches()[1] * 2 / 5
+
+
 def test_sample_grid_and_bar_chart_with_class_names():
     images = np.zeros((25, 28, 28), dtype=np.uint8)
     labels = np.arange(25) % 10

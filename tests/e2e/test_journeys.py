@@ -20,6 +20,8 @@ from app_driver import (
 )
 from playwright.sync_api import expect
 
+from fashion.data import CLASS_NAMES
+
 
 def test_newcomer_explores_and_filters_ankle_boots(app_server, page, screenshot):
     """The Explore page shows labelled samples; filtering by Ankle boot shows only ankle boots."""
@@ -165,6 +167,48 @@ def test_predictions_only_wrong_and_mistake_browser(app_server, page, screenshot
     assert browser_image_index(second_tab) == shown_indices[-1]
     assert_no_error(second_tab)
     screenshot(second_tab, "mistake-4-new-tab", second_tab.locator('[data-testid="stImage"]').last)
+
+
+def test_clicking_a_confusion_table_cell_opens_its_images(app_server, page, screenshot):
+    """A click on a cell of the confusion table filters the gallery to that cell's images."""
+    open_page(page, app_server.url, "predictions?model=small-tutorial", heading="Predictions")
+    wait_until_idle(page)
+    table = page.locator(".st-key-predictions_matrix_table")
+    expect(table.locator("[role=gridcell]").first).to_be_attached()
+    table.scroll_into_view_if_needed()
+    box = steady_bounding_box(table)
+    # The grid is drawn on a canvas: click by position, a header and ten rows of equal height
+    row_height = box["height"] / (len(CLASS_NAMES) + 1)
+    true_class = "Shirt"
+    page.mouse.click(box["x"] + box["width"] * 0.45, box["y"] + row_height * (CLASS_NAMES.index(true_class) + 1.5))
+
+    expect(page.locator(".st-key-predictions_cell_true").get_by_role("combobox")).to_have_value(true_class)
+    wait_until_idle(page)
+    predicted_class = page.locator(".st-key-predictions_cell_predicted").get_by_role("combobox").input_value()
+    assert predicted_class in CLASS_NAMES, predicted_class
+    # The count in the clicked cell, from the grid's accessible copy of its visible cells
+    row = CLASS_NAMES.index(true_class)
+    cell = table.locator(f"#glide-cell-{CLASS_NAMES.index(predicted_class) + 1}-{row}")
+    count = int(cell.text_content().replace(",", ""))
+    expect(page.get_by_text(re.compile(rf"^{count:,} test images match"))).to_be_visible()
+    screenshot(page, "confusion-cell-clicked", page.locator('[data-testid="stImage"]').nth(1))
+    if count:
+        captions = expander_text(page, "The captions as text")
+        assert len(captions) == min(count, 15), captions
+        assert all(re.match(rf"#\d+: . {re.escape(predicted_class)} +\d+% \({re.escape(true_class)}\)", caption) for caption in captions), captions
+    assert_no_error(page)
+
+
+def steady_bounding_box(locator, tries: int = 20) -> dict:
+    """The element's bounding box once it has stopped moving (images above it may still be loading)."""
+    box = locator.bounding_box()
+    for _ in range(tries):
+        time.sleep(0.25)
+        next_box = locator.bounding_box()
+        if next_box == box:
+            return box
+        box = next_box
+    raise AssertionError(f"the element kept moving: {box}")
 
 
 def is_reddish(css_colour: str) -> bool:
