@@ -19,7 +19,7 @@ MAX_PIXELS = 50_000_000
 # Photos are shrunk to this longer side first: plenty for an item that ends up 28 pixels tall.
 WORKING_SIZE = 256
 UNSURE_BELOW = 0.5
-PREDICTION_BATCH = 2048
+PREDICTION_BATCH = 512
 
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 
@@ -39,8 +39,9 @@ def predict_probabilities(model, images: np.ndarray) -> np.ndarray:
     images = np.asarray(images)
     if len(images) == 0:
         return np.zeros((0, len(CLASS_NAMES)), dtype=np.float32)
+    forward = _forward_pass(model)
     chunks = [
-        np.asarray(model(as_model_input(images[start : start + PREDICTION_BATCH]), training=False))
+        forward(as_model_input(images[start : start + PREDICTION_BATCH])).numpy()
         for start in range(0, len(images), PREDICTION_BATCH)
     ]
     return np.concatenate(chunks).astype(np.float32, copy=False)

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from fashion import inference
 from fashion.errors import ImageError
 from fashion.inference import (
     predict_one,
@@ -44,6 +45,13 @@ def test_single_fast_path_matches_batch(loaded_model, small_dataset):
     np.testing.assert_allclose(batch.sum(axis=1), 1.0, rtol=1e-5)
     for index in range(5):
         np.testing.assert_allclose(predict_one(loaded_model, small_dataset.test_images[index]), batch[index], rtol=1e-4, atol=1e-6)
+
+
+def test_batch_predictions_in_chunks_match_keras_predict(loaded_model, small_dataset, monkeypatch):
+    monkeypatch.setattr(inference, "PREDICTION_BATCH", 128)  # 300 images: two full chunks and a partial one
+    images = small_dataset.test_images
+    expected = loaded_model.predict(images.astype(np.float32) / 255.0, verbose=0)
+    np.testing.assert_allclose(predict_probabilities(loaded_model, images), expected, rtol=1e-4, atol=1e-6)
 
 
 def test_top_classes_are_ordered():
