@@ -395,6 +395,20 @@ def current_job_id() -> str | None:
     return active[0].job_id if active else job_id
 
 
+def start_model_page(title: str, page_name: str) -> tuple:
+    """Title a page that needs the data set and a saved model; (dataset, models), else stop after saying why."""
+    run_through_entry()
+    st.title(title)
+    dataset = dataset_or_error()
+    models = saved_models()
+    if dataset is None:
+        st.stop()
+    if not models:
+        no_model_panel(page_name)
+        st.stop()
+    return dataset, models
+
+
 def no_model_panel(page_name: str) -> None:
     """Say that no model exists yet and offer one click to train the tutorial model."""
     from fashion.models import presets

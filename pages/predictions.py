@@ -12,15 +12,7 @@ from fashion.errors import FashionError
 FILTERS = ["All", "Only wrong", "By true class", "By predicted class", "One confusion cell"]
 ORDERS = {"index": "By index", "confidence": "Most confidently wrong first"}
 
-app_support.run_through_entry()
-st.title("Predictions")
-dataset = app_support.dataset_or_error()
-models = app_support.saved_models()
-if dataset is None:
-    st.stop()
-if not models:
-    app_support.no_model_panel("predictions")
-    st.stop()
+dataset, models = app_support.start_model_page("Predictions", "predictions")
 
 
 def restart_browser() -> None:

@@ -11,15 +11,7 @@ from fashion.errors import FashionError, ImageError
 
 PHOTO_TYPES = ["png", "jpg", "jpeg", "webp", "bmp", "gif"]
 
-app_support.run_through_entry()
-st.title("Try your own image")
-dataset = app_support.dataset_or_error()
-models = app_support.saved_models()
-if dataset is None:
-    st.stop()
-if not models:
-    app_support.no_model_panel("try")
-    st.stop()
+dataset, _ = app_support.start_model_page("Try your own image", "try")
 entry = app_support.active_entry()
 st.caption(
     f"Predicting with **{entry.name}** (choose another model on the Predictions page). "
