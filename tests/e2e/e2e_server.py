@@ -23,6 +23,9 @@ CHROMIUM_ARGUMENTS = [
     "--disable-background-networking",
     "--disable-component-update",
     "--no-first-run",
+    # A fake camera (Chromium's moving test pattern) that needs no permission prompt, for st.camera_input
+    "--use-fake-device-for-media-stream",
+    "--use-fake-ui-for-media-stream",
 ]
 SERVER_START_SECONDS = 60
 ELEMENT_TIMEOUT_MS = 45_000  # generous: the CPU is shared and training runs beside the pages

@@ -253,3 +253,24 @@ def test_upload_photos_and_a_broken_file(app_server, page, screenshot, small_dat
             assert page.locator('[data-testid="stImage"]').count() >= 3
         wait_until_idle(page)
         screenshot(page, f"upload-{step}-{path.stem}")
+
+
+def test_a_camera_photo_is_preprocessed_and_classified(app_server, browser, screenshot):
+    """With the camera on, a photo taken (Chromium's fake camera) shows its preprocessing and a prediction."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, permissions=["camera"])
+    context.set_default_timeout(45_000)
+    page = context.new_page()
+    try:
+        open_page(page, app_server.url, "try_image", heading="Try your own image")
+        page.locator(".st-key-try_use_camera").get_by_text("Use the camera").click()
+        take_photo = page.get_by_role("button", name="Take Photo")
+        expect(take_photo).to_be_enabled()
+        screenshot(page, "camera-on", page.locator(".st-key-try_camera"))
+        take_photo.click()
+        expect(page.get_by_text("The 28x28 model input, enlarged")).to_be_visible()
+        expect(page.get_by_text(re.compile(r"^1\. .+: \d+\.\d%$"))).to_be_visible()
+        wait_until_idle(page)
+        assert_no_error(page)
+        screenshot(page, "camera-photo-classified")
+    finally:
+        context.close()
