@@ -94,6 +94,8 @@ if st.button("Start training", key="train_start", type="primary", icon=":materia
 
 job_id = app_support.current_job_id()
 if job_id:
+    # A running job found without a link gets one, so its results stay here once it ends
+    st.query_params[app_support.JOB_QUERY_PARAMETER] = job_id
     st.divider()
     st.header("Training job")
     app_support.show_job(job_id)

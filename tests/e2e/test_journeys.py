@@ -125,6 +125,28 @@ def test_training_survives_a_reload_and_stops_on_request(app_server, page, scree
     screenshot(page, "train-stopped")
 
 
+def test_training_goes_on_after_its_tab_is_closed(app_server, browser, page, screenshot, stop_training_at_end):
+    """Closing the tab mid-training stops nothing: a new tab finds the job, and the model is saved whole."""
+    first_tab_context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    first_tab_context.set_default_timeout(45_000)
+    first_tab = first_tab_context.new_page()
+    open_page(first_tab, app_server.url, "train", heading="Train")
+    # About 15 s of training: long enough to outlast the closing of one tab and the opening of another
+    job_id = start_training(first_tab, epochs=15, name="e2e-tab-closed", subset=1000, batch_size=4)
+    expect(first_tab.get_by_text(re.compile(r"^Epoch \d+ of 15: batch"))).to_be_visible()
+    first_tab_context.close()
+
+    # A new tab on the Train page, without the job's link
+    open_page(page, app_server.url, "train", heading="Train")
+    expect(page).to_have_url(re.compile(rf"[?&]job={job_id}"))
+    finished = page.get_by_text(re.compile(r"^Training finished in \d+ s\.$"))
+    expect(finished).to_be_visible(timeout=TRAINING_TIMEOUT_SECONDS * 1000)
+    record = json.loads((app_server.models_dir / "e2e-tab-closed" / "record.json").read_text())
+    assert record["epochs_run"] == 15 and not record.get("stopped_early"), record
+    assert_no_error(page)
+    screenshot(page, "train-finished-in-a-new-tab")
+
+
 def test_predictions_only_wrong_and_mistake_browser(app_server, page, screenshot):
     """Only-wrong captions are all red; Next walks through distinct mistakes, and their URL reopens them."""
     open_page(page, app_server.url, "predictions?model=small-tutorial", heading="Predictions")
