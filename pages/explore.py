@@ -15,6 +15,8 @@ from fashion.data import (
     scale_images,
 )
 
+SAMPLE_GRID_WIDTH = 640  # pixels; drawn at this size, since Streamlit would shrink a wider PNG on every run
+
 app_support.run_through_entry()
 st.title("Explore the data")
 st.caption(
@@ -49,7 +51,8 @@ def sample_grid_png(source: str, classes: tuple[int, ...], seed: int) -> tuple[b
     data = app_support.cached_dataset(source)
     indices = sample_indices(data.train_labels, 25, seed, list(classes))
     figure = plots.sample_grid(data.train_images[indices], data.train_labels[indices], indices=indices)
-    return plots.figure_to_png(figure), [int(index) for index in indices]
+    dpi = SAMPLE_GRID_WIDTH / figure.get_figwidth()
+    return plots.figure_to_png(figure, dpi=dpi), [int(index) for index in indices]
 
 
 @st.cache_data(show_spinner=False, persist="disk", max_entries=200)
@@ -107,7 +110,7 @@ grid_png, grid_indices = sample_grid_png(
 )
 shown_classes = ", ".join(chosen_names) if chosen_names else "all classes"
 st.markdown(f"Showing {len(grid_indices)} training images of {shown_classes}.")
-st.image(grid_png, width=640)
+st.image(grid_png, width=SAMPLE_GRID_WIDTH)
 st.expander("The samples as text").markdown(
     "\n".join(f"- #{index}: {CLASS_NAMES[dataset.train_labels[index]]}" for index in grid_indices)
 )
