@@ -415,7 +415,7 @@ def no_model_panel(page_name: str) -> None:
 
     dataset = dataset_or_error()
     st.info(
-        "No model has been trained yet. Train the tutorial's network with the recommended settings (about a minute):"
+        "No model has been trained yet. Train the tutorial's network with the recommended settings (about 15 seconds on two CPU cores):"
     )
     job_id = current_job_id()
     busy = bool(job_registry().active_jobs())
