@@ -78,21 +78,18 @@ class TrainingJob(TrainingListener):
     process: subprocess.Popen | None = None
 
     def on_start(self, epochs: int, steps_per_epoch: int, train_count: int) -> None:
-        with self.lock:
-            self.state = "running"
+        self._apply_event("start", {})
 
     def on_batch(self, report: BatchReport) -> None:
         with self.lock:
             self.batch = report
 
     def on_epoch(self, report: EpochReport) -> None:
-        with self.lock:
-            self.history.append(report.to_dict())
+        self._apply_event("epoch", report.to_dict())
 
     def mark_saving(self) -> None:
         """Called when training is over and the model is being evaluated and saved."""
-        with self.lock:
-            self.state = "saving"
+        self._apply_event("saving", {})
 
     def stop(self) -> None:
         """Ask the job to stop after the current batch; the model trained so far is kept."""
@@ -140,27 +137,26 @@ class TrainingJob(TrainingListener):
             )
             self._record_finished(finished)
         except FashionError as error:
-            with self.lock:
-                self.state, self.error = "failed", str(error)
-                self.finished_at = time.time()
+            self._apply_event("failed", {"error": str(error)})
         except Exception as error:  # noqa: BLE001 - a background thread must never die silently
             traceback.print_exc()
-            with self.lock:
-                self.state = "failed"
-                self.error = f"training failed unexpectedly: {type(error).__name__}: {error}"
-                self.finished_at = time.time()
+            self._apply_event(
+                "failed", {"error": f"training failed unexpectedly: {type(error).__name__}: {error}"}
+            )
 
     def _record_finished(self, finished: FinishedRun) -> None:
-        with self.lock:
-            self.finished_at = time.time()
-            if finished.entry is None:
-                self.state = "stopped"
-                return
-            self.state = "finished"
-            self.saved_model_name = finished.entry.name
-            self.test_accuracy = finished.evaluation.accuracy
-            self.test_loss = finished.evaluation.loss
-            self.parameter_count = int(finished.result.model.count_params())
+        if finished.entry is None:
+            self._apply_event("stopped", {})
+            return
+        self._apply_event(
+            "finished",
+            {
+                "model_name": finished.entry.name,
+                "test_accuracy": finished.evaluation.accuracy,
+                "test_loss": finished.evaluation.loss,
+                "parameter_count": int(finished.result.model.count_params()),
+            },
+        )
 
     def run_in_process(self, data_directory: str | None) -> None:
         """Train in a worker process and follow its reports until it ends."""
@@ -189,19 +185,18 @@ class TrainingJob(TrainingListener):
                 self._handle_report(line)
             exit_code = self.process.wait()
         except OSError as error:
-            with self.lock:
-                self.state, self.error = "failed", f"the training process could not start: {error}"
-                self.finished_at = time.time()
+            self._apply_event("failed", {"error": f"the training process could not start: {error}"})
             return
         with self.lock:
-            if self.state in ACTIVE_STATES:
-                self.state = "failed"
-                self.error = (
-                    f"the training process ended unexpectedly (exit status {exit_code}); "
+            ended_without_outcome = self.state in ACTIVE_STATES
+        if ended_without_outcome:
+            self._apply_event(
+                "failed",
+                {
+                    "error": f"the training process ended unexpectedly (exit status {exit_code}); "
                     "see the server log."
-                )
-            if self.finished_at is None:
-                self.finished_at = time.time()
+                },
+            )
 
     def _handle_report(self, line: bytes) -> None:
         try:
@@ -209,6 +204,10 @@ class TrainingJob(TrainingListener):
             event = report.pop("event")
         except (ValueError, KeyError, AttributeError):
             return  # Not one of ours; the worker's own output goes to the log.
+        self._apply_event(event, report)
+
+    def _apply_event(self, event: str, report: dict) -> None:
+        """Move the job's state on by one event, from the worker's reports or from a thread run."""
         with self.lock:
             if event == "start":
                 self.state = "running"

@@ -61,6 +61,7 @@ with per_class_column:
         height=380,
     )
 
+
 def open_confusion_cell() -> None:
     """Show the images of the confusion-matrix cell just clicked."""
     cells_chosen = st.session_state["predictions_matrix_table"]["selection"]["cells"]

@@ -44,6 +44,15 @@ def assert_no_error(page: Page) -> None:
     expect(page.locator(ERROR_SELECTOR)).to_have_count(0)
 
 
+def show_only_class(page: Page, class_name: str) -> None:
+    """Choose one class in the Explore page's class filter and close its list."""
+    class_filter = page.locator('[data-testid="stMultiSelect"] input')
+    class_filter.click()
+    class_filter.fill(class_name)
+    page.get_by_role("option", name=class_name).click()
+    page.keyboard.press("Escape")
+
+
 def number_input(page: Page, label: str):
     """The <input> of the st.number_input with this label."""
     return page.locator('[data-testid="stNumberInput"]').filter(has_text=label).locator("input")

@@ -146,14 +146,19 @@ def browser():
     playwright.stop()
 
 
+def new_tab(browser, timeout_ms: float = ELEMENT_TIMEOUT_MS, **context_options):
+    """A tab in a fresh browser context (its own session), large enough to show a page's main parts."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, **context_options)
+    context.set_default_timeout(timeout_ms)
+    return context.new_page()
+
+
 @pytest.fixture
 def page(browser):
-    """A fresh browser context and tab, large enough to show a page's main parts."""
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    context.set_default_timeout(ELEMENT_TIMEOUT_MS)
-    tab = context.new_page()
+    """A fresh browser context and tab, closed after the test."""
+    tab = new_tab(browser)
     yield tab
-    context.close()
+    tab.context.close()
 
 
 @pytest.fixture

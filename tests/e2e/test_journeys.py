@@ -16,8 +16,10 @@ from app_driver import (
     open_page,
     photo_like,
     plotted_epochs,
+    show_only_class,
     wait_until_idle,
 )
+from e2e_server import new_tab
 from playwright.sync_api import expect
 
 from fashion.data import CLASS_NAMES
@@ -33,11 +35,7 @@ def test_newcomer_explores_and_filters_ankle_boots(app_server, page, screenshot)
     assert_no_error(page)
     screenshot(page, "explore-all-classes")
 
-    class_filter = page.locator('[data-testid="stMultiSelect"] input')
-    class_filter.click()
-    class_filter.fill("Ankle boot")
-    page.get_by_role("option", name="Ankle boot").click()
-    page.keyboard.press("Escape")
+    show_only_class(page, "Ankle boot")
     expect(page.get_by_text("Showing 25 training images of Ankle boot.")).to_be_visible()
     wait_until_idle(page)
     samples = expander_text(page, "The samples as text")
@@ -127,14 +125,12 @@ def test_training_survives_a_reload_and_stops_on_request(app_server, page, scree
 
 def test_training_goes_on_after_its_tab_is_closed(app_server, browser, page, screenshot, stop_training_at_end):
     """Closing the tab mid-training stops nothing: a new tab finds the job, and the model is saved whole."""
-    first_tab_context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    first_tab_context.set_default_timeout(45_000)
-    first_tab = first_tab_context.new_page()
+    first_tab = new_tab(browser)
     open_page(first_tab, app_server.url, "train", heading="Train")
     # About 15 s of training: long enough to outlast the closing of one tab and the opening of another
     job_id = start_training(first_tab, epochs=15, name="e2e-tab-closed", subset=1000, batch_size=4)
     expect(first_tab.get_by_text(re.compile(r"^Epoch \d+ of 15: batch"))).to_be_visible()
-    first_tab_context.close()
+    first_tab.context.close()
 
     # A new tab on the Train page, without the job's link
     open_page(page, app_server.url, "train", heading="Train")
@@ -279,9 +275,7 @@ def test_upload_photos_and_a_broken_file(app_server, page, screenshot, small_dat
 
 def test_a_camera_photo_is_preprocessed_and_classified(app_server, browser, screenshot):
     """With the camera on, a photo taken (Chromium's fake camera) shows its preprocessing and a prediction."""
-    context = browser.new_context(viewport={"width": 1400, "height": 1000}, permissions=["camera"])
-    context.set_default_timeout(45_000)
-    page = context.new_page()
+    page = new_tab(browser, permissions=["camera"])
     try:
         open_page(page, app_server.url, "try_image", heading="Try your own image")
         page.locator(".st-key-try_use_camera").get_by_text("Use the camera").click()
@@ -295,4 +289,4 @@ def test_a_camera_photo_is_preprocessed_and_classified(app_server, browser, scre
         assert_no_error(page)
         screenshot(page, "camera-photo-classified")
     finally:
-        context.close()
+        page.context.close()

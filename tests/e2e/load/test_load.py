@@ -19,9 +19,10 @@ from app_driver import (
     number_input,
     open_page,
     photo_like,
+    show_only_class,
     wait_until_idle,
 )
-from e2e_server import REPOSITORY, start_server
+from e2e_server import REPOSITORY, new_tab, start_server
 from playwright.sync_api import expect
 
 from fashion.data import DEBIAN_DIR
@@ -200,10 +201,8 @@ def test_sessions_train_browse_and_upload_with_bounded_memory(load_server, brows
     for context in idle_contexts:
         context.close()
 
-    contexts = [browser.new_context(viewport={"width": 1400, "height": 1000}) for _ in range(5)]
-    for context in contexts:
-        context.set_default_timeout(PAGE_TIMEOUT_MS)
-    trainer, filtering, plain, wrong_only, uploading = (context.new_page() for context in contexts)
+    trainer, filtering, plain, wrong_only, uploading = (new_tab(browser, PAGE_TIMEOUT_MS) for _ in range(5))
+    contexts = [tab.context for tab in (trainer, filtering, plain, wrong_only, uploading)]
     browsing = {"filtering": filtering, "plain": plain, "wrong-only": wrong_only, "uploading": uploading}
 
     # Session "trainer" starts the recommended tutorial run on a subset, with its own epoch count
@@ -237,11 +236,7 @@ def test_sessions_train_browse_and_upload_with_bounded_memory(load_server, brows
         expect(sidebar_progress(page)).to_be_visible()
 
     # "filtering" shows only Ankle boots; "plain" must still see all classes
-    class_filter = filtering.locator('[data-testid="stMultiSelect"] input')
-    class_filter.click()
-    class_filter.fill("Ankle boot")
-    filtering.get_by_role("option", name="Ankle boot").click()
-    filtering.keyboard.press("Escape")
+    show_only_class(filtering, "Ankle boot")
     expect(filtering.get_by_text("Showing 25 training images of Ankle boot.")).to_be_visible()
     plain.get_by_role("button", name="New random samples").click()
     wait_until_idle(plain, timeout_ms=PAGE_TIMEOUT_MS)
