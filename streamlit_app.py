@@ -2,13 +2,13 @@
 
 import streamlit as st
 
-import app_support
+from ui import caches, sidebar, startup
 
 st.set_page_config(page_title="Fashion-MNIST Studio", page_icon=":material/checkroom:", layout="wide")
-app_support.exempt_imports_from_garbage_collection()
+startup.exempt_imports_from_garbage_collection()
 
 # Shared state, set once per session: the model chosen on Predictions (None means the newest).
-st.session_state.setdefault(app_support.ACTIVE_MODEL_KEY, st.query_params.get("model"))
+st.session_state.setdefault(caches.ACTIVE_MODEL_KEY, st.query_params.get("model"))
 
 pages = [
     st.Page("pages/explore.py", title="Explore the data", icon=":material/grid_view:", default=True),
@@ -19,6 +19,6 @@ pages = [
 page = st.navigation(pages)
 
 with st.sidebar:
-    app_support.show_sidebar()
+    sidebar.show_sidebar()
 
 page.run()

@@ -4,7 +4,7 @@ import random
 
 import streamlit as st
 
-import app_support
+from ui import caches, startup
 from fashion.display import pixel_table_html
 from fashion.data import (
     CLASS_NAMES,
@@ -17,7 +17,7 @@ from fashion.data import (
 
 SAMPLE_GRID_WIDTH = 640  # pixels; drawn at this size, since Streamlit would shrink a wider PNG on every run
 
-app_support.run_through_entry()
+startup.run_through_entry()
 st.title("Explore the data")
 st.caption(
     "Fashion-MNIST: 70,000 grayscale 28x28 images of clothing in 10 classes, "
@@ -25,7 +25,7 @@ st.caption(
 )
 st.session_state.setdefault("explore_seed", 0)
 
-dataset = app_support.dataset_or_error()
+dataset = caches.dataset_or_error()
 if dataset is None:
     st.stop()
 
@@ -37,7 +37,7 @@ def overview_pngs(source: str) -> tuple[bytes, bytes]:
     """The class count chart and the mean image grid as PNG bytes."""
     from fashion import plots
 
-    data = app_support.cached_dataset(source)
+    data = caches.cached_dataset(source)
     counts = plots.figure_to_png(plots.class_count_chart(class_counts(data.train_labels)))
     means = plots.figure_to_png(plots.mean_image_grid(mean_images(data.train_images, data.train_labels)))
     return counts, means
@@ -48,7 +48,7 @@ def sample_grid_png(source: str, classes: tuple[int, ...], seed: int) -> tuple[b
     """A 5x5 grid of random training images of the chosen classes, with their indices."""
     from fashion import plots
 
-    data = app_support.cached_dataset(source)
+    data = caches.cached_dataset(source)
     indices = sample_indices(data.train_labels, 25, seed, list(classes))
     figure = plots.sample_grid(data.train_images[indices], data.train_labels[indices], indices=indices)
     dpi = SAMPLE_GRID_WIDTH / figure.get_figwidth()
@@ -60,7 +60,7 @@ def sample_png(source: str, index: int) -> bytes:
     """One training image with its colour bar, as PNG bytes."""
     from fashion import plots
 
-    data = app_support.cached_dataset(source)
+    data = caches.cached_dataset(source)
     title = f"#{index}: {CLASS_NAMES[data.train_labels[index]]}"
     return plots.figure_to_png(plots.image_with_colorbar(data.train_images[index], title))
 
@@ -73,7 +73,7 @@ def markdown_table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
-counts_png, means_png = overview_pngs(app_support.data_key())
+counts_png, means_png = overview_pngs(caches.data_key())
 
 # Shapes and label ranges, as the tutorial prints them
 st.header("Shapes")
@@ -106,7 +106,7 @@ if button_column.button("New random samples", key="explore_new_samples", icon=":
     st.session_state["explore_seed"] += random.randrange(1, 1_000_000)
 chosen_classes = tuple(CLASS_NAMES.index(name) for name in chosen_names)
 grid_png, grid_indices = sample_grid_png(
-    app_support.data_key(), chosen_classes, st.session_state["explore_seed"]
+    caches.data_key(), chosen_classes, st.session_state["explore_seed"]
 )
 shown_classes = ", ".join(chosen_names) if chosen_names else "all classes"
 st.markdown(f"Showing {len(grid_indices)} training images of {shown_classes}.")
@@ -128,7 +128,7 @@ sample_index = st.number_input(
 sample = dataset.train_images[sample_index]
 image_column, values_column = st.columns([2, 3])
 with image_column:
-    st.image(sample_png(app_support.data_key(), int(sample_index)), width=420)
+    st.image(sample_png(caches.data_key(), int(sample_index)), width=420)
 with values_column:
     raw_tab, scaled_tab = st.tabs(["Raw values 0–255", "Scaled values 0–1 (what the model sees)"])
     raw_tab.html(pixel_table_html(sample, "{:d}"))

@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-import app_support
+from ui import caches, gallery, model_pages
 from fashion import evaluation
 from fashion.data import CLASS_NAMES
 from fashion.display import confusion_table
@@ -12,13 +12,13 @@ from fashion.errors import FashionError
 FILTERS = ["All", "Only wrong", "By true class", "By predicted class", "One confusion cell"]
 ORDERS = {"index": "By index", "confidence": "Most confidently wrong first"}
 
-dataset, models = app_support.start_model_page("Predictions", "predictions")
+dataset, models = model_pages.start_model_page("Predictions", "predictions")
 
 
 def restart_browser() -> None:
     """Go back to the first mistake (after the model or the order changed)."""
     st.session_state["predictions_wrong"] = 1
-    st.session_state[app_support.ACTIVE_MODEL_KEY] = st.session_state["predictions_model"]
+    st.session_state[caches.ACTIVE_MODEL_KEY] = st.session_state["predictions_model"]
 
 
 def move_browser(step: int) -> None:
@@ -28,15 +28,15 @@ def move_browser(step: int) -> None:
 
 # The model: from the URL, else the one chosen before, else the newest
 names = [entry.name for entry in models]
-app_support.restore_predictions_state(names, list(ORDERS))
+gallery.restore_predictions_state(names, list(ORDERS))
 name = st.selectbox("Model", names, key="predictions_model", on_change=restart_browser)
-st.session_state[app_support.ACTIVE_MODEL_KEY] = name
+st.session_state[caches.ACTIVE_MODEL_KEY] = name
 st.query_params["model"] = name
 entry = models[names.index(name)]
-identity = app_support.model_identity(entry)
-source = app_support.data_key()
+identity = caches.model_identity(entry)
+source = caches.data_key()
 try:
-    probabilities = app_support.test_probabilities(*identity, source)
+    probabilities = caches.test_probabilities(*identity, source)
 except FashionError as error:
     st.error(str(error))
     st.stop()
@@ -102,7 +102,7 @@ elif filter_name == "One confusion cell":
     )
 with matrix_column:
     st.subheader("Confusion matrix")
-    st.image(app_support.prediction_png(identity, source, "matrix", (), highlight))
+    st.image(gallery.prediction_png(identity, source, "matrix", (), highlight))
     st.caption("Click a cell of this table to show its images in the gallery.")
     st.dataframe(
         confusion_table(summary.confusion_matrix),
@@ -117,7 +117,7 @@ indices = evaluation.filter_indices(
     true_class=true_class,
     predicted_class=predicted_class,
 )
-per_page = app_support.GALLERY_ROWS * app_support.GALLERY_COLUMNS
+per_page = gallery.GALLERY_ROWS * gallery.GALLERY_COLUMNS
 pages = evaluation.page_count(len(indices), per_page)
 if st.session_state.get("predictions_page", 1) > pages:
     st.session_state["predictions_page"] = 1
@@ -127,8 +127,8 @@ st.markdown(
     f"**{len(indices):,} test images** match; showing {len(shown)} on page {page_number:,} of {pages:,}."
 )
 if len(shown):
-    st.image(app_support.prediction_png(identity, source, "grid", tuple(int(index) for index in shown)))
-    st.expander("The captions as text").markdown(app_support.captions_markdown(probabilities, labels, shown))
+    st.image(gallery.prediction_png(identity, source, "grid", tuple(int(index) for index in shown)))
+    st.expander("The captions as text").markdown(gallery.captions_markdown(probabilities, labels, shown))
 
 # The misclassification browser: one wrong image at a time
 st.header("Mistakes, one at a time")
@@ -165,7 +165,7 @@ else:
         icon=":material/arrow_forward:",
     )
     index = int(wrong[position - 1])
-    st.image(app_support.prediction_png(identity, source, "pair", (index,)), width=720)
+    st.image(gallery.prediction_png(identity, source, "pair", (index,)), width=720)
     st.caption(
         f"Test image #{index}: a {CLASS_NAMES[labels[index]]} the model took for a {CLASS_NAMES[probabilities[index].argmax()]}."
     )

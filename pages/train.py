@@ -2,19 +2,19 @@
 
 import streamlit as st
 
-import app_support
+from ui import caches, startup, training_view
 from fashion import store
 from fashion.errors import FashionError
 from fashion.models import ARCHITECTURES, presets, with_overrides
 
-app_support.run_through_entry()
+startup.run_through_entry()
 st.title("Train")
 st.caption(
     "Training runs in the background on the server: you can leave this page and come back, "
     "the link keeps pointing at your job."
 )
 
-dataset = app_support.dataset_or_error()
+dataset = caches.dataset_or_error()
 if dataset is None:
     st.stop()
 
@@ -38,7 +38,7 @@ with settings_column:
         f"{preset.steps_per_execution} batch(es) per step."
     )
 with details_column:
-    preset_key = app_support.preset_key(architecture, preset_name)
+    preset_key = training_view.preset_key(architecture, preset_name)
     epochs_column, batch_column = st.columns(2)
     epochs = epochs_column.number_input(
         "Epochs", 1, 1000, value=preset.epochs, step=1, key=f"train_epochs_{preset_key}"
@@ -90,12 +90,12 @@ if st.button("Start training", key="train_start", type="primary", icon=":materia
     except FashionError as error:
         st.error(str(error))
     else:
-        app_support.start_training_job(architecture, hyper_parameters, dataset, clean_name)
+        training_view.start_training_job(architecture, hyper_parameters, dataset, clean_name)
 
-job_id = app_support.current_job_id()
+job_id = training_view.current_job_id()
 if job_id:
     # A running job found without a link gets one, so its results stay here once it ends
-    st.query_params[app_support.JOB_QUERY_PARAMETER] = job_id
+    st.query_params[training_view.JOB_QUERY_PARAMETER] = job_id
     st.divider()
     st.header("Training job")
-    app_support.show_job(job_id)
+    training_view.show_job(job_id)

@@ -4,15 +4,15 @@ import random
 
 import streamlit as st
 
-import app_support
+from ui import caches, gallery, model_pages
 from fashion import inference, plots
 from fashion.data import CLASS_NAMES
 from fashion.errors import FashionError, ImageError
 
 PHOTO_TYPES = ["png", "jpg", "jpeg", "webp", "bmp", "gif"]
 
-dataset, _ = app_support.start_model_page("Try your own image", "try")
-entry = app_support.active_entry()
+dataset, _ = model_pages.start_model_page("Try your own image", "try")
+entry = caches.active_entry()
 st.caption(
     f"Predicting with **{entry.name}** (choose another model on the Predictions page). "
     "Best results: one item, centred, on a plain background, like the Fashion-MNIST photos."
@@ -80,7 +80,7 @@ else:
 
 # The prediction: the model input, the tutorial's bar chart and the top 3
 try:
-    model = app_support.cached_model(*app_support.model_identity(entry))
+    model = caches.cached_model(*caches.model_identity(entry))
 except FashionError as error:
     st.error(str(error))
     st.stop()
@@ -89,7 +89,7 @@ st.subheader("Prediction")
 input_column, chart_column, top_column = st.columns([1, 2, 1])
 input_column.image(plots.pixel_image(model_input, 8), caption="The 28x28 model input, enlarged")
 with chart_column:
-    app_support.show_figure(plots.value_bar_chart(probabilities, true_label))
+    gallery.show_figure(plots.value_bar_chart(probabilities, true_label))
 with top_column:
     for rank, (label, name, probability) in enumerate(inference.top_classes(probabilities), start=1):
         st.progress(probability, text=f"{rank}. {name}: {probability:.1%}")

@@ -1,0 +1,9 @@
+"""Streamlit helpers the pages share, one module per concern.
+
+- `startup`: running a page opened alone through the entry; sparing imported modules the GC.
+- `caches`: the data set, saved models, test-set predictions, the job registry, the active model.
+- `sidebar`: the sidebar on every page.
+- `training_view`: starting a training job, its live progress and its results.
+- `gallery`: the Predictions gallery's figures, captions and URL state.
+- `model_pages`: the start of pages that need a model, and the "no model yet" panel.
+"""

@@ -1,0 +1,96 @@
+"""Cached loaders: the data set, saved models and their test-set predictions, and the job registry."""
+
+from __future__ import annotations
+
+import os
+
+import streamlit as st
+
+from ui.startup import exempt_imports_from_garbage_collection
+
+ACTIVE_MODEL_KEY = "active_model"
+
+
+def data_key() -> str:
+    """What decides which data set is loaded (FASHION_MNIST_DIR), used as a cache key."""
+    return os.environ.get("FASHION_MNIST_DIR", "")
+
+
+def store_key() -> str:
+    """The model store folder in use, used as a cache key."""
+    from fashion import store
+
+    return str(store.store_directory())
+
+
+@st.cache_resource(show_spinner="Loading Fashion-MNIST…")
+def cached_dataset(source: str):
+    """The data set for this FASHION_MNIST_DIR value, loaded once per server."""
+    from fashion.data import load_dataset
+
+    return load_dataset()
+
+
+def dataset_or_error():
+    """The data set, or None after showing the data error as st.error."""
+    from fashion.errors import FashionError
+
+    try:
+        return cached_dataset(data_key())
+    except FashionError as error:
+        st.error(f"Fashion-MNIST could not be loaded: {error}")
+        return None
+
+
+@st.cache_resource(show_spinner="Loading the model…", max_entries=4)
+def cached_model(name: str, created: str, store_folder: str):
+    """A saved Keras model, loaded once per name and creation time."""
+    from fashion import store
+    from fashion.training import configure_tensorflow
+
+    configure_tensorflow()
+    import keras  # noqa: F401 - imported here so that its objects are frozen before the first model loads
+
+    exempt_imports_from_garbage_collection()
+    return store.load_model(name)
+
+
+@st.cache_data(show_spinner="Predicting the test set…", max_entries=8)
+def test_probabilities(name: str, created: str, store_folder: str, source: str):
+    """The model's class probabilities for every test image, shape (N, 10)."""
+    from fashion.inference import predict_probabilities
+
+    model = cached_model(name, created, store_folder)
+    return predict_probabilities(model, cached_dataset(source).test_images)
+
+
+@st.cache_resource
+def job_registry():
+    """The server's training job registry, kept across the file watcher's module reloads."""
+    from fashion.jobs import default_registry
+
+    return default_registry()
+
+
+
+def model_identity(entry) -> tuple[str, str, str]:
+    """(name, created time, store folder): what the model caches are keyed by."""
+    return entry.name, str((entry.record or {}).get("created", "")), store_key()
+
+
+def saved_models() -> list:
+    """The readable saved models, newest first."""
+    from fashion import store
+
+    return store.list_models()
+
+
+def active_entry():
+    """The model chosen on Predictions, else the newest saved one; None when the store is empty."""
+    models = saved_models()
+    chosen = st.session_state.get(ACTIVE_MODEL_KEY)
+    for entry in models:
+        if entry.name == chosen:
+            return entry
+    return models[0] if models else None
+

@@ -1,0 +1,70 @@
+"""The Predictions gallery: its figures as cached PNG bytes, its captions and its state from the URL."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from ui.caches import ACTIVE_MODEL_KEY, cached_dataset, test_probabilities
+
+GALLERY_ROWS, GALLERY_COLUMNS = 5, 3
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def prediction_png(identity: tuple, source: str, kind: str, indices: tuple, highlight=None) -> bytes:
+    """A gallery page, one prediction pair or the confusion matrix of a model, as PNG bytes."""
+    from fashion import evaluation, plots
+
+    probabilities = test_probabilities(*identity, source)
+    data = cached_dataset(source)
+    if kind == "matrix":
+        matrix = evaluation.confusion_matrix(data.test_labels, probabilities.argmax(axis=1))
+        return plots.figure_to_png(plots.confusion_matrix_figure(matrix, highlight))
+    chosen = list(indices)
+    if kind == "pair":
+        figure = plots.prediction_pair(
+            data.test_images[chosen[0]], probabilities[chosen[0]], int(data.test_labels[chosen[0]])
+        )
+    else:
+        figure = plots.prediction_grid(
+            data.test_images[chosen],
+            probabilities[chosen],
+            data.test_labels[chosen],
+            rows=GALLERY_ROWS,
+            columns=GALLERY_COLUMNS,
+            indices=chosen,
+        )
+    return plots.figure_to_png(figure)
+
+
+def restore_predictions_state(model_names: list[str], orders: list[str]) -> None:
+    """Set the Predictions page's model, mistake position and order from the URL, where not set yet."""
+    if st.session_state.get("predictions_model") not in model_names:
+        wanted = st.session_state.get(ACTIVE_MODEL_KEY)
+        st.session_state["predictions_model"] = wanted if wanted in model_names else model_names[0]
+    if "predictions_wrong" not in st.session_state:
+        position = st.query_params.get("wrong", "1")
+        st.session_state["predictions_wrong"] = int(position) if position.isdigit() else 1
+    if st.session_state.get("predictions_order") not in orders:
+        order = st.query_params.get("order")
+        st.session_state["predictions_order"] = order if order in orders else orders[0]
+
+
+def captions_markdown(probabilities, labels, indices) -> str:
+    """The gallery's captions as a markdown list, coloured like the figure (blue right, red wrong)."""
+    from fashion import plots
+
+    lines = []
+    for index in indices:
+        colour = plots.caption_colour(probabilities[index], labels[index])
+        caption = plots.prediction_caption(probabilities[index], labels[index])
+        lines.append(f"- :{colour}[#{index}: {caption}] ({colour})")
+    return "\n".join(lines)
+
+
+
+def show_figure(figure, **image_options) -> None:
+    """Draw a matplotlib Figure as a PNG image."""
+    from fashion.plots import figure_to_png
+
+    st.image(figure_to_png(figure), **image_options)
+

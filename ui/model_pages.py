@@ -1,0 +1,42 @@
+"""The start shared by pages that need a saved model, and the "no model yet" panel with one-click training."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from ui.caches import dataset_or_error, job_registry, saved_models
+from ui.startup import run_through_entry
+from ui.training_view import current_job_id, show_job, start_training_job
+
+
+def start_model_page(title: str, page_name: str) -> tuple:
+    """Title a page that needs the data set and a saved model; (dataset, models), else stop after saying why."""
+    run_through_entry()
+    st.title(title)
+    dataset = dataset_or_error()
+    models = saved_models()
+    if dataset is None:
+        st.stop()
+    if not models:
+        no_model_panel(page_name)
+        st.stop()
+    return dataset, models
+
+
+def no_model_panel(page_name: str) -> None:
+    """Say that no model exists yet and offer one click to train the tutorial model."""
+    from fashion.models import presets
+
+    dataset = dataset_or_error()
+    st.info(
+        "No model has been trained yet. Train the tutorial's network with the recommended settings (about 15 seconds on two CPU cores):"
+    )
+    job_id = current_job_id()
+    busy = bool(job_registry().active_jobs())
+    clicked = st.button(
+        "Train the tutorial model", key=f"{page_name}_train_tutorial", type="primary", disabled=busy
+    )
+    if clicked and dataset is not None:
+        start_training_job("tutorial", presets("tutorial")["Recommended (fast)"], dataset)
+    if job_id:
+        show_job(job_id)

@@ -1,0 +1,181 @@
+"""A training job on a page: starting it, its live progress with Stop, and its results once ended."""
+
+from __future__ import annotations
+
+import re
+
+import streamlit as st
+
+from ui.caches import job_registry
+
+JOB_QUERY_PARAMETER = "job"
+LIVE_REFRESH_SECONDS = 1.0
+
+
+def overall_fraction(snapshot) -> float:
+    """How much of the whole training run is done, 0 to 1."""
+    if snapshot.batch is None:
+        return 0.0
+    batch = snapshot.batch
+    done = (batch.epoch - 1 + batch.step / max(1, batch.steps)) / max(1, batch.epochs)
+    return min(1.0, max(0.0, done))
+
+
+def status_line(snapshot) -> str:
+    """One line: architecture, epochs done and state."""
+    return (
+        f"{snapshot.architecture}: epoch {len(snapshot.history)} of {snapshot.epochs} done ({snapshot.state})"
+    )
+
+
+def history_frame(history: list[dict]):
+    """The training history as a table indexed by epoch."""
+    import pandas as pd
+
+    frame = pd.DataFrame(
+        history, columns=["epoch", "loss", "accuracy", "val_loss", "val_accuracy", "seconds"]
+    )
+    return frame.set_index("epoch")
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def training_curves_png(history: tuple[tuple, ...]) -> bytes:
+    """The loss and accuracy curves of a training history (rows as sorted item tuples), as PNG bytes."""
+    from fashion import plots
+
+    return plots.figure_to_png(plots.training_curves([dict(row) for row in history]), dpi=72)
+
+
+def show_history_charts(history: list[dict]) -> None:
+    """Loss and accuracy per epoch, training and validation, side by side."""
+    if not history:
+        st.caption("The charts gain a point at the end of each epoch.")
+        return
+    st.caption(f"{len(history)} epoch(s) plotted.")
+    # One PNG, cached per history: the live view redraws every second, and two interactive charts
+    # rebuilt that often were remounted before the second (accuracy) one had drawn.
+    rows = tuple(tuple(sorted(row.items())) for row in history)
+    st.image(training_curves_png(rows), caption="Loss and accuracy per epoch", width="stretch")
+
+
+def show_job(job_id: str | None) -> None:
+    """A training job: live progress while it runs, its results once it has ended."""
+    job = job_registry().get(job_id)
+    if job is None:
+        st.info("That training job is not known to this server (it may have restarted).")
+        return
+    if job.snapshot().active:
+        live_job_progress(job_id)
+    else:
+        show_job_result(job.snapshot())
+
+
+@st.fragment(run_every=LIVE_REFRESH_SECONDS)
+def live_job_progress(job_id: str) -> None:
+    """Charts, a progress bar with speed and time left, and a Stop button; refreshed every second."""
+    job = job_registry().get(job_id)
+    if job is None or not job.snapshot().active:
+        st.rerun()
+    snapshot = job.snapshot()
+    batch = snapshot.batch
+    if batch is None:
+        st.progress(0.0, text="Starting TensorFlow and preparing the data…")
+    else:
+        # Batches run in groups (steps_per_execution), so the last group can report past the end.
+        step = min(batch.step, batch.steps)
+        st.progress(
+            step / max(1, batch.steps),
+            text=(
+                f"Epoch {batch.epoch} of {batch.epochs}: batch {step:,} of {batch.steps:,}"
+                f" · {batch.images_per_second:,.0f} img/s"
+                f" · epoch ends in {max(0.0, batch.epoch_seconds_left):,.0f} s"
+                f" · training ends in {max(0.0, batch.total_seconds_left):,.0f} s"
+            ),
+        )
+    if snapshot.state == "saving":
+        st.info("Training is over; evaluating on the test set and saving the model…")
+    # The Stop button before the curves: drawing them is the slow part of each refresh.
+    if snapshot.stop_requested:
+        st.warning("Stopping after the current batch; the epochs completed so far are kept.")
+    elif st.button("Stop", key="training_stop", icon=":material/stop_circle:"):
+        job.stop()
+        st.rerun(scope="fragment")
+    show_history_charts(snapshot.history)
+
+
+def show_job_result(snapshot) -> None:
+    """Test accuracy and loss, the saved model, the history table and downloads of a finished job."""
+    from fashion import store
+    from fashion.errors import FashionError
+
+    if snapshot.state == "failed":
+        st.error(snapshot.error or "Training failed.")
+        return
+    if snapshot.model_name is None:
+        st.warning("Training was stopped before the first epoch ended, so nothing was saved.")
+        return
+    if snapshot.stop_requested:
+        st.info(
+            f"Stopped early after {len(snapshot.history)} of {snapshot.epochs} epochs; the model trained so far was saved."
+        )
+    else:
+        st.success(f"Training finished in {snapshot.finished_at - snapshot.started_at:,.0f} s.")
+    st.markdown(f"Saved as **{snapshot.model_name}**")
+    accuracy_column, loss_column, parameters_column = st.columns(3)
+    accuracy_column.metric("Test accuracy", f"{snapshot.test_accuracy:.2%}")
+    loss_column.metric("Test loss", f"{snapshot.test_loss:.4f}")
+    parameters_column.metric("Parameters", f"{snapshot.parameter_count:,}")
+    show_history_charts(snapshot.history)
+    frame = history_frame(snapshot.history)
+    st.dataframe(frame, width="stretch")
+    csv_column, model_column = st.columns(2)
+    csv_column.download_button(
+        "Download the history (CSV)",
+        frame.to_csv().encode("utf-8"),
+        file_name=f"{snapshot.model_name}-history.csv",
+        mime="text/csv",
+        key="training_history_download",
+    )
+    try:
+        model_bytes = store.get_entry(snapshot.model_name).model_path.read_bytes()
+    except (FashionError, OSError) as error:
+        model_column.error(f"The saved model file cannot be read: {error}")
+        return
+    model_column.download_button(
+        "Download the model (.keras)",
+        model_bytes,
+        file_name=f"{snapshot.model_name}.keras",
+        mime="application/octet-stream",
+        key="training_model_download",
+    )
+
+
+def preset_key(architecture: str, preset_name: str) -> str:
+    """The Train page's widget key suffix of an architecture's preset: tutorial_recommended_fast."""
+    preset_slug = re.sub(r"[^a-z0-9]+", "_", preset_name.lower()).strip("_")
+    return f"{architecture}_{preset_slug}"
+
+
+def start_training_job(architecture: str, hyper_parameters, dataset, model_name: str | None = None) -> None:
+    """Start a background training job, put its id in the URL and rerun; errors are shown, not raised."""
+    from fashion.errors import FashionError, JobLimitError
+
+    try:
+        job = job_registry().start(architecture, hyper_parameters, dataset, model_name)
+    except JobLimitError as error:
+        st.error(str(error), icon=":material/hourglass_top:")
+    except FashionError as error:
+        st.error(str(error))
+    else:
+        st.query_params[JOB_QUERY_PARAMETER] = job.job_id
+        st.rerun()
+
+
+def current_job_id() -> str | None:
+    """The job named in the URL, else the job running now, else None."""
+    job_id = st.query_params.get(JOB_QUERY_PARAMETER)
+    if job_id and job_registry().get(job_id) is not None:
+        return job_id
+    active = job_registry().active_jobs()
+    return active[0].job_id if active else job_id
+
