@@ -26,11 +26,25 @@ def _input():
 
 
 def cnn_current():
-    return _input() + _block(32) + [keras.layers.MaxPooling2D()] + _block(64) + [keras.layers.MaxPooling2D()] + _head()
+    return (
+        _input()
+        + _block(32)
+        + [keras.layers.MaxPooling2D()]
+        + _block(64)
+        + [keras.layers.MaxPooling2D()]
+        + _head()
+    )
 
 
 def cnn_16_32():
-    return _input() + _block(16) + [keras.layers.MaxPooling2D()] + _block(32) + [keras.layers.MaxPooling2D()] + _head()
+    return (
+        _input()
+        + _block(16)
+        + [keras.layers.MaxPooling2D()]
+        + _block(32)
+        + [keras.layers.MaxPooling2D()]
+        + _head()
+    )
 
 
 def cnn_strided():

@@ -1,6 +1,7 @@
 """Measure Fashion-MNIST Studio against the tutorial's own code on this machine.
 
-Run `python bench/benchmark.py` (add `--quick`, `--repeats N`, `--only training|cnn|inference|startup|memory`).
+Run `python bench/benchmark.py`
+(add `--quick`, `--repeats N`, `--only training|cnn|inference|startup|memory`).
 Every figure is printed with its target and ratio and written as JSON to bench/results/;
 nothing is asserted. Each measurement runs in a fresh Python process so compiles and caches count.
 """
@@ -73,7 +74,12 @@ def worker_tutorial_reference(config: dict) -> dict:
     model.fit(train_images, train_labels, epochs=config.get("epochs", 10), verbose=0)
     seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
     _, test_accuracy = model.evaluate(test_images, test_labels, verbose=0)
-    return {"seconds": seconds, "cpu_seconds": cpu_seconds, "test_accuracy": float(test_accuracy), "tf": tf.__version__}
+    return {
+        "seconds": seconds,
+        "cpu_seconds": cpu_seconds,
+        "test_accuracy": float(test_accuracy),
+        "tf": tf.__version__,
+    }
 
 
 def worker_project_training(config: dict) -> dict:
@@ -154,7 +160,10 @@ def make_test_photo() -> bytes:
     background = 225 + generator.normal(0, 6, (1000, 1000, 3))
     image = Image.fromarray(np.clip(background, 0, 255).astype("uint8"), "RGB")
     draw = ImageDraw.Draw(image)
-    draw.polygon([(380, 120), (620, 120), (700, 900), (560, 900), (500, 400), (440, 900), (300, 900)], fill=(40, 50, 90))
+    draw.polygon(
+        [(380, 120), (620, 120), (700, 900), (560, 900), (500, 400), (440, 900), (300, 900)],
+        fill=(40, 50, 90),
+    )
     image = image.filter(ImageFilter.GaussianBlur(2))
     buffer = io.BytesIO()
     image.save(buffer, format="JPEG", quality=90)
@@ -224,7 +233,14 @@ WORKERS = {
 
 def run_worker(kind: str, config: dict, environment: dict | None = None, timeout: float = 900) -> dict:
     """Run one worker in a fresh Python process and return its JSON result."""
-    command = [sys.executable, str(Path(__file__).resolve()), "--worker", kind, "--config", json.dumps(config)]
+    command = [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "--worker",
+        kind,
+        "--config",
+        json.dumps(config),
+    ]
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": str(REPO_ROOT), **(environment or {})}
     completed = subprocess.run(
         command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=timeout
@@ -406,7 +422,9 @@ def worker_memory(config: dict) -> dict:
             first = browser.new_context().new_page()
             _goto_and_wait(first, server.url + paths["explore"], 120_000)
             for name in config.get("model_names", []):
-                _goto_and_wait(first, f"{server.url}{paths['predictions']}?model={name}", 180_000, PREDICTIONS_IMAGES)
+                _goto_and_wait(
+                    first, f"{server.url}{paths['predictions']}?model={name}", 180_000, PREDICTIONS_IMAGES
+                )
             time.sleep(2)
             loaded_rss = rss_megabytes(server.process.pid)
             pages = []
@@ -453,8 +471,15 @@ def machine_description() -> dict:
 
 def run_worker_inline_versions() -> dict:
     completed = subprocess.run(
-        [sys.executable, "-c", "import json,tensorflow as t,keras as k;print(json.dumps({'tensorflow':t.__version__,'keras':k.__version__}))"],
-        capture_output=True, text=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+        [
+            sys.executable,
+            "-c",
+            "import json,tensorflow as t,keras as k;"
+            "print(json.dumps({'tensorflow':t.__version__,'keras':k.__version__}))",
+        ],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
     )
     lines = [line for line in completed.stdout.splitlines() if line.startswith("{")]
     return json.loads(lines[-1]) if lines else {}
@@ -478,11 +503,18 @@ def median_of(runs: list[dict], key: str) -> float:
 def section_training(repeats: int, quick: bool) -> dict:
     """Tutorial architecture: project defaults vs the tutorial's code, with test accuracy."""
     print("Training, tutorial architecture", flush=True)
-    reference = repeated("tutorial_reference", {"epochs": 10}, 1 if quick else max(1, repeats), "tutorial code")
+    reference = repeated(
+        "tutorial_reference", {"epochs": 10}, 1 if quick else max(1, repeats), "tutorial code"
+    )
     seeds = [42] if quick else [42, 7, 2024][: max(1, repeats)]
     project = []
     for seed in seeds:
-        project += repeated("project_training", {"arch": "tutorial", "overrides": {"seed": seed}}, 1, f"project defaults seed {seed}")
+        project += repeated(
+            "project_training",
+            {"arch": "tutorial", "overrides": {"seed": seed}},
+            1,
+            f"project defaults seed {seed}",
+        )
     reference_seconds = median_of(reference, "seconds")
     project_seconds = median_of(project, "seconds")
     accuracies = [run["test_accuracy"] for run in project]
@@ -493,7 +525,8 @@ def section_training(repeats: int, quick: bool) -> dict:
         "project_accuracy_median": statistics.median(accuracies),
         "project_accuracy_min": min(accuracies),
         "ratio": project_seconds / reference_seconds,
-        "target_met": project_seconds / reference_seconds <= TRAINING_TIME_RATIO_TARGET and min(accuracies) >= TUTORIAL_ACCURACY,
+        "target_met": project_seconds / reference_seconds <= TRAINING_TIME_RATIO_TARGET
+        and min(accuracies) >= TUTORIAL_ACCURACY,
         "reference_runs": reference,
         "project_runs": project,
     }
@@ -505,7 +538,9 @@ def section_cnn(repeats: int, quick: bool) -> dict:
     seeds = [42] if quick else [42, 7, 2024][: max(1, repeats)]
     runs = []
     for seed in seeds:
-        runs += repeated("project_training", {"arch": "cnn", "overrides": {"seed": seed}}, 1, f"cnn defaults seed {seed}")
+        runs += repeated(
+            "project_training", {"arch": "cnn", "overrides": {"seed": seed}}, 1, f"cnn defaults seed {seed}"
+        )
     accuracies = [run["test_accuracy"] for run in runs]
     seconds = median_of(runs, "seconds")
     return {
@@ -542,7 +577,10 @@ def section_startup(repeats: int, quick: bool) -> dict:
         return {"skipped": missing}
     models_dir, _ = prepared_models_dir()
     runs = repeated("startup", {"models_dir": models_dir}, 1 if quick else min(3, repeats), "startup")
-    figures = {key: median_of(runs, key) for key in ("start_to_explore_seconds", "explore_warm_seconds", "predictions_warm_seconds")}
+    figures = {
+        key: median_of(runs, key)
+        for key in ("start_to_explore_seconds", "explore_warm_seconds", "predictions_warm_seconds")
+    }
     figures["target_met"] = (
         figures["start_to_explore_seconds"] <= START_SECONDS_TARGET
         and figures["predictions_warm_seconds"] <= PREDICTIONS_SECONDS_TARGET
@@ -560,8 +598,12 @@ def section_memory(repeats: int, quick: bool) -> dict:
     models_dir, model_names = prepared_models_dir()
     config = {"sessions": 3 if quick else IDLE_SESSIONS, "models_dir": models_dir, "model_names": model_names}
     runs = repeated("memory", config, 1, "memory")
-    figures = {key: median_of(runs, key) for key in ("server_rss_mb", "rss_with_sessions_mb", "per_session_mb")}
-    figures["target_met"] = figures["server_rss_mb"] <= SERVER_RSS_MB_TARGET and figures["per_session_mb"] <= SESSION_MB_TARGET
+    figures = {
+        key: median_of(runs, key) for key in ("server_rss_mb", "rss_with_sessions_mb", "per_session_mb")
+    }
+    figures["target_met"] = (
+        figures["server_rss_mb"] <= SERVER_RSS_MB_TARGET and figures["per_session_mb"] <= SESSION_MB_TARGET
+    )
     figures["runs"] = runs
     return figures
 
@@ -580,13 +622,23 @@ def summary_rows(results: dict) -> list[tuple[str, str, str, str]]:
     rows = []
     training = results.get("training")
     if training:
-        rows.append(("tutorial code: 10 epochs, batch 32", f"{training['reference_seconds']:.1f} s, acc {training['reference_accuracy']:.4f}", "-", "1.00x"))
-        rows.append((
-            "project defaults, tutorial net",
-            f"{training['project_seconds']:.1f} s, acc {training['project_accuracy_median']:.4f} (min {training['project_accuracy_min']:.4f})",
-            f"<= {TRAINING_TIME_RATIO_TARGET}x, acc >= {TUTORIAL_ACCURACY}",
-            f"{training['ratio']:.3f}x",
-        ))
+        rows.append(
+            (
+                "tutorial code: 10 epochs, batch 32",
+                f"{training['reference_seconds']:.1f} s, acc {training['reference_accuracy']:.4f}",
+                "-",
+                "1.00x",
+            )
+        )
+        rows.append(
+            (
+                "project defaults, tutorial net",
+                f"{training['project_seconds']:.1f} s, acc {training['project_accuracy_median']:.4f} "
+                f"(min {training['project_accuracy_min']:.4f})",
+                f"<= {TRAINING_TIME_RATIO_TARGET}x, acc >= {TUTORIAL_ACCURACY}",
+                f"{training['ratio']:.3f}x",
+            )
+        )
     cnn = results.get("cnn")
     if cnn:
         rows.append((
@@ -601,19 +653,61 @@ def summary_rows(results: dict) -> list[tuple[str, str, str, str]]:
             predict = inference[f"{architecture}_model_predict_ms"]
             total = inference[f"{architecture}_photo_to_prediction_ms"]
             rows.append((f"{architecture}: model.predict, one image", f"{predict:.1f} ms", "-", "1.00x"))
-            rows.append((f"{architecture}: predict_one", f"{inference[f'{architecture}_predict_one_ms']:.2f} ms", "-", f"{inference[f'{architecture}_predict_one_ms'] / predict:.3f}x"))
-            rows.append((f"{architecture}: photo -> prediction", f"{total:.1f} ms", f"<= {INFERENCE_MS_TARGET:.0f} ms", f"{total / INFERENCE_MS_TARGET:.2f}x of target"))
+            rows.append(
+                (
+                    f"{architecture}: predict_one",
+                    f"{inference[f'{architecture}_predict_one_ms']:.2f} ms",
+                    "-",
+                    f"{inference[f'{architecture}_predict_one_ms'] / predict:.3f}x",
+                )
+            )
+            rows.append(
+                (
+                    f"{architecture}: photo -> prediction",
+                    f"{total:.1f} ms",
+                    f"<= {INFERENCE_MS_TARGET:.0f} ms",
+                    f"{total / INFERENCE_MS_TARGET:.2f}x of target",
+                )
+            )
         rows.append(("preprocess_photo (1000x1000 JPEG)", f"{inference['preprocess_ms']:.1f} ms", "-", "-"))
     startup = results.get("startup")
     if startup and "skipped" not in startup:
-        rows.append(("start -> Explore drawn", f"{startup['start_to_explore_seconds']:.2f} s", f"<= {START_SECONDS_TARGET} s", f"{startup['start_to_explore_seconds'] / START_SECONDS_TARGET:.2f}x of target"))
-        rows.append(("Predictions page, warm", f"{startup['predictions_warm_seconds']:.2f} s", f"<= {PREDICTIONS_SECONDS_TARGET} s", f"{startup['predictions_warm_seconds'] / PREDICTIONS_SECONDS_TARGET:.2f}x of target"))
+        rows.append(
+            (
+                "start -> Explore drawn",
+                f"{startup['start_to_explore_seconds']:.2f} s",
+                f"<= {START_SECONDS_TARGET} s",
+                f"{startup['start_to_explore_seconds'] / START_SECONDS_TARGET:.2f}x of target",
+            )
+        )
+        rows.append(
+            (
+                "Predictions page, warm",
+                f"{startup['predictions_warm_seconds']:.2f} s",
+                f"<= {PREDICTIONS_SECONDS_TARGET} s",
+                f"{startup['predictions_warm_seconds'] / PREDICTIONS_SECONDS_TARGET:.2f}x of target",
+            )
+        )
     elif startup:
         rows.append(("app start", startup["skipped"], "", ""))
     memory = results.get("memory")
     if memory and "skipped" not in memory:
-        rows.append(("server RSS, data + models", f"{memory['server_rss_mb']:.0f} MB", f"<= {SERVER_RSS_MB_TARGET:.0f} MB", f"{memory['server_rss_mb'] / SERVER_RSS_MB_TARGET:.2f}x of target"))
-        rows.append(("extra RSS per idle session", f"{memory['per_session_mb']:.1f} MB", f"<= {SESSION_MB_TARGET:.0f} MB", f"{memory['per_session_mb'] / SESSION_MB_TARGET:.2f}x of target"))
+        rows.append(
+            (
+                "server RSS, data + models",
+                f"{memory['server_rss_mb']:.0f} MB",
+                f"<= {SERVER_RSS_MB_TARGET:.0f} MB",
+                f"{memory['server_rss_mb'] / SERVER_RSS_MB_TARGET:.2f}x of target",
+            )
+        )
+        rows.append(
+            (
+                "extra RSS per idle session",
+                f"{memory['per_session_mb']:.1f} MB",
+                f"<= {SESSION_MB_TARGET:.0f} MB",
+                f"{memory['per_session_mb'] / SESSION_MB_TARGET:.2f}x of target",
+            )
+        )
     elif memory:
         rows.append(("memory", memory["skipped"], "", ""))
     return rows
@@ -631,7 +725,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="one run of each, fewer calls")
     parser.add_argument("--repeats", type=int, default=3, help="runs per figure (the median is shown)")
-    parser.add_argument("--only", choices=SECTIONS, action="append", help="run only this section (repeatable)")
+    parser.add_argument(
+        "--only", choices=SECTIONS, action="append", help="run only this section (repeatable)"
+    )
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--config", default="{}", help=argparse.SUPPRESS)
     arguments = parser.parse_args(argv)
@@ -644,8 +740,11 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--repeats must be at least 1")
 
     machine = machine_description()
-    print(f"Machine: {machine['cpu']}, {machine['cores']} cores, {machine['ram_gib']} GiB, "
-          f"TensorFlow {machine.get('tensorflow')}, Keras {machine.get('keras')}, load {machine['load_average']}")
+    print(
+        f"Machine: {machine['cpu']}, {machine['cores']} cores, {machine['ram_gib']} GiB, "
+        f"TensorFlow {machine.get('tensorflow')}, Keras {machine.get('keras')}, "
+        f"load {machine['load_average']}"
+    )
     results = {"machine": machine, "started": time.strftime("%Y-%m-%dT%H:%M:%S")}
     for section in arguments.only or SECTIONS:
         results[section] = SECTION_FUNCTIONS[section](arguments.repeats, arguments.quick)

@@ -32,8 +32,10 @@ def main(variants: list[str]) -> int:
         with log.open("a") as output:
             output.write(json.dumps(line) + "\n")
         print(
-            f"{text}: {result['seconds']:.1f} s (fit {result['fit_seconds']:.1f}, cpu {result['cpu_seconds']:.1f}), "
-            f"acc {result['test_accuracy']:.4f}", flush=True,
+            f"{text}: {result['seconds']:.1f} s "
+            f"(fit {result['fit_seconds']:.1f}, cpu {result['cpu_seconds']:.1f}), "
+            f"acc {result['test_accuracy']:.4f}",
+            flush=True,
         )
     return 0
 

@@ -53,7 +53,9 @@ def command_train(arguments) -> int:
     from fashion.workflow import train_evaluate_save
 
     architecture = get_architecture(arguments.arch)
-    base = architecture.presets["Exact tutorial settings"] if arguments.exact_tutorial else architecture.defaults
+    base = (
+        architecture.presets["Exact tutorial settings"] if arguments.exact_tutorial else architecture.defaults
+    )
     hyper_parameters = with_overrides(
         base,
         epochs=arguments.epochs,
@@ -137,7 +139,10 @@ def command_predict(arguments) -> int:
                         "label": best[0][0],
                         "class_name": best[0][1],
                         "probabilities": [round(float(value), 6) for value in probabilities],
-                        "top3": [{"label": label, "class_name": class_name, "probability": probability} for label, class_name, probability in best],
+                        "top3": [
+                            {"label": label, "class_name": class_name, "probability": probability}
+                            for label, class_name, probability in best
+                        ],
                         "model": name,
                         "warnings": photo.warnings,
                     }
@@ -217,7 +222,9 @@ def command_models(arguments) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of python -m fashion."""
-    parser = argparse.ArgumentParser(prog="python -m fashion", description="Fashion-MNIST Studio on the command line.")
+    parser = argparse.ArgumentParser(
+        prog="python -m fashion", description="Fashion-MNIST Studio on the command line."
+    )
     commands = parser.add_subparsers(dest="command", required=True)
 
     train_parser = commands.add_parser("train", help="train a model and save it")
@@ -228,7 +235,9 @@ def build_parser() -> argparse.ArgumentParser:
     train_parser.add_argument("--seed", type=int)
     train_parser.add_argument("--limit", type=int, help="train on a random subset of this many images")
     train_parser.add_argument("--validation-fraction", type=float)
-    train_parser.add_argument("--exact-tutorial", action="store_true", help="the tutorial's exact settings (batch 32, 10 epochs)")
+    train_parser.add_argument(
+        "--exact-tutorial", action="store_true", help="the tutorial's exact settings (batch 32, 10 epochs)"
+    )
     train_parser.add_argument("--name")
     train_parser.add_argument("--json", action="store_true")
     train_parser.set_defaults(handler=command_train)

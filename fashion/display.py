@@ -20,7 +20,8 @@ def pixel_table_html(values: np.ndarray, number_format: str = "{:d}") -> str:
             text_colour = "#fff" if darkness > 0.5 else "#000"
             shown = number_format.format(value.item())
             cells.append(
-                f'<td style="background:rgb({level},{level},{level});color:{text_colour}">{html.escape(shown)}</td>'
+                f'<td style="background:rgb({level},{level},{level});color:{text_colour}">'
+                f"{html.escape(shown)}</td>"
             )
         rows.append("<tr>" + "".join(cells) + "</tr>")
     return (
@@ -33,7 +34,7 @@ def pixel_table_html(values: np.ndarray, number_format: str = "{:d}") -> str:
 
 
 def confusion_table(matrix: np.ndarray):
-    """The confusion matrix as a pandas Styler: true classes as rows, predicted as columns, shaded by count."""
+    """The confusion matrix as a pandas Styler: true classes as rows, predicted as columns, shaded."""
     import pandas as pd
 
     from fashion.data import CLASS_NAMES

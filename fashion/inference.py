@@ -135,7 +135,7 @@ def open_image(data: bytes) -> Image.Image:
 
 
 def to_grayscale(image: Image.Image) -> np.ndarray:
-    """A float32 grayscale array in [0, 255]; transparency is flattened onto white or black, whichever contrasts with the item."""
+    """A float32 grayscale array in [0, 255]; transparency becomes white or black, whichever contrasts."""
     if image.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
         values = np.asarray(image.convert("F") if image.mode != "F" else image, dtype=np.float64)
         values = np.nan_to_num(values, nan=0.0, posinf=0.0, neginf=0.0)
@@ -195,7 +195,8 @@ def _fit_into_square(values: np.ndarray) -> np.ndarray:
     new_width = min(IMAGE_SIZE, max(1, round(width * scale)))
     new_height = min(IMAGE_SIZE, max(1, round(height * scale)))
     resized = Image.fromarray(values.astype(np.float32), mode="F").resize(
-        (new_width, new_height), Image.Resampling.LANCZOS if max(height, width) >= IMAGE_SIZE else Image.Resampling.BILINEAR
+        (new_width, new_height),
+        Image.Resampling.LANCZOS if max(height, width) >= IMAGE_SIZE else Image.Resampling.BILINEAR,
     )
     canvas = np.zeros((IMAGE_SIZE, IMAGE_SIZE), dtype=np.float32)
     # Fashion-MNIST centres an odd margin with the extra pixel on the left/top side.

@@ -72,7 +72,9 @@ def image_with_colorbar(image: np.ndarray, title: str | None = None) -> Figure:
     return figure
 
 
-def sample_grid(images: np.ndarray, labels: np.ndarray, rows: int = 5, columns: int = 5, indices=None) -> Figure:
+def sample_grid(
+    images: np.ndarray, labels: np.ndarray, rows: int = 5, columns: int = 5, indices=None
+) -> Figure:
     """A grid of images with their class names below, like the tutorial's 5x5 figure."""
     figure = Figure(figsize=(2 * columns, 2 * rows))
     count = min(len(images), rows * columns)
@@ -107,7 +109,7 @@ def prediction_grid(
     columns: int = 3,
     indices=None,
 ) -> Figure:
-    """A grid of image + bar chart pairs, at most 5 rows x 3 columns by default, like the tutorial's; no empty rows."""
+    """A grid of image + bar chart pairs (by default at most 5 x 3, like the tutorial's); no empty rows."""
     count = min(len(images), rows * columns)
     rows = max(1, math.ceil(count / columns))
     figure = Figure(figsize=(2 * 2 * columns, 2 * rows))
@@ -218,7 +220,9 @@ def pixel_image(image: np.ndarray, scale: int = 8) -> np.ndarray:
     """An image enlarged by whole pixels (no blurring), as uint8, for display."""
     image = np.asarray(image)
     if image.dtype != np.uint8:
-        image = np.clip(np.asarray(image, dtype=np.float32) * (255.0 if image.max() <= 1.0 else 1.0), 0, 255).astype(np.uint8)
+        image = np.clip(
+            np.asarray(image, dtype=np.float32) * (255.0 if image.max() <= 1.0 else 1.0), 0, 255
+        ).astype(np.uint8)
     return np.kron(image, np.ones((scale, scale), dtype=np.uint8))
 
 

@@ -88,7 +88,7 @@ def read_entry(path: Path) -> StoreEntry:
 
 
 def _archive_problem(model_path: Path) -> str | None:
-    """Why a .keras file is not a whole Keras archive, from its zip directory alone; None if it looks whole."""
+    """Why a .keras file is not a whole Keras archive, from its zip directory; None if it looks whole."""
     try:
         with zipfile.ZipFile(model_path) as archive:
             members = set(archive.namelist())

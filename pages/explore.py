@@ -88,7 +88,12 @@ with table_column:
     st.markdown(
         markdown_table(
             [
-                {"label": label, "class": name, "training images": f"{train_counts[label]:,}", "test images": f"{test_counts[label]:,}"}
+                {
+                    "label": label,
+                    "class": name,
+                    "training images": f"{train_counts[label]:,}",
+                    "test images": f"{test_counts[label]:,}",
+                }
                 for label, name in enumerate(CLASS_NAMES)
             ]
         )

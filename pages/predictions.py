@@ -167,6 +167,7 @@ else:
     index = int(wrong[position - 1])
     st.image(gallery.prediction_png(identity, source, "pair", (index,)), width=720)
     st.caption(
-        f"Test image #{index}: a {CLASS_NAMES[labels[index]]} the model took for a {CLASS_NAMES[probabilities[index].argmax()]}."
+        f"Test image #{index}: a {CLASS_NAMES[labels[index]]} "
+        f"the model took for a {CLASS_NAMES[probabilities[index].argmax()]}."
     )
     st.query_params.update({"wrong": str(position), "order": order})

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Installs everything, then runs the whole test suite (unit, AppTest and real-browser tests).
+# Installs everything, checks the code with ruff, then runs the whole test suite
+# (unit, AppTest and real-browser tests).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install.sh
+python3 -m ruff check .
 exec python3 -m pytest -q -p no:cacheprovider "$@"

@@ -80,14 +80,21 @@ def app_in_fresh_process(pages: list[str], report: str, data_dir: Path, models_d
     )
     environment = {**os.environ, "FASHION_MNIST_DIR": str(data_dir), "FASHION_MODELS_DIR": str(models_dir)}
     completed = subprocess.run(
-        [sys.executable, "-c", script], check=False, capture_output=True, text=True, env=environment, timeout=180
+        [sys.executable, "-c", script],
+        check=False,
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=180,
     )
     assert completed.returncode == 0, completed.stderr[-2000:]
     return completed.stdout.strip().splitlines()[-1].split()
 
 
 def test_explore_does_not_import_tensorflow(small_data_dir, tmp_path):
-    report = app_in_fresh_process([], "'tensorflow' in sys.modules, 'keras' in sys.modules", small_data_dir, tmp_path)
+    report = app_in_fresh_process(
+        [], "'tensorflow' in sys.modules, 'keras' in sys.modules", small_data_dir, tmp_path
+    )
     assert report == ["False", "False"]
 
 
@@ -191,7 +198,7 @@ def training_settings(app: AppTest) -> dict[str, float]:
 
 
 def test_train_page_starts_at_each_presets_values(use_small_data, models_dir):
-    """A fresh Train page, another preset and another architecture each show their preset's values, never the minimums."""
+    """A fresh Train page, another preset and another architecture each show their preset's values."""
     from fashion.models import presets
 
     app = open_page("pages/train.py")

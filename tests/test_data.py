@@ -163,7 +163,11 @@ def test_real_dataset_matches_the_tutorial(real_dataset):
     assert len(real_dataset.train_labels) == 60000 and len(real_dataset.test_labels) == 10000
     assert real_dataset.train_labels.min() == 0 and real_dataset.train_labels.max() == 9
     assert list(real_dataset.train_labels[:2]) == [9, 0] and list(real_dataset.train_labels[-3:]) == [3, 0, 5]
-    assert list(real_dataset.test_labels[:3]) == [9, 2, 1] and list(real_dataset.test_labels[-3:]) == [8, 1, 5]
+    assert list(real_dataset.test_labels[:3]) == [9, 2, 1] and list(real_dataset.test_labels[-3:]) == [
+        8,
+        1,
+        5,
+    ]
     assert real_dataset.train_images.dtype == np.uint8 and real_dataset.is_full
     assert not real_dataset.train_images.flags.writeable
 

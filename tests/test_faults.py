@@ -70,7 +70,9 @@ def test_registry_job_stopped_before_start_ends_stopped(small_dataset, models_di
         stop_event.set()
         return train_evaluate_save(*arguments, stop_event=stop_event, **options)
 
-    job = JobRegistry(max_jobs=1, runner=stopped_runner).start("tutorial", FAULT_HYPER_PARAMETERS, small_dataset)
+    job = JobRegistry(max_jobs=1, runner=stopped_runner).start(
+        "tutorial", FAULT_HYPER_PARAMETERS, small_dataset
+    )
     snapshot = wait_for(job)
     assert snapshot.state == "stopped"
     assert snapshot.history == [] and snapshot.model_name is None
@@ -80,7 +82,9 @@ def test_registry_job_stopped_before_start_ends_stopped(small_dataset, models_di
 def test_stop_in_the_first_epoch_keeps_no_history_and_saves_nothing(small_dataset, models_dir):
     stop_event = threading.Event()
     listener = StopAt(stop_event, epoch=1, step=3)
-    finished = train_evaluate_save("tutorial", FAULT_HYPER_PARAMETERS, small_dataset, listener=listener, stop_event=stop_event)
+    finished = train_evaluate_save(
+        "tutorial", FAULT_HYPER_PARAMETERS, small_dataset, listener=listener, stop_event=stop_event
+    )
     assert finished.result.epochs_run == 0
     assert finished.entry is None
     assert store.list_entries(models_dir) == []
@@ -89,7 +93,9 @@ def test_stop_in_the_first_epoch_keeps_no_history_and_saves_nothing(small_datase
 def test_stop_mid_epoch_keeps_only_completed_epochs_and_saves(small_dataset, models_dir):
     stop_event = threading.Event()
     listener = StopAt(stop_event, epoch=2, step=3)
-    finished = train_evaluate_save("tutorial", FAULT_HYPER_PARAMETERS, small_dataset, listener=listener, stop_event=stop_event)
+    finished = train_evaluate_save(
+        "tutorial", FAULT_HYPER_PARAMETERS, small_dataset, listener=listener, stop_event=stop_event
+    )
     assert finished.result.stopped
     assert [row["epoch"] for row in finished.result.history] == [1]
     entry = store.get_entry(finished.entry.name, models_dir)
@@ -109,7 +115,9 @@ def test_stop_while_saving_lets_the_save_complete(small_dataset, models_dir, mon
         return real_save_model(*arguments, **options)
 
     monkeypatch.setattr(store, "save_model", save_after_a_stop)
-    jobs.append(registry.start("tutorial", FAULT_HYPER_PARAMETERS, small_dataset, model_name="stopped-while-saving"))
+    jobs.append(
+        registry.start("tutorial", FAULT_HYPER_PARAMETERS, small_dataset, model_name="stopped-while-saving")
+    )
     snapshot = wait_for(jobs[0])
     assert snapshot.state == "finished" and snapshot.stop_requested
     assert len(snapshot.history) == FAULT_HYPER_PARAMETERS.epochs
@@ -164,14 +172,16 @@ def test_server_killed_during_a_save_leaves_no_half_written_model(store_with_mod
 
 @pytest.fixture
 def corrupt_store(store_with_model) -> Path:
-    """The trained store plus copies of its model with a garbage model.keras, a truncated one and a broken record."""
+    """The trained store plus copies of its model: a garbage model.keras, a truncated one, a broken record."""
     original = store_with_model / "small-tutorial"
     for name in ("corrupt", "truncated", "bad-record"):
         shutil.copytree(original, store_with_model / name)
     (store_with_model / "corrupt" / store.MODEL_FILE).write_bytes(b"this is not a keras archive\n" * 100)
     model_bytes = (original / store.MODEL_FILE).read_bytes()
     (store_with_model / "truncated" / store.MODEL_FILE).write_bytes(model_bytes[: len(model_bytes) // 2])
-    (store_with_model / "bad-record" / store.RECORD_FILE).write_text('{"architecture": "tutor', encoding="utf-8")
+    (store_with_model / "bad-record" / store.RECORD_FILE).write_text(
+        '{"architecture": "tutor', encoding="utf-8"
+    )
     return store_with_model
 
 

@@ -29,7 +29,10 @@ def photo_of(item: np.ndarray, size: int = 300, background=(235, 228, 215)) -> b
     """A photo-like picture: the item dark on a light coloured background, with margins and noise."""
     generator = np.random.default_rng(1)
     dark_item = 255 - np.asarray(item, dtype=np.float32)
-    enlarged = np.asarray(Image.fromarray(dark_item.astype(np.uint8)).resize((size // 2, size // 2), Image.BILINEAR), dtype=np.float32)
+    enlarged = np.asarray(
+        Image.fromarray(dark_item.astype(np.uint8)).resize((size // 2, size // 2), Image.BILINEAR),
+        dtype=np.float32,
+    )
     canvas = np.ones((size, size, 3), dtype=np.float32) * np.array(background, dtype=np.float32)
     offset = size // 4
     region = canvas[offset : offset + size // 2, offset : offset + size // 2]
@@ -44,7 +47,9 @@ def test_single_fast_path_matches_batch(loaded_model, small_dataset):
     assert batch.shape == (5, 10)
     np.testing.assert_allclose(batch.sum(axis=1), 1.0, rtol=1e-5)
     for index in range(5):
-        np.testing.assert_allclose(predict_one(loaded_model, small_dataset.test_images[index]), batch[index], rtol=1e-4, atol=1e-6)
+        np.testing.assert_allclose(
+            predict_one(loaded_model, small_dataset.test_images[index]), batch[index], rtol=1e-4, atol=1e-6
+        )
 
 
 def test_batch_predictions_in_chunks_match_keras_predict(loaded_model, small_dataset, monkeypatch):
@@ -66,7 +71,7 @@ def test_a_photo_becomes_a_light_item_on_black_like_the_training_data(small_data
     item = small_dataset.test_images[0]
     photo = preprocess_photo(photo_of(item))
     assert photo.image.shape == (28, 28) and photo.image.dtype == np.float32
-    assert 0.0 <= photo.image.min() and photo.image.max() <= 1.0
+    assert photo.image.min() >= 0.0 and photo.image.max() <= 1.0
     assert photo.inverted
     border = np.concatenate([photo.image[0], photo.image[-1], photo.image[:, 0], photo.image[:, -1]])
     assert border.mean() < 0.15
@@ -85,7 +90,9 @@ def test_photos_of_test_items_come_back_close_to_the_items(small_dataset):
 
 
 def test_dark_background_is_not_inverted(small_dataset):
-    photo = preprocess_photo(encode(Image.fromarray(np.asarray(small_dataset.test_images[3])).resize((84, 84))))
+    photo = preprocess_photo(
+        encode(Image.fromarray(np.asarray(small_dataset.test_images[3])).resize((84, 84)))
+    )
     assert not photo.inverted
 
 

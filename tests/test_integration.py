@@ -18,7 +18,9 @@ def tutorial_run(real_dataset, tmp_path_factory):
     directory = tmp_path_factory.mktemp("integration-store")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("FASHION_MODELS_DIR", str(directory))
-        finished = train_evaluate_save("tutorial", ARCHITECTURES["tutorial"].defaults, real_dataset, name="tutorial-real")
+        finished = train_evaluate_save(
+            "tutorial", ARCHITECTURES["tutorial"].defaults, real_dataset, name="tutorial-real"
+        )
         reloaded = store.load_model("tutorial-real")
     return finished, reloaded
 

@@ -18,7 +18,9 @@ def probabilities_for(predicted: int, confidence: float = 0.9) -> np.ndarray:
 def test_caption_follows_the_tutorial_with_a_mark():
     assert plots.prediction_caption(probabilities_for(9, 0.901), 9) == "\u2713 Ankle boot 90% (Ankle boot)"
     assert plots.prediction_caption(probabilities_for(0, 0.55), 6) == "\u2717 T-shirt/top 55% (Shirt)"
-    assert plots.prediction_caption(probabilities_for(0, 0.55), 6, with_mark=False) == "T-shirt/top 55% (Shirt)"
+    assert (
+        plots.prediction_caption(probabilities_for(0, 0.55), 6, with_mark=False) == "T-shirt/top 55% (Shirt)"
+    )
 
 
 def test_pair_is_blue_when_right_and_red_when_wrong():
@@ -47,7 +49,9 @@ def test_prediction_grid_is_five_rows_by_three_pairs():
 def test_prediction_grid_of_a_few_images_has_no_empty_rows():
     images = np.zeros((5, 28, 28), dtype=np.uint8)
     probabilities = np.stack([probabilities_for(index) for index in range(5)])
-    full = plots.prediction_grid(np.zeros((15, 28, 28)), np.tile(probabilities, (3, 1)), np.zeros(15, dtype=int))
+    full = plots.prediction_grid(
+        np.zeros((15, 28, 28)), np.tile(probabilities, (3, 1)), np.zeros(15, dtype=int)
+    )
     few = plots.prediction_grid(images, probabilities, np.zeros(5, dtype=int))
     assert len(few.axes) == 10
     assert few.get_size_inches()[1] == full.get_size_inches()[1] * 2 / 5

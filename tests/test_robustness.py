@@ -92,7 +92,9 @@ def test_exif_rotated_jpeg_is_turned_upright(corpus):
     assert np.abs(rotated - sideways).mean() > 0.15
 
 
-@pytest.mark.parametrize("file_name", ["rgba-transparent-dark.png", "rgba-transparent-light.png", "grey-alpha.png"])
+@pytest.mark.parametrize(
+    "file_name", ["rgba-transparent-dark.png", "rgba-transparent-light.png", "grey-alpha.png"]
+)
 def test_transparent_background_becomes_black_behind_a_light_item(corpus, file_name):
     image = preprocess_photo(corpus[file_name].path.read_bytes()).image
     # The same L-shaped item drawn dark on opaque white, which the pipeline already handles.
@@ -168,7 +170,9 @@ def test_cli_rejects_every_error_file_with_one_line(corpus, store_with_model, ca
 
 def test_cli_process_predicts_every_ok_file_in_one_call(corpus, store_with_model):
     ok_files = [corpus_file for corpus_file in corpus.values() if corpus_file.expected == OK]
-    completed = run_cli(["predict", *(str(corpus_file.path) for corpus_file in ok_files), "--json"], store_with_model)
+    completed = run_cli(
+        ["predict", *(str(corpus_file.path) for corpus_file in ok_files), "--json"], store_with_model
+    )
     assert completed.returncode == 0, completed.stderr
     assert "Traceback" not in completed.stderr
     rows = [json.loads(line) for line in completed.stdout.splitlines()]

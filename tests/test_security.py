@@ -112,7 +112,9 @@ def test_a_model_with_a_lambda_layer_is_refused_by_safe_mode(models_dir):
     inputs = keras.Input(shape=(28, 28))
     doubled = keras.layers.Lambda(lambda images: images * 2.0)(inputs)
     outputs = keras.layers.Dense(10)(keras.layers.Flatten()(doubled))
-    entry = store.save_model(keras.Model(inputs, outputs), {"architecture": "tutorial"}, "with-lambda", models_dir)
+    entry = store.save_model(
+        keras.Model(inputs, outputs), {"architecture": "tutorial"}, "with-lambda", models_dir
+    )
     assert entry.readable
     with pytest.raises(ModelStoreError, match="unreadable"):
         store.load_model("with-lambda", models_dir)

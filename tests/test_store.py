@@ -45,7 +45,9 @@ def test_unusable_names_are_refused(name):
 
 
 def test_newest_first_and_default_is_newest(store_with_model, loaded_model):
-    store.save_model(loaded_model, {"architecture": "tutorial", "created": "2999-01-01T00:00:00+00:00"}, name="later")
+    store.save_model(
+        loaded_model, {"architecture": "tutorial", "created": "2999-01-01T00:00:00+00:00"}, name="later"
+    )
     assert store.newest_model_name() == "later"
     assert [entry.name for entry in store.list_models()] == ["later", "small-tutorial"]
 
@@ -68,7 +70,10 @@ def test_corrupt_entries_are_reported_and_do_not_hide_the_others(store_with_mode
     (store_with_model / "broken-keras" / "model.keras").write_bytes(b"garbage")
     entries = {entry.name: entry for entry in store.list_entries()}
     assert not entries["broken-json"].readable and "unreadable" in entries["broken-json"].error
-    assert not entries["broken-keras"].readable and "model.keras file is corrupt" in entries["broken-keras"].error
+    assert (
+        not entries["broken-keras"].readable
+        and "model.keras file is corrupt" in entries["broken-keras"].error
+    )
     with pytest.raises(ModelStoreError, match="unreadable"):
         store.load_model("broken-keras")
     with pytest.raises(ModelStoreError, match="unreadable"):

@@ -187,7 +187,9 @@ def test_batch_progress_never_overshoots_with_grouped_steps(small_dataset):
     train("tutorial", hyper_parameters, small_dataset, listener)
     assert listener.batches
     assert all(1 <= report.step <= report.steps for report in listener.batches)
-    assert all(report.epoch_seconds_left >= 0 and report.total_seconds_left >= 0 for report in listener.batches)
+    assert all(
+        report.epoch_seconds_left >= 0 and report.total_seconds_left >= 0 for report in listener.batches
+    )
     assert listener.batches[-1].step == listener.batches[-1].steps
 
 

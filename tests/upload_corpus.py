@@ -67,7 +67,9 @@ def shirt_shape(size: int = 200) -> np.ndarray:
 def photo_like(item: np.ndarray, size: int = 420, seed: int = 0) -> Image.Image:
     """A Fashion-MNIST item scaled up, painted navy on a light beige background, with sensor noise."""
     generator = np.random.default_rng(seed)
-    scaled = np.asarray(Image.fromarray(item).resize((size, size), Image.Resampling.BICUBIC), dtype=np.float64)
+    scaled = np.asarray(
+        Image.fromarray(item).resize((size, size), Image.Resampling.BICUBIC), dtype=np.float64
+    )
     weight = np.clip(scaled / 255.0, 0.0, 1.0)[..., np.newaxis]
     background = np.array([236.0, 226.0, 208.0])
     item_colour = np.array([30.0, 42.0, 92.0])
@@ -100,7 +102,7 @@ SVG_DRAWING = (
 
 
 def corpus_contents(item: np.ndarray) -> list[tuple[str, str, str, bytes]]:
-    """(file name, expected outcome, note, bytes) for every file of the corpus; item is a 28x28 uint8 test image."""
+    """(file name, expected outcome, note, bytes) for every corpus file; item is a 28x28 uint8 test image."""
     generator = np.random.default_rng(1)
     shape = shirt_shape()
     shape_rgb = Image.fromarray(shape).convert("RGB")
@@ -112,7 +114,7 @@ def corpus_contents(item: np.ndarray) -> list[tuple[str, str, str, bytes]]:
     animated = io.BytesIO()
     frames[0].save(animated, format="GIF", save_all=True, append_images=frames[1:], duration=100, loop=0)
 
-    # Stored sideways: a viewer rotates it 90 degrees clockwise (EXIF orientation 6) to show the shape upright.
+    # Stored sideways: a viewer rotates it 90 degrees clockwise (EXIF orientation 6) to show it upright.
     sideways = shape_rgb.transpose(Image.Transpose.ROTATE_90)
     exif = Image.Exif()
     exif[0x0112] = 6
@@ -122,7 +124,9 @@ def corpus_contents(item: np.ndarray) -> list[tuple[str, str, str, bytes]]:
     float_values[0, 0], float_values[0, 1] = np.nan, np.inf
 
     palette_transparent = Image.fromarray(shape).convert("P")
-    alpha_grey = Image.fromarray(np.stack([255 - shape, np.where(shape < 128, 255, 0).astype(np.uint8)], axis=-1), mode="LA")
+    alpha_grey = Image.fromarray(
+        np.stack([255 - shape, np.where(shape < 128, 255, 0).astype(np.uint8)], axis=-1), mode="LA"
+    )
 
     return [
         ("not-an-image.txt", ERROR, "plain text", b"name,price\nshirt,12\n"),
@@ -136,28 +140,82 @@ def corpus_contents(item: np.ndarray) -> list[tuple[str, str, str, bytes]]:
         ("drawing.svg", ERROR, "SVG vector drawing", SVG_DRAWING),
         ("document-named.jpg", ERROR, "a PDF with a .jpg name", MINIMAL_PDF),
         ("one-pixel.png", OK, "1x1 pixel", _encode(Image.new("L", (1, 1), 128), "PNG")),
-        ("strip-8000x3.png", OK, "8,000x3 strip", _encode(Image.fromarray(generator.integers(0, 255, (3, 8000), dtype=np.uint8)), "PNG")),
+        (
+            "strip-8000x3.png",
+            OK,
+            "8,000x3 strip",
+            _encode(Image.fromarray(generator.integers(0, 255, (3, 8000), dtype=np.uint8)), "PNG"),
+        ),
         ("animated.gif", OK, "3-frame animated GIF", animated.getvalue()),
-        ("rgba-transparent-dark.png", OK, "dark item on a transparent background", _encode(_transparent_item(light=False), "PNG")),
-        ("rgba-transparent-light.png", OK, "white item on a transparent background", _encode(_transparent_item(light=True), "PNG")),
+        (
+            "rgba-transparent-dark.png",
+            OK,
+            "dark item on a transparent background",
+            _encode(_transparent_item(light=False), "PNG"),
+        ),
+        (
+            "rgba-transparent-light.png",
+            OK,
+            "white item on a transparent background",
+            _encode(_transparent_item(light=True), "PNG"),
+        ),
         ("cmyk.jpg", OK, "CMYK JPEG", _encode(shape_rgb.convert("CMYK"), "JPEG")),
         ("grey-16bit.png", OK, "16-bit greyscale PNG", _encode(Image.fromarray(deep), "PNG")),
-        ("palette.png", OK, "palette (P) PNG", _encode(shape_rgb.convert("P", palette=Image.Palette.ADAPTIVE, colors=16), "PNG")),
-        ("palette-transparent.png", OK, "palette PNG with a transparent colour", _encode(palette_transparent, "PNG", transparency=255)),
+        (
+            "palette.png",
+            OK,
+            "palette (P) PNG",
+            _encode(shape_rgb.convert("P", palette=Image.Palette.ADAPTIVE, colors=16), "PNG"),
+        ),
+        (
+            "palette-transparent.png",
+            OK,
+            "palette PNG with a transparent colour",
+            _encode(palette_transparent, "PNG", transparency=255),
+        ),
         ("grey-alpha.png", OK, "grey + alpha (LA) PNG", _encode(alpha_grey, "PNG")),
-        ("float.tiff", OK, "32-bit float (mode F) TIFF with a NaN and an inf", _encode(Image.fromarray(float_values, mode="F"), "TIFF")),
-        ("exif-rotated.jpg", OK, "JPEG stored sideways with EXIF orientation 6", _encode(sideways, "JPEG", quality=95, exif=exif)),
-        ("exif-upright.jpg", OK, "the same JPEG stored upright, no EXIF", _encode(shape_rgb, "JPEG", quality=95)),
+        (
+            "float.tiff",
+            OK,
+            "32-bit float (mode F) TIFF with a NaN and an inf",
+            _encode(Image.fromarray(float_values, mode="F"), "TIFF"),
+        ),
+        (
+            "exif-rotated.jpg",
+            OK,
+            "JPEG stored sideways with EXIF orientation 6",
+            _encode(sideways, "JPEG", quality=95, exif=exif),
+        ),
+        (
+            "exif-upright.jpg",
+            OK,
+            "the same JPEG stored upright, no EXIF",
+            _encode(shape_rgb, "JPEG", quality=95),
+        ),
         ("lab.tiff", OK, "CIE LAB colour TIFF", _encode(shape_rgb.convert("LAB"), "TIFF")),
         ("bilevel.png", OK, "1-bit black and white PNG", _encode(Image.fromarray(shape).convert("1"), "PNG")),
         ("jpeg-named.png", OK, "a JPEG with a .png name", good_jpeg),
         ("all-white.png", OK, "all white", _encode(Image.new("RGB", (64, 64), "white"), "PNG")),
         ("all-black.png", OK, "all black", _encode(Image.new("RGB", (64, 64), "black"), "PNG")),
-        ("noise-2000x2000.png", OK, "2,000x2,000 grey noise", _encode(Image.fromarray(generator.integers(0, 256, (2000, 2000), dtype=np.uint8)), "PNG", compress_level=1)),
+        (
+            "noise-2000x2000.png",
+            OK,
+            "2,000x2,000 grey noise",
+            _encode(
+                Image.fromarray(generator.integers(0, 256, (2000, 2000), dtype=np.uint8)),
+                "PNG",
+                compress_level=1,
+            ),
+        ),
         ("item.webp", OK, "WebP", _encode(grey_item, "WEBP", quality=90)),
         ("item.bmp", OK, "BMP", _encode(grey_item, "BMP")),
         ("item.ico", OK, "ICO", _encode(grey_item.convert("RGBA"), "ICO", sizes=[(64, 64)])),
-        ("photo-like.jpg", OK, "a test-set item scaled up on a light coloured, noisy background", _encode(photo_like(item), "JPEG", quality=92)),
+        (
+            "photo-like.jpg",
+            OK,
+            "a test-set item scaled up on a light coloured, noisy background",
+            _encode(photo_like(item), "JPEG", quality=92),
+        ),
     ]
 
 

@@ -10,7 +10,7 @@ from ui.training_view import current_job_id, show_job, start_training_job
 
 
 def start_model_page(title: str, page_name: str) -> tuple:
-    """Title a page that needs the data set and a saved model; (dataset, models), else stop after saying why."""
+    """Title a page that needs the data set and a saved model; (dataset, models), else stop saying why."""
     run_through_entry()
     st.title(title)
     dataset = dataset_or_error()
@@ -29,7 +29,8 @@ def no_model_panel(page_name: str) -> None:
 
     dataset = dataset_or_error()
     st.info(
-        "No model has been trained yet. Train the tutorial's network with the recommended settings (about 15 seconds on two CPU cores):"
+        "No model has been trained yet. Train the tutorial's network with the recommended settings "
+        "(about 15 seconds on two CPU cores):"
     )
     job_id = current_job_id()
     busy = bool(job_registry().active_jobs())

@@ -116,7 +116,8 @@ def show_job_result(snapshot) -> None:
         return
     if snapshot.stop_requested:
         st.info(
-            f"Stopped early after {len(snapshot.history)} of {snapshot.epochs} epochs; the model trained so far was saved."
+            f"Stopped early after {len(snapshot.history)} of {snapshot.epochs} epochs; "
+            "the model trained so far was saved."
         )
     else:
         st.success(f"Training finished in {snapshot.finished_at - snapshot.started_at:,.0f} s.")

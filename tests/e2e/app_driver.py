@@ -85,7 +85,9 @@ def plotted_epochs(page) -> int | None:
     return int(caption.first.inner_text().split()[0])
 
 
-def fill_training_form(page, epochs: int, batch_size: int, subset: int, name: str, preset: str | None = None) -> None:
+def fill_training_form(
+    page, epochs: int, batch_size: int, subset: int, name: str, preset: str | None = None
+) -> None:
     """Choose the tutorial model on a subset, with this preset, settings and name."""
     expect(page.get_by_role("combobox", name="Architecture")).to_have_value(re.compile("Tutorial"))
     if preset:
@@ -106,7 +108,7 @@ def fill_training_form(page, epochs: int, batch_size: int, subset: int, name: st
 
 
 def photo_like(image, size: int = 240, tint=(70, 40, 150), seed: int = 0) -> bytes:
-    """A test-set item as a phone photo would show it: large, dark item on a light, noisy background, in colour."""
+    """A test-set item as a phone photo shows it: large, dark, on a light noisy background, in colour."""
     rng = np.random.default_rng(seed)
     enlarged = np.asarray(Image.fromarray(image).resize((size, size), Image.BILINEAR), dtype=np.float32) / 255
     background = np.array([235, 230, 220], dtype=np.float32)

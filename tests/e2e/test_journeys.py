@@ -58,7 +58,9 @@ def stop_training_at_end(page):
         expect(stop_button).to_have_count(0, timeout=120_000)
 
 
-def start_training(page, epochs: int, name: str, subset: int = 600, batch_size: int = 2, preset: str | None = None) -> str:
+def start_training(
+    page, epochs: int, name: str, subset: int = 600, batch_size: int = 2, preset: str | None = None
+) -> str:
     """Fill the form (tutorial model, a small subset), press Start; returns the new job id."""
     previous = re.search(r"job=(\w+)", page.url)
     fill_training_form(page, epochs=epochs, batch_size=batch_size, subset=subset, name=name, preset=preset)
@@ -73,7 +75,9 @@ def test_training_plots_each_epoch_while_it_runs(app_server, page, screenshot, s
     """A 3-epoch run on a small subset: while it runs, the charts gain a point per epoch."""
     open_page(page, app_server.url, "train", heading="Train")
     # One image a step, one step a call: each epoch lasts a few page refreshes, so the count is seen growing.
-    start_training(page, epochs=3, name="e2e-three-epochs", subset=1000, batch_size=1, preset="Exact tutorial settings")
+    start_training(
+        page, epochs=3, name="e2e-three-epochs", subset=1000, batch_size=1, preset="Exact tutorial settings"
+    )
     screenshot(page, "train-started")
 
     seen_running = []
@@ -111,7 +115,9 @@ def test_training_survives_a_reload_and_stops_on_request(app_server, page, scree
         timeout=TRAINING_TIMEOUT_SECONDS * 1000
     )
     page.locator(".st-key-training_stop button").click()
-    stopped = page.get_by_text(re.compile(r"^Stopped early after \d+ of 20 epochs; the model trained so far was saved\."))
+    stopped = page.get_by_text(
+        re.compile(r"^Stopped early after \d+ of 20 epochs; the model trained so far was saved\.")
+    )
     expect(stopped).to_be_visible(timeout=120_000)
     epochs_kept = int(re.search(r"after (\d+) of", stopped.inner_text()).group(1))
     assert 1 <= epochs_kept < 20
@@ -123,7 +129,9 @@ def test_training_survives_a_reload_and_stops_on_request(app_server, page, scree
     screenshot(page, "train-stopped")
 
 
-def test_training_goes_on_after_its_tab_is_closed(app_server, browser, page, screenshot, stop_training_at_end):
+def test_training_goes_on_after_its_tab_is_closed(
+    app_server, browser, page, screenshot, stop_training_at_end
+):
     """Closing the tab mid-training stops nothing: a new tab finds the job, and the model is saved whole."""
     first_tab = new_tab(browser)
     open_page(first_tab, app_server.url, "train", heading="Train")
@@ -149,7 +157,9 @@ def test_predictions_only_wrong_and_mistake_browser(app_server, page, screenshot
     assert_no_error(page)
     page.get_by_text("Only wrong", exact=True).click()
     # Wait for the filtered gallery: fewer matches than the 300 test images
-    expect(page.get_by_text(re.compile(r"^(?!300 )[\d,]+ test images match; showing 15 on page 1 of"))).to_be_visible()
+    expect(
+        page.get_by_text(re.compile(r"^(?!300 )[\d,]+ test images match; showing 15 on page 1 of"))
+    ).to_be_visible()
     wait_until_idle(page)
     captions = expander_text(page, "The captions as text")
     assert len(captions) == 15
@@ -159,7 +169,11 @@ def test_predictions_only_wrong_and_mistake_browser(app_server, page, screenshot
     )
     red_colours = [colour for colour in colours if is_reddish(colour)]
     assert len(red_colours) == 15, colours
-    screenshot(page, "predictions-only-wrong", page.locator('[data-testid="stExpander"]').filter(has_text="The captions as text"))
+    screenshot(
+        page,
+        "predictions-only-wrong",
+        page.locator('[data-testid="stExpander"]').filter(has_text="The captions as text"),
+    )
     screenshot(page, "predictions-only-wrong-grid", page.locator('[data-testid="stImage"]').nth(1))
 
     # The mistake browser: each Next shows another wrong image and its position
@@ -180,7 +194,12 @@ def test_predictions_only_wrong_and_mistake_browser(app_server, page, screenshot
 
     # The URL of the fourth mistake opens it in a new tab
     second_tab = page.context.new_page()
-    open_page(second_tab, page.url.split("/predictions")[0], "predictions" + page.url.split("/predictions")[1], heading="Predictions")
+    open_page(
+        second_tab,
+        page.url.split("/predictions")[0],
+        "predictions" + page.url.split("/predictions")[1],
+        heading="Predictions",
+    )
     expect(second_tab.get_by_text(re.compile(r"^\d+ of \d+$"))).to_have_text(f"4 of {wrong_total:,}")
     assert browser_image_index(second_tab) == shown_indices[-1]
     assert_no_error(second_tab)
@@ -198,7 +217,9 @@ def test_clicking_a_confusion_table_cell_opens_its_images(app_server, page, scre
     # The grid is drawn on a canvas: click by position, a header and ten rows of equal height
     row_height = box["height"] / (len(CLASS_NAMES) + 1)
     true_class = "Shirt"
-    page.mouse.click(box["x"] + box["width"] * 0.45, box["y"] + row_height * (CLASS_NAMES.index(true_class) + 1.5))
+    page.mouse.click(
+        box["x"] + box["width"] * 0.45, box["y"] + row_height * (CLASS_NAMES.index(true_class) + 1.5)
+    )
 
     expect(page.locator(".st-key-predictions_cell_true").get_by_role("combobox")).to_have_value(true_class)
     wait_until_idle(page)
@@ -213,7 +234,10 @@ def test_clicking_a_confusion_table_cell_opens_its_images(app_server, page, scre
     if count:
         captions = expander_text(page, "The captions as text")
         assert len(captions) == min(count, 15), captions
-        assert all(re.match(rf"#\d+: . {re.escape(predicted_class)} +\d+% \({re.escape(true_class)}\)", caption) for caption in captions), captions
+        assert all(
+            re.match(rf"#\d+: . {re.escape(predicted_class)} +\d+% \({re.escape(true_class)}\)", caption)
+            for caption in captions
+        ), captions
     assert_no_error(page)
 
 
@@ -244,7 +268,9 @@ def browser_image_index(page) -> int:
 
 def test_upload_photos_and_a_broken_file(app_server, page, screenshot, small_dataset, tmp_path):
     """Uploaded photos show the 28x28 input and the bar chart; a text file named .png gets a clear error."""
-    trouser, boot = (small_dataset.test_images[np.flatnonzero(small_dataset.test_labels == label)[0]] for label in (1, 9))
+    trouser, boot = (
+        small_dataset.test_images[np.flatnonzero(small_dataset.test_labels == label)[0]] for label in (1, 9)
+    )
     trouser_path = tmp_path / "trouser-photo.png"
     trouser_path.write_bytes(photo_like(trouser, seed=1))
     boot_path = tmp_path / "boot-photo.png"

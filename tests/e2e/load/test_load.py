@@ -166,8 +166,13 @@ def sidebar_progress(page):
     return page.locator('[data-testid="stSidebar"]').get_by_text(PROGRESS_LINE)
 
 
-def test_sessions_train_browse_and_upload_with_bounded_memory(load_server, browser, small_dataset, real_dataset, screenshot):
-    """One session trains while four browse and upload: no errors, no shared choices, one job, bounded memory, usable pages."""
+def test_sessions_train_browse_and_upload_with_bounded_memory(
+    load_server, browser, small_dataset, real_dataset, screenshot
+):
+    """One session trains while four browse and upload.
+
+    No errors, no shared choices, one job, bounded memory, usable pages.
+    """
     server = load_server
     pid = server.process.pid
     test_count = len(real_dataset.test_labels)
@@ -193,7 +198,9 @@ def test_sessions_train_browse_and_upload_with_bounded_memory(load_server, brows
 
     # Ten idle sessions, opened at once: what one more open session costs
     idle_contexts = [browser.new_context() for _ in range(IDLE_SESSIONS)]
-    idle_pages = {f"idle-{number}": (context.new_page(), "") for number, context in enumerate(idle_contexts, start=1)}
+    idle_pages = {
+        f"idle-{number}": (context.new_page(), "") for number, context in enumerate(idle_contexts, start=1)
+    }
     open_at_once(idle_pages, server, page_loads, dict.fromkeys(idle_pages, "Mean image of each class"))
     idle = memory_kib(pid)
     figures["server_with_idle_sessions_mib"] = round(idle["VmRSS"] / MIB)
@@ -208,7 +215,9 @@ def test_sessions_train_browse_and_upload_with_bounded_memory(load_server, brows
     # Session "trainer" starts the recommended tutorial run on a subset, with its own epoch count
     page_loads.open("trainer", trainer, server, "train", "Train")
     assert_form_shows_the_preset(trainer)
-    fill_training_form(trainer, epochs=TRAINING_EPOCHS, batch_size=256, subset=TRAINING_SUBSET, name="load-test-run")
+    fill_training_form(
+        trainer, epochs=TRAINING_EPOCHS, batch_size=256, subset=TRAINING_SUBSET, name="load-test-run"
+    )
     trainer.locator(".st-key-train_start button").click()
     expect(trainer).to_have_url(re.compile(r"[?&]job=\w+"))
     expect(trainer.get_by_text(re.compile(rf"^Epoch \d+ of {TRAINING_EPOCHS}: batch"))).to_be_visible()
@@ -245,7 +254,11 @@ def test_sessions_train_browse_and_upload_with_bounded_memory(load_server, brows
 
     # "wrong-only" shows only wrong predictions; "plain" then sees all test images on its Predictions page
     wrong_only.get_by_text("Only wrong", exact=True).click()
-    expect(wrong_only.get_by_text(re.compile(rf"^(?!{test_count:,} )[\d,]+ test images match; showing 15 on page 1"))).to_be_visible()
+    expect(
+        wrong_only.get_by_text(
+            re.compile(rf"^(?!{test_count:,} )[\d,]+ test images match; showing 15 on page 1")
+        )
+    ).to_be_visible()
     wait_until_idle(wrong_only, timeout_ms=PAGE_TIMEOUT_MS)
     assert all(line.endswith("(red)") for line in expander_text(wrong_only, "The captions as text"))
     page_loads.open("plain", plain, server, f"predictions?model={SECOND_MODEL}", "Predictions")
@@ -276,10 +289,16 @@ def test_sessions_train_browse_and_upload_with_bounded_memory(load_server, brows
 
     # The trainer's curves kept growing during all this, loss and accuracy in one image; then it stops the run
     expect(trainer.get_by_text(re.compile(r"^[1-9]\d* epoch\(s\) plotted\.$"))).to_be_visible()
-    curves = trainer.locator('[data-testid="stImage"]').filter(has_text="Loss and accuracy per epoch").locator("img")
+    curves = (
+        trainer.locator('[data-testid="stImage"]')
+        .filter(has_text="Loss and accuracy per epoch")
+        .locator("img")
+    )
     expect(curves).to_be_visible()
     assert curves.evaluate("image => image.complete && image.naturalWidth > 0")
-    assert trainer.locator(".st-key-training_stop button").is_visible(), "the run ended before the load was over"
+    assert trainer.locator(".st-key-training_stop button").is_visible(), (
+        "the run ended before the load was over"
+    )
     screenshot(trainer, "trainer-running")
     trainer.locator(".st-key-training_stop button").click()
     stopped = trainer.get_by_text(re.compile(rf"^Stopped early after \d+ of {TRAINING_EPOCHS} epochs"))
@@ -302,7 +321,9 @@ def test_sessions_train_browse_and_upload_with_bounded_memory(load_server, brows
     for context in contexts:
         context.close()
     sampler.stop()
-    during_training = [seconds for name, values in page_loads.seconds.items() if name in browsing for seconds in values]
+    during_training = [
+        seconds for name, values in page_loads.seconds.items() if name in browsing for seconds in values
+    ]
     figures.update(
         {
             "server_peak_rss_mib": round(sampler.server_peak_kib / MIB),
