@@ -1,4 +1,4 @@
-"""The command line: python -m fashion train | predict | evaluate | models."""
+"""The command line: python -m fashion train | predict | evaluate | models | export."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from pathlib import Path
 
 from fashion.data import CLASS_NAMES
 from fashion.errors import FashionError
+from fashion.export import FORMATS, QUANTIZATIONS
 from fashion.models import ARCHITECTURES, get_architecture, with_overrides
 from fashion.training import BatchReport, EpochReport, TrainingListener
 
@@ -220,6 +221,38 @@ def command_models(arguments) -> int:
     return 0
 
 
+def command_export(arguments) -> int:
+    """Export a saved model (checked against the Keras model) or its history or record."""
+    from fashion import export, store
+
+    store.get_entry(arguments.name)
+    check_images = None
+    if arguments.format in ("keras", "tflite", "savedmodel"):
+        from fashion.data import load_dataset
+
+        check_images = load_dataset().test_images
+    result = export.export_model(arguments.name, arguments.format, check_images, arguments.quantize)
+    path = export.write_export(result, Path(arguments.output))
+    if arguments.json:
+        print(
+            json.dumps(
+                {
+                    "model": result.model_name,
+                    "format": result.format,
+                    "quantization": result.quantization,
+                    "path": str(path),
+                    "size_bytes": result.size_bytes,
+                    "seconds": round(result.seconds, 3),
+                    "agreement": result.agreement,
+                    "checked_images": result.checked_images,
+                }
+            )
+        )
+    else:
+        print(f"Wrote {path} ({result.summary()})")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of python -m fashion."""
     parser = argparse.ArgumentParser(
@@ -256,6 +289,14 @@ def build_parser() -> argparse.ArgumentParser:
     models_parser = commands.add_parser("models", help="list saved models")
     models_parser.add_argument("--json", action="store_true")
     models_parser.set_defaults(handler=command_models)
+
+    export_parser = commands.add_parser("export", help="export a saved model, its history or its record")
+    export_parser.add_argument("name", metavar="NAME")
+    export_parser.add_argument("--format", choices=FORMATS, required=True)
+    export_parser.add_argument("--output", required=True, help="a file, or a folder to write into")
+    export_parser.add_argument("--quantize", choices=QUANTIZATIONS, default="none", help="TFLite only")
+    export_parser.add_argument("--json", action="store_true")
+    export_parser.set_defaults(handler=command_export)
     return parser
 
 

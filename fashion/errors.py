@@ -27,3 +27,7 @@ class JobLimitError(FashionError):
 
 class ConfigurationError(FashionError):
     """A hyper-parameter or setting is out of range."""
+
+
+class ExportError(FashionError):
+    """A saved model cannot be exported, or its export does not agree with the Keras model."""
