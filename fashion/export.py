@@ -25,7 +25,13 @@ from fashion.errors import ExportError
 
 FORMATS = ("keras", "tflite", "savedmodel", "csv", "json")
 QUANTIZATIONS = ("none", "float16", "dynamic")
-FILE_SUFFIXES = {"keras": ".keras", "tflite": ".tflite", "savedmodel": "-savedmodel.zip", "csv": "-history.csv", "json": ".json"}
+FILE_SUFFIXES = {
+    "keras": ".keras",
+    "tflite": ".tflite",
+    "savedmodel": "-savedmodel.zip",
+    "csv": "-history.csv",
+    "json": ".json",
+}
 MIME_TYPES = {
     "keras": "application/octet-stream",
     "tflite": "application/octet-stream",
@@ -79,7 +85,9 @@ def history_csv(record: dict) -> bytes:
     writer = csv.DictWriter(buffer, fieldnames=HISTORY_COLUMNS, extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
     for row in record.get("history", []):
-        writer.writerow({column: "" if row.get(column) is None else row.get(column) for column in HISTORY_COLUMNS})
+        writer.writerow(
+            {column: "" if row.get(column) is None else row.get(column) for column in HISTORY_COLUMNS}
+        )
     return buffer.getvalue().encode("utf-8")
 
 
@@ -145,7 +153,13 @@ def savedmodel_probabilities(reloaded, images: np.ndarray) -> np.ndarray:
     return np.asarray(reloaded.serve(np.asarray(images, dtype=np.float32)))
 
 
-def export_model(name: str, export_format: str, check_images: np.ndarray | None = None, quantization: str = "none", directory: Path | None = None) -> ExportResult:
+def export_model(
+    name: str,
+    export_format: str,
+    check_images: np.ndarray | None = None,
+    quantization: str = "none",
+    directory: Path | None = None,
+) -> ExportResult:
     """Export a saved model; model formats are checked on check_images (the first 1,000 test images)."""
     if export_format not in FORMATS:
         raise ExportError(f"export format must be one of {', '.join(FORMATS)}, not {export_format!r}.")
@@ -158,7 +172,9 @@ def export_model(name: str, export_format: str, check_images: np.ndarray | None 
     file_name = f"{entry.name}{suffix}"
     started = time.perf_counter()
     if export_format == "csv":
-        return ExportResult(entry.name, "csv", "none", file_name, history_csv(entry.record), time.perf_counter() - started)
+        return ExportResult(
+            entry.name, "csv", "none", file_name, history_csv(entry.record), time.perf_counter() - started
+        )
     if export_format == "json":
         data = json.dumps(entry.record, indent=2).encode("utf-8")
         return ExportResult(entry.name, "json", "none", file_name, data, time.perf_counter() - started)
@@ -183,7 +199,9 @@ def export_model(name: str, export_format: str, check_images: np.ndarray | None 
     except ExportError:
         raise
     except Exception as error:  # noqa: BLE001 - any converter failure is reported as one export error
-        raise ExportError(f"exporting {entry.name!r} as {export_format} failed ({type(error).__name__}: {error}).") from None
+        raise ExportError(
+            f"exporting {entry.name!r} as {export_format} failed ({type(error).__name__}: {error})."
+        ) from None
     seconds = time.perf_counter() - started
     measured = agreement(reference, exported)
     required = REQUIRED_AGREEMENT if quantization == "none" else REQUIRED_AGREEMENT_QUANTIZED
@@ -192,7 +210,9 @@ def export_model(name: str, export_format: str, check_images: np.ndarray | None 
             f"the {export_format} export of {entry.name!r} agrees with the Keras model on only "
             f"{measured:.1%} of {len(images):,} test images (needs {required:.1%}); it was not saved."
         )
-    return ExportResult(entry.name, export_format, quantization, file_name, data, seconds, measured, len(images))
+    return ExportResult(
+        entry.name, export_format, quantization, file_name, data, seconds, measured, len(images)
+    )
 
 
 def _keras_probabilities(data: bytes, images: np.ndarray) -> np.ndarray:

@@ -226,7 +226,7 @@ def load_model(name: str, directory: Path | None = None):
 
 
 def delete_model(name: str, directory: Path | None = None) -> None:
-    """Delete a saved model's folder (readable or not)."""
+    """Delete a saved model (readable or not): it leaves the store in one rename, then is removed."""
     path = _entry_path(name, directory)
     if not path.is_dir():
         raise ModelNotFoundError(f"no saved model is called {name!r}.")
@@ -234,10 +234,54 @@ def delete_model(name: str, directory: Path | None = None) -> None:
         # An entry linked in from elsewhere: remove the link, never the folder it points to.
         if path.is_symlink():
             path.unlink()
-        else:
-            shutil.rmtree(path)
+            return
+        # Out of sight first, so nobody lists a model whose files are half removed.
+        doomed = Path(tempfile.mkdtemp(prefix=TEMPORARY_PREFIX, dir=path.parent)) / "deleted"
+        os.rename(path, doomed)
+    except FileNotFoundError:
+        raise ModelNotFoundError(f"no saved model is called {name!r}.") from None
     except OSError as error:
         raise ModelStoreError(f"cannot delete the saved model {name!r}: {error.strerror}.") from None
+    shutil.rmtree(doomed.parent, ignore_errors=True)
+
+
+def rename_model(name: str, new_name: str, directory: Path | None = None) -> StoreEntry:
+    """Rename a saved model in one atomic folder rename; its record and its children's follow."""
+    directory = directory or store_directory()
+    path = _entry_path(name, directory)
+    if not path.is_dir():
+        raise ModelNotFoundError(f"no saved model is called {name!r}.")
+    clean_name = sanitize_name(new_name)
+    if clean_name == name:
+        return read_entry(path)
+    target = directory / clean_name
+    if target.exists():
+        raise ModelStoreError(f"a saved model is already called {clean_name!r}; choose another name.")
+    try:
+        os.rename(path, target)
+    except FileNotFoundError:
+        raise ModelNotFoundError(f"no saved model is called {name!r}.") from None
+    except OSError as error:
+        raise ModelStoreError(f"cannot rename {name!r} to {clean_name!r}: {error.strerror}.") from None
+    _update_record(target, {"name": clean_name})
+    for entry in list_entries(directory):
+        if entry.record and entry.record.get("parent") == name:
+            _update_record(entry.path, {"parent": clean_name})
+    return read_entry(target)
+
+
+def _update_record(path: Path, changes: dict) -> None:
+    """Rewrite a record.json with some values changed, atomically (write a copy, then replace)."""
+    try:
+        record = json.loads((path / RECORD_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return  # An unreadable record stays as it is; the folder's name is what names the model.
+    temporary = path / f".{RECORD_FILE}.incomplete"
+    temporary.write_text(
+        json.dumps({**record, **changes}, indent=2, allow_nan=False, default=_json_default),
+        encoding="utf-8",
+    )
+    os.replace(temporary, path / RECORD_FILE)
 
 
 def clean_incomplete(directory: Path | None = None, older_than_seconds: float = 3600) -> int:

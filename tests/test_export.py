@@ -27,9 +27,15 @@ def test_history_csv_has_one_row_per_epoch_with_named_columns(store_with_model):
 
 
 def test_history_csv_leaves_missing_validation_empty():
-    record = {"history": [{"epoch": 1, "loss": 0.5, "accuracy": 0.8, "val_loss": None, "val_accuracy": None, "seconds": 1.0}]}
+    record = {
+        "history": [
+            {"epoch": 1, "loss": 0.5, "accuracy": 0.8, "val_loss": None, "val_accuracy": None, "seconds": 1.0}
+        ]
+    }
     rows = list(csv.DictReader(io.StringIO(export.history_csv(record).decode("utf-8"))))
-    assert rows == [{"epoch": "1", "loss": "0.5", "accuracy": "0.8", "val_loss": "", "val_accuracy": "", "seconds": "1.0"}]
+    assert rows == [
+        {"epoch": "1", "loss": "0.5", "accuracy": "0.8", "val_loss": "", "val_accuracy": "", "seconds": "1.0"}
+    ]
 
 
 def test_agreement_counts_matching_classes():
@@ -38,8 +44,13 @@ def test_agreement_counts_matching_classes():
     assert export.agreement(reference, other) == 0.75
 
 
-@pytest.mark.parametrize("export_format, quantization", [("keras", "none"), ("tflite", "none"), ("tflite", "dynamic"), ("savedmodel", "none")])
-def test_model_exports_agree_with_the_keras_model(store_with_model, small_dataset, export_format, quantization):
+@pytest.mark.parametrize(
+    "export_format, quantization",
+    [("keras", "none"), ("tflite", "none"), ("tflite", "dynamic"), ("savedmodel", "none")],
+)
+def test_model_exports_agree_with_the_keras_model(
+    store_with_model, small_dataset, export_format, quantization
+):
     result = export.export_model("small-tutorial", export_format, small_dataset.test_images, quantization)
     assert result.checked_images == len(small_dataset.test_images)
     assert result.agreement >= (0.995 if quantization == "none" else 0.99)
@@ -82,7 +93,22 @@ def test_cli_export_writes_each_file(store_with_model, use_small_data, tmp_path,
     assert main(["export", "small-tutorial", "--format", "json", "--output", str(tmp_path / "r.json")]) == 0
     assert json.loads((tmp_path / "r.json").read_text())["name"] == "small-tutorial"
     capsys.readouterr()
-    assert main(["export", "small-tutorial", "--format", "tflite", "--quantize", "float16", "--output", str(tmp_path), "--json"]) == 0
+    assert (
+        main(
+            [
+                "export",
+                "small-tutorial",
+                "--format",
+                "tflite",
+                "--quantize",
+                "float16",
+                "--output",
+                str(tmp_path),
+                "--json",
+            ]
+        )
+        == 0
+    )
     summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert summary["agreement"] >= 0.99 and summary["path"].endswith("small-tutorial-float16.tflite")
     assert (tmp_path / "small-tutorial-float16.tflite").stat().st_size == summary["size_bytes"]
@@ -90,6 +116,12 @@ def test_cli_export_writes_each_file(store_with_model, use_small_data, tmp_path,
 
 def test_cli_export_errors_are_one_line(store_with_model, tmp_path, capsys):
     assert main(["export", "nobody", "--format", "csv", "--output", str(tmp_path)]) == 2
-    assert main(["export", "small-tutorial", "--format", "csv", "--output", str(tmp_path / "no" / "x.csv")]) == 2
+    assert (
+        main(["export", "small-tutorial", "--format", "csv", "--output", str(tmp_path / "no" / "x.csv")]) == 2
+    )
     errors = capsys.readouterr().err.strip().splitlines()
-    assert len(errors) == 2 and "no saved model is called 'nobody'" in errors[0] and "does not exist" in errors[1]
+    assert (
+        len(errors) == 2
+        and "no saved model is called 'nobody'" in errors[0]
+        and "does not exist" in errors[1]
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -107,3 +108,37 @@ def test_delete(store_with_model):
 def test_record_is_plain_json(store_with_model):
     record = json.loads((store_with_model / "small-tutorial" / "record.json").read_text())
     assert record["name"] == "small-tutorial" and record["architecture"] == "tutorial"
+
+
+def test_rename_moves_the_model_and_its_record_name(store_with_model):
+    entry = store.rename_model("small-tutorial", "my best run")
+    assert entry.name == "my-best-run" and entry.readable and entry.record["name"] == "my-best-run"
+    assert [model.name for model in store.list_models()] == ["my-best-run"]
+    assert store.load_model("my-best-run") is not None
+    with pytest.raises(ModelNotFoundError):
+        store.get_entry("small-tutorial")
+
+
+def test_rename_refuses_a_taken_name_and_keeps_both(store_with_model):
+    shutil.copytree(store_with_model / "small-tutorial", store_with_model / "other")
+    with pytest.raises(ModelStoreError, match="already called 'other'"):
+        store.rename_model("small-tutorial", "other")
+    assert sorted(model.name for model in store.list_models()) == ["other", "small-tutorial"]
+    with pytest.raises(ModelNotFoundError):
+        store.rename_model("nobody", "x")
+
+
+def test_rename_updates_the_parent_named_by_children(store_with_model):
+    child = store_with_model / "child"
+    shutil.copytree(store_with_model / "small-tutorial", child)
+    record = json.loads((child / store.RECORD_FILE).read_text())
+    record.update(name="child", parent="small-tutorial")
+    (child / store.RECORD_FILE).write_text(json.dumps(record))
+    store.rename_model("small-tutorial", "parent")
+    assert store.get_entry("child").record["parent"] == "parent"
+
+
+def test_delete_leaves_no_visible_or_hidden_trace(store_with_model):
+    store.delete_model("small-tutorial")
+    assert store.list_entries() == []
+    assert list(store_with_model.iterdir()) == []

@@ -39,6 +39,13 @@ def prediction_png(identity: tuple, source: str, kind: str, indices: tuple, high
 def restore_predictions_state(model_names: list[str], orders: list[str]) -> None:
     """Set the Predictions page's model, mistake position and order from the URL, where not set yet."""
     if st.session_state.get("predictions_model") not in model_names:
+        gone = st.session_state.get("predictions_model")
+        if gone:
+            st.info(
+                f"The model **{gone}** is no longer in the store (renamed or deleted, perhaps in another "
+                "session); showing another one.",
+                icon=":material/info:",
+            )
         wanted = st.session_state.get(ACTIVE_MODEL_KEY)
         st.session_state["predictions_model"] = wanted if wanted in model_names else model_names[0]
     if "predictions_wrong" not in st.session_state:
