@@ -86,15 +86,13 @@ def worker_project_training(config: dict) -> dict:
     """fashion.training.train with an architecture's defaults (plus overrides), then the test set."""
     from fashion.data import load_dataset
     from fashion.evaluation import evaluate
-    from fashion.models import get_architecture, with_overrides
+    from fashion.models import RECOMMENDED_PRESET, presets, with_overrides
     from fashion.training import configure_tensorflow, train
 
     # TensorFlow's import is process start-up, outside the timer as in the tutorial's reference.
     configure_tensorflow()
     architecture = config["arch"]
-    base = get_architecture(architecture).defaults
-    if config.get("preset"):
-        base = get_architecture(architecture).presets[config["preset"]]
+    base = presets(architecture)[config.get("preset") or RECOMMENDED_PRESET]
     hyper_parameters = with_overrides(base, **config.get("overrides", {}))
     dataset = load_dataset(allow_download=False)
     _apply_experiment(config)

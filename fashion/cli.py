@@ -11,7 +11,13 @@ from pathlib import Path
 from fashion.data import CLASS_NAMES
 from fashion.errors import FashionError
 from fashion.export import FORMATS, QUANTIZATIONS
-from fashion.models import ARCHITECTURES, get_architecture, with_overrides
+from fashion.models import (
+    ARCHITECTURES,
+    EXACT_TUTORIAL_PRESET,
+    RECOMMENDED_PRESET,
+    presets,
+    with_overrides,
+)
 from fashion.training import BatchReport, EpochReport, TrainingListener
 
 EXIT_ERROR = 2
@@ -53,10 +59,8 @@ def command_train(arguments) -> int:
     from fashion.data import load_dataset
     from fashion.workflow import train_evaluate_save
 
-    architecture = get_architecture(arguments.arch)
-    base = (
-        architecture.presets["Exact tutorial settings"] if arguments.exact_tutorial else architecture.defaults
-    )
+    preset = EXACT_TUTORIAL_PRESET if arguments.exact_tutorial else RECOMMENDED_PRESET
+    base = presets(arguments.arch)[preset]
     hyper_parameters = with_overrides(
         base,
         epochs=arguments.epochs,
@@ -269,7 +273,9 @@ def build_parser() -> argparse.ArgumentParser:
     train_parser.add_argument("--limit", type=int, help="train on a random subset of this many images")
     train_parser.add_argument("--validation-fraction", type=float)
     train_parser.add_argument(
-        "--exact-tutorial", action="store_true", help="the tutorial's exact settings (batch 32, 10 epochs)"
+        "--exact-tutorial",
+        action="store_true",
+        help="the tutorial's settings (batch 32, 10 epochs, Adam 1e-3) on the chosen architecture",
     )
     train_parser.add_argument("--name")
     train_parser.add_argument("--json", action="store_true")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, replace
 from typing import Callable
 
 from fashion.data import IMAGE_SIZE, NUM_CLASSES
@@ -75,7 +75,6 @@ class Architecture:
     description: str
     build_layers: Callable[[], list]
     defaults: HyperParameters
-    presets: dict[str, HyperParameters] = field(default_factory=dict)
 
 
 def tutorial_layers() -> list:
@@ -120,6 +119,10 @@ TUTORIAL_EXACT = HyperParameters(
     epochs=10, batch_size=32, learning_rate=0.001, validation_fraction=0.0
 )
 
+# The presets every architecture offers, by the names the Train page shows.
+RECOMMENDED_PRESET = "Recommended (fast)"
+EXACT_TUTORIAL_PRESET = "Exact tutorial settings"
+
 ARCHITECTURES: dict[str, Architecture] = {
     "tutorial": Architecture(
         name="tutorial",
@@ -135,7 +138,6 @@ ARCHITECTURES: dict[str, Architecture] = {
             schedule="cosine",
             steps_per_execution=16,
         ),
-        presets={"Exact tutorial settings": TUTORIAL_EXACT},
     ),
     "cnn": Architecture(
         name="cnn",
@@ -167,7 +169,7 @@ def get_architecture(name: str) -> Architecture:
 def presets(architecture_name: str) -> dict[str, HyperParameters]:
     """Named hyper-parameter presets of an architecture, the recommended defaults first."""
     architecture = get_architecture(architecture_name)
-    return {"Recommended (fast)": architecture.defaults, **architecture.presets}
+    return {RECOMMENDED_PRESET: architecture.defaults, EXACT_TUTORIAL_PRESET: TUTORIAL_EXACT}
 
 
 def with_overrides(hyper_parameters: HyperParameters, **overrides) -> HyperParameters:

@@ -199,13 +199,14 @@ def training_settings(app: AppTest) -> dict[str, float]:
 
 def test_train_page_starts_at_each_presets_values(use_small_data, models_dir):
     """A fresh Train page, another preset and another architecture each show their preset's values."""
-    from fashion.models import presets
+    from fashion.models import EXACT_TUTORIAL_PRESET, RECOMMENDED_PRESET, presets
 
     app = open_page("pages/train.py")
     for architecture, preset_name in (
-        ("tutorial", "Recommended (fast)"),
-        ("tutorial", "Exact tutorial settings"),
-        ("cnn", "Recommended (fast)"),
+        ("tutorial", RECOMMENDED_PRESET),
+        ("tutorial", EXACT_TUTORIAL_PRESET),
+        ("cnn", RECOMMENDED_PRESET),
+        ("cnn", EXACT_TUTORIAL_PRESET),
     ):
         if app.selectbox(key="train_architecture").value != architecture:
             app.selectbox(key="train_architecture").set_value(architecture).run()
@@ -221,8 +222,8 @@ def test_train_page_starts_at_each_presets_values(use_small_data, models_dir):
         assert settings["Learning rate"] == pytest.approx(preset.learning_rate)
     # Back to the tutorial's first preset: its values again, not the CNN's
     app.selectbox(key="train_architecture").set_value("tutorial").run()
-    app.selectbox(key="train_preset_tutorial").set_value("Recommended (fast)").run()
-    assert training_settings(app)["Epochs"] == presets("tutorial")["Recommended (fast)"].epochs
+    app.selectbox(key="train_preset_tutorial").set_value(RECOMMENDED_PRESET).run()
+    assert training_settings(app)["Epochs"] == presets("tutorial")[RECOMMENDED_PRESET].epochs
 
 
 def test_train_page_runs_a_short_job_to_the_end(use_small_data, models_dir):

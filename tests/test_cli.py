@@ -10,10 +10,12 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from fashion.cli import main
 from fashion.data import CLASS_NAMES
+from fashion.models import ARCHITECTURES, TUTORIAL_EXACT
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 
@@ -55,6 +57,16 @@ def test_train_json_then_models_evaluate_and_predict(use_small_data, models_dir,
     assert abs(sum(lines[0]["probabilities"]) - 1) < 1e-3
     assert lines[0]["class_name"] == CLASS_NAMES[lines[0]["label"]]
     assert lines[0]["label"] == int(np.argmax(lines[0]["probabilities"]))
+
+
+@pytest.mark.parametrize("architecture", sorted(ARCHITECTURES))
+def test_exact_tutorial_trains_every_architecture(architecture, use_small_data, models_dir):
+    trained = run_cli("train", "--arch", architecture, "--exact-tutorial", "--limit", "100", "--json")
+    assert trained.returncode == 0, trained.stderr
+    summary = json.loads(trained.stdout.strip().splitlines()[-1])
+    assert summary["arch"] == architecture and summary["epochs_run"] == TUTORIAL_EXACT.epochs
+    assert summary["hyper_parameters"] == {**TUTORIAL_EXACT.to_dict(), "train_limit": 100}
+    assert "Epoch 10/10" in trained.stderr and "Traceback" not in trained.stderr
 
 
 def test_models_and_evaluate_in_process(store_with_model, use_small_data, capsys):

@@ -45,7 +45,8 @@ def test_every_architecture_has_a_description_and_valid_defaults():
     for name, architecture in models.ARCHITECTURES.items():
         assert architecture.description
         architecture.defaults.validated()
-        assert "Recommended (fast)" in models.presets(name)
+        assert list(models.presets(name)) == [models.RECOMMENDED_PRESET, models.EXACT_TUTORIAL_PRESET]
+        assert models.presets(name)[models.EXACT_TUTORIAL_PRESET] == models.TUTORIAL_EXACT
 
 
 @pytest.mark.parametrize(

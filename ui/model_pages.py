@@ -25,7 +25,7 @@ def start_model_page(title: str, page_name: str) -> tuple:
 
 def no_model_panel(page_name: str) -> None:
     """Say that no model exists yet and offer one click to train the tutorial model."""
-    from fashion.models import presets
+    from fashion.models import RECOMMENDED_PRESET, presets
 
     dataset = dataset_or_error()
     st.info(
@@ -38,6 +38,6 @@ def no_model_panel(page_name: str) -> None:
         "Train the tutorial model", key=f"{page_name}_train_tutorial", type="primary", disabled=busy
     )
     if clicked and dataset is not None:
-        start_training_job("tutorial", presets("tutorial")["Recommended (fast)"], dataset)
+        start_training_job("tutorial", presets("tutorial")[RECOMMENDED_PRESET], dataset)
     if job_id:
         show_job(job_id)

@@ -23,6 +23,7 @@ from e2e_server import new_tab
 from playwright.sync_api import expect
 
 from fashion.data import CLASS_NAMES
+from fashion.models import EXACT_TUTORIAL_PRESET
 
 
 def test_newcomer_explores_and_filters_ankle_boots(app_server, page, screenshot):
@@ -76,7 +77,7 @@ def test_training_plots_each_epoch_while_it_runs(app_server, page, screenshot, s
     open_page(page, app_server.url, "train", heading="Train")
     # One image a step, one step a call: each epoch lasts a few page refreshes, so the count is seen growing.
     start_training(
-        page, epochs=3, name="e2e-three-epochs", subset=1000, batch_size=1, preset="Exact tutorial settings"
+        page, epochs=3, name="e2e-three-epochs", subset=1000, batch_size=1, preset=EXACT_TUTORIAL_PRESET
     )
     screenshot(page, "train-started")
 
@@ -103,7 +104,7 @@ def test_training_survives_a_reload_and_stops_on_request(app_server, page, scree
     """Reloading the tab shows the same running job; Stop keeps and saves the epochs trained so far."""
     open_page(page, app_server.url, "train", heading="Train")
     job_id = start_training(
-        page, epochs=20, name="e2e-stopped", subset=1000, batch_size=1, preset="Exact tutorial settings"
+        page, epochs=20, name="e2e-stopped", subset=1000, batch_size=1, preset=EXACT_TUTORIAL_PRESET
     )
     expect(page.get_by_text(re.compile(r"^Epoch \d+ of 20: batch"))).to_be_visible()
     page.reload()

@@ -26,7 +26,7 @@ from e2e_server import REPOSITORY, new_tab, start_server
 from playwright.sync_api import expect
 
 from fashion.data import DEBIAN_DIR
-from fashion.models import presets
+from fashion.models import RECOMMENDED_PRESET, presets
 
 IDLE_SESSIONS = 10
 TRAINING_SUBSET = 30_000
@@ -154,7 +154,7 @@ def open_at_once(sessions: dict, server, page_loads: PageLoads, last_parts: dict
 
 def assert_form_shows_the_preset(page) -> None:
     """The Train page's inputs start at the recommended tutorial preset, not at their minimums."""
-    preset = presets("tutorial")["Recommended (fast)"]
+    preset = presets("tutorial")[RECOMMENDED_PRESET]
     expect(number_input(page, "Epochs")).to_have_value(str(preset.epochs))
     expect(number_input(page, "Batch size")).to_have_value(str(preset.batch_size))
     expect(number_input(page, "Learning rate")).to_have_value(f"{preset.learning_rate:.5f}")
