@@ -12,6 +12,33 @@ SCHEDULES = ("constant", "cosine")
 
 
 @dataclass(frozen=True)
+class Limits:
+    """The values one hyper-parameter may take, and its name in a message."""
+
+    label: str
+    minimum: int | float
+    maximum: int | float | None = None  # None: no upper limit here
+
+    @property
+    def range(self) -> tuple:
+        """(minimum, maximum), as a number input takes them."""
+        return self.minimum, self.maximum
+
+
+# Checked by HyperParameters.validated and used by the Train page's inputs.
+LIMITS = {
+    "epochs": Limits("epochs", 1, 1000),
+    "batch_size": Limits("batch size", 1, 60000),
+    "learning_rate": Limits("learning rate", 0.00001, 1.0),
+    "seed": Limits("seed", 0, 2**31 - 1),
+    "validation_fraction": Limits("validation fraction", 0.0, 0.9),
+    # At most the whole training set, which the split caps it at.
+    "train_limit": Limits("the number of training images", 10),
+    "steps_per_execution": Limits("steps per execution", 1, 1000),
+}
+
+
+@dataclass(frozen=True)
 class HyperParameters:
     """Everything that decides how a model is trained."""
 
@@ -26,32 +53,19 @@ class HyperParameters:
 
     def validated(self) -> "HyperParameters":
         """Return self, or raise ConfigurationError naming the first value out of range."""
-        if not 1 <= self.epochs <= 1000:
-            raise ConfigurationError(f"epochs must be between 1 and 1000, not {self.epochs}.")
-        if not 1 <= self.batch_size <= 60000:
-            raise ConfigurationError(
-                f"batch size must be between 1 and 60000, not {self.batch_size}."
-            )
-        if not 0 < self.learning_rate <= 1:
-            raise ConfigurationError(
-                f"learning rate must be above 0 and at most 1, not {self.learning_rate}."
-            )
-        if not 0 <= self.validation_fraction < 0.9:
-            raise ConfigurationError(
-                "validation fraction must be at least 0 and below 0.9, "
-                f"not {self.validation_fraction}."
-            )
-        if self.train_limit is not None and self.train_limit < 10:
-            raise ConfigurationError(
-                f"the training subset needs at least 10 images, not {self.train_limit}."
-            )
+        for name, limits in LIMITS.items():
+            value = getattr(self, name)
+            if value is None:
+                continue
+            if limits.maximum is None and value < limits.minimum:
+                raise ConfigurationError(f"{limits.label} must be at least {limits.minimum}, not {value}.")
+            if limits.maximum is not None and not limits.minimum <= value <= limits.maximum:
+                raise ConfigurationError(
+                    f"{limits.label} must be between {limits.minimum} and {limits.maximum}, not {value}."
+                )
         if self.schedule not in SCHEDULES:
             raise ConfigurationError(
                 f"schedule must be one of {', '.join(SCHEDULES)}, not {self.schedule!r}."
-            )
-        if not 1 <= self.steps_per_execution <= 1000:
-            raise ConfigurationError(
-                f"steps per execution must be between 1 and 1000, not {self.steps_per_execution}."
             )
         return self
 

@@ -5,7 +5,7 @@ import streamlit as st
 from ui import caches, startup, training_view
 from fashion import store
 from fashion.errors import FashionError
-from fashion.models import ARCHITECTURES, presets, with_overrides
+from fashion.models import ARCHITECTURES, LIMITS, presets, with_overrides
 
 startup.run_through_entry()
 st.title("Train")
@@ -41,29 +41,32 @@ with details_column:
     preset_key = training_view.preset_key(architecture, preset_name)
     epochs_column, batch_column = st.columns(2)
     epochs = epochs_column.number_input(
-        "Epochs", 1, 1000, value=preset.epochs, step=1, key=f"train_epochs_{preset_key}"
+        "Epochs", *LIMITS["epochs"].range, value=preset.epochs, step=1, key=f"train_epochs_{preset_key}"
     )
     batch_size = batch_column.number_input(
-        "Batch size", 1, 60000, value=preset.batch_size, step=32, key=f"train_batch_size_{preset_key}"
+        "Batch size",
+        *LIMITS["batch_size"].range,
+        value=preset.batch_size,
+        step=32,
+        key=f"train_batch_size_{preset_key}",
     )
     rate_column, seed_column = st.columns(2)
     learning_rate = rate_column.number_input(
         "Learning rate",
-        0.00001,
-        1.0,
+        *LIMITS["learning_rate"].range,
         value=float(preset.learning_rate),
         step=0.0005,
         format="%.5f",
         key=f"train_learning_rate_{preset_key}",
     )
     seed = seed_column.number_input(
-        "Seed", 0, 2**31 - 1, value=preset.seed, step=1, key=f"train_seed_{preset_key}"
+        "Seed", *LIMITS["seed"].range, value=preset.seed, step=1, key=f"train_seed_{preset_key}"
     )
     subset_column, name_column = st.columns(2)
     use_subset = subset_column.checkbox("Train on a subset", key="train_use_subset")
     subset_size = subset_column.number_input(
         "Training images",
-        10,
+        LIMITS["train_limit"].minimum,
         len(dataset.train_labels),
         value=min(10000, len(dataset.train_labels)),
         step=1000,

@@ -65,6 +65,19 @@ def test_out_of_range_hyper_parameters_are_refused(change):
         with_overrides(HyperParameters(), **change)
 
 
+@pytest.mark.parametrize("name", sorted(models.LIMITS))
+def test_each_limit_is_where_validation_draws_the_line(name):
+    limits = models.LIMITS[name]
+    step = 1 if isinstance(limits.minimum, int) else 0.01
+    assert getattr(with_overrides(HyperParameters(), **{name: limits.minimum}), name) == limits.minimum
+    with pytest.raises(ConfigurationError, match=limits.label):
+        with_overrides(HyperParameters(), **{name: limits.minimum - step})
+    if limits.maximum is not None:
+        assert getattr(with_overrides(HyperParameters(), **{name: limits.maximum}), name) == limits.maximum
+        with pytest.raises(ConfigurationError, match=limits.label):
+            with_overrides(HyperParameters(), **{name: limits.maximum + step})
+
+
 def test_unknown_architecture_lists_the_known_ones():
     with pytest.raises(ConfigurationError, match="tutorial, cnn"):
         models.get_architecture("resnet")
