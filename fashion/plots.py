@@ -233,3 +233,24 @@ def figure_to_png(figure: Figure, dpi: int = 100) -> bytes:
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=dpi)
     return buffer.getvalue()
+
+
+def comparison_curves(histories: dict[str, list[dict]]) -> Figure:
+    """Several models' loss and accuracy per epoch overlaid: one colour each, validation dashed."""
+    figure = Figure(figsize=(10, 3.6))
+    colours = [f"C{position}" for position in range(len(histories))]
+    for position, metric in enumerate(("loss", "accuracy")):
+        axes = figure.add_subplot(1, 2, position + 1)
+        for colour, (name, history) in zip(colours, histories.items()):
+            epochs = [row["epoch"] for row in history]
+            training = [row[metric] for row in history]
+            axes.plot(epochs, training, "o-", color=colour, label=f"{name} (training)")
+            validation = [row.get(f"val_{metric}") for row in history]
+            if any(value is not None for value in validation):
+                axes.plot(epochs, validation, "s--", color=colour, alpha=0.7, label=f"{name} (validation)")
+        axes.set_xlabel("epoch")
+        axes.set_title(metric)
+        axes.grid(True, alpha=0.3)
+        axes.legend(fontsize=7)
+    figure.tight_layout()
+    return figure

@@ -34,3 +34,51 @@ def test_a_model_deleted_elsewhere_disappears_gracefully(use_small_data, store_w
     assert not app.exception and not app.error
     assert any("**other** is no longer in the store" in info.value for info in app.info)
     assert app.selectbox(key="predictions_model").value == "small-tutorial"
+
+
+def two_models(store_directory: Path) -> None:
+    """A second model beside small-tutorial: the same one renamed, with another seed in its record."""
+    import json
+
+    shutil.copytree(store_directory / "small-tutorial", store_directory / "other")
+    record_path = store_directory / "other" / store.RECORD_FILE
+    record = json.loads(record_path.read_text())
+    record["name"] = "other"
+    record["hyper_parameters"]["seed"] = 99
+    record_path.write_text(json.dumps(record))
+
+
+def test_compare_shows_only_differing_settings_and_keeps_models_in_the_url(use_small_data, store_with_model):
+    two_models(store_with_model)
+    app = open_page("pages/compare.py", {"models": "small-tutorial,other"})
+    assert app.multiselect(key="compare_models").value == ["small-tutorial", "other"]
+    assert app.query_params["models"] == "small-tutorial,other"
+    settings = app.dataframe[0].value
+    assert list(settings.index) == ["seed"]
+    assert settings.loc["seed"].tolist() == ["7", "99"]
+    # Identical predictions: nothing to disagree on
+    assert any("**0 test images**" in text.value for text in app.markdown)
+
+
+def test_compare_asks_for_two_models(use_small_data, store_with_model):
+    two_models(store_with_model)
+    app = open_page("pages/compare.py")
+    app.multiselect(key="compare_models").set_value(["other"]).run()
+    assert "choose 2 to 4 models" in app.warning[0].value
+
+
+def test_models_page_renames_and_deletes_with_confirmation(use_small_data, store_with_model):
+    two_models(store_with_model)
+    app = open_page("pages/models.py", {"saved": "other"})
+    assert app.selectbox(key="models_selected").value == "other"
+    app.text_input(key="models_new_name_other").set_value("renamed run")
+    app.button[[b.label for b in app.button].index("Rename")].click().run()
+    assert not app.exception
+    assert sorted(model.name for model in store.list_models()) == ["renamed-run", "small-tutorial"]
+    assert app.selectbox(key="models_selected").value == "renamed-run"
+    app.button(key="models_delete").click().run()
+    assert "cannot be undone" in app.warning[0].value
+    assert len(store.list_models()) == 2
+    app.button(key="models_delete_confirm").click().run()
+    assert [model.name for model in store.list_models()] == ["small-tutorial"]
+    assert any("Deleted renamed-run" in message.value for message in app.success)

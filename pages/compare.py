@@ -1,0 +1,97 @@
+"""Compare: 2-4 saved models side by side, their curves, what differs, and where they disagree."""
+
+import pandas as pd
+import streamlit as st
+
+from ui import caches, comparison as compare_view, model_pages
+from fashion import comparison, evaluation
+from fashion.data import CLASS_NAMES
+from fashion.errors import FashionError
+
+dataset, models = model_pages.start_model_page("Compare models", "compare")
+entries = {entry.name: entry for entry in models}
+if len(entries) < 2:
+    st.info("Comparing needs at least two saved models; train another one on the Train page.")
+    st.stop()
+
+# The models: from the URL, else the newest two
+if "compare_models" not in st.session_state:
+    st.session_state["compare_models"] = compare_view.models_from_url(list(entries))
+st.session_state["compare_models"] = [name for name in st.session_state["compare_models"] if name in entries]
+chosen = st.multiselect(
+    "Models to compare (2 to 4)", list(entries), key="compare_models", max_selections=comparison.MAX_MODELS
+)
+try:
+    comparison.check_model_count(chosen)
+except FashionError as error:
+    st.warning(str(error))
+    st.stop()
+st.query_params[compare_view.MODELS_QUERY_PARAMETER] = ",".join(chosen)
+records = {name: entries[name].record for name in chosen}
+source = caches.data_key()
+labels = dataset.test_labels
+try:
+    probabilities = {
+        name: caches.test_probabilities(*caches.model_identity(entries[name]), source) for name in chosen
+    }
+except FashionError as error:
+    st.error(str(error))
+    st.stop()
+
+# Curves overlaid by epoch
+st.header("Training curves")
+histories = tuple((name, compare_view.history_rows(records[name])) for name in chosen)
+st.image(compare_view.curves_png(histories), caption="Solid: training; dashed: validation", width="stretch")
+
+# Only the settings that differ
+st.header("Settings that differ")
+differing = comparison.differing_settings(records)
+if differing:
+    st.dataframe(
+        pd.DataFrame(
+            {name: {label: str(values[name]) for label, values in differing.items()} for name in chosen}
+        ),
+        width="stretch",
+    )
+else:
+    st.caption("The chosen models were trained with the same settings.")
+
+# Test accuracy, overall and per class, with deltas from the first model
+st.header("Test accuracy")
+summaries = {name: evaluation.summarize(probabilities[name], labels) for name in chosen}
+table = pd.DataFrame(
+    comparison.accuracy_table({name: (s.accuracy, s.per_class_accuracy) for name, s in summaries.items()})
+).set_index("")
+delta_columns = [column for column in table.columns if "−" in column]
+st.dataframe(
+    table.style.format("{:.2%}", subset=chosen).format("{:+.2%}", subset=delta_columns),
+    width="stretch",
+    height=420,
+)
+
+# Where two of them disagree
+st.header("Where they disagree")
+first_column, second_column, class_column = st.columns(3)
+first = first_column.selectbox("Model A", chosen, key="compare_first")
+second = second_column.selectbox("Model B", [name for name in chosen if name != first], key="compare_second")
+class_filter = class_column.selectbox("True class", ["All classes", *CLASS_NAMES], key="compare_class")
+true_class = None if class_filter == "All classes" else CLASS_NAMES.index(class_filter)
+only_first_right, only_second_right = comparison.disagreements(
+    probabilities[first], probabilities[second], labels, true_class
+)
+counts = (len(only_first_right), len(only_second_right))
+direction = st.radio(
+    "Show",
+    [0, 1],
+    format_func=lambda side: (
+        f"{first} right, {second} wrong ({counts[0]:,})"
+        if side == 0
+        else f"{second} right, {first} wrong ({counts[1]:,})"
+    ),
+    horizontal=True,
+    key="compare_direction",
+)
+if direction == 0:
+    compare_view.show_disagreements(entries[first], entries[second], only_first_right, source, labels)
+else:
+    compare_view.show_disagreements(entries[second], entries[first], only_second_right, source, labels)

@@ -1,0 +1,53 @@
+"""Saved models: every model's record, downloads of checked exports, continue, share, rename, delete."""
+
+import pandas as pd
+import streamlit as st
+
+from ui import model_management, model_pages
+from fashion import store
+
+MODEL_QUERY_PARAMETER = "saved"
+
+dataset, models = model_pages.start_model_page("Saved models", "models")
+notice = st.session_state.pop("models_notice", None)
+if notice:
+    st.success(notice)
+
+# Every entry of the store, unreadable ones included so that they can be deleted
+entries = {entry.name: entry for entry in store.list_entries()}
+st.dataframe(
+    pd.DataFrame(
+        [
+            {
+                "name": entry.name,
+                "architecture": (entry.record or {}).get("architecture"),
+                "epochs": (entry.record or {}).get("epochs_run"),
+                "test accuracy": (entry.record or {}).get("test_accuracy"),
+                "continued from": (entry.record or {}).get("parent"),
+                "created": (entry.record or {}).get("created"),
+                "problem": entry.error,
+            }
+            for entry in entries.values()
+        ]
+    ).set_index("name"),
+    width="stretch",
+    column_config={"test accuracy": st.column_config.NumberColumn(format="percent")},
+)
+
+# The model to work on: just renamed, else from the URL, else the one chosen before, else the newest
+if st.session_state.get("models_next") in entries:
+    st.session_state["models_selected"] = st.session_state.pop("models_next")
+if st.session_state.get("models_selected") not in entries:
+    wanted = st.query_params.get(MODEL_QUERY_PARAMETER)
+    st.session_state["models_selected"] = wanted if wanted in entries else next(iter(entries))
+name = st.selectbox("Model", list(entries), key="models_selected")
+st.query_params[MODEL_QUERY_PARAMETER] = name
+entry = entries[name]
+
+if entry.readable:
+    st.header("Download")
+    model_management.show_exports(entry)
+else:
+    st.error(f"{name} is unreadable: {entry.error}. It can only be deleted.")
+st.header("Rename or delete")
+model_management.show_rename_and_delete(entry)

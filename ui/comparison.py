@@ -1,0 +1,86 @@
+"""The Compare page's pieces: models from the URL, cached figures, and disagreement pairs with links."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from ui.caches import ACTIVE_MODEL_KEY, cached_dataset, model_identity, test_probabilities
+
+MODELS_QUERY_PARAMETER = "models"
+DISAGREEMENTS_SHOWN = 8
+
+
+def models_from_url(names: list[str]) -> list[str]:
+    """The chosen models named in the URL (?models=a,b), those still saved, else the newest two."""
+    wanted = [name for name in st.query_params.get(MODELS_QUERY_PARAMETER, "").split(",") if name]
+    chosen = [name for name in dict.fromkeys(wanted) if name in names][:4]
+    missing = [name for name in wanted if name not in names]
+    if missing:
+        st.info(f"No longer in the store (renamed or deleted): {', '.join(missing)}.", icon=":material/info:")
+    return chosen if len(chosen) >= 2 else names[:2]
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def curves_png(histories: tuple[tuple[str, tuple[tuple, ...]], ...]) -> bytes:
+    """The overlaid curves of several histories (name, rows as sorted item tuples), as PNG bytes."""
+    from fashion import plots
+
+    figure = plots.comparison_curves({name: [dict(row) for row in rows] for name, rows in histories})
+    return plots.figure_to_png(figure, dpi=80)
+
+
+def history_rows(record: dict) -> tuple[tuple, ...]:
+    """A record's history as hashable rows for the curve cache."""
+    return tuple(tuple(sorted(row.items())) for row in record.get("history", []))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def pair_png(identity: tuple, source: str, index: int) -> bytes:
+    """The tutorial's image + bar chart pair of one model for one test image, as PNG bytes."""
+    from fashion import plots
+
+    probabilities = test_probabilities(*identity, source)
+    data = cached_dataset(source)
+    figure = plots.prediction_pair(
+        data.test_images[index], probabilities[index], int(data.test_labels[index])
+    )
+    return plots.figure_to_png(figure, dpi=60)
+
+
+def open_mistake(model_name: str, position: int) -> None:
+    """Go to the Predictions page's mistake view at this model's mistake number position."""
+    st.session_state["predictions_model"] = model_name
+    st.session_state[ACTIVE_MODEL_KEY] = model_name
+    st.session_state["predictions_order"] = "index"
+    st.session_state["predictions_wrong"] = position
+    st.switch_page(
+        "pages/predictions.py",
+        query_params={"model": model_name, "order": "index", "wrong": str(position)},
+    )
+
+
+def show_disagreements(right_entry, wrong_entry, indices, source: str, labels) -> None:
+    """Pairs of test images one model gets right (blue) and the other wrong (red), with a link each."""
+    from fashion.comparison import mistake_position
+    from fashion.data import CLASS_NAMES
+
+    right_identity, wrong_identity = model_identity(right_entry), model_identity(wrong_entry)
+    wrong_probabilities = test_probabilities(*wrong_identity, source)
+    st.markdown(
+        f"**{len(indices):,} test images** that **{right_entry.name}** gets right and "
+        f"**{wrong_entry.name}** gets wrong"
+        + (f"; the first {DISAGREEMENTS_SHOWN}:" if len(indices) else ".")
+    )
+    for index in indices[:DISAGREEMENTS_SHOWN]:
+        index = int(index)
+        right_column, wrong_column, link_column = st.columns([5, 5, 2], vertical_alignment="center")
+        right_column.image(pair_png(right_identity, source, index), caption=f"{right_entry.name}: right")
+        wrong_column.image(pair_png(wrong_identity, source, index), caption=f"{wrong_entry.name}: wrong")
+        position = mistake_position(wrong_probabilities, labels, index)
+        link_column.caption(f"#{index}, a {CLASS_NAMES[int(labels[index])]}")
+        if link_column.button(
+            "Open in the mistake view",
+            key=f"compare_open_{wrong_entry.name}_{index}",
+            icon=":material/open_in_new:",
+        ):
+            open_mistake(wrong_entry.name, position)

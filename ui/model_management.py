@@ -1,0 +1,119 @@
+"""Saved models page pieces: checked exports with download buttons, rename, delete with confirmation."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from ui.caches import cached_dataset, data_key, model_identity
+
+# (format, quantisation, label) of each model download offered
+MODEL_EXPORTS = (
+    ("keras", "none", "Keras (.keras)"),
+    ("tflite", "none", "TFLite"),
+    ("tflite", "float16", "TFLite, float16"),
+    ("tflite", "dynamic", "TFLite, dynamic range"),
+    ("savedmodel", "none", "SavedModel (zip)"),
+)
+
+
+@st.cache_data(show_spinner=False, max_entries=10)
+def checked_export(identity: tuple, export_format: str, quantization: str, source: str):
+    """An export of a saved model, checked against the Keras model on the first 1,000 test images."""
+    from fashion import export
+
+    return export.export_model(identity[0], export_format, cached_dataset(source).test_images, quantization)
+
+
+def show_exports(entry) -> None:
+    """History CSV and record JSON at once; the model formats after a check the user starts."""
+    from fashion import export
+    from fashion.errors import FashionError
+
+    name = entry.name
+    csv_column, json_column = st.columns(2)
+    for column, export_format, label in (
+        (csv_column, "csv", "History (CSV)"),
+        (json_column, "json", "Record (JSON)"),
+    ):
+        result = export.export_model(name, export_format)
+        column.download_button(
+            f"Download: {label}",
+            result.data,
+            file_name=result.file_name,
+            mime=result.mime_type,
+            key=f"models_download_{export_format}",
+            icon=":material/download:",
+        )
+    checked_key = f"models_exports_checked_{name}"
+    if not st.session_state.get(checked_key):
+        st.caption(
+            "Each model format is converted, then checked: its predictions on the first 1,000 test images "
+            "must agree with the Keras model's on at least 99.5 % (99 % when quantised)."
+        )
+        if st.button(
+            "Convert and check the model formats", key="models_prepare_exports", icon=":material/build:"
+        ):
+            st.session_state[checked_key] = True
+            st.rerun()
+        return
+    identity, source = model_identity(entry), data_key()
+    columns = st.columns(len(MODEL_EXPORTS))
+    for column, (export_format, quantization, label) in zip(columns, MODEL_EXPORTS):
+        with column:
+            try:
+                with st.spinner(f"Converting to {label}…"):
+                    result = checked_export(identity, export_format, quantization, source)
+            except FashionError as error:
+                st.error(str(error))
+                continue
+            st.download_button(
+                label,
+                result.data,
+                file_name=result.file_name,
+                mime=result.mime_type,
+                key=f"models_download_{export_format}_{quantization}",
+                icon=":material/download:",
+            )
+            st.caption(
+                f"{result.size_bytes / 1024:,.0f} KiB · agrees on {result.agreement:.1%} of "
+                f"{result.checked_images:,} test images · {result.seconds:.1f} s"
+            )
+
+
+def show_rename_and_delete(entry) -> None:
+    """Rename the model, or delete it after a confirmation."""
+    from fashion import store
+    from fashion.errors import FashionError
+
+    rename_column, delete_column = st.columns(2)
+    with rename_column.form("models_rename_form", border=False):
+        new_name = st.text_input("New name", value=entry.name, key=f"models_new_name_{entry.name}")
+        if st.form_submit_button("Rename", icon=":material/edit:"):
+            try:
+                renamed = store.rename_model(entry.name, new_name)
+            except FashionError as error:
+                st.error(str(error))
+            else:
+                st.session_state["models_next"] = renamed.name
+                st.session_state["models_notice"] = f"Renamed {entry.name} to {renamed.name}."
+                st.rerun()
+    confirming = st.session_state.get("models_confirm_delete") == entry.name
+    if not confirming:
+        if delete_column.button("Delete…", key="models_delete", icon=":material/delete:"):
+            st.session_state["models_confirm_delete"] = entry.name
+            st.rerun()
+        return
+    delete_column.warning(f"Delete **{entry.name}** for good? This cannot be undone.")
+    yes_column, no_column = delete_column.columns(2)
+    if yes_column.button(f"Yes, delete {entry.name}", key="models_delete_confirm", type="primary"):
+        st.session_state.pop("models_confirm_delete", None)
+        try:
+            store.delete_model(entry.name)
+        except FashionError as error:
+            st.error(str(error))
+        else:
+            st.session_state["models_notice"] = f"Deleted {entry.name}."
+            st.rerun()
+    if no_column.button("Cancel", key="models_delete_cancel"):
+        st.session_state.pop("models_confirm_delete", None)
+        st.rerun()
