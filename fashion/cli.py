@@ -1,4 +1,4 @@
-"""The command line: python -m fashion train | predict | evaluate | models | export."""
+"""The command line: python -m fashion train | predict | evaluate | models | export | explain."""
 
 from __future__ import annotations
 
@@ -257,6 +257,60 @@ def command_export(arguments) -> int:
     return 0
 
 
+def command_explain(arguments) -> int:
+    """Top classes, nearest training images and a saliency PNG for a test image or an image file."""
+    from fashion import explain, explanation_plots, plots, store
+    from fashion.data import load_dataset
+    from fashion.inference import top_classes
+
+    name = arguments.model or store.newest_model_name()
+    entry = store.get_entry(name)
+    dataset = load_dataset()
+    target = arguments.image
+    if target.isdigit():
+        index = int(target)
+        if index >= len(dataset.test_labels):
+            raise FashionError(f"test index {index} is out of range; the test set has {len(dataset.test_labels):,} images.")
+        image, true_label, source = dataset.test_images[index], int(dataset.test_labels[index]), f"test-{index}"
+    else:
+        image, true_label, source = read_photo(target).image, None, Path(target).stem
+    model = store.load_model(name)
+    neighbours = explain.NeighbourIndex(explain.training_features(model, entry.path, dataset.train_images))
+    explanation = explain.explain_image(model, image, neighbours, true_label)
+    output = Path(arguments.output or f"saliency-{source}.png")
+    figure = explanation_plots.saliency_figure(
+        image, explanation.probabilities, true_label, explanation.saliency_maps, explanation.method
+    )
+    try:
+        output.write_bytes(plots.figure_to_png(figure))
+    except OSError as error:
+        raise FashionError(f"cannot write {output}: {error.strerror}.") from None
+    best = top_classes(explanation.probabilities, 3)
+    neighbour_rows = [
+        {"index": int(index), "label": int(dataset.train_labels[index]), "class_name": CLASS_NAMES[dataset.train_labels[index]], "distance": round(float(distance), 4)}
+        for index, distance in zip(explanation.neighbour_indices, explanation.neighbour_distances)
+    ]
+    if arguments.json:
+        print(
+            json.dumps(
+                {
+                    "model": name,
+                    "image": target,
+                    "true_label": true_label,
+                    "top3": [{"label": label, "class_name": class_name, "probability": probability} for label, class_name, probability in best],
+                    "saliency_method": explanation.method,
+                    "saliency_png": str(output),
+                    "neighbours": neighbour_rows,
+                }
+            )
+        )
+    else:
+        print(f"{target}: " + ", ".join(f"{class_name} {probability:.1%}" for _, class_name, probability in best))
+        print("Nearest training images: " + ", ".join(f"#{row['index']} {row['class_name']}" for row in neighbour_rows))
+        print(f"Saliency ({explanation.method}) written to {output}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of python -m fashion."""
     parser = argparse.ArgumentParser(
@@ -303,6 +357,13 @@ def build_parser() -> argparse.ArgumentParser:
     export_parser.add_argument("--quantize", choices=QUANTIZATIONS, default="none", help="TFLite only")
     export_parser.add_argument("--json", action="store_true")
     export_parser.set_defaults(handler=command_export)
+
+    explain_parser = commands.add_parser("explain", help="saliency and nearest training images of one image")
+    explain_parser.add_argument("image", metavar="IMAGE_OR_TEST_INDEX")
+    explain_parser.add_argument("--model")
+    explain_parser.add_argument("--output", help="where to write the saliency PNG (default saliency-<image>.png)")
+    explain_parser.add_argument("--json", action="store_true")
+    explain_parser.set_defaults(handler=command_explain)
     return parser
 
 

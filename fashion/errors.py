@@ -31,3 +31,7 @@ class ConfigurationError(FashionError):
 
 class ExportError(FashionError):
     """A saved model cannot be exported, or its export does not agree with the Keras model."""
+
+
+class ExplanationError(FashionError):
+    """A model or an input cannot be explained (saliency, neighbours, map)."""

@@ -1,0 +1,90 @@
+"""Figures of the explanations: saliency over the image, the nearest training images, the embedding map."""
+
+from __future__ import annotations
+
+import matplotlib
+import numpy as np
+from matplotlib.figure import Figure
+
+from fashion.data import CLASS_NAMES
+from fashion.plots import draw_image, draw_value_array
+
+SALIENCY_COLOURS = "autumn_r"
+
+
+def draw_saliency(axes, image: np.ndarray, saliency: np.ndarray, title: str) -> None:
+    """The image in grey with the saliency map laid over it, brighter where the evidence is."""
+    axes.imshow(image, cmap="gray", alpha=0.7)
+    axes.imshow(saliency, cmap=SALIENCY_COLOURS, alpha=np.clip(1.5 * saliency, 0, 0.9), vmin=0, vmax=1)
+    axes.set_xticks([])
+    axes.set_yticks([])
+    axes.set_title(title, fontsize=9)
+
+
+def saliency_figure(
+    image: np.ndarray,
+    probabilities: np.ndarray,
+    true_label: int | None,
+    saliency_maps: dict[int, np.ndarray],
+    method: str,
+) -> Figure:
+    """The tutorial's image and bars with one saliency panel per class ("what pulled it to X")."""
+    panels = 2 + len(saliency_maps)
+    figure = Figure(figsize=(2.6 * panels, 3.3))
+    image_axes = figure.add_subplot(1, panels, 1)
+    if true_label is None:
+        image_axes.imshow(image, cmap="binary")
+        image_axes.set_xticks([])
+        image_axes.set_yticks([])
+        image_axes.set_xlabel(f"{CLASS_NAMES[int(np.argmax(probabilities))]} {100 * float(np.max(probabilities)):.0f}%")
+    else:
+        draw_image(image_axes, image, probabilities, int(true_label))
+    for position, (label, saliency) in enumerate(saliency_maps.items()):
+        draw_saliency(
+            figure.add_subplot(1, panels, position + 2),
+            image,
+            saliency,
+            f"evidence for {CLASS_NAMES[label]}\n({method})",
+        )
+    draw_value_array(figure.add_subplot(1, panels, panels), probabilities, true_label)
+    figure.tight_layout()
+    return figure
+
+
+def neighbours_figure(images: np.ndarray, labels: np.ndarray, distances: np.ndarray, indices: np.ndarray) -> Figure:
+    """The nearest training images in a row, each with its class, its index and its distance."""
+    count = len(images)
+    figure = Figure(figsize=(1.5 * max(count, 1), 2.1))
+    for position in range(count):
+        axes = figure.add_subplot(1, max(count, 1), position + 1)
+        axes.imshow(images[position], cmap="binary")
+        axes.set_xticks([])
+        axes.set_yticks([])
+        axes.set_xlabel(
+            f"{CLASS_NAMES[int(labels[position])]}\n#{int(indices[position])} d={float(distances[position]):.2f}",
+            fontsize=8,
+        )
+    figure.tight_layout()
+    return figure
+
+
+def embedding_figure(
+    coordinates: np.ndarray, true_labels: np.ndarray, predicted_labels: np.ndarray, extra_point=None
+) -> Figure:
+    """The 2-D map coloured by true class, mistakes as crosses, an optional extra point as a star."""
+    figure = Figure(figsize=(7, 6))
+    axes = figure.add_subplot()
+    colours = matplotlib.colormaps["tab10"]
+    right = true_labels == predicted_labels
+    for label, name in enumerate(CLASS_NAMES):
+        members = (true_labels == label) & right
+        axes.scatter(*coordinates[members].T, s=6, color=colours(label), label=name)
+        wrong = (true_labels == label) & ~right
+        axes.scatter(*coordinates[wrong].T, s=18, color=colours(label), marker="x")
+    if extra_point is not None:
+        axes.scatter([extra_point[0]], [extra_point[1]], s=250, color="black", marker="*", label="your image")
+    axes.set_xticks([])
+    axes.set_yticks([])
+    axes.legend(fontsize=7, markerscale=2, loc="best")
+    figure.tight_layout()
+    return figure
