@@ -29,6 +29,7 @@ CLASS_NAMES = [
 ]
 NUM_CLASSES = len(CLASS_NAMES)
 IMAGE_SIZE = 28
+PIXEL_MAX = 255  # uint8 pixels run 0-255; the model sees them divided by this
 
 DEBIAN_DIR = Path("/usr/share/datasets/fashion-mnist")
 KERAS_CACHE_DIR = Path.home() / ".keras" / "datasets" / "fashion-mnist"
@@ -304,8 +305,14 @@ def load_dataset(allow_download: bool = True) -> Dataset:
 
 
 def scale_images(images: np.ndarray) -> np.ndarray:
-    """Scale uint8 pixels to float32 in [0, 1], as the tutorial does before training."""
-    return np.asarray(images, dtype=np.float32) / np.float32(255.0)
+    """Scale 0-255 pixels (uint8 or float) to float32 in [0, 1], as the tutorial does before training."""
+    return np.asarray(images, dtype=np.float32) / np.float32(PIXEL_MAX)
+
+
+def unscale_images(images: np.ndarray) -> np.ndarray:
+    """Float pixels in [0, 1] back to uint8 in 0-255 (rounded, clipped), for display."""
+    pixels = np.rint(np.asarray(images, dtype=np.float32) * np.float32(PIXEL_MAX))
+    return np.clip(pixels, 0, PIXEL_MAX).astype(np.uint8)
 
 
 def class_counts(labels: np.ndarray) -> np.ndarray:

@@ -22,6 +22,7 @@ import numpy as np
 
 from fashion import store
 from fashion.errors import ExportError
+from fashion.training import HISTORY_COLUMNS
 
 FORMATS = ("keras", "tflite", "savedmodel", "csv", "json")
 QUANTIZATIONS = ("none", "float16", "dynamic")
@@ -39,7 +40,6 @@ MIME_TYPES = {
     "csv": "text/csv",
     "json": "application/json",
 }
-HISTORY_COLUMNS = ("epoch", "loss", "accuracy", "val_loss", "val_accuracy", "seconds")
 CHECK_IMAGE_COUNT = 1000
 REQUIRED_AGREEMENT = 0.995
 REQUIRED_AGREEMENT_QUANTIZED = 0.99

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from fashion.data import CLASS_NAMES, IMAGE_SIZE
+from fashion.data import CLASS_NAMES, IMAGE_SIZE, scale_images
 from fashion.errors import ImageError
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
@@ -30,7 +30,7 @@ def as_model_input(images: np.ndarray) -> np.ndarray:
     if images.ndim == 2:
         images = images[np.newaxis]
     if images.dtype == np.uint8:
-        return images.astype(np.float32) / np.float32(255.0)
+        return scale_images(images)
     return images.astype(np.float32, copy=False)
 
 
@@ -263,7 +263,7 @@ def preprocess_photo(data: bytes) -> PreprocessedPhoto:
             "so this prediction may be unreliable."
         )
     return PreprocessedPhoto(
-        image=(square / 255.0).astype(np.float32),
+        image=scale_images(square),
         steps=steps,
         warnings=notes,
         original_size=original_size,

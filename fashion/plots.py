@@ -8,7 +8,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from fashion.data import CLASS_NAMES, NUM_CLASSES
+from fashion.data import CLASS_NAMES, NUM_CLASSES, unscale_images
 
 RIGHT_COLOUR = "blue"
 WRONG_COLOUR = "red"
@@ -217,12 +217,10 @@ def mean_image_grid(means: np.ndarray) -> Figure:
 
 
 def pixel_image(image: np.ndarray, scale: int = 8) -> np.ndarray:
-    """An image enlarged by whole pixels (no blurring), as uint8, for display."""
+    """An image (uint8, or float in [0, 1]) enlarged by whole pixels (no blurring), as uint8."""
     image = np.asarray(image)
     if image.dtype != np.uint8:
-        image = np.clip(
-            np.asarray(image, dtype=np.float32) * (255.0 if image.max() <= 1.0 else 1.0), 0, 255
-        ).astype(np.uint8)
+        image = unscale_images(image)
     return np.kron(image, np.ones((scale, scale), dtype=np.uint8))
 
 

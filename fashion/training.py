@@ -71,6 +71,10 @@ class BatchReport:
     accuracy: float
 
 
+# The columns of a training history: one row per epoch in every record, table and CSV.
+HISTORY_COLUMNS = ("epoch", "loss", "accuracy", "val_loss", "val_accuracy", "seconds")
+
+
 @dataclass(frozen=True)
 class EpochReport:
     """The metrics of one completed epoch (epoch counts from 1)."""
@@ -85,14 +89,7 @@ class EpochReport:
 
     def to_dict(self) -> dict:
         """A JSON-ready row of the training history."""
-        return {
-            "epoch": self.epoch,
-            "loss": self.loss,
-            "accuracy": self.accuracy,
-            "val_loss": self.val_loss,
-            "val_accuracy": self.val_accuracy,
-            "seconds": self.seconds,
-        }
+        return {column: getattr(self, column) for column in HISTORY_COLUMNS}
 
 
 class TrainingListener:

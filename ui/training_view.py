@@ -32,9 +32,9 @@ def history_frame(history: list[dict]):
     """The training history as a table indexed by epoch."""
     import pandas as pd
 
-    frame = pd.DataFrame(
-        history, columns=["epoch", "loss", "accuracy", "val_loss", "val_accuracy", "seconds"]
-    )
+    from fashion.training import HISTORY_COLUMNS
+
+    frame = pd.DataFrame(history, columns=list(HISTORY_COLUMNS))
     return frame.set_index("epoch")
 
 
