@@ -7,6 +7,7 @@ import math
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
+from matplotlib.ticker import MaxNLocator
 
 from fashion.data import CLASS_NAMES, NUM_CLASSES, unscale_images
 
@@ -246,6 +247,7 @@ def comparison_curves(histories: dict[str, list[dict]]) -> Figure:
             validation = [row.get(f"val_{metric}") for row in history]
             if any(value is not None for value in validation):
                 axes.plot(epochs, validation, "s--", color=colour, alpha=0.7, label=f"{name} (validation)")
+        axes.xaxis.set_major_locator(MaxNLocator(integer=True))
         axes.set_xlabel("epoch")
         axes.set_title(metric)
         axes.grid(True, alpha=0.3)

@@ -73,11 +73,11 @@ def show_disagreements(right_entry, wrong_entry, indices, source: str, labels) -
     )
     for index in indices[:DISAGREEMENTS_SHOWN]:
         index = int(index)
-        right_column, wrong_column, link_column = st.columns([5, 5, 2], vertical_alignment="center")
+        right_column, wrong_column, link_column = st.columns([4, 4, 3], vertical_alignment="center")
         right_column.image(pair_png(right_identity, source, index), caption=f"{right_entry.name}: right")
         wrong_column.image(pair_png(wrong_identity, source, index), caption=f"{wrong_entry.name}: wrong")
         position = mistake_position(wrong_probabilities, labels, index)
-        link_column.caption(f"#{index}, a {CLASS_NAMES[int(labels[index])]}")
+        link_column.caption(f"Test image #{index} ({CLASS_NAMES[int(labels[index])]})")
         if link_column.button(
             "Open in the mistake view",
             key=f"compare_open_{wrong_entry.name}_{index}",

@@ -11,7 +11,7 @@ MODEL_EXPORTS = (
     ("keras", "none", "Keras (.keras)"),
     ("tflite", "none", "TFLite"),
     ("tflite", "float16", "TFLite, float16"),
-    ("tflite", "dynamic", "TFLite, dynamic range"),
+    ("tflite", "dynamic", "TFLite, dynamic"),
     ("savedmodel", "none", "SavedModel (zip)"),
 )
 

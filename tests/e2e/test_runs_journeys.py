@@ -1,0 +1,147 @@
+"""Real-browser journeys of issue 15: compare, downloads of each export, rename and delete."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import shutil
+import zipfile
+
+import numpy as np
+import pytest
+from app_driver import assert_no_error, open_page, wait_until_idle
+from e2e_server import AppServer
+from playwright.sync_api import expect
+
+from fashion import export
+from fashion.inference import as_model_input, predict_probabilities
+from fashion.models import HyperParameters
+
+
+@pytest.fixture(scope="module")
+def runs_server(tmp_path_factory, trained_store, small_data_dir, small_dataset):
+    """A server over small-tutorial plus a one-epoch model with another seed (they disagree)."""
+    import os
+
+    from fashion.workflow import train_evaluate_save
+
+    work = tmp_path_factory.mktemp("e2e-runs")
+    models_dir = work / "models"
+    shutil.copytree(trained_store, models_dir)
+    previous = os.environ.get("FASHION_MODELS_DIR")
+    os.environ["FASHION_MODELS_DIR"] = str(models_dir)
+    try:
+        quick = HyperParameters(
+            epochs=1, batch_size=128, learning_rate=0.002, seed=11, validation_fraction=0.1
+        )
+        train_evaluate_save("tutorial", quick, small_dataset, name="one-epoch")
+    finally:
+        if previous is None:
+            os.environ.pop("FASHION_MODELS_DIR", None)
+        else:
+            os.environ["FASHION_MODELS_DIR"] = previous
+    server = AppServer(models_dir, small_data_dir, work / "streamlit.log")
+    yield server
+    server.stop()
+
+
+def test_compare_two_models_and_open_a_disagreement(runs_server, page, screenshot):
+    """Compare shows what differs and where they disagree; a disagreement opens in the mistake view."""
+    open_page(page, runs_server.url, "compare?models=small-tutorial,one-epoch", heading="Compare models")
+    assert_no_error(page)
+    expect(page).to_have_url(re.compile(r"models=small-tutorial(%2C|,)one-epoch"))
+    expect(page.get_by_role("heading", name="Settings that differ")).to_be_visible()
+    expect(page.locator('[data-testid="stDataFrame"]').first).to_contain_text("seed")
+    screenshot(page, "compare-top")
+    disagreement_count = page.get_by_text(re.compile(r"^[\d,]+ test images that small-tutorial gets right"))
+    expect(disagreement_count).to_be_visible()
+    count = int(disagreement_count.inner_text().split()[0].replace(",", ""))
+    assert count > 0
+    disagreements = page.locator('[data-testid="stHeading"]').filter(has_text="Where they disagree")
+    disagreements.scroll_into_view_if_needed()
+    screenshot(page, "compare-disagreements")
+    caption = page.get_by_text(re.compile(r"^Test image #\d+ \(")).first
+    index = int(caption.inner_text().split("#")[1].split()[0])
+    page.get_by_role("button", name="Open in the mistake view").first.click()
+    expect(page.get_by_role("heading", name="Predictions", exact=True)).to_be_visible()
+    wait_until_idle(page)
+    expect(page.get_by_text(f"Test image #{index}:")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"model=one-epoch"))
+    assert_no_error(page)
+    screenshot(page, "compare-opened-mistake", page.locator('[data-testid="stImage"]').last)
+
+
+def download(page, button_name: str):
+    """Click a download button; the downloaded file's name and bytes."""
+    with page.expect_download() as info:
+        page.get_by_role("button", name=button_name, exact=True).click()
+    downloaded = info.value
+    return downloaded.suggested_filename, open(downloaded.path(), "rb").read()
+
+
+def test_download_each_export_format(runs_server, page, screenshot, small_dataset):
+    """Each download arrives whole; the TFLite file predicts like the Keras model in the interpreter."""
+    open_page(page, runs_server.url, "models?saved=small-tutorial", heading="Saved models")
+    name, data = download(page, "Download: History (CSV)")
+    assert name == "small-tutorial-history.csv" and data.decode().splitlines()[0] == ",".join(
+        export.HISTORY_COLUMNS
+    )
+    assert len(data.decode().splitlines()) == 4
+    name, data = download(page, "Download: Record (JSON)")
+    assert json.loads(data)["name"] == "small-tutorial"
+    page.get_by_role("button", name="Convert and check the model formats").click()
+    wait_until_idle(page, timeout_ms=120_000)
+    expect(page.get_by_text(re.compile(r"agrees on 100\.0% of 300 test images")).first).to_be_visible()
+    screenshot(page, "exports-checked")
+    files = {}
+    for label in ("Keras (.keras)", "TFLite", "TFLite, float16", "TFLite, dynamic", "SavedModel (zip)"):
+        name, data = download(page, label)
+        files[name] = data
+    assert sorted(files) == sorted(
+        [
+            "small-tutorial.keras",
+            "small-tutorial.tflite",
+            "small-tutorial-float16.tflite",
+            "small-tutorial-dynamic.tflite",
+            "small-tutorial-savedmodel.zip",
+        ]
+    )
+    assert zipfile.ZipFile(io.BytesIO(files["small-tutorial.keras"])).getinfo("config.json")
+    assert (
+        "savedmodel/saved_model.pb"
+        in zipfile.ZipFile(io.BytesIO(files["small-tutorial-savedmodel.zip"])).namelist()
+    )
+    # The downloaded TFLite model, run in TensorFlow's TFLite interpreter, against the saved Keras model
+    from fashion import store
+
+    images = as_model_input(small_dataset.test_images)
+    keras_classes = predict_probabilities(
+        store.load_model("small-tutorial", runs_server.models_dir), images
+    ).argmax(1)
+    for name in ("small-tutorial.tflite", "small-tutorial-float16.tflite"):
+        lite_classes = export.tflite_probabilities(files[name], images).argmax(1)
+        assert np.mean(lite_classes == keras_classes) >= 0.99, name
+
+
+def test_rename_then_delete_a_model(runs_server, page, screenshot):
+    """Rename changes the name everywhere; delete asks first, then the model is gone."""
+    shutil.copytree(runs_server.models_dir / "one-epoch", runs_server.models_dir / "spare")
+    open_page(page, runs_server.url, "models?saved=spare", heading="Saved models")
+    name_field = page.get_by_label("New name")
+    name_field.fill("spare renamed")
+    page.get_by_role("button", name="Rename").click()
+    expect(page.get_by_text("Renamed spare to spare-renamed.")).to_be_visible()
+    assert (runs_server.models_dir / "spare-renamed").is_dir() and not (
+        runs_server.models_dir / "spare"
+    ).exists()
+    wait_until_idle(page)
+    screenshot(page, "renamed")
+    page.get_by_role("button", name="Delete…").click()
+    expect(page.get_by_text("Delete spare-renamed for good?")).to_be_visible()
+    screenshot(page, "delete-confirmation")
+    assert (runs_server.models_dir / "spare-renamed").is_dir()
+    page.get_by_role("button", name="Yes, delete spare-renamed").click()
+    expect(page.get_by_text("Deleted spare-renamed.")).to_be_visible()
+    assert not (runs_server.models_dir / "spare-renamed").exists()
+    assert_no_error(page)
