@@ -7,8 +7,25 @@ import html
 import numpy as np
 
 
-def pixel_table_html(values: np.ndarray, number_format: str = "{:d}") -> str:
-    """A 2-D array as an HTML table whose cells are shaded like the pixels (white 0, black at the maximum)."""
+def relative_luminance(level: int) -> float:
+    """WCAG's relative luminance of the grey rgb(level, level, level)."""
+    channel = level / 255
+    return channel / 12.92 if channel <= 0.03928 else ((channel + 0.055) / 1.055) ** 2.4
+
+
+def text_colour_on_grey(level: int) -> str:
+    """Black or white, whichever contrasts more with the grey rgb(level, level, level) (always >= 4.5:1)."""
+    luminance = relative_luminance(level)
+    on_black = (luminance + 0.05) / 0.05
+    on_white = 1.05 / (luminance + 0.05)
+    return "#000" if on_black >= on_white else "#fff"
+
+
+def pixel_table_html(values: np.ndarray, number_format: str = "{:d}", label: str = "Pixel values") -> str:
+    """A 2-D array as an HTML table whose cells are shaded like the pixels (white 0, black at the maximum).
+
+    The scrolling box can take the keyboard focus (so arrow keys scroll it) and is named by `label`.
+    """
     values = np.asarray(values)
     top = 1.0 if values.dtype.kind == "f" else 255.0
     rows = []
@@ -17,7 +34,7 @@ def pixel_table_html(values: np.ndarray, number_format: str = "{:d}") -> str:
         for value in row:
             darkness = min(1.0, max(0.0, float(value) / top))
             level = round(255 * (1.0 - darkness))
-            text_colour = "#fff" if darkness > 0.5 else "#000"
+            text_colour = text_colour_on_grey(level)
             shown = number_format.format(value.item())
             cells.append(
                 f'<td style="background:rgb({level},{level},{level});color:{text_colour}">'
@@ -25,7 +42,7 @@ def pixel_table_html(values: np.ndarray, number_format: str = "{:d}") -> str:
             )
         rows.append("<tr>" + "".join(cells) + "</tr>")
     return (
-        '<div style="overflow:auto;max-height:340px">'
+        f'<div role="region" aria-label="{html.escape(label)}" tabindex="0" style="overflow:auto;max-height:340px">'
         '<table style="border-collapse:collapse;font:10px monospace;text-align:right">'
         "<style>td{padding:1px 3px;border:0}</style>"
         + "".join(rows)

@@ -5,6 +5,7 @@ import random
 import streamlit as st
 
 from ui import caches, startup
+from fashion import descriptions
 from fashion.display import pixel_table_html
 from fashion.data import (
     CLASS_NAMES,
@@ -99,7 +100,11 @@ with table_column:
         )
     )
 with chart_column:
-    st.image(counts_png, caption="Training images per class")
+    st.image(
+        counts_png,
+        caption="Training images per class",
+        alt=descriptions.class_count_description(train_counts),
+    )
 
 # A 5x5 grid of random samples, like the tutorial's first 25 images
 st.header("Samples")
@@ -115,7 +120,11 @@ grid_png, grid_indices = sample_grid_png(
 )
 shown_classes = ", ".join(chosen_names) if chosen_names else "all classes"
 st.markdown(f"Showing {len(grid_indices)} training images of {shown_classes}.")
-st.image(grid_png, width=SAMPLE_GRID_WIDTH)
+st.image(
+    grid_png,
+    width=SAMPLE_GRID_WIDTH,
+    alt=descriptions.sample_grid_description(dataset.train_labels[grid_indices], grid_indices),
+)
 st.expander("The samples as text").markdown(
     "\n".join(f"- #{index}: {CLASS_NAMES[dataset.train_labels[index]]}" for index in grid_indices)
 )
@@ -133,12 +142,20 @@ sample_index = st.number_input(
 sample = dataset.train_images[sample_index]
 image_column, values_column = st.columns([2, 3])
 with image_column:
-    st.image(sample_png(caches.data_key(), int(sample_index)), width=420)
+    st.image(
+        sample_png(caches.data_key(), int(sample_index)),
+        width=420,
+        alt=descriptions.sample_image_description(
+            int(sample_index), int(dataset.train_labels[sample_index]), sample
+        ),
+    )
 with values_column:
     raw_tab, scaled_tab = st.tabs(["Raw values 0–255", "Scaled values 0–1 (what the model sees)"])
-    raw_tab.html(pixel_table_html(sample, "{:d}"))
-    scaled_tab.html(pixel_table_html(scale_images(sample), "{:.2f}"))
+    raw_tab.html(pixel_table_html(sample, "{:d}", f"Raw pixel values of training image #{sample_index}"))
+    scaled_tab.html(
+        pixel_table_html(scale_images(sample), "{:.2f}", f"Scaled pixel values of training image #{sample_index}")
+    )
 
 # The mean image of each class
 st.header("Mean image of each class")
-st.image(means_png)
+st.image(means_png, alt=descriptions.mean_images_description())

@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from ui import caches, gallery, model_pages
-from fashion import evaluation
+from fashion import descriptions, evaluation
 from fashion.data import CLASS_NAMES
 from fashion.display import confusion_table
 from fashion.errors import FashionError
@@ -60,6 +60,7 @@ with per_class_column:
         sort=False,
         height=380,
     )
+    st.caption(descriptions.per_class_accuracy_description(summary.per_class_accuracy))
 
 
 def open_confusion_cell() -> None:
@@ -102,7 +103,10 @@ elif filter_name == "One confusion cell":
     )
 with matrix_column:
     st.subheader("Confusion matrix")
-    st.image(gallery.prediction_png(identity, source, "matrix", (), highlight))
+    st.image(
+        gallery.prediction_png(identity, source, "matrix", (), highlight),
+        alt=descriptions.confusion_matrix_description(summary.confusion_matrix, highlight),
+    )
     st.caption("Click a cell of this table to show its images in the gallery.")
     st.dataframe(
         confusion_table(summary.confusion_matrix),
@@ -127,7 +131,10 @@ st.markdown(
     f"**{len(indices):,} test images** match; showing {len(shown)} on page {page_number:,} of {pages:,}."
 )
 if len(shown):
-    st.image(gallery.prediction_png(identity, source, "grid", tuple(int(index) for index in shown)))
+    st.image(
+        gallery.prediction_png(identity, source, "grid", tuple(int(index) for index in shown)),
+        alt=descriptions.prediction_grid_description(shown, probabilities[shown], labels[shown]),
+    )
     st.expander("The captions as text").markdown(gallery.captions_markdown(probabilities, labels, shown))
 
 # The misclassification browser: one wrong image at a time
@@ -165,7 +172,11 @@ else:
         icon=":material/arrow_forward:",
     )
     index = int(wrong[position - 1])
-    st.image(gallery.prediction_png(identity, source, "pair", (index,)), width=720)
+    st.image(
+        gallery.prediction_png(identity, source, "pair", (index,)),
+        width=720,
+        alt=descriptions.prediction_pair_description(index, probabilities[index], int(labels[index])),
+    )
     st.caption(
         f"Test image #{index}: a {CLASS_NAMES[labels[index]]} "
         f"the model took for a {CLASS_NAMES[probabilities[index].argmax()]}."

@@ -5,7 +5,7 @@ import random
 import streamlit as st
 
 from ui import caches, gallery, model_pages
-from fashion import inference, plots
+from fashion import descriptions, inference, plots
 from fashion.data import CLASS_NAMES
 from fashion.errors import FashionError, ImageError
 
@@ -74,9 +74,11 @@ else:
     width, height = photo.original_size
     st.caption(f"{chosen_file.name}: {width:,}x{height:,} pixels.")
     step_columns = st.columns(len(photo.steps))
-    for column, (title, step_image) in zip(step_columns, photo.steps):
+    for number, (column, (title, step_image)) in enumerate(zip(step_columns, photo.steps), start=1):
         shown = plots.pixel_image(step_image, 6) if step_image.shape[:2] == (28, 28) else step_image
-        column.image(shown, caption=title, width="stretch")
+        step_height, step_width = step_image.shape[:2]
+        step_text = f"Step {number} of {len(photo.steps)}: {title}, {step_width}x{step_height} pixels."
+        column.image(shown, caption=title, width="stretch", alt=step_text)
 
 # The prediction: the model input, the tutorial's bar chart and the top 3
 try:
@@ -87,9 +89,16 @@ except FashionError as error:
 probabilities = inference.predict_one(model, model_input)
 st.subheader("Prediction")
 input_column, chart_column, top_column = st.columns([1, 2, 1])
-input_column.image(plots.pixel_image(model_input, 8), caption="The 28x28 model input, enlarged")
+input_column.image(
+    plots.pixel_image(model_input, 8),
+    caption="The 28x28 model input, enlarged",
+    alt=descriptions.model_input_description(model_input),
+)
 with chart_column:
-    gallery.show_figure(plots.value_bar_chart(probabilities, true_label))
+    gallery.show_figure(
+        plots.value_bar_chart(probabilities, true_label),
+        alt=descriptions.bar_chart_description(probabilities, true_label),
+    )
 with top_column:
     for rank, (label, name, probability) in enumerate(inference.top_classes(probabilities), start=1):
         st.progress(probability, text=f"{rank}. {name}: {probability:.1%}")

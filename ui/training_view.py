@@ -55,7 +55,14 @@ def show_history_charts(history: list[dict]) -> None:
     # One PNG, cached per history: the live view redraws every second, and two interactive charts
     # rebuilt that often were remounted before the second (accuracy) one had drawn.
     rows = tuple(tuple(sorted(row.items())) for row in history)
-    st.image(training_curves_png(rows), caption="Loss and accuracy per epoch", width="stretch")
+    from fashion.descriptions import training_curves_description
+
+    st.image(
+        training_curves_png(rows),
+        caption="Loss and accuracy per epoch",
+        width="stretch",
+        alt=training_curves_description(history),
+    )
 
 
 def show_job(job_id: str | None) -> None:

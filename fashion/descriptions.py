@@ -1,0 +1,143 @@
+"""Text alternatives of the figures, written from the same numbers the figures are drawn from.
+
+A screen reader announces these instead of "image"; the pages pass them as the images' alt text or
+show them next to the figure. Percentages are rounded like the figures' captions.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from fashion.data import CLASS_NAMES
+from fashion.evaluation import confusion_cells
+
+RIGHT_WORD = "right \u2713"
+WRONG_WORD = "wrong \u2717"
+
+
+def with_article(class_name: str) -> str:
+    """The class name after "a" or "an": "a Coat", "an Ankle boot"."""
+    return ("an " if class_name[0].lower() in "aeiou" else "a ") + class_name
+
+
+def percent(probability: float) -> str:
+    """A probability as a whole percentage: 0.914 -> "91 %"."""
+    return f"{100 * float(probability):.0f} %"
+
+
+def bar_chart_description(probabilities: np.ndarray, true_label: int | None = None, count: int = 3) -> str:
+    """The tutorial's bar chart in words: "Bar chart: Coat 91 %, Pullover 6 %, Shirt 2 %; true class Pullover (wrong ✗)"."""
+    probabilities = np.asarray(probabilities)
+    order = np.argsort(-probabilities, kind="stable")[:count]
+    text = "Bar chart: " + ", ".join(f"{CLASS_NAMES[label]} {percent(probabilities[label])}" for label in order)
+    if true_label is not None:
+        verdict = RIGHT_WORD if int(order[0]) == int(true_label) else WRONG_WORD
+        text += f"; true class {CLASS_NAMES[int(true_label)]} ({verdict})"
+    return text + "."
+
+
+def prediction_pair_description(index: int, probabilities: np.ndarray, true_label: int) -> str:
+    """One test image and its bar chart: what it is, what the model said, and the bar chart in words."""
+    predicted = int(np.argmax(probabilities))
+    verdict = RIGHT_WORD if predicted == int(true_label) else WRONG_WORD
+    return (
+        f"Test image #{index}, {with_article(CLASS_NAMES[int(true_label)])}, predicted {CLASS_NAMES[predicted]} "
+        f"{percent(probabilities[predicted])} ({verdict}). " + bar_chart_description(probabilities, true_label)
+    )
+
+
+def prediction_grid_description(indices, probabilities: np.ndarray, true_labels: np.ndarray) -> str:
+    """A gallery page: how many images, how many right, and each one's prediction."""
+    predicted = np.asarray(probabilities).argmax(axis=1)
+    right = int((predicted == np.asarray(true_labels)).sum())
+    items = [
+        f"#{int(index)} {CLASS_NAMES[int(predicted[position])]} {percent(probabilities[position].max())}"
+        f" ({RIGHT_WORD if predicted[position] == true_labels[position] else WRONG_WORD},"
+        f" true {CLASS_NAMES[int(true_labels[position])]})"
+        for position, index in enumerate(indices)
+    ]
+    return (
+        f"{len(items)} test images with their bar charts, {right} predicted right: " + "; ".join(items) + "."
+    )
+
+
+def sample_grid_description(labels, indices) -> str:
+    """The sample grid: its size and every image's index and class, row by row."""
+    items = [f"#{int(index)} {CLASS_NAMES[int(label)]}" for index, label in zip(indices, labels)]
+    return f"A grid of {len(items)} training images, row by row: " + ", ".join(items) + "."
+
+
+def class_count_description(counts) -> str:
+    """The class count bar chart: each class's number of training images."""
+    return "Bar chart of training images per class: " + ", ".join(
+        f"{name} {int(count):,}" for name, count in zip(CLASS_NAMES, counts)
+    ) + "."
+
+
+def sample_image_description(index: int, label: int, image: np.ndarray) -> str:
+    """One training image shown large with its colour bar."""
+    image = np.asarray(image)
+    return (
+        f"Training image #{index}, {with_article(CLASS_NAMES[int(label)])}, {image.shape[1]}x{image.shape[0]} pixels, "
+        f"with a colour bar from {int(image.min())} to {int(image.max())}."
+    )
+
+
+def mean_images_description() -> str:
+    """The row of mean images, one per class."""
+    return "The mean image of each class, left to right: " + ", ".join(CLASS_NAMES) + "."
+
+
+def confusion_matrix_description(matrix: np.ndarray, highlight: tuple[int, int] | None = None) -> str:
+    """The confusion matrix: how many right, the most frequent mistakes and the highlighted cell."""
+    matrix = np.asarray(matrix)
+    total = int(matrix.sum())
+    right = int(np.trace(matrix))
+    text = (
+        f"Confusion matrix of {total:,} test images, true classes in rows, predicted in columns: "
+        f"{right:,} on the diagonal ({percent(right / max(1, total))} right)"
+    )
+    mistakes = confusion_cells(matrix)[:3]
+    if mistakes:
+        text += "; most frequent mistakes: " + ", ".join(
+            f"{CLASS_NAMES[true]} as {CLASS_NAMES[predicted]} ({count:,})" for true, predicted, count in mistakes
+        )
+    if highlight is not None:
+        true, predicted = highlight
+        text += f"; outlined cell {CLASS_NAMES[true]} as {CLASS_NAMES[predicted]} ({int(matrix[true, predicted]):,})"
+    return text + ". The table below holds every cell."
+
+
+def training_curves_description(history: list[dict]) -> str:
+    """The loss and accuracy curves: how many epochs and the last epoch's values."""
+    if not history:
+        return "Loss and accuracy curves: no epoch has ended yet."
+    last = history[-1]
+    values = [f"training loss {last['loss']:.3f}", f"training accuracy {last['accuracy']:.3f}"]
+    if last.get("val_loss") is not None:
+        values.append(f"validation loss {last['val_loss']:.3f}")
+    if last.get("val_accuracy") is not None:
+        values.append(f"validation accuracy {last['val_accuracy']:.3f}")
+    first = history[0]
+    return (
+        f"Loss and accuracy curves over {len(history)} epoch(s); epoch {last['epoch']}: " + ", ".join(values)
+        + f" (epoch {first['epoch']}: training loss {first['loss']:.3f}, accuracy {first['accuracy']:.3f})."
+    )
+
+
+def model_input_description(image: np.ndarray) -> str:
+    """The 28x28 model input, enlarged: how light the item is and on what."""
+    image = np.asarray(image, dtype=np.float32)
+    scale = 1.0 if image.max() <= 1.0 else 255.0
+    covered = float((image / scale > 0.5).mean())
+    return (
+        f"The {image.shape[1]}x{image.shape[0]} grey image the model sees, light item on black, "
+        f"{percent(covered)} of its pixels bright."
+    )
+
+
+def per_class_accuracy_description(per_class_accuracy) -> str:
+    """The per-class accuracy bar chart in words."""
+    return "Accuracy per class: " + ", ".join(
+        f"{name} {percent(accuracy)}" for name, accuracy in zip(CLASS_NAMES, per_class_accuracy)
+    ) + "."

@@ -1,0 +1,48 @@
+"""axe-core's WCAG 2.1 A/AA rules run on a page in the browser, with a readable report of what fails."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from axe_playwright_python.sync_playwright import Axe
+from e2e_server import REPOSITORY
+
+AXE_REPORT_DIRECTORY = REPOSITORY / "test-artifacts" / "axe"
+WCAG_21_AA_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+BLOCKING_IMPACTS = {"serious", "critical"}
+
+_axe = Axe()
+
+
+def audit(page, state: str) -> list[dict]:
+    """Run axe-core's WCAG 2.1 A/AA rules on the page; save the report; return the serious/critical violations."""
+    options = {"runOnly": {"type": "tag", "values": WCAG_21_AA_TAGS}, "resultTypes": ["violations"]}
+    response = _axe.run(page, options=options).response
+    violations = response["violations"]
+    AXE_REPORT_DIRECTORY.mkdir(parents=True, exist_ok=True)
+    (AXE_REPORT_DIRECTORY / f"{state}.json").write_text(json.dumps(violations, indent=1))
+    return [violation for violation in violations if violation["impact"] in BLOCKING_IMPACTS]
+
+
+def describe(violations: list[dict]) -> str:
+    """One line per violated rule and element: rule id, impact, CSS target and axe's first message."""
+    lines = []
+    for violation in violations:
+        for node in violation["nodes"]:
+            checks = node.get("any", []) + node.get("all", []) + node.get("none", [])
+            message = checks[0]["message"] if checks else violation["help"]
+            target = " > ".join(str(part) for part in node["target"])
+            lines.append(f"{violation['id']} ({violation['impact']}): {target}: {message}")
+    return "\n".join(lines)
+
+
+def assert_accessible(page, state: str) -> None:
+    """Fail with axe's report when the page has a serious or critical WCAG 2.1 A/AA violation."""
+    violations = audit(page, state)
+    assert not violations, f"axe-core found on {state!r}:\n{describe(violations)}"
+
+
+def report_path(state: str) -> Path:
+    """Where the full axe report of a state is saved."""
+    return AXE_REPORT_DIRECTORY / f"{state}.json"

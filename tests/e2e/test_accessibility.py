@@ -1,0 +1,152 @@
+"""axe-core (WCAG 2.1 A and AA) on every page and each state that draws something new: no serious or critical violation."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+from app_driver import (
+    assert_no_error,
+    fill_training_form,
+    open_page,
+    photo_like,
+    show_only_class,
+    wait_until_idle,
+)
+from axe_audit import audit, describe
+from e2e_server import AppServer
+from playwright.sync_api import expect
+
+TRAINING_TIMEOUT_MS = 240_000
+
+
+class Audits:
+    """The serious/critical violations found in each state visited, reported together at the end."""
+
+    def __init__(self, page, screenshot):
+        self.page = page
+        self.screenshot = screenshot
+        self.found: dict[str, list[dict]] = {}
+
+    def check(self, state: str) -> None:
+        """Audit the page as it is now under the name of this state (and screenshot it)."""
+        wait_until_idle(self.page)
+        assert_no_error(self.page)
+        # Audit the page once its images have arrived, not while Streamlit is still drawing
+        self.page.wait_for_function("Array.from(document.images).every(image => image.complete)")
+        self.found[state] = audit(self.page, state)
+        self.screenshot(self.page, state)
+
+    def assert_clean(self) -> None:
+        """Fail with every state's report if any state had a serious or critical violation."""
+        failing = {state: violations for state, violations in self.found.items() if violations}
+        report = "\n\n".join(f"[{state}]\n{describe(violations)}" for state, violations in failing.items())
+        assert not failing, f"axe-core violations in {len(failing)} of {len(self.found)} states:\n{report}"
+
+
+@pytest.fixture
+def audits(page, screenshot):
+    """An Audits collector on this test's tab."""
+    return Audits(page, screenshot)
+
+
+def test_explore_and_train_pages_pass_axe(app_server, page, audits):
+    """Explore (all classes, one class, the scaled values) and the Train form have no serious violation."""
+    open_page(page, app_server.url, "", heading="Explore the data")
+    expect(page.get_by_text(re.compile(r"Showing 25 training images of all classes"))).to_be_visible()
+    expect(page.get_by_role("heading", name="Mean image of each class")).to_be_visible()
+    audits.check("explore")
+    show_only_class(page, "Sandal")
+    expect(page.get_by_text("Showing 25 training images of Sandal.")).to_be_visible()
+    page.get_by_role("tab", name=re.compile("Scaled values")).click()
+    audits.check("explore-sandal-scaled-values")
+    # The figures speak: the grid's alt text lists its 25 images, here all sandals
+    grid = page.get_by_role("img", name=re.compile(r"^A grid of 25 training images, row by row: "))
+    assert grid.get_attribute("alt").count("Sandal") == 25
+    expect(page.get_by_role("img", name=re.compile(r"^Bar chart of training images per class: T-shirt\/top \d"))).to_have_count(1)
+    expect(page.get_by_role("region", name=re.compile(r"^Scaled pixel values of training image #\d+$"))).to_be_visible()
+    open_page(page, app_server.url, "train", heading="Train")
+    audits.check("train-form")
+    audits.assert_clean()
+
+
+def test_predictions_states_pass_axe(app_server, page, audits):
+    """Predictions: the first view, only wrong, one confusion cell and a mistake opened with Next."""
+    open_page(page, app_server.url, "predictions?model=small-tutorial", heading="Predictions")
+    audits.check("predictions")
+    page.get_by_text("Only wrong", exact=True).click()
+    expect(page.get_by_text(re.compile(r"^(?!300 )[\d,]+ test images match"))).to_be_visible()
+    audits.check("predictions-only-wrong")
+    page.get_by_text("One confusion cell", exact=True).click()
+    expect(page.get_by_text(re.compile(r"^Most frequent mistakes"))).to_be_visible()
+    audits.check("predictions-confusion-cell")
+    position = page.get_by_text(re.compile(r"^\d+ of \d+$"))
+    expect(position).to_have_text(re.compile(r"^1 of "))
+    page.locator(".st-key-predictions_next button").click()
+    expect(position).to_have_text(re.compile(r"^2 of "))
+    audits.check("predictions-second-mistake")
+    # The figures speak: the mistake's pair and the gallery page in words, from the same numbers
+    mistake = page.get_by_role("img", name=re.compile(r"^Test image #\d+, an? .+, predicted .+ \d+ % \(wrong \u2717\)\. Bar chart: "))
+    expect(mistake).to_have_count(1)
+    expect(page.get_by_role("img", name=re.compile(r"^Confusion matrix of 300 test images"))).to_have_count(1)
+    expect(page.get_by_text(re.compile(r"^Accuracy per class: T-shirt.top \d+ %"))).to_be_visible()
+    audits.assert_clean()
+
+
+def test_try_page_states_pass_axe(app_server, page, audits, small_dataset, tmp_path):
+    """Try your own image: empty, an uploaded photo with its steps, a broken file, a random test image."""
+    trouser = small_dataset.test_images[np.flatnonzero(small_dataset.test_labels == 1)[0]]
+    photo_path = tmp_path / "trouser-photo.png"
+    photo_path.write_bytes(photo_like(trouser, seed=1))
+    broken_path = tmp_path / "notes.png"
+    broken_path.write_text("not a picture\n")
+
+    open_page(page, app_server.url, "try_image", heading="Try your own image")
+    audits.check("try-empty")
+    file_input = page.locator('[data-testid="stFileUploaderDropzoneInput"]')
+    file_input.set_input_files(str(photo_path))
+    expect(page.get_by_text("The 28x28 model input, enlarged")).to_be_visible()
+    audits.check("try-uploaded-photo")
+    expect(page.get_by_role("img", name=re.compile(r"^Bar chart: \S.* \d+ %, .+ \d+ %, .+ \d+ %\.$"))).to_have_count(1)
+    expect(page.get_by_role("img", name=re.compile(r"^Step 1 of \d+: Original, 240x240 pixels\.$"))).to_have_count(1)
+    file_input.set_input_files(str(broken_path))
+    expect(page.locator('[data-testid="stAlertContentError"]')).to_contain_text("notes.png cannot be used:")
+    wait_until_idle(page)
+    audits.found["try-broken-file"] = audit(page, "try-broken-file")
+    page.locator(".st-key-try_random button").click()
+    expect(page.get_by_text(re.compile(r"^Test image #\d+ \("))).to_be_visible()
+    audits.check("try-random-test-image")
+    audits.assert_clean()
+
+
+@pytest.fixture
+def empty_store_server(tmp_path_factory, small_data_dir):
+    """The app over an empty model store (no model yet), stopped after the test."""
+    work = tmp_path_factory.mktemp("e2e-a11y-empty")
+    server = AppServer(work / "models", small_data_dir, work / "streamlit.log")
+    yield server
+    server.stop()
+
+
+def test_no_model_yet_during_and_after_training_pass_axe(empty_store_server, page, audits):
+    """With no model: the no-model panels; then a training while it runs (live charts, sidebar) and once it ends."""
+    server = empty_store_server
+    open_page(page, server.url, "predictions", heading="Predictions")
+    expect(page.get_by_role("button", name="Train the tutorial model")).to_be_visible()
+    audits.check("predictions-no-model")
+    open_page(page, server.url, "try_image", heading="Try your own image")
+    audits.check("try-no-model")
+
+    open_page(page, server.url, "train", heading="Train")
+    fill_training_form(page, epochs=2, batch_size=1, subset=1000, name="a11y-run", preset="Exact tutorial settings")
+    page.locator(".st-key-train_start button").click()
+    expect(page.get_by_text(re.compile(r"^1 epoch\(s\) plotted\.$"))).to_be_visible(timeout=TRAINING_TIMEOUT_MS)
+    expect(page.locator(".st-key-training_stop button")).to_be_visible()
+    audits.found["train-running"] = audit(page, "train-running")
+    audits.screenshot(page, "train-running")
+    expect(page.get_by_text(re.compile(r"^Training finished in"))).to_be_visible(timeout=TRAINING_TIMEOUT_MS)
+    audits.check("train-finished")
+    curves = page.get_by_role("img", name=re.compile(r"^Loss and accuracy curves over 2 epoch\(s\); epoch 2: training loss \d"))
+    expect(curves).to_have_count(1)
+    audits.assert_clean()
