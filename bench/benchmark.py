@@ -13,7 +13,6 @@ import json
 import os
 import platform
 import re
-import socket
 import statistics
 import subprocess
 import sys
@@ -21,6 +20,9 @@ import time
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+# The server-and-browser harness the browser tests use.
+sys.path.insert(0, str(REPO_ROOT / "tests" / "e2e"))
+from harness import AppServer, launch_chromium, memory_kib  # noqa: E402
 RESULTS_DIR = REPO_ROOT / "bench" / "results"
 SECTIONS = ("training", "cnn", "inference", "startup", "memory")
 
@@ -37,14 +39,6 @@ IDLE_SESSIONS = 10
 # The Predictions page's confusion matrix and its grid of 15 image + bar-chart pairs.
 PREDICTIONS_IMAGES = 2
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 
 
 # ---------------------------------------------------------------- workers (one per process)
@@ -252,17 +246,9 @@ def run_worker(kind: str, config: dict, environment: dict | None = None, timeout
 # ---------------------------------------------------------------- the app in a real browser
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def rss_megabytes(pid: int) -> float:
-    """VmRSS of a process from /proc, in MB (10^6 bytes)."""
-    status = Path(f"/proc/{pid}/status").read_text()
-    kilobytes = int(re.search(r"VmRSS:\s+(\d+) kB", status).group(1))
-    return kilobytes * 1024 / 1e6
+    """VmRSS of a process, in MB (10^6 bytes)."""
+    return memory_kib(pid)["VmRSS"] * 1024 / 1e6
 
 
 def page_paths() -> dict[str, str]:
@@ -279,44 +265,6 @@ def page_paths() -> dict[str, str]:
                 if key in name:
                     paths[key] = path
     return paths
-
-
-class StreamlitServer:
-    """`streamlit run streamlit_app.py` on a free port, headless, stopped on exit."""
-
-    def __init__(self, models_dir: str | None = None):
-        self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.models_dir = models_dir
-        self.process = None
-        self.started = 0.0
-
-    def __enter__(self):
-        # The same environment scripts/start.sh gives the server.
-        env = {"MALLOC_ARENA_MAX": "2", **os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-        if self.models_dir:
-            env["FASHION_MODELS_DIR"] = self.models_dir
-        self.started = time.perf_counter()
-        self.process = subprocess.Popen(
-            [
-                sys.executable, "-m", "streamlit", "run", "streamlit_app.py",
-                "--server.headless", "true", "--server.port", str(self.port),
-                "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
-            ],
-            cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )
-        return self
-
-    def __exit__(self, *exc):
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-
-
-def _launch_browser(playwright):
-    return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
 
 
 def _wait_until_drawn(page, timeout_ms: float, images: int = 1) -> None:
@@ -337,19 +285,6 @@ def _goto_and_wait(page, url: str, timeout_ms: float, images: int = 1) -> float:
     page.goto(url, wait_until="commit", timeout=timeout_ms)
     _wait_until_drawn(page, timeout_ms, images)
     return time.perf_counter() - started
-
-
-def _wait_for_server(server: StreamlitServer, timeout: float) -> None:
-    import urllib.request
-
-    deadline = time.perf_counter() + timeout
-    while time.perf_counter() < deadline:
-        try:
-            urllib.request.urlopen(server.url + "/_stcore/health", timeout=1).read()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError("the Streamlit server did not answer its health check")
 
 
 def worker_prepare_models(config: dict) -> dict:
@@ -382,10 +317,9 @@ def worker_startup(config: dict) -> dict:
 
     paths = page_paths()
     with sync_playwright() as playwright:
-        browser = _launch_browser(playwright)
+        browser = launch_chromium(playwright)
         page = browser.new_page()
-        with StreamlitServer(config.get("models_dir")) as server:
-            _wait_for_server(server, 60)
+        with AppServer(config.get("models_dir")) as server:
             page.goto(server.url + paths["explore"], wait_until="commit")
             _wait_until_drawn(page, 120_000)
             start_seconds = time.perf_counter() - server.started
@@ -414,9 +348,8 @@ def worker_memory(config: dict) -> dict:
     paths = page_paths()
     sessions = config.get("sessions", IDLE_SESSIONS)
     with sync_playwright() as playwright:
-        browser = _launch_browser(playwright)
-        with StreamlitServer(config.get("models_dir")) as server:
-            _wait_for_server(server, 60)
+        browser = launch_chromium(playwright)
+        with AppServer(config.get("models_dir")) as server:
             first = browser.new_context().new_page()
             _goto_and_wait(first, server.url + paths["explore"], 120_000)
             for name in config.get("model_names", []):

@@ -23,6 +23,7 @@ from app_driver import (
     wait_until_idle,
 )
 from e2e_server import REPOSITORY, new_tab, start_server
+from harness import memory_kib
 from playwright.sync_api import expect
 
 from fashion.data import DEBIAN_DIR
@@ -51,16 +52,6 @@ def patient_expectations():
 SECOND_MODEL = "small-tutorial-b"
 FIGURES_PATH = REPOSITORY / "test-artifacts" / "load-test.json"
 PROGRESS_LINE = re.compile(r"^tutorial: epoch \d+ of \d+ done")
-
-
-def memory_kib(pid: int) -> dict[str, int]:
-    """VmRSS and VmHWM (peak) of a process, in KiB, from /proc/<pid>/status."""
-    figures = {}
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        name, _, value = line.partition(":")
-        if name in ("VmRSS", "VmHWM"):
-            figures[name] = int(value.split()[0])
-    return figures
 
 
 def worker_pids(server_pid: int) -> list[int]:
