@@ -270,8 +270,14 @@ def command_explain(arguments) -> int:
     if target.isdigit():
         index = int(target)
         if index >= len(dataset.test_labels):
-            raise FashionError(f"test index {index} is out of range; the test set has {len(dataset.test_labels):,} images.")
-        image, true_label, source = dataset.test_images[index], int(dataset.test_labels[index]), f"test-{index}"
+            raise FashionError(
+                f"test index {index} is out of range; the test set has {len(dataset.test_labels):,} images."
+            )
+        image, true_label, source = (
+            dataset.test_images[index],
+            int(dataset.test_labels[index]),
+            f"test-{index}",
+        )
     else:
         image, true_label, source = read_photo(target).image, None, Path(target).stem
     model = store.load_model(name)
@@ -287,7 +293,12 @@ def command_explain(arguments) -> int:
         raise FashionError(f"cannot write {output}: {error.strerror}.") from None
     best = top_classes(explanation.probabilities, 3)
     neighbour_rows = [
-        {"index": int(index), "label": int(dataset.train_labels[index]), "class_name": CLASS_NAMES[dataset.train_labels[index]], "distance": round(float(distance), 4)}
+        {
+            "index": int(index),
+            "label": int(dataset.train_labels[index]),
+            "class_name": CLASS_NAMES[dataset.train_labels[index]],
+            "distance": round(float(distance), 4),
+        }
         for index, distance in zip(explanation.neighbour_indices, explanation.neighbour_distances)
     ]
     if arguments.json:
@@ -297,7 +308,10 @@ def command_explain(arguments) -> int:
                     "model": name,
                     "image": target,
                     "true_label": true_label,
-                    "top3": [{"label": label, "class_name": class_name, "probability": probability} for label, class_name, probability in best],
+                    "top3": [
+                        {"label": label, "class_name": class_name, "probability": probability}
+                        for label, class_name, probability in best
+                    ],
                     "saliency_method": explanation.method,
                     "saliency_png": str(output),
                     "neighbours": neighbour_rows,
@@ -305,8 +319,14 @@ def command_explain(arguments) -> int:
             )
         )
     else:
-        print(f"{target}: " + ", ".join(f"{class_name} {probability:.1%}" for _, class_name, probability in best))
-        print("Nearest training images: " + ", ".join(f"#{row['index']} {row['class_name']}" for row in neighbour_rows))
+        print(
+            f"{target}: "
+            + ", ".join(f"{class_name} {probability:.1%}" for _, class_name, probability in best)
+        )
+        print(
+            "Nearest training images: "
+            + ", ".join(f"#{row['index']} {row['class_name']}" for row in neighbour_rows)
+        )
         print(f"Saliency ({explanation.method}) written to {output}")
     return 0
 
@@ -361,7 +381,9 @@ def build_parser() -> argparse.ArgumentParser:
     explain_parser = commands.add_parser("explain", help="saliency and nearest training images of one image")
     explain_parser.add_argument("image", metavar="IMAGE_OR_TEST_INDEX")
     explain_parser.add_argument("--model")
-    explain_parser.add_argument("--output", help="where to write the saliency PNG (default saliency-<image>.png)")
+    explain_parser.add_argument(
+        "--output", help="where to write the saliency PNG (default saliency-<image>.png)"
+    )
     explain_parser.add_argument("--json", action="store_true")
     explain_parser.set_defaults(handler=command_explain)
     return parser

@@ -26,10 +26,15 @@ def percent(probability: float) -> str:
 
 
 def bar_chart_description(probabilities: np.ndarray, true_label: int | None = None, count: int = 3) -> str:
-    """The tutorial's bar chart in words: "Bar chart: Coat 91 %, Pullover 6 %, Shirt 2 %; true class Pullover (wrong ✗)"."""
+    """The tutorial's bar chart in words.
+
+    For example "Bar chart: Coat 91 %, Pullover 6 %, Shirt 2 %; true class Pullover (wrong ✗)".
+    """
     probabilities = np.asarray(probabilities)
     order = np.argsort(-probabilities, kind="stable")[:count]
-    text = "Bar chart: " + ", ".join(f"{CLASS_NAMES[label]} {percent(probabilities[label])}" for label in order)
+    text = "Bar chart: " + ", ".join(
+        f"{CLASS_NAMES[label]} {percent(probabilities[label])}" for label in order
+    )
     if true_label is not None:
         verdict = RIGHT_WORD if int(order[0]) == int(true_label) else WRONG_WORD
         text += f"; true class {CLASS_NAMES[int(true_label)]} ({verdict})"
@@ -41,8 +46,10 @@ def prediction_pair_description(index: int, probabilities: np.ndarray, true_labe
     predicted = int(np.argmax(probabilities))
     verdict = RIGHT_WORD if predicted == int(true_label) else WRONG_WORD
     return (
-        f"Test image #{index}, {with_article(CLASS_NAMES[int(true_label)])}, predicted {CLASS_NAMES[predicted]} "
-        f"{percent(probabilities[predicted])} ({verdict}). " + bar_chart_description(probabilities, true_label)
+        f"Test image #{index}, {with_article(CLASS_NAMES[int(true_label)])}, "
+        f"predicted {CLASS_NAMES[predicted]} "
+        f"{percent(probabilities[predicted])} ({verdict}). "
+        + bar_chart_description(probabilities, true_label)
     )
 
 
@@ -78,7 +85,8 @@ def sample_image_description(index: int, label: int, image: np.ndarray) -> str:
     """One training image shown large with its colour bar."""
     image = np.asarray(image)
     return (
-        f"Training image #{index}, {with_article(CLASS_NAMES[int(label)])}, {image.shape[1]}x{image.shape[0]} pixels, "
+        f"Training image #{index}, {with_article(CLASS_NAMES[int(label)])}, "
+        f"{image.shape[1]}x{image.shape[0]} pixels, "
         f"with a colour bar from {int(image.min())} to {int(image.max())}."
     )
 
@@ -100,11 +108,13 @@ def confusion_matrix_description(matrix: np.ndarray, highlight: tuple[int, int] 
     mistakes = confusion_cells(matrix)[:3]
     if mistakes:
         text += "; most frequent mistakes: " + ", ".join(
-            f"{CLASS_NAMES[true]} as {CLASS_NAMES[predicted]} ({count:,})" for true, predicted, count in mistakes
+            f"{CLASS_NAMES[true]} as {CLASS_NAMES[predicted]} ({count:,})"
+            for true, predicted, count in mistakes
         )
     if highlight is not None:
         true, predicted = highlight
-        text += f"; outlined cell {CLASS_NAMES[true]} as {CLASS_NAMES[predicted]} ({int(matrix[true, predicted]):,})"
+        cell_count = int(matrix[true, predicted])
+        text += f"; outlined cell {CLASS_NAMES[true]} as {CLASS_NAMES[predicted]} ({cell_count:,})"
     return text + ". The table below holds every cell."
 
 

@@ -42,11 +42,10 @@ def pixel_table_html(values: np.ndarray, number_format: str = "{:d}", label: str
             )
         rows.append("<tr>" + "".join(cells) + "</tr>")
     return (
-        f'<div role="region" aria-label="{html.escape(label)}" tabindex="0" style="overflow:auto;max-height:340px">'
+        f'<div role="region" aria-label="{html.escape(label)}" tabindex="0" '
+        'style="overflow:auto;max-height:340px">'
         '<table style="border-collapse:collapse;font:10px monospace;text-align:right">'
-        "<style>td{padding:1px 3px;border:0}</style>"
-        + "".join(rows)
-        + "</table></div>"
+        "<style>td{padding:1px 3px;border:0}</style>" + "".join(rows) + "</table></div>"
     )
 
 

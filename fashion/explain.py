@@ -33,7 +33,7 @@ class ModelParts:
 
 
 def model_parts(model) -> ModelParts:
-    """Cut a Sequential classifier ending in Dense(10) into its spatial part, its features and its classifier."""
+    """Cut a Sequential classifier ending in Dense(10) into its spatial part, features and classifier."""
     layers = list(getattr(model, "layers", []))
     if not layers or type(layers[-1]).__name__ != "Dense" or layers[-1].units != NUM_CLASSES:
         raise ExplanationError(
@@ -47,7 +47,7 @@ def model_parts(model) -> ModelParts:
 
 
 def saliency_method(model) -> str:
-    """The saliency method used for this model: Grad-CAM for a convolutional net, integrated gradients otherwise."""
+    """The saliency method for this model: Grad-CAM for a convolutional net, else integrated gradients."""
     return "Grad-CAM" if model_parts(model).spatial_layers else "integrated gradients"
 
 
@@ -88,7 +88,9 @@ def _trace(model) -> dict:
     def features(images):
         return _apply(parts.feature_layers, _apply(parts.spatial_layers, images))
 
-    @tf.function(input_signature=[tf.TensorSpec((IMAGE_SIZE, IMAGE_SIZE), tf.float32), tf.TensorSpec((), tf.int32)])
+    @tf.function(
+        input_signature=[tf.TensorSpec((IMAGE_SIZE, IMAGE_SIZE), tf.float32), tf.TensorSpec((), tf.int32)]
+    )
     def grad_cam(image, class_index):
         # The element-wise form of Grad-CAM (HiResCAM): our nets flatten the last map into a dense
         # layer, and averaging the gradients over positions (classic Grad-CAM) would credit places
@@ -101,7 +103,9 @@ def _trace(model) -> dict:
         heat = tf.nn.relu(tf.reduce_sum(gradients * activations, axis=-1))[..., tf.newaxis]
         return tf.image.resize(heat, (IMAGE_SIZE, IMAGE_SIZE), method="bilinear")[0, :, :, 0]
 
-    @tf.function(input_signature=[tf.TensorSpec((IMAGE_SIZE, IMAGE_SIZE), tf.float32), tf.TensorSpec((), tf.int32)])
+    @tf.function(
+        input_signature=[tf.TensorSpec((IMAGE_SIZE, IMAGE_SIZE), tf.float32), tf.TensorSpec((), tf.int32)]
+    )
     def integrated_gradients(image, class_index):
         # From a black image (the data's background) to the image in equal steps (midpoint rule).
         fractions = (tf.range(INTEGRATED_GRADIENT_STEPS, dtype=tf.float32) + 0.5) / INTEGRATED_GRADIENT_STEPS
@@ -116,7 +120,7 @@ def _trace(model) -> dict:
 
 
 def saliency_map(model, image: np.ndarray, class_index: int) -> np.ndarray:
-    """Where the image holds evidence for class_index, as a (28, 28) map scaled to [0, 1] (all 0 when none)."""
+    """Where the image holds evidence for class_index: a (28, 28) map in [0, 1] (all 0 when none)."""
     if not 0 <= int(class_index) < NUM_CLASSES:
         raise ExplanationError(f"the class must be between 0 and {NUM_CLASSES - 1}, not {class_index}.")
     image = as_model_input(image)[0]
@@ -237,7 +241,11 @@ def principal_components(features: np.ndarray) -> tuple[np.ndarray, np.ndarray, 
 
 
 def embedding_map(
-    model, model_directory: Path, test_images: np.ndarray, test_labels: np.ndarray, size: int = MAP_SAMPLE_SIZE
+    model,
+    model_directory: Path,
+    test_images: np.ndarray,
+    test_labels: np.ndarray,
+    size: int = MAP_SAMPLE_SIZE,
 ) -> EmbeddingMap:
     """The 2-D map of a stratified test sample, cached beside the saved model."""
 
@@ -260,7 +268,7 @@ def embedding_map(
 
 @dataclass(frozen=True)
 class Explanation:
-    """Everything the app shows for "Why?": probabilities, saliency per class and the nearest training images."""
+    """Everything the app shows for "Why?": probabilities, saliency per class, nearest training images."""
 
     probabilities: np.ndarray
     true_label: int | None
@@ -276,13 +284,17 @@ class Explanation:
         return int(np.argmax(self.probabilities))
 
 
-def explain_image(model, image: np.ndarray, neighbours: NeighbourIndex, true_label: int | None = None) -> Explanation:
+def explain_image(
+    model, image: np.ndarray, neighbours: NeighbourIndex, true_label: int | None = None
+) -> Explanation:
     """Saliency for the predicted class (and the true one when it differs) and the nearest training images."""
     from fashion.inference import predict_one
 
     probabilities = predict_one(model, image)
     predicted = int(np.argmax(probabilities))
-    classes = [predicted] + ([int(true_label)] if true_label is not None and int(true_label) != predicted else [])
+    classes = [predicted] + (
+        [int(true_label)] if true_label is not None and int(true_label) != predicted else []
+    )
     features = penultimate_features(model, image)[0]
     nearest, distances = neighbours.query(features)
     return Explanation(

@@ -36,7 +36,9 @@ def saliency_figure(
         image_axes.imshow(image, cmap="binary")
         image_axes.set_xticks([])
         image_axes.set_yticks([])
-        image_axes.set_xlabel(f"{CLASS_NAMES[int(np.argmax(probabilities))]} {100 * float(np.max(probabilities)):.0f}%")
+        image_axes.set_xlabel(
+            f"{CLASS_NAMES[int(np.argmax(probabilities))]} {100 * float(np.max(probabilities)):.0f}%"
+        )
     else:
         draw_image(image_axes, image, probabilities, int(true_label))
     for position, (label, saliency) in enumerate(saliency_maps.items()):
@@ -51,7 +53,9 @@ def saliency_figure(
     return figure
 
 
-def neighbours_figure(images: np.ndarray, labels: np.ndarray, distances: np.ndarray, indices: np.ndarray) -> Figure:
+def neighbours_figure(
+    images: np.ndarray, labels: np.ndarray, distances: np.ndarray, indices: np.ndarray
+) -> Figure:
     """The nearest training images in a row, each with its class, its index and its distance."""
     count = len(images)
     figure = Figure(figsize=(1.5 * max(count, 1), 2.1))
@@ -61,7 +65,8 @@ def neighbours_figure(images: np.ndarray, labels: np.ndarray, distances: np.ndar
         axes.set_xticks([])
         axes.set_yticks([])
         axes.set_xlabel(
-            f"{CLASS_NAMES[int(labels[position])]}\n#{int(indices[position])} d={float(distances[position]):.2f}",
+            f"{CLASS_NAMES[int(labels[position])]}\n"
+            f"#{int(indices[position])} d={float(distances[position]):.2f}",
             fontsize=8,
         )
     figure.tight_layout()

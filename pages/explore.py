@@ -153,7 +153,9 @@ with values_column:
     raw_tab, scaled_tab = st.tabs(["Raw values 0–255", "Scaled values 0–1 (what the model sees)"])
     raw_tab.html(pixel_table_html(sample, "{:d}", f"Raw pixel values of training image #{sample_index}"))
     scaled_tab.html(
-        pixel_table_html(scale_images(sample), "{:.2f}", f"Scaled pixel values of training image #{sample_index}")
+        pixel_table_html(
+            scale_images(sample), "{:.2f}", f"Scaled pixel values of training image #{sample_index}"
+        )
     )
 
 # The mean image of each class

@@ -21,8 +21,13 @@ def test_bar_chart_names_the_top_three_and_the_true_class():
     assert descriptions.bar_chart_description(coat_not_pullover, 2) == (
         "Bar chart: Coat 91 %, Pullover 6 %, Shirt 2 %; true class Pullover (wrong \u2717)."
     )
-    assert descriptions.bar_chart_description(coat_not_pullover, 4).endswith("true class Coat (right \u2713).")
-    assert descriptions.bar_chart_description(coat_not_pullover) == "Bar chart: Coat 91 %, Pullover 6 %, Shirt 2 %."
+    assert descriptions.bar_chart_description(coat_not_pullover, 4).endswith(
+        "true class Coat (right \u2713)."
+    )
+    assert (
+        descriptions.bar_chart_description(coat_not_pullover)
+        == "Bar chart: Coat 91 %, Pullover 6 %, Shirt 2 %."
+    )
 
 
 def test_prediction_pair_and_grid_say_right_or_wrong_for_each_image():
@@ -76,7 +81,9 @@ def test_counts_sample_and_means_name_the_classes():
     )
     assert all(name in descriptions.mean_images_description() for name in CLASS_NAMES)
     per_class = descriptions.per_class_accuracy_description(np.linspace(0.5, 0.95, 10))
-    assert per_class.startswith("Accuracy per class: T-shirt/top 50 %") and per_class.endswith("Ankle boot 95 %.")
+    assert per_class.startswith("Accuracy per class: T-shirt/top 50 %") and per_class.endswith(
+        "Ankle boot 95 %."
+    )
 
 
 def test_pixel_table_text_contrasts_with_every_grey():

@@ -120,17 +120,23 @@ def test_training_features_are_cached_beside_the_model(loaded_model, store_with_
     assert len(replaced) == 1 and replaced != cached
     # The store still lists the model, with its cache folder inside.
     assert [model.name for model in store.list_models()] == ["small-tutorial"]
-    np.testing.assert_allclose(first[:100], explain.training_features(loaded_model, entry.path, small_dataset.train_images)[:100])
+    np.testing.assert_allclose(
+        first[:100], explain.training_features(loaded_model, entry.path, small_dataset.train_images)[:100]
+    )
 
 
 def test_the_map_is_reused_and_rebuilt_when_the_model_changes(loaded_model, store_with_model, small_dataset):
     entry = store.get_entry("small-tutorial")
-    first = explain.embedding_map(loaded_model, entry.path, small_dataset.test_images, small_dataset.test_labels, size=200)
+    first = explain.embedding_map(
+        loaded_model, entry.path, small_dataset.test_images, small_dataset.test_labels, size=200
+    )
     assert first.coordinates.shape == (200, 2)
     assert np.bincount(small_dataset.test_labels[first.indices], minlength=10).tolist() == [20] * 10
     cache_file = next((entry.path / explain.CACHE_FOLDER).glob("map-*.npz"))
     written = cache_file.stat().st_mtime_ns
-    again = explain.embedding_map(loaded_model, entry.path, small_dataset.test_images, small_dataset.test_labels, size=200)
+    again = explain.embedding_map(
+        loaded_model, entry.path, small_dataset.test_images, small_dataset.test_labels, size=200
+    )
     assert cache_file.stat().st_mtime_ns == written  # read back, not rebuilt
     np.testing.assert_array_equal(again.coordinates, first.coordinates)
     # The projection of a point's own features lands where the map put it.
@@ -142,7 +148,9 @@ def test_the_map_is_reused_and_rebuilt_when_the_model_changes(loaded_model, stor
     loaded_model.set_weights([weight * 0.5 for weight in weights])
     loaded_model.save(entry.model_path)
     os.utime(entry.model_path, ns=(written + 10**9, written + 10**9))
-    changed = explain.embedding_map(loaded_model, entry.path, small_dataset.test_images, small_dataset.test_labels, size=200)
+    changed = explain.embedding_map(
+        loaded_model, entry.path, small_dataset.test_images, small_dataset.test_labels, size=200
+    )
     assert not cache_file.exists()
     assert len(list((entry.path / explain.CACHE_FOLDER).glob("map-*.npz"))) == 1
     assert not np.allclose(changed.coordinates, first.coordinates)
@@ -151,7 +159,10 @@ def test_the_map_is_reused_and_rebuilt_when_the_model_changes(loaded_model, stor
 def test_the_figures_draw(loaded_model, small_dataset):
     image = small_dataset.test_images[0]
     probabilities = np.full(10, 0.1, dtype=np.float32)
-    saliency = {3: explain.saliency_map(loaded_model, image, 3), 5: explain.saliency_map(loaded_model, image, 5)}
+    saliency = {
+        3: explain.saliency_map(loaded_model, image, 3),
+        5: explain.saliency_map(loaded_model, image, 5),
+    }
     figure = explanation_plots.saliency_figure(image, probabilities, 5, saliency, "integrated gradients")
     assert len(figure.axes) == 4
     titles = [axes.get_title() for axes in figure.axes]
@@ -162,7 +173,9 @@ def test_the_figures_draw(loaded_model, small_dataset):
     assert len(neighbours.axes) == 5
 
 
-def test_cli_explains_a_test_index_and_writes_the_saliency_png(store_with_model, use_small_data, small_dataset, tmp_path, capsys):
+def test_cli_explains_a_test_index_and_writes_the_saliency_png(
+    store_with_model, use_small_data, small_dataset, tmp_path, capsys
+):
     from fashion.cli import main
 
     output = tmp_path / "why.png"
@@ -176,7 +189,9 @@ def test_cli_explains_a_test_index_and_writes_the_saliency_png(store_with_model,
     assert Image.open(output).format == "PNG"
 
 
-def test_cli_explains_an_image_file_and_refuses_bad_input(store_with_model, use_small_data, small_dataset, tmp_path, capsys, monkeypatch):
+def test_cli_explains_an_image_file_and_refuses_bad_input(
+    store_with_model, use_small_data, small_dataset, tmp_path, capsys, monkeypatch
+):
     from fashion.cli import main
 
     monkeypatch.chdir(tmp_path)

@@ -16,7 +16,7 @@ _axe = Axe()
 
 
 def audit(page, state: str) -> list[dict]:
-    """Run axe-core's WCAG 2.1 A/AA rules on the page; save the report; return the serious/critical violations."""
+    """Run axe-core's WCAG 2.1 A/AA rules on the page, save the report, return serious/critical violations."""
     options = {"runOnly": {"type": "tag", "values": WCAG_21_AA_TAGS}, "resultTypes": ["violations"]}
     response = _axe.run(page, options=options).response
     violations = response["violations"]

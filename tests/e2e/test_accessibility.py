@@ -1,4 +1,6 @@
-"""axe-core (WCAG 2.1 A and AA) on every page and each state that draws something new: no serious or critical violation."""
+"""axe-core (WCAG 2.1 A and AA) on every page and each state that draws something new.
+
+No serious or critical violation."""
 
 from __future__ import annotations
 
@@ -64,8 +66,12 @@ def test_explore_and_train_pages_pass_axe(app_server, page, audits):
     # The figures speak: the grid's alt text lists its 25 images, here all sandals
     grid = page.get_by_role("img", name=re.compile(r"^A grid of 25 training images, row by row: "))
     assert grid.get_attribute("alt").count("Sandal") == 25
-    expect(page.get_by_role("img", name=re.compile(r"^Bar chart of training images per class: T-shirt\/top \d"))).to_have_count(1)
-    expect(page.get_by_role("region", name=re.compile(r"^Scaled pixel values of training image #\d+$"))).to_be_visible()
+    expect(
+        page.get_by_role("img", name=re.compile(r"^Bar chart of training images per class: T-shirt\/top \d"))
+    ).to_have_count(1)
+    expect(
+        page.get_by_role("region", name=re.compile(r"^Scaled pixel values of training image #\d+$"))
+    ).to_be_visible()
     open_page(page, app_server.url, "train", heading="Train")
     audits.check("train-form")
     audits.assert_clean()
@@ -87,7 +93,9 @@ def test_predictions_states_pass_axe(app_server, page, audits):
     expect(position).to_have_text(re.compile(r"^2 of "))
     audits.check("predictions-second-mistake")
     # The figures speak: the mistake's pair and the gallery page in words, from the same numbers
-    mistake = page.get_by_role("img", name=re.compile(r"^Test image #\d+, an? .+, predicted .+ \d+ % \(wrong \u2717\)\. Bar chart: "))
+    mistake = page.get_by_role(
+        "img", name=re.compile(r"^Test image #\d+, an? .+, predicted .+ \d+ % \(wrong \u2717\)\. Bar chart: ")
+    )
     expect(mistake).to_have_count(1)
     expect(page.get_by_role("img", name=re.compile(r"^Confusion matrix of 300 test images"))).to_have_count(1)
     expect(page.get_by_text(re.compile(r"^Accuracy per class: T-shirt.top \d+ %"))).to_be_visible()
@@ -108,8 +116,12 @@ def test_try_page_states_pass_axe(app_server, page, audits, small_dataset, tmp_p
     file_input.set_input_files(str(photo_path))
     expect(page.get_by_text("The 28x28 model input, enlarged")).to_be_visible()
     audits.check("try-uploaded-photo")
-    expect(page.get_by_role("img", name=re.compile(r"^Bar chart: \S.* \d+ %, .+ \d+ %, .+ \d+ %\.$"))).to_have_count(1)
-    expect(page.get_by_role("img", name=re.compile(r"^Step 1 of \d+: Original, 240x240 pixels\.$"))).to_have_count(1)
+    expect(
+        page.get_by_role("img", name=re.compile(r"^Bar chart: \S.* \d+ %, .+ \d+ %, .+ \d+ %\.$"))
+    ).to_have_count(1)
+    expect(
+        page.get_by_role("img", name=re.compile(r"^Step 1 of \d+: Original, 240x240 pixels\.$"))
+    ).to_have_count(1)
     file_input.set_input_files(str(broken_path))
     expect(page.locator('[data-testid="stAlertContentError"]')).to_contain_text("notes.png cannot be used:")
     wait_until_idle(page)
@@ -130,7 +142,7 @@ def empty_store_server(tmp_path_factory, small_data_dir):
 
 
 def test_no_model_yet_during_and_after_training_pass_axe(empty_store_server, page, audits):
-    """With no model: the no-model panels; then a training while it runs (live charts, sidebar) and once it ends."""
+    """With no model: the no-model panels; then a training while it runs (live charts, sidebar) and after."""
     server = empty_store_server
     open_page(page, server.url, "predictions", heading="Predictions")
     expect(page.get_by_role("button", name="Train the tutorial model")).to_be_visible()
@@ -139,14 +151,20 @@ def test_no_model_yet_during_and_after_training_pass_axe(empty_store_server, pag
     audits.check("try-no-model")
 
     open_page(page, server.url, "train", heading="Train")
-    fill_training_form(page, epochs=2, batch_size=1, subset=1000, name="a11y-run", preset="Exact tutorial settings")
+    fill_training_form(
+        page, epochs=2, batch_size=1, subset=1000, name="a11y-run", preset="Exact tutorial settings"
+    )
     page.locator(".st-key-train_start button").click()
-    expect(page.get_by_text(re.compile(r"^1 epoch\(s\) plotted\.$"))).to_be_visible(timeout=TRAINING_TIMEOUT_MS)
+    expect(page.get_by_text(re.compile(r"^1 epoch\(s\) plotted\.$"))).to_be_visible(
+        timeout=TRAINING_TIMEOUT_MS
+    )
     expect(page.locator(".st-key-training_stop button")).to_be_visible()
     audits.found["train-running"] = audit(page, "train-running")
     audits.screenshot(page, "train-running")
     expect(page.get_by_text(re.compile(r"^Training finished in"))).to_be_visible(timeout=TRAINING_TIMEOUT_MS)
     audits.check("train-finished")
-    curves = page.get_by_role("img", name=re.compile(r"^Loss and accuracy curves over 2 epoch\(s\); epoch 2: training loss \d"))
+    curves = page.get_by_role(
+        "img", name=re.compile(r"^Loss and accuracy curves over 2 epoch\(s\); epoch 2: training loss \d")
+    )
     expect(curves).to_have_count(1)
     audits.assert_clean()
