@@ -57,7 +57,7 @@ class JobSnapshot:
 
 @dataclass
 class TrainingJob(TrainingListener):
-    """One training run in a background thread."""
+    """One training run (in a worker process) and its state, history and progress as the pages see them."""
 
     architecture: str
     hyper_parameters: HyperParameters

@@ -1,4 +1,4 @@
-"""Matplotlib figure builders for the tutorial's figures and ours; the caller closes each Figure."""
+"""Matplotlib figure builders for the tutorial's figures and ours: plain Figures, no pyplot state to close."""
 
 from __future__ import annotations
 

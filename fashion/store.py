@@ -21,12 +21,24 @@ MODEL_FILE = "model.keras"
 RECORD_FILE = "record.json"
 TEMPORARY_PREFIX = ".incomplete-"
 MAX_NAME_LENGTH = 64
+STALE_SECONDS = 3600  # a temporary folder this old belongs to no save still running
+
+_opened_directories: set[Path] = set()
 
 
 def store_directory() -> Path:
     """The folder holding saved models: FASHION_MODELS_DIR, else models/ beside the app."""
     configured = os.environ.get(ENVIRONMENT_VARIABLE)
     return Path(configured).expanduser() if configured else DEFAULT_DIR
+
+
+def _opened(directory: Path | None) -> Path:
+    """The store's folder; the first time this process opens it, crashed saves' leftovers go."""
+    directory = directory or store_directory()
+    if directory not in _opened_directories:
+        _opened_directories.add(directory)
+        clean_incomplete(directory, STALE_SECONDS)
+    return directory
 
 
 def sanitize_name(name: str) -> str:
@@ -102,7 +114,7 @@ def _archive_problem(model_path: Path) -> str | None:
 
 def list_entries(directory: Path | None = None) -> list[StoreEntry]:
     """Every entry of the store, newest first; unreadable entries are included and marked."""
-    directory = directory or store_directory()
+    directory = _opened(directory)
     if not directory.is_dir():
         return []
     entries = [
@@ -165,7 +177,7 @@ def default_name(architecture: str) -> str:
 
 def save_model(model, record: dict, name: str | None = None, directory: Path | None = None) -> StoreEntry:
     """Save a Keras model with its record; the entry appears whole or not at all."""
-    directory = directory or store_directory()
+    directory = _opened(directory)
     try:
         directory.mkdir(parents=True, exist_ok=True)
     except OSError as error:
@@ -284,7 +296,7 @@ def _update_record(path: Path, changes: dict) -> None:
     os.replace(temporary, path / RECORD_FILE)
 
 
-def clean_incomplete(directory: Path | None = None, older_than_seconds: float = 3600) -> int:
+def clean_incomplete(directory: Path | None = None, older_than_seconds: float = STALE_SECONDS) -> int:
     """Remove leftovers of saves that crashed; returns how many were removed."""
     directory = directory or store_directory()
     if not directory.is_dir():
@@ -292,7 +304,11 @@ def clean_incomplete(directory: Path | None = None, older_than_seconds: float = 
     removed = 0
     now = time.time()
     for path in directory.glob(TEMPORARY_PREFIX + "*"):
-        if now - path.stat().st_mtime >= older_than_seconds:
+        try:
+            stale = now - path.stat().st_mtime >= older_than_seconds
+        except FileNotFoundError:
+            continue  # Another process finished or removed it meanwhile.
+        if stale:
             shutil.rmtree(path, ignore_errors=True)
             removed += 1
     return removed

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import time
 
 import numpy as np
 import pytest
@@ -90,6 +92,20 @@ def test_incomplete_saves_are_invisible_and_cleaned(store_with_model):
     assert [entry.name for entry in store.list_entries()] == ["small-tutorial"]
     assert store.clean_incomplete(older_than_seconds=0) == 1
     assert not leftover.exists()
+
+
+def test_opening_the_store_removes_stale_leftovers_only(trained_store, tmp_path):
+    directory = tmp_path / "models"
+    shutil.copytree(trained_store, directory)
+    stale, fresh = directory / ".incomplete-crashed", directory / ".incomplete-saving"
+    for leftover in (stale, fresh):
+        leftover.mkdir()
+        (leftover / "model.keras").write_bytes(b"half")
+    an_hour_ago = time.time() - store.STALE_SECONDS - 60
+    os.utime(stale, (an_hour_ago, an_hour_ago))
+    # The first listing in this process opens the store: a crash's leftover goes, a running save's stays.
+    assert [entry.name for entry in store.list_entries(directory)] == ["small-tutorial"]
+    assert not stale.exists() and fresh.is_dir()
 
 
 def test_failed_save_leaves_nothing_behind(store_with_model, loaded_model):
