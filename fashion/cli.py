@@ -54,29 +54,54 @@ class ConsoleListener(TrainingListener):
         print(line, file=self.output, flush=True)
 
 
+def continued_settings(arguments):
+    """(architecture, hyper-parameters) of train --from NAME --epochs N: the parent's own, N more epochs."""
+    from fashion import store
+    from fashion.training import continued_hyper_parameters
+
+    if arguments.epochs is None:
+        raise FashionError("--from needs --epochs N: how many more epochs to train.")
+    others = ("arch", "batch_size", "learning_rate", "seed", "limit", "validation_fraction", "exact_tutorial")
+    given = [name for name in others if getattr(arguments, name) not in (None, False, "tutorial")]
+    if given:
+        option = "--" + given[0].replace("_", "-")
+        raise FashionError(f"--from continues with the parent's own settings; drop {option}.")
+    record = store.get_entry(arguments.from_model).record
+    return record.get("architecture", "tutorial"), continued_hyper_parameters(record, arguments.epochs)
+
+
 def command_train(arguments) -> int:
     """Train on the real data, evaluate on the test set and save to the store."""
     from fashion.data import load_dataset
     from fashion.workflow import train_evaluate_save
 
-    preset = EXACT_TUTORIAL_PRESET if arguments.exact_tutorial else RECOMMENDED_PRESET
-    base = presets(arguments.arch)[preset]
-    hyper_parameters = with_overrides(
-        base,
-        epochs=arguments.epochs,
-        batch_size=arguments.batch_size,
-        learning_rate=arguments.learning_rate,
-        seed=arguments.seed,
-        train_limit=arguments.limit,
-        validation_fraction=arguments.validation_fraction,
-    )
+    if arguments.from_model:
+        architecture, hyper_parameters = continued_settings(arguments)
+    else:
+        architecture = arguments.arch
+        preset = EXACT_TUTORIAL_PRESET if arguments.exact_tutorial else RECOMMENDED_PRESET
+        hyper_parameters = with_overrides(
+            presets(arguments.arch)[preset],
+            epochs=arguments.epochs,
+            batch_size=arguments.batch_size,
+            learning_rate=arguments.learning_rate,
+            seed=arguments.seed,
+            train_limit=arguments.limit,
+            validation_fraction=arguments.validation_fraction,
+        )
     dataset = load_dataset()
     progress_output = sys.stderr if arguments.json else sys.stdout
     listener = ConsoleListener(progress_output, show_bar=sys.stderr.isatty())
     stop_event = threading.Event()
     try:
         finished = train_evaluate_save(
-            arguments.arch, hyper_parameters, dataset, arguments.name, listener, stop_event
+            architecture,
+            hyper_parameters,
+            dataset,
+            arguments.name,
+            listener,
+            stop_event,
+            parent=arguments.from_model,
         )
     except KeyboardInterrupt:
         print("Interrupted; nothing was saved.", file=sys.stderr)
@@ -86,8 +111,10 @@ def command_train(arguments) -> int:
         return EXIT_ERROR
     summary = {
         "name": finished.entry.name,
-        "arch": arguments.arch,
+        "arch": architecture,
         "epochs_run": finished.result.epochs_run,
+        "parent": finished.result.parent,
+        "total_epochs": len(finished.entry.record["history"]),
         "test_accuracy": finished.evaluation.accuracy,
         "test_loss": finished.evaluation.loss,
         "train_seconds": round(finished.result.train_seconds, 3),
@@ -352,6 +379,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="the tutorial's settings (batch 32, 10 epochs, Adam 1e-3) on the chosen architecture",
     )
     train_parser.add_argument("--name")
+    train_parser.add_argument(
+        "--from", dest="from_model", metavar="NAME", help="continue a saved model for --epochs more epochs"
+    )
     train_parser.add_argument("--json", action="store_true")
     train_parser.set_defaults(handler=command_train)
 

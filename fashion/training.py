@@ -7,7 +7,7 @@ import math
 import os
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -117,10 +117,12 @@ class TrainingResult:
     train_seconds: float = 0.0
     train_count: int = 0
     validation_count: int = 0
+    parent: str | None = None
+    parent_history: list[dict] = field(default_factory=list)
 
     @property
     def epochs_run(self) -> int:
-        """How many epochs were completed."""
+        """How many epochs this run completed (a continued model's parent's epochs not counted)."""
         return len(self.history)
 
 
@@ -147,7 +149,7 @@ def split_training_data(
     )
 
 
-def _make_progress_callback(listener, stop_event, hyper_parameters, steps_per_epoch, history):
+def _make_progress_callback(listener, stop_event, hyper_parameters, steps_per_epoch, history, first_epoch=0):
     import keras
 
     epochs = hyper_parameters.epochs
@@ -180,8 +182,8 @@ def _make_progress_callback(listener, stop_event, hyper_parameters, steps_per_ep
             logs = logs or {}
             listener.on_batch(
                 BatchReport(
-                    epoch=len(history) + 1,
-                    epochs=epochs,
+                    epoch=first_epoch + len(history) + 1,
+                    epochs=first_epoch + epochs,
                     step=step,
                     steps=steps_per_epoch,
                     images_per_second=step * batch_size / epoch_elapsed if epoch_elapsed else 0.0,
@@ -202,7 +204,7 @@ def _make_progress_callback(listener, stop_event, hyper_parameters, steps_per_ep
             logs = logs or {}
             report = EpochReport(
                 epoch=epoch + 1,
-                epochs=epochs,
+                epochs=first_epoch + epochs,
                 loss=float(logs["loss"]),
                 accuracy=float(logs["accuracy"]),
                 val_loss=float(logs["val_loss"]) if "val_loss" in logs else None,
@@ -262,6 +264,101 @@ def train(
         train_labels,
         batch_size=hyper_parameters.batch_size,
         epochs=hyper_parameters.epochs,
+        validation_data=validation_data,
+        callbacks=[callback],
+        verbose=0,
+    )
+    result.train_seconds = time.perf_counter() - started
+    result.stopped = stop_event is not None and stop_event.is_set()
+    return result
+
+
+def continued_hyper_parameters(parent_record: dict, more_epochs: int) -> HyperParameters:
+    """A parent's own settings with epochs counting its epochs and the more_epochs to come."""
+    parent_epochs = len(parent_record.get("history", []))
+    hyper_parameters = HyperParameters.from_dict(parent_record.get("hyper_parameters", {}))
+    if not 1 <= more_epochs <= 1000:
+        from fashion.errors import ConfigurationError
+
+        raise ConfigurationError(f"more epochs must be between 1 and 1000, not {more_epochs}.")
+    return replace(hyper_parameters, epochs=parent_epochs + more_epochs).validated()
+
+
+def _restart_schedule(model, hyper_parameters: HyperParameters, total_steps: int) -> None:
+    """A new cosine decay over the continued steps, from the optimizer's restored step count on."""
+    import keras
+
+    if hyper_parameters.schedule != "cosine":
+        return  # A constant rate was restored with the optimizer.
+    optimizer = model.optimizer
+    # Before warmup_steps (the parent's steps) it would warm up; the restored step count is past them.
+    optimizer.learning_rate = keras.optimizers.schedules.CosineDecay(
+        hyper_parameters.learning_rate,
+        max(1, total_steps),
+        warmup_target=hyper_parameters.learning_rate,
+        warmup_steps=int(optimizer.iterations.numpy()),
+    )
+
+
+def continue_training(
+    parent_name: str,
+    more_epochs: int,
+    dataset: Dataset,
+    listener: TrainingListener | None = None,
+    stop_event: threading.Event | None = None,
+) -> TrainingResult:
+    """Train a saved model for more epochs with its own settings and its optimizer's saved state."""
+    from fashion import store
+
+    entry = store.get_entry(parent_name)
+    parent_history = list(entry.record.get("history", []))
+    first_epoch = len(parent_history)
+    total = continued_hyper_parameters(entry.record, more_epochs)
+    run_hyper_parameters = replace(total, epochs=more_epochs)
+    architecture_name = entry.record.get("architecture", "")
+    get_architecture(architecture_name)
+    configure_tensorflow()
+    import keras
+
+    listener = listener or TrainingListener()
+    train_images, train_labels, validation_images, validation_labels = split_training_data(dataset, total)
+    steps_per_epoch = math.ceil(len(train_labels) / total.batch_size)
+    # Another shuffle order than the parent's first epochs, the same on every continuation.
+    keras.utils.set_random_seed(total.seed + first_epoch)
+    try:
+        # compile=True restores the optimizer with its variables (Adam's moments, the step count).
+        model = keras.saving.load_model(entry.model_path, safe_mode=True, compile=True)
+    except Exception as error:  # noqa: BLE001 - any failure to load means an unreadable model
+        from fashion.errors import ModelStoreError
+
+        raise ModelStoreError(f"the saved model {parent_name!r} cannot be trained on ({error}).") from None
+    _restart_schedule(model, total, steps_per_epoch * more_epochs)
+    history: list[dict] = []
+    result = TrainingResult(
+        model=model,
+        architecture=architecture_name,
+        hyper_parameters=total,
+        history=history,
+        train_count=len(train_labels),
+        validation_count=len(validation_labels),
+        parent=entry.name,
+        parent_history=parent_history,
+    )
+    listener.on_start(more_epochs, steps_per_epoch, len(train_labels))
+    if stop_event is not None and stop_event.is_set():
+        result.stopped = True
+        return result
+    callback = _make_progress_callback(
+        listener, stop_event, run_hyper_parameters, steps_per_epoch, history, first_epoch
+    )
+    validation_data = (validation_images, validation_labels) if len(validation_labels) else None
+    started = time.perf_counter()
+    model.fit(
+        train_images,
+        train_labels,
+        batch_size=total.batch_size,
+        epochs=first_epoch + more_epochs,
+        initial_epoch=first_epoch,
         validation_data=validation_data,
         callbacks=[callback],
         verbose=0,

@@ -9,7 +9,7 @@ from fashion import store
 from fashion.data import Dataset
 from fashion.evaluation import Evaluation, evaluate
 from fashion.models import HyperParameters
-from fashion.training import TrainingListener, TrainingResult, train
+from fashion.training import TrainingListener, TrainingResult, continue_training, train
 
 
 @dataclass
@@ -29,8 +29,9 @@ def make_record(result: TrainingResult, evaluation: Evaluation, dataset: Dataset
     return {
         "architecture": result.architecture,
         "hyper_parameters": result.hyper_parameters.to_dict(),
-        "history": result.history,
-        "epochs_run": result.epochs_run,
+        "history": result.parent_history + result.history,
+        "epochs_run": len(result.parent_history) + result.epochs_run,
+        **({"parent": result.parent, "continued_epochs": result.epochs_run} if result.parent else {}),
         "stopped_early": result.stopped,
         **evaluation.to_record(),
         "train_seconds": result.train_seconds,
@@ -52,9 +53,15 @@ def train_evaluate_save(
     listener: TrainingListener | None = None,
     stop_event: threading.Event | None = None,
     on_saving=None,
+    parent: str | None = None,
 ) -> FinishedRun:
-    """Train, evaluate on the test set and save; a run stopped before its first epoch is not saved."""
-    result = train(architecture_name, hyper_parameters, dataset, listener, stop_event)
+    """Train (or continue parent up to hyper_parameters.epochs), evaluate, save; nothing if no epoch ends."""
+    if parent is None:
+        result = train(architecture_name, hyper_parameters, dataset, listener, stop_event)
+    else:
+        parent_epochs = len(store.get_entry(parent).record.get("history", []))
+        more_epochs = hyper_parameters.epochs - parent_epochs
+        result = continue_training(parent, more_epochs, dataset, listener, stop_event)
     if result.epochs_run == 0:
         return FinishedRun(result, None, None)
     if on_saving is not None:
