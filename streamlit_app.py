@@ -14,6 +14,7 @@ pages = [
     st.Page("pages/explore.py", title="Explore the data", icon=":material/grid_view:", default=True),
     st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
     st.Page("pages/predictions.py", title="Predictions", icon=":material/fact_check:"),
+    st.Page("pages/map.py", title="Map", icon=":material/scatter_plot:"),
     st.Page("pages/compare.py", title="Compare models", icon=":material/compare:"),
     st.Page("pages/models.py", title="Saved models", icon=":material/inventory_2:"),
     st.Page("pages/try_image.py", title="Try your own image", icon=":material/photo_camera:"),

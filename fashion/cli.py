@@ -300,11 +300,8 @@ def command_explain(arguments) -> int:
             raise FashionError(
                 f"test index {index} is out of range; the test set has {len(dataset.test_labels):,} images."
             )
-        image, true_label, source = (
-            dataset.test_images[index],
-            int(dataset.test_labels[index]),
-            f"test-{index}",
-        )
+        image, true_label = dataset.test_images[index], int(dataset.test_labels[index])
+        source = f"test-{index}"
     else:
         image, true_label, source = read_photo(target).image, None, Path(target).stem
     model = store.load_model(name)
@@ -346,14 +343,10 @@ def command_explain(arguments) -> int:
             )
         )
     else:
-        print(
-            f"{target}: "
-            + ", ".join(f"{class_name} {probability:.1%}" for _, class_name, probability in best)
-        )
-        print(
-            "Nearest training images: "
-            + ", ".join(f"#{row['index']} {row['class_name']}" for row in neighbour_rows)
-        )
+        ranked = ", ".join(f"{class_name} {probability:.1%}" for _, class_name, probability in best)
+        print(f"{target}: {ranked}")
+        nearest = ", ".join(f"#{row['index']} {row['class_name']}" for row in neighbour_rows)
+        print(f"Nearest training images: {nearest}")
         print(f"Saliency ({explanation.method}) written to {output}")
     return 0
 
@@ -408,7 +401,9 @@ def build_parser() -> argparse.ArgumentParser:
     export_parser.add_argument("--json", action="store_true")
     export_parser.set_defaults(handler=command_export)
 
-    explain_parser = commands.add_parser("explain", help="saliency and nearest training images of one image")
+    explain_parser = commands.add_parser(
+        "explain", help="saliency and nearest training images of one image"
+    )
     explain_parser.add_argument("image", metavar="IMAGE_OR_TEST_INDEX")
     explain_parser.add_argument("--model")
     explain_parser.add_argument(

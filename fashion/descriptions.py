@@ -151,3 +151,40 @@ def per_class_accuracy_description(per_class_accuracy) -> str:
     return "Accuracy per class: " + ", ".join(
         f"{name} {percent(accuracy)}" for name, accuracy in zip(CLASS_NAMES, per_class_accuracy)
     ) + "."
+
+
+def _where(saliency: np.ndarray) -> str:
+    """Where most of a saliency map's mass lies, in words: "the top left", "the middle", ..."""
+    total = float(saliency.sum())
+    if total <= 0:
+        return "nowhere (no evidence)"
+    rows, columns = np.indices(saliency.shape)
+    row = float((rows * saliency).sum() / total) / saliency.shape[0]
+    column = float((columns * saliency).sum() / total) / saliency.shape[1]
+    vertical = "top" if row < 0.4 else "bottom" if row > 0.6 else "middle"
+    horizontal = "left" if column < 0.4 else "right" if column > 0.6 else "centre"
+    return "the middle" if (vertical, horizontal) == ("middle", "centre") else f"the {vertical} {horizontal}"
+
+
+def saliency_description(method: str, saliency_maps: dict) -> str:
+    """The saliency panels in words: for each class, where the evidence for it lies."""
+    parts = [
+        f"for {CLASS_NAMES[int(label)]} mostly in {_where(np.asarray(saliency))}"
+        for label, saliency in saliency_maps.items()
+    ]
+    return f"Saliency by {method}: evidence " + "; ".join(parts) + "."
+
+
+def neighbours_description(indices, labels) -> str:
+    """The nearest training images in words: their indices and classes, closest first."""
+    items = [f"#{int(index)} {CLASS_NAMES[int(label)]}" for index, label in zip(indices, labels)]
+    return f"The {len(items)} nearest training images, closest first: " + ", ".join(items) + "."
+
+
+def embedding_map_description(true_labels: np.ndarray, predicted_labels: np.ndarray) -> str:
+    """The map in words: how many points, how many mistakes, and that a click opens one."""
+    wrong = int((np.asarray(true_labels) != np.asarray(predicted_labels)).sum())
+    return (
+        f"Scatter map of {len(true_labels):,} test images coloured by true class, {wrong:,} of them "
+        "mistakes shown as crosses; click a point to open its image below."
+    )

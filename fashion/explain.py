@@ -33,7 +33,7 @@ class ModelParts:
 
 
 def model_parts(model) -> ModelParts:
-    """Cut a Sequential classifier ending in Dense(10) into its spatial part, features and classifier."""
+    """Cut a Sequential net ending in Dense(10) into its spatial part, its features and its classifier."""
     layers = list(getattr(model, "layers", []))
     if not layers or type(layers[-1]).__name__ != "Dense" or layers[-1].units != NUM_CLASSES:
         raise ExplanationError(
@@ -268,7 +268,7 @@ def embedding_map(
 
 @dataclass(frozen=True)
 class Explanation:
-    """Everything the app shows for "Why?": probabilities, saliency per class, nearest training images."""
+    """What "Why?" shows: probabilities, saliency per class and the nearest training images."""
 
     probabilities: np.ndarray
     true_label: int | None

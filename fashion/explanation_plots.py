@@ -65,8 +65,8 @@ def neighbours_figure(
         axes.set_xticks([])
         axes.set_yticks([])
         axes.set_xlabel(
-            f"{CLASS_NAMES[int(labels[position])]}\n"
-            f"#{int(indices[position])} d={float(distances[position]):.2f}",
+            f"{CLASS_NAMES[int(labels[position])]}\n#{int(indices[position])} "
+            f"d={float(distances[position]):.2f}",
             fontsize=8,
         )
     figure.tight_layout()

@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from ui import caches, gallery, model_pages
+from ui import caches, explanations, gallery, model_pages
 from fashion import descriptions, evaluation
 from fashion.data import CLASS_NAMES
 from fashion.display import confusion_table
@@ -181,4 +181,9 @@ else:
         f"Test image #{index}: a {CLASS_NAMES[labels[index]]} "
         f"the model took for a {CLASS_NAMES[probabilities[index].argmax()]}."
     )
+    why = st.toggle(
+        "Why?", key="predictions_why", bind="query-params", help="Saliency and the nearest training images"
+    )
+    if why:
+        explanations.show_test_explanation(identity, source, index)
     st.query_params.update({"wrong": str(position), "order": order})

@@ -5,5 +5,6 @@
 - `sidebar`: the sidebar on every page.
 - `training_view`: starting a training job, its live progress and its results.
 - `gallery`: the Predictions gallery's figures, captions and URL state.
+- `explanations`: "Why?" (saliency and nearest training images) and the embedding map's chart.
 - `model_pages`: the start of pages that need a model, and the "no model yet" panel.
 """

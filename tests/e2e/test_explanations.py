@@ -1,0 +1,108 @@
+"""Real-browser journeys of the explanations: "Why?" on a mistake and a click on the embedding map."""
+
+from __future__ import annotations
+
+import io
+import re
+import time
+
+import numpy as np
+from app_driver import assert_no_error, open_page, wait_until_idle
+from PIL import Image
+from playwright.sync_api import expect
+
+from fashion.data import CLASS_NAMES
+
+NEIGHBOURS_TEXT = re.compile(r"^Nearest training images \(by the model's penultimate layer\): (.+)$")
+
+
+def neighbour_names(page) -> list[str]:
+    """The class names listed for the nearest training images."""
+    line = page.get_by_text(NEIGHBOURS_TEXT)
+    expect(line).to_be_visible()
+    return NEIGHBOURS_TEXT.match(line.inner_text()).group(1).split(", ")
+
+
+def test_why_shows_saliency_and_labelled_neighbours_of_a_mistake(app_server, page, screenshot):
+    """"Why?" on the mistake browser draws the saliency panels and lists the neighbours' classes."""
+    open_page(page, app_server.url, "predictions?model=small-tutorial", heading="Predictions")
+    caption = page.get_by_text(re.compile(r"^Test image #\d+: a .+ the model took for a "))
+    expect(caption).to_be_visible()
+    images_before = page.locator('[data-testid="stImage"]').count()
+    page.locator(".st-key-predictions_why").get_by_text("Why?").click()
+    names = neighbour_names(page)
+    wait_until_idle(page)
+    assert len(names) == 8 and all(name in CLASS_NAMES for name in names), names
+    # Two more images: the saliency panels and the row of neighbours
+    expect(page.locator('[data-testid="stImage"]')).to_have_count(images_before + 2)
+    expect(page.get_by_text(re.compile(r"^Saliency by integrated gradients"))).to_be_visible()
+    expect(page).to_have_url(re.compile(r"[?&]predictions_why=true(&|$)"))
+    assert_no_error(page)
+    screenshot(page, "why-saliency", page.locator('[data-testid="stImage"]').nth(images_before))
+    screenshot(page, "why-neighbours", page.locator('[data-testid="stImage"]').nth(images_before + 1))
+
+    # Next keeps "Why?" open for the next mistake
+    page.locator(".st-key-predictions_next button").click()
+    expect(page.get_by_text(re.compile(r"^2 of \d+$"))).to_be_visible()
+    wait_until_idle(page)
+    assert len(neighbour_names(page)) == 8
+    assert_no_error(page)
+
+
+def point_centres(png: bytes) -> list[tuple[float, float]]:
+    """Centres of the coloured blobs (the map's points) in a screenshot, most isolated first."""
+    pixels = np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), dtype=np.int16)
+    saturation = pixels.max(axis=2) - pixels.min(axis=2)
+    coloured = saturation > 60
+    rows, columns = np.nonzero(coloured)
+    if len(rows) == 0:
+        return []
+    # Points in cells of 12 pixels; a cell with a little colour and empty neighbours holds one point
+    cells: dict[tuple[int, int], list[tuple[int, int]]] = {}
+    for row, column in zip(rows, columns):
+        cells.setdefault((row // 12, column // 12), []).append((row, column))
+    def crowding(cell):
+        return sum(
+            len(cells.get((cell[0] + down, cell[1] + right), []))
+            for down in (-1, 0, 1)
+            for right in (-1, 0, 1)
+        )
+    ordered = sorted(cells, key=crowding)
+    return [tuple(np.mean(cells[cell], axis=0))[::-1] for cell in ordered]
+
+
+def test_clicking_a_point_on_the_map_opens_its_image(app_server, page, screenshot):
+    """Hovering a point shows its index; clicking it opens that test image with saliency and neighbours."""
+    open_page(page, app_server.url, "map?model=small-tutorial", heading="Map")
+    chart = page.locator(".st-key-map_chart")
+    expect(chart.locator("canvas, svg").first).to_be_visible()
+    wait_until_idle(page)
+    time.sleep(1)  # let Vega finish drawing
+    box = chart.bounding_box()
+    screenshot(page, "map", chart)
+    centres = point_centres(chart.screenshot())
+    assert len(centres) > 20, "no points found on the map"
+    tooltip = page.locator("#vg-tooltip-element")
+    hovered_index = None
+    for x, y in centres[:15]:
+        page.mouse.move(box["x"] + x, box["y"] + y)
+        page.wait_for_timeout(300)
+        if tooltip.count() and tooltip.is_visible() and "index" in tooltip.inner_text():
+            hovered_index = int(re.search(r"index\s*(\d+)", tooltip.inner_text()).group(1))
+            break
+    assert hovered_index is not None, "no tooltip appeared over the points"
+    screenshot(page, "map-tooltip", chart)
+    page.mouse.click(box["x"] + x, box["y"] + y)
+    expect(page.get_by_role("heading", name=f"Test image #{hovered_index}")).to_be_visible()
+    wait_until_idle(page)
+    expect(page).to_have_url(re.compile(rf"[?&]point={hovered_index}(&|$)"))
+    names = neighbour_names(page)
+    assert len(names) == 8 and all(name in CLASS_NAMES for name in names), names
+    assert_no_error(page)
+    screenshot(page, "map-point-opened")
+
+    # The URL reopens the same image in a new tab
+    second_tab = page.context.new_page()
+    open_page(second_tab, app_server.url, page.url.split("/", 3)[3], heading="Map")
+    expect(second_tab.get_by_role("heading", name=f"Test image #{hovered_index}")).to_be_visible()
+    assert_no_error(second_tab)
