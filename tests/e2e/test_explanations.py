@@ -7,9 +7,11 @@ import re
 import time
 
 import numpy as np
+import pytest
 from app_driver import assert_no_error, open_page, wait_until_idle
 from PIL import Image
 from playwright.sync_api import expect
+from test_accessibility import Audits
 
 from fashion.data import CLASS_NAMES
 
@@ -24,7 +26,7 @@ def neighbour_names(page) -> list[str]:
 
 
 def test_why_shows_saliency_and_labelled_neighbours_of_a_mistake(app_server, page, screenshot):
-    """"Why?" on the mistake browser draws the saliency panels and lists the neighbours' classes."""
+    """ "Why?" on the mistake browser draws the saliency panels and lists the neighbours' classes."""
     open_page(page, app_server.url, "predictions?model=small-tutorial", heading="Predictions")
     caption = page.get_by_text(re.compile(r"^Test image #\d+: a .+ the model took for a "))
     expect(caption).to_be_visible()
@@ -61,12 +63,14 @@ def point_centres(png: bytes) -> list[tuple[float, float]]:
     cells: dict[tuple[int, int], list[tuple[int, int]]] = {}
     for row, column in zip(rows, columns):
         cells.setdefault((row // 12, column // 12), []).append((row, column))
+
     def crowding(cell):
         return sum(
             len(cells.get((cell[0] + down, cell[1] + right), []))
             for down in (-1, 0, 1)
             for right in (-1, 0, 1)
         )
+
     ordered = sorted(cells, key=crowding)
     return [tuple(np.mean(cells[cell], axis=0))[::-1] for cell in ordered]
 
@@ -106,3 +110,30 @@ def test_clicking_a_point_on_the_map_opens_its_image(app_server, page, screensho
     open_page(second_tab, app_server.url, page.url.split("/", 3)[3], heading="Map")
     expect(second_tab.get_by_role("heading", name=f"Test image #{hovered_index}")).to_be_visible()
     assert_no_error(second_tab)
+
+
+@pytest.fixture
+def audits(page, screenshot):
+    """An axe-core Audits collector on this test's tab."""
+    return Audits(page, screenshot)
+
+
+def test_why_and_the_map_pass_axe(app_server, page, audits):
+    """ "Why?" opened on a mistake, the map and a map point opened have no serious axe violation."""
+    open_page(
+        page, app_server.url, "predictions?model=small-tutorial&predictions_why=true", heading="Predictions"
+    )
+    neighbour_names(page)
+    audits.check("predictions-why")
+    # The figures speak: the saliency panels and the neighbours in words
+    expect(
+        page.get_by_role("img", name=re.compile(r"^Saliency by integrated gradients: evidence for "))
+    ).to_have_count(1)
+    expect(
+        page.get_by_role("img", name=re.compile(r"^The 8 nearest training images, closest first: #\d+ "))
+    ).to_have_count(1)
+    open_page(page, app_server.url, "map?model=small-tutorial&point=3", heading="Map")
+    expect(page.get_by_role("heading", name="Test image #3")).to_be_visible()
+    neighbour_names(page)
+    audits.check("map-point-open")
+    audits.assert_clean()
