@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 import threading
@@ -24,27 +25,32 @@ EXIT_ERROR = 2
 
 
 class ConsoleListener(TrainingListener):
-    """Prints a progress bar on stderr (when it is a terminal) and a line per epoch."""
+    """Keras' progress bar on stderr (when it is a terminal) and a line per epoch."""
 
     def __init__(self, output, show_bar: bool):
         self.output = output
         self.show_bar = show_bar
+        self.progress_bar = None
+        self.bar_epoch = None
+        self.bar_unfinished = False
 
     def on_batch(self, report: BatchReport) -> None:
         if not self.show_bar:
             return
-        width = 30
-        filled = int(width * report.step / report.steps)
-        sys.stderr.write(
-            f"\repoch {report.epoch}/{report.epochs} [{'=' * filled}{'.' * (width - filled)}] "
-            f"{report.step}/{report.steps}  {report.images_per_second:,.0f} img/s  "
-            f"ETA {report.epoch_seconds_left:4.1f}s  loss {report.loss:.4f}"
-        )
-        sys.stderr.flush()
+        import keras
+
+        # Progbar writes to stdout, which carries the results: send it to stderr.
+        with contextlib.redirect_stdout(sys.stderr):
+            if self.bar_epoch != report.epoch:
+                self.progress_bar = keras.utils.Progbar(report.steps, stateful_metrics=["loss"])
+                self.bar_epoch = report.epoch
+            self.progress_bar.update(report.step, [("loss", report.loss)])
+        self.bar_unfinished = report.step < report.steps
 
     def on_epoch(self, report: EpochReport) -> None:
-        if self.show_bar:
-            sys.stderr.write("\r" + " " * 100 + "\r")
+        if self.bar_unfinished:
+            sys.stderr.write("\n")  # A bar left unfinished (stopped mid-epoch) ends its line.
+            self.bar_unfinished = False
         line = (
             f"Epoch {report.epoch}/{report.epochs} - {report.seconds:.1f}s - "
             f"loss: {report.loss:.4f} - accuracy: {report.accuracy:.4f}"

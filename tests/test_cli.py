@@ -69,6 +69,24 @@ def test_exact_tutorial_trains_every_architecture(architecture, use_small_data, 
     assert "Epoch 10/10" in trained.stderr and "Traceback" not in trained.stderr
 
 
+def test_console_progress_bar_is_keras_progbar_on_stderr(capsys):
+    from fashion.cli import ConsoleListener
+    from fashion.training import BatchReport, EpochReport
+
+    epoch_lines = io.StringIO()
+    listener = ConsoleListener(epoch_lines, show_bar=True)
+    for step in (1, 2, 3):
+        listener.on_batch(BatchReport(1, 2, step, 3, 500.0, 0.1, 1.0, 0.5, 0.8))
+    listener.on_epoch(EpochReport(1, 2, 0.5, 0.8, None, None, 1.5))
+    listener.on_batch(BatchReport(2, 2, 1, 3, 500.0, 0.1, 0.1, 0.4, 0.85))
+    listener.on_epoch(EpochReport(2, 2, 0.4, 0.85, None, None, 0.5))  # stopped after one batch
+    captured = capsys.readouterr()
+    assert captured.out == ""  # stdout carries only results
+    assert "3/3" in captured.err and "1/3" in captured.err and "loss: 0.5000" in captured.err
+    assert captured.err.endswith("\n")  # the unfinished bar ended its line before the epoch line
+    assert epoch_lines.getvalue().splitlines()[0] == "Epoch 1/2 - 1.5s - loss: 0.5000 - accuracy: 0.8000"
+
+
 def test_models_and_evaluate_in_process(store_with_model, use_small_data, capsys):
     assert main(["models"]) == 0
     assert "small-tutorial" in capsys.readouterr().out
