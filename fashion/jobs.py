@@ -1,41 +1,56 @@
-"""A server-side registry of background training jobs that pages poll and can stop."""
+"""The jobs: one small interface (start, get, stop, cancel, list) over training jobs that queue.
+
+Two backends implement it: worker processes on this machine (`fashion.local_jobs`, the default) and
+a Ray cluster (`fashion.ray_jobs`, when FASHION_RAY_ADDRESS is set). Both keep their records in the
+SQLite job database beside the model store, so a `?job=` link outlives the server process.
+"""
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
-import sys
 import threading
-import time
-import traceback
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from fashion import store
 from fashion.data import Dataset
-from fashion.errors import FashionError, JobLimitError
+from fashion.errors import JobLimitError
+from fashion.job_database import (
+    ACTIVE_STATES,
+    QUEUED_STATE,
+    JobDatabase,
+    database_path,
+    now,
+)
 from fashion.models import HyperParameters
-from fashion.training import BatchReport, EpochReport, TrainingListener
-from fashion.workflow import FinishedRun, train_evaluate_save
+from fashion.training import BatchReport
 
 MAX_JOBS_VARIABLE = "FASHION_MAX_JOBS"
-WORKER_MODULE = "fashion.worker"
-ACTIVE_STATES = ("starting", "running", "saving")
+MAX_QUEUED_VARIABLE = "FASHION_MAX_QUEUED"
+JOBS_PER_SESSION_VARIABLE = "FASHION_JOBS_PER_SESSION"
+RAY_ADDRESS_VARIABLE = "FASHION_RAY_ADDRESS"
+DEFAULT_MAX_QUEUED = 40
+# Until this machine has trained a model of an architecture: training images per second, and the
+# seconds of starting TensorFlow, loading the data, evaluating and saving (measured on 2 shared cores).
+DEFAULT_IMAGES_PER_SECOND = {"tutorial": 60000.0, "cnn": 4000.0}
+JOB_OVERHEAD_SECONDS = 8.0
 
 
 @dataclass
 class JobSnapshot:
-    """A consistent copy of a job's state for drawing."""
+    """A consistent copy of a job's record, with its place in the queue while it waits."""
 
     job_id: str
+    owner: str | None
     architecture: str
     hyper_parameters: HyperParameters
     state: str
     history: list[dict]
     batch: BatchReport | None
     epochs: int
-    started_at: float
+    queued_at: float
+    started_at: float | None
     finished_at: float | None
     model_name: str | None
     test_accuracy: float | None
@@ -43,6 +58,10 @@ class JobSnapshot:
     parameter_count: int | None
     error: str | None
     stop_requested: bool
+    worker_pid: int | None = None
+    position: int | None = None
+    starts_in_seconds: float | None = None
+    expected_seconds: float = field(default=0.0, repr=False)
 
     @property
     def active(self) -> bool:
@@ -50,265 +69,230 @@ class JobSnapshot:
         return self.state in ACTIVE_STATES
 
     @property
+    def queued(self) -> bool:
+        """True while the job waits for a free place."""
+        return self.state == QUEUED_STATE
+
+    @property
     def seconds_left(self) -> float | None:
         """Estimated seconds until training ends, when known."""
         return self.batch.total_seconds_left if self.batch and self.active else None
 
 
-@dataclass
-class TrainingJob(TrainingListener):
-    """One training run (in a worker process) and its state, history and progress as the pages see them."""
+def snapshot_from_record(record: dict) -> JobSnapshot:
+    """A snapshot of one database record."""
+    hyper_parameters = HyperParameters.from_dict(record["hyper_parameters"])
+    return JobSnapshot(
+        job_id=record["job_id"],
+        owner=record["owner"],
+        architecture=record["architecture"],
+        hyper_parameters=hyper_parameters,
+        state=record["state"],
+        history=record["history"],
+        batch=BatchReport(**record["batch"]) if record.get("batch") else None,
+        epochs=hyper_parameters.epochs,
+        queued_at=record["queued_at"],
+        started_at=record["started_at"],
+        finished_at=record["finished_at"],
+        model_name=record["model_name"],
+        test_accuracy=record["test_accuracy"],
+        test_loss=record["test_loss"],
+        parameter_count=record["parameter_count"],
+        error=record["error"],
+        stop_requested=record["stop_requested"],
+        worker_pid=record.get("worker_pid"),
+    )
 
-    architecture: str
-    hyper_parameters: HyperParameters
-    model_name: str | None = None
-    job_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
-    state: str = "starting"
-    history: list[dict] = field(default_factory=list)
-    batch: BatchReport | None = None
-    started_at: float = field(default_factory=time.time)
-    finished_at: float | None = None
-    error: str | None = None
-    saved_model_name: str | None = None
-    test_accuracy: float | None = None
-    test_loss: float | None = None
-    parameter_count: int | None = None
-    stop_event: threading.Event = field(default_factory=threading.Event)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    process: subprocess.Popen | None = None
 
-    def on_start(self, epochs: int, steps_per_epoch: int, train_count: int) -> None:
-        self._apply_event("start", {})
-
-    def on_batch(self, report: BatchReport) -> None:
-        with self.lock:
-            self.batch = report
-
-    def on_epoch(self, report: EpochReport) -> None:
-        self._apply_event("epoch", report.to_dict())
-
-    def mark_saving(self) -> None:
-        """Called when training is over and the model is being evaluated and saved."""
-        self._apply_event("saving", {})
-
-    def stop(self) -> None:
-        """Ask the job to stop after the current batch; the model trained so far is kept."""
-        self.stop_event.set()
-        process = self.process
-        if process is not None and process.stdin is not None:
-            try:
-                process.stdin.write(b"stop\n")
-                process.stdin.flush()
-            except (BrokenPipeError, OSError, ValueError):
-                pass  # The worker has already ended.
-
-    def snapshot(self) -> JobSnapshot:
-        """A consistent copy of the job's state."""
-        with self.lock:
-            return JobSnapshot(
-                job_id=self.job_id,
-                architecture=self.architecture,
-                hyper_parameters=self.hyper_parameters,
-                state=self.state,
-                history=list(self.history),
-                batch=self.batch,
-                epochs=self.hyper_parameters.epochs,
-                started_at=self.started_at,
-                finished_at=self.finished_at,
-                model_name=self.saved_model_name,
-                test_accuracy=self.test_accuracy,
-                test_loss=self.test_loss,
-                parameter_count=self.parameter_count,
-                error=self.error,
-                stop_requested=self.stop_event.is_set(),
-            )
-
-    def run(self, dataset: Dataset, runner=train_evaluate_save) -> None:
-        """Train, evaluate and save in this thread; the outcome is kept in the job's state."""
-        try:
-            finished = runner(
-                self.architecture,
-                self.hyper_parameters,
-                dataset,
-                name=self.model_name,
-                listener=self,
-                stop_event=self.stop_event,
-                on_saving=self.mark_saving,
-            )
-            self._record_finished(finished)
-        except FashionError as error:
-            self._apply_event("failed", {"error": str(error)})
-        except Exception as error:  # noqa: BLE001 - a background thread must never die silently
-            traceback.print_exc()
-            self._apply_event(
-                "failed", {"error": f"training failed unexpectedly: {type(error).__name__}: {error}"}
-            )
-
-    def _record_finished(self, finished: FinishedRun) -> None:
-        if finished.entry is None:
-            self._apply_event("stopped", {})
-            return
-        self._apply_event(
-            "finished",
-            {
-                "model_name": finished.entry.name,
-                "test_accuracy": finished.evaluation.accuracy,
-                "test_loss": finished.evaluation.loss,
-                "parameter_count": int(finished.result.model.count_params()),
-            },
-        )
-
-    def run_in_process(self, data_directory: str | None) -> None:
-        """Train in a worker process and follow its reports until it ends."""
-        environment = dict(os.environ)
-        if data_directory:
-            environment["FASHION_MNIST_DIR"] = data_directory
-        job = {
-            "architecture": self.architecture,
-            "hyper_parameters": self.hyper_parameters.to_dict(),
-            "model_name": self.model_name,
-        }
-        package_parent = str(Path(__file__).resolve().parent.parent)
-        environment["PYTHONPATH"] = os.pathsep.join(
-            filter(None, [package_parent, environment.get("PYTHONPATH")])
-        )
-        try:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", WORKER_MODULE, json.dumps(job)],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                env=environment,
-            )
-            if self.stop_event.is_set():
-                self.stop()
-            for line in self.process.stdout:
-                self._handle_report(line)
-            exit_code = self.process.wait()
-        except OSError as error:
-            self._apply_event("failed", {"error": f"the training process could not start: {error}"})
-            return
-        with self.lock:
-            ended_without_outcome = self.state in ACTIVE_STATES
-        if ended_without_outcome:
-            self._apply_event(
-                "failed",
-                {
-                    "error": f"the training process ended unexpectedly (exit status {exit_code}); "
-                    "see the server log."
-                },
-            )
-
-    def _handle_report(self, line: bytes) -> None:
-        try:
-            report = json.loads(line)
-            event = report.pop("event")
-        except (ValueError, KeyError, AttributeError):
-            return  # Not one of ours; the worker's own output goes to the log.
-        self._apply_event(event, report)
-
-    def _apply_event(self, event: str, report: dict) -> None:
-        """Move the job's state on by one event, from the worker's reports or from a thread run."""
-        with self.lock:
-            if event == "start":
-                self.state = "running"
-            elif event == "batch":
-                self.batch = BatchReport(**report)
-            elif event == "epoch":
-                self.history.append(report)
-            elif event == "saving":
-                self.state = "saving"
-            elif event == "finished":
-                self.state = "finished"
-                self.saved_model_name = report["model_name"]
-                self.test_accuracy = report["test_accuracy"]
-                self.test_loss = report["test_loss"]
-                self.parameter_count = report["parameter_count"]
-            elif event == "stopped":
-                self.state = "stopped"
-            elif event == "failed":
-                self.state, self.error = "failed", report["error"]
-            if self.state not in ACTIVE_STATES and self.finished_at is None:
-                self.finished_at = time.time()
+def integer_from_environment(variable: str, default: int, minimum: int) -> int:
+    """A whole-number setting from the environment; a bad value gives the default."""
+    try:
+        return max(minimum, int(os.environ.get(variable, str(default))))
+    except ValueError:
+        return default
 
 
 def max_jobs_from_environment() -> int:
-    """The job limit from FASHION_MAX_JOBS (default 1)."""
-    try:
-        return max(1, int(os.environ.get(MAX_JOBS_VARIABLE, "1")))
-    except ValueError:
-        return 1
+    """Jobs trained at once on this machine, from FASHION_MAX_JOBS (default 1)."""
+    return integer_from_environment(MAX_JOBS_VARIABLE, 1, 1)
 
 
-class JobRegistry:
-    """Every training job of this server process, with a limit on how many run at once."""
+class Jobs:
+    """Start, get, stop, cancel and list training jobs; the backends decide where jobs run."""
 
-    def __init__(self, max_jobs: int | None = None, runner=None):
-        """runner None trains in worker processes; a runner function trains in threads instead."""
+    def __init__(self, database: JobDatabase, max_jobs: int | None = None, max_queued: int | None = None,
+                 jobs_per_session: int | None = None):
+        self.database = database
         self.max_jobs = max_jobs if max_jobs is not None else max_jobs_from_environment()
-        self.runner = runner
-        self._jobs: dict[str, TrainingJob] = {}
-        self._lock = threading.Lock()
+        self.max_queued = max_queued if max_queued is not None else integer_from_environment(
+            MAX_QUEUED_VARIABLE, DEFAULT_MAX_QUEUED, 0)
+        self.jobs_per_session = jobs_per_session if jobs_per_session is not None else integer_from_environment(
+            JOBS_PER_SESSION_VARIABLE, 1, 1)
 
-    def active_jobs(self) -> list[TrainingJob]:
-        """Jobs that are training or saving now."""
-        with self._lock:
-            jobs = list(self._jobs.values())
-        return [job for job in jobs if job.snapshot().active]
-
-    def start(
-        self,
-        architecture: str,
-        hyper_parameters: HyperParameters,
-        dataset: Dataset,
-        model_name: str | None = None,
-    ) -> TrainingJob:
-        """Start a job in a background thread, or raise JobLimitError saying what runs."""
+    def start(self, architecture: str, hyper_parameters: HyperParameters, dataset: Dataset,
+              model_name: str | None = None, owner: str | None = None) -> JobSnapshot:
+        """Queue a job (it starts at once when a place is free); JobLimitError past the limits."""
         hyper_parameters = hyper_parameters.validated()
-        with self._lock:
-            running = [job for job in self._jobs.values() if job.snapshot().active]
-            if len(running) >= self.max_jobs:
-                raise JobLimitError(describe_busy(running[0].snapshot()))
-            job = TrainingJob(architecture, hyper_parameters, model_name)
-            self._jobs[job.job_id] = job
-        if self.runner is None:
-            data_directory = dataset.source if Path(dataset.source).is_dir() else None
-            target, arguments = job.run_in_process, (data_directory,)
-        else:
-            target, arguments = job.run, (dataset, self.runner)
-        thread = threading.Thread(
-            target=target, args=arguments, name=f"training-{job.job_id}", daemon=True
-        )
-        thread.start()
-        return job
+        train_images = len(dataset.train_labels)
+        if hyper_parameters.train_limit:
+            train_images = min(train_images, hyper_parameters.train_limit)
+        record = {
+            "job_id": uuid.uuid4().hex[:12],
+            "owner": owner,
+            "architecture": architecture,
+            "hyper_parameters": hyper_parameters.to_dict(),
+            "requested_name": model_name,
+            "train_images": train_images,
+            "data_directory": dataset.source if Path(dataset.source).is_dir() else None,
+            "store_directory": str(store.store_directory()),
+            "state": QUEUED_STATE,
+            "queued_at": now(),
+        }
+        with self.database.transaction() as connection:
+            waiting = [row["state"] for row in connection.execute(
+                "SELECT state FROM jobs WHERE state = ?", (QUEUED_STATE,))]
+            if owner is not None:
+                own = connection.execute(
+                    "SELECT state FROM jobs WHERE owner = ? AND state IN (?, ?, ?, ?)",
+                    (owner, QUEUED_STATE, *ACTIVE_STATES)).fetchall()
+                if len(own) >= self.jobs_per_session:
+                    raise JobLimitError(
+                        f"You already have a training job {'waiting in line' if own[0]['state'] == QUEUED_STATE else 'running'}"
+                        "; stop or cancel it before starting another."
+                    )
+            if len(waiting) >= self.max_queued and not self.has_free_place(connection):
+                raise JobLimitError(
+                    f"The training queue is full ({len(waiting)} jobs waiting). "
+                    "Please try again when some of them have started."
+                )
+            self.database.insert(connection, record)
+        self.job_queued(record["job_id"])
+        return self.get(record["job_id"])
 
-    def get(self, job_id: str | None) -> TrainingJob | None:
-        """The job with this id, or None."""
+    def has_free_place(self, connection) -> bool:
+        """True when a new job would start at once."""
+        (running,) = connection.execute(
+            "SELECT COUNT(*) FROM jobs WHERE state IN (?, ?, ?)", ACTIVE_STATES).fetchone()
+        return running < self.max_jobs
+
+    def get(self, job_id: str | None) -> JobSnapshot | None:
+        """The job with this id (with its queue place and estimated start while it waits), or None."""
         if not job_id:
             return None
-        with self._lock:
-            return self._jobs.get(job_id)
+        record = self.database.get(job_id)
+        if record is None:
+            return None
+        if record["state"] in (QUEUED_STATE, *ACTIVE_STATES):
+            return next((job for job in self.list() if job.job_id == job_id), snapshot_from_record(record))
+        return snapshot_from_record(record)
+
+    def list(self) -> list[JobSnapshot]:
+        """The active and queued jobs in order, queued ones with their place and estimated start."""
+        snapshots = [snapshot_from_record(record) for record in self.database.unfinished()]
+        return estimate_queue(snapshots, self.max_jobs, self.database)
+
+    def active_jobs(self) -> list[JobSnapshot]:
+        """Jobs that are training or saving now."""
+        return [job for job in self.list() if job.active]
+
+    def job_of(self, owner: str | None) -> JobSnapshot | None:
+        """This owner's active or queued job, or None."""
+        return next((job for job in self.list() if owner is not None and job.owner == owner), None)
+
+    def stop(self, job_id: str) -> None:
+        """Ask a running job to stop after the current batch; the model trained so far is kept."""
+        self.database.update(job_id, stop_requested=1)
+        self.deliver_stop(job_id)
+
+    def cancel(self, job_id: str) -> bool:
+        """Take a queued job out of the line; True when it was still waiting."""
+        with self.database.transaction() as connection:
+            cursor = connection.execute(
+                "UPDATE jobs SET state = 'cancelled', finished_at = ? WHERE job_id = ? AND state = ?",
+                (now(), job_id, QUEUED_STATE))
+            return cursor.rowcount == 1
+
+    # What a backend provides
+    def job_queued(self, job_id: str) -> None:
+        """A job was added to the line: start what can start."""
+        raise NotImplementedError
+
+    def deliver_stop(self, job_id: str) -> None:
+        """Carry a stop request to wherever the job runs."""
+        raise NotImplementedError
 
 
-def describe_busy(snapshot: JobSnapshot) -> str:
-    """A sentence telling another user what is running and when it should end."""
-    epoch = len(snapshot.history)
-    message = (
-        f"The server is busy training a {snapshot.architecture} model "
-        f"(epoch {epoch} of {snapshot.epochs} done)"
-    )
-    if snapshot.seconds_left is not None:
-        message += f"; it should end in about {max(1, round(snapshot.seconds_left))} s"
-    return message + ". Please try again when it has finished."
+def expected_seconds(snapshot: JobSnapshot, images_per_second: float) -> float:
+    """How long a job should take from start to saved model."""
+    hyper_parameters = snapshot.hyper_parameters
+    images = (hyper_parameters.train_limit or 60000) * (1 - hyper_parameters.validation_fraction)
+    return JOB_OVERHEAD_SECONDS + hyper_parameters.epochs * images / images_per_second
 
 
-_default_registry: JobRegistry | None = None
+def measured_images_per_second(database: JobDatabase, architecture: str) -> float:
+    """Training speed of recent jobs of this architecture on this machine, else a default."""
+    images, seconds = 0.0, 0.0
+    for record in database.finished_rates(architecture):
+        hyper_parameters = record["hyper_parameters"]
+        per_epoch = record["train_images"] * (1 - hyper_parameters.get("validation_fraction", 0.1))
+        images += per_epoch * len(record["history"])
+        seconds += sum(row.get("seconds", 0) for row in record["history"])
+    return images / seconds if seconds > 0 else DEFAULT_IMAGES_PER_SECOND.get(architecture, 10000.0)
+
+
+def estimate_queue(snapshots: list[JobSnapshot], places: int, database: JobDatabase) -> list[JobSnapshot]:
+    """Give each queued job its place in line and when it should start, from the running jobs' time left."""
+    speeds = {}
+    for snapshot in snapshots:
+        if snapshot.architecture not in speeds:
+            speeds[snapshot.architecture] = measured_images_per_second(database, snapshot.architecture)
+        snapshot.expected_seconds = expected_seconds(snapshot, speeds[snapshot.architecture])
+    # When each place frees up, in seconds from now
+    free_at = []
+    for snapshot in snapshots:
+        if snapshot.active:
+            elapsed = now() - (snapshot.started_at or now())
+            left = snapshot.seconds_left if snapshot.seconds_left is not None else snapshot.expected_seconds - elapsed
+            free_at.append(max(0.0, left))
+    free_at = sorted(free_at)[:places] + [0.0] * max(0, places - len(free_at))
+    position = 0
+    for snapshot in snapshots:
+        if snapshot.queued:
+            position += 1
+            free_at.sort()
+            start = free_at.pop(0)
+            snapshot.position, snapshot.starts_in_seconds = position, start
+            free_at.append(start + snapshot.expected_seconds)
+    return snapshots
+
+
+def describe_wait(snapshot: JobSnapshot) -> str:
+    """'queued, 3rd in line, starts in about 2 min'."""
+    position = snapshot.position or 1
+    suffix = "th" if 10 <= position % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(position % 10, "th")
+    seconds = snapshot.starts_in_seconds or 0
+    when = f"about {max(1, round(seconds / 60))} min" if seconds >= 90 else f"about {max(5, round(seconds / 5) * 5)} s"
+    return f"queued, {position}{suffix} in line, starts in {when}"
+
+
+_default_jobs: dict[tuple, Jobs] = {}
 _default_lock = threading.Lock()
 
 
-def default_registry() -> JobRegistry:
-    """The one registry of this process."""
-    global _default_registry
+def default_jobs() -> Jobs:
+    """This process's jobs, chosen once from the environment: Ray with FASHION_RAY_ADDRESS, else local."""
+    ray_address = os.environ.get(RAY_ADDRESS_VARIABLE)
+    path = database_path()
+    key = (str(path), ray_address)
     with _default_lock:
-        if _default_registry is None:
-            _default_registry = JobRegistry()
-        return _default_registry
+        if key not in _default_jobs:
+            database = JobDatabase(path)
+            if ray_address:
+                from fashion.ray_jobs import RayJobs
+
+                _default_jobs[key] = RayJobs(database, ray_address)
+            else:
+                from fashion.local_jobs import LocalJobs
+
+                _default_jobs[key] = LocalJobs(database)
+        return _default_jobs[key]

@@ -9,14 +9,12 @@ import subprocess
 import sys
 import textwrap
 import threading
-import time
 from pathlib import Path
 
 import pytest
 
 from fashion import cli, store
 from fashion.errors import ModelStoreError
-from fashion.jobs import JobRegistry
 from fashion.models import HyperParameters
 from fashion.training import TrainingListener, train
 from fashion.workflow import train_evaluate_save
@@ -39,16 +37,6 @@ class StopAt(TrainingListener):
             self.stop_event.set()
 
 
-def wait_for(job, seconds: float = 60.0):
-    """The job's snapshot once it is no longer active."""
-    deadline = time.monotonic() + seconds
-    while job.snapshot().active:
-        if time.monotonic() > deadline:
-            pytest.fail(f"job still {job.snapshot().state} after {seconds} s")
-        time.sleep(0.05)
-    return job.snapshot()
-
-
 def test_stop_before_start_trains_nothing(small_dataset):
     stop_event = threading.Event()
     stop_event.set()
@@ -62,20 +50,6 @@ def test_stop_before_start_saves_nothing(small_dataset, models_dir):
     stop_event.set()
     finished = train_evaluate_save("tutorial", FAULT_HYPER_PARAMETERS, small_dataset, stop_event=stop_event)
     assert finished.entry is None and finished.evaluation is None
-    assert store.list_entries(models_dir) == []
-
-
-def test_registry_job_stopped_before_start_ends_stopped(small_dataset, models_dir):
-    def stopped_runner(*arguments, stop_event, **options):
-        stop_event.set()
-        return train_evaluate_save(*arguments, stop_event=stop_event, **options)
-
-    job = JobRegistry(max_jobs=1, runner=stopped_runner).start(
-        "tutorial", FAULT_HYPER_PARAMETERS, small_dataset
-    )
-    snapshot = wait_for(job)
-    assert snapshot.state == "stopped"
-    assert snapshot.history == [] and snapshot.model_name is None
     assert store.list_entries(models_dir) == []
 
 
@@ -102,29 +76,6 @@ def test_stop_mid_epoch_keeps_only_completed_epochs_and_saves(small_dataset, mod
     assert entry.record["epochs_run"] == 1 and entry.record["stopped_early"] is True
     assert len(entry.record["history"]) == 1
     store.load_model(entry.name, models_dir)
-
-
-def test_stop_while_saving_lets_the_save_complete(small_dataset, models_dir, monkeypatch):
-    # In-thread jobs, so that the patched save_model is the one the job calls.
-    registry = JobRegistry(max_jobs=1, runner=train_evaluate_save)
-    jobs = []
-    real_save_model = store.save_model
-
-    def save_after_a_stop(*arguments, **options):
-        jobs[0].stop()
-        return real_save_model(*arguments, **options)
-
-    monkeypatch.setattr(store, "save_model", save_after_a_stop)
-    jobs.append(
-        registry.start("tutorial", FAULT_HYPER_PARAMETERS, small_dataset, model_name="stopped-while-saving")
-    )
-    snapshot = wait_for(jobs[0])
-    assert snapshot.state == "finished" and snapshot.stop_requested
-    assert len(snapshot.history) == FAULT_HYPER_PARAMETERS.epochs
-    entry = store.get_entry("stopped-while-saving", models_dir)
-    assert entry.record["epochs_run"] == FAULT_HYPER_PARAMETERS.epochs
-    store.load_model(entry.name, models_dir)
-    assert [path.name for path in models_dir.iterdir()] == ["stopped-while-saving"]
 
 
 # A server process that is SIGKILLed while store.save_model is writing: its model file is half written.

@@ -9,9 +9,13 @@ import numpy as np
 import pytest
 
 from fashion import models
-from fashion.errors import ConfigurationError, JobLimitError
-from fashion.evaluation import confusion_matrix, filter_indices, misclassified_indices, summarize
-from fashion.jobs import JobRegistry
+from fashion.errors import ConfigurationError
+from fashion.evaluation import (
+    confusion_matrix,
+    filter_indices,
+    misclassified_indices,
+    summarize,
+)
 from fashion.models import HyperParameters, with_overrides
 from fashion.training import TrainingListener, split_training_data, train
 
@@ -169,32 +173,6 @@ def test_most_confidently_wrong_first():
     np.testing.assert_array_equal(misclassified_indices(probabilities, labels, "confidence"), [2, 0])
 
 
-def test_job_registry_runs_in_background_and_limits_jobs(small_dataset, models_dir):
-    registry = JobRegistry(max_jobs=1)
-    hyper_parameters = with_overrides(QUICK, epochs=40, batch_size=16, steps_per_execution=1)
-    job = registry.start("tutorial", hyper_parameters, small_dataset, model_name="background")
-    try:
-        with pytest.raises(JobLimitError, match="busy training a tutorial model"):
-            registry.start("tutorial", QUICK, small_dataset)
-        deadline = time.time() + 60
-        while len(job.snapshot().history) < 1 and time.time() < deadline:
-            time.sleep(0.1)
-        assert job.snapshot().state == "running"
-    finally:
-        job.stop()
-    deadline = time.time() + 60
-    while job.snapshot().active and time.time() < deadline:
-        time.sleep(0.1)
-    snapshot = job.snapshot()
-    assert snapshot.state == "finished" and snapshot.stop_requested
-    assert snapshot.model_name == "background" and (models_dir / "background" / "model.keras").is_file()
-    assert 1 <= len(snapshot.history) < 40 and snapshot.test_accuracy is not None
-    assert registry.get(job.job_id) is job and registry.get("nope") is None
-    second = registry.start("tutorial", with_overrides(QUICK, epochs=1), small_dataset)
-    second.stop()
-    assert wait_until_ended(second).state in ("stopped", "finished")
-
-
 def test_batch_progress_never_overshoots_with_grouped_steps(small_dataset):
     listener = RecordingListener()
     hyper_parameters = with_overrides(QUICK, epochs=2, batch_size=64, steps_per_execution=5)
@@ -205,35 +183,3 @@ def test_batch_progress_never_overshoots_with_grouped_steps(small_dataset):
         report.epoch_seconds_left >= 0 and report.total_seconds_left >= 0 for report in listener.batches
     )
     assert listener.batches[-1].step == listener.batches[-1].steps
-
-
-def wait_until_ended(job, seconds: float = 120):
-    deadline = time.time() + seconds
-    while job.snapshot().active and time.time() < deadline:
-        time.sleep(0.1)
-    return job.snapshot()
-
-
-def test_worker_reports_a_data_error_as_a_failed_job(small_dataset, models_dir, tmp_path):
-    from dataclasses import replace
-
-    broken = replace(small_dataset, source=str(tmp_path))  # an empty folder: no IDX files
-    job = JobRegistry(max_jobs=1).start("tutorial", QUICK, broken)
-    snapshot = wait_until_ended(job)
-    assert snapshot.state == "failed" and "is missing" in snapshot.error
-    assert snapshot.finished_at is not None and snapshot.model_name is None
-
-
-def test_a_killed_worker_is_a_failed_job_and_frees_the_slot(small_dataset, models_dir):
-    registry = JobRegistry(max_jobs=1)
-    job = registry.start("tutorial", with_overrides(QUICK, epochs=200, batch_size=8), small_dataset)
-    deadline = time.time() + 60
-    while job.snapshot().state != "running" and time.time() < deadline:
-        time.sleep(0.1)
-    job.process.kill()
-    snapshot = wait_until_ended(job)
-    assert snapshot.state == "failed" and "ended unexpectedly" in snapshot.error
-    assert list(models_dir.glob("*")) == [] or all(path.name.startswith(".") for path in models_dir.iterdir())
-    second = registry.start("tutorial", with_overrides(QUICK, epochs=1), small_dataset)
-    second.stop()
-    assert wait_until_ended(second).state in ("stopped", "finished")

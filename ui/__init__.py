@@ -1,7 +1,7 @@
 """Streamlit helpers the pages share, one module per concern.
 
 - `startup`: running a page opened alone through the entry; sparing imported modules the GC.
-- `caches`: the data set, saved models, test-set predictions, the job registry, the active model.
+- `caches`: the data set, saved models, test-set predictions, the training jobs, the active model.
 - `sidebar`: the sidebar on every page.
 - `training_view`: starting a training job, its live progress and its results.
 - `gallery`: the Predictions gallery's figures, captions and URL state.

@@ -1,4 +1,4 @@
-"""Cached loaders: the data set, saved models and their test-set predictions, and the job registry."""
+"""Cached loaders: the data set, saved models and their test-set predictions, and the training jobs."""
 
 from __future__ import annotations
 
@@ -64,13 +64,20 @@ def test_probabilities(name: str, created: str, store_folder: str, source: str):
     return predict_probabilities(model, cached_dataset(source).test_images)
 
 
+def training_jobs():
+    """The training jobs (local worker processes or a Ray cluster, chosen once from the environment)."""
+    from fashion.job_database import database_path
+    from fashion.jobs import RAY_ADDRESS_VARIABLE
+
+    return _training_jobs(str(database_path()), os.environ.get(RAY_ADDRESS_VARIABLE))
+
+
 @st.cache_resource
-def job_registry():
-    """The server's training job registry, kept across the file watcher's module reloads."""
-    from fashion.jobs import default_registry
+def _training_jobs(database: str, ray_address: str | None):
+    """Kept across the file watcher's module reloads; one per job database."""
+    from fashion.jobs import default_jobs
 
-    return default_registry()
-
+    return default_jobs()
 
 
 def model_identity(entry) -> tuple[str, str, str]:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui.caches import dataset_or_error, job_registry, saved_models
+from ui.caches import dataset_or_error, saved_models
 from ui.startup import run_through_entry
-from ui.training_view import current_job_id, show_job, start_training_job
+from ui.training_view import current_job_id, own_job, show_job, start_training_job
 
 
 def start_model_page(title: str, page_name: str) -> tuple:
@@ -33,7 +33,7 @@ def no_model_panel(page_name: str) -> None:
         "(about 15 seconds on two CPU cores):"
     )
     job_id = current_job_id()
-    busy = bool(job_registry().active_jobs())
+    busy = own_job() is not None
     clicked = st.button(
         "Train the tutorial model", key=f"{page_name}_train_tutorial", type="primary", disabled=busy
     )

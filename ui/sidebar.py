@@ -1,11 +1,11 @@
-"""The sidebar on every page: the active model and, while one runs, the training job's progress."""
+"""The sidebar on every page: the active model and this browser's training job (queued or running)."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from ui.caches import active_entry, job_registry
-from ui.training_view import overall_fraction, status_line
+from ui.caches import active_entry, training_jobs
+from ui.training_view import overall_fraction, session_owner, status_line
 
 SIDEBAR_REFRESH_SECONDS = 2.0
 
@@ -23,17 +23,25 @@ def show_sidebar() -> None:
         if isinstance(accuracy, (int, float)):
             st.metric("Test accuracy", f"{accuracy:.2%}")
         st.caption(f"{record.get('architecture', '?')}, {record.get('epochs_run', '?')} epochs")
-    if job_registry().active_jobs():
+    if training_jobs().list():
         sidebar_job_status()
 
 
 @st.fragment(run_every=SIDEBAR_REFRESH_SECONDS)
 def sidebar_job_status() -> None:
-    """A small progress bar of the running training job, refreshed every few seconds."""
-    active = job_registry().active_jobs()
-    if not active:
-        return  # Drawing nothing clears the last progress line; the next page run drops the fragment.
-    snapshot = active[0].snapshot()
-    st.subheader("Training")
-    st.progress(overall_fraction(snapshot), text=status_line(snapshot))
+    """This browser's job (its place in line, or a small progress bar), else the job training now."""
+    from fashion.jobs import describe_wait
 
+    jobs = training_jobs().list()
+    own = next((job for job in jobs if job.owner == session_owner()), None)
+    shown = own or next((job for job in jobs if job.active), None)
+    if shown is None:
+        return  # Drawing nothing clears the last progress line; the next page run drops the fragment.
+    st.subheader("Your training" if own else "Training")
+    if shown.queued:
+        st.caption(f"{shown.architecture}: {describe_wait(shown)}")
+        if st.button("Cancel", key="sidebar_training_cancel", icon=":material/cancel:"):
+            training_jobs().cancel(shown.job_id)
+            st.rerun()
+    else:
+        st.progress(overall_fraction(shown), text=status_line(shown))

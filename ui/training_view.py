@@ -6,7 +6,7 @@ import re
 
 import streamlit as st
 
-from ui.caches import job_registry
+from ui.caches import training_jobs
 
 JOB_QUERY_PARAMETER = "job"
 LIVE_REFRESH_SECONDS = 1.0
@@ -66,24 +66,32 @@ def show_history_charts(history: list[dict]) -> None:
 
 
 def show_job(job_id: str | None) -> None:
-    """A training job: live progress while it runs, its results once it has ended."""
-    job = job_registry().get(job_id)
-    if job is None:
-        st.info("That training job is not known to this server (it may have restarted).")
+    """A training job: its place in line while queued, live progress while it runs, then its results."""
+    snapshot = training_jobs().get(job_id)
+    if snapshot is None:
+        st.info("That training job is not known to this server.")
         return
-    if job.snapshot().active:
+    if snapshot.active or snapshot.queued:
         live_job_progress(job_id)
     else:
-        show_job_result(job.snapshot())
+        show_job_result(snapshot)
 
 
 @st.fragment(run_every=LIVE_REFRESH_SECONDS)
 def live_job_progress(job_id: str) -> None:
     """Charts, a progress bar with speed and time left, and a Stop button; refreshed every second."""
-    job = job_registry().get(job_id)
-    if job is None or not job.snapshot().active:
+    from fashion.jobs import describe_wait
+
+    jobs = training_jobs()
+    snapshot = jobs.get(job_id)
+    if snapshot is None or not (snapshot.active or snapshot.queued):
         st.rerun()
-    snapshot = job.snapshot()
+    if snapshot.queued:
+        st.info(f"Your job is {describe_wait(snapshot)}.", icon=":material/hourglass_top:")
+        if st.button("Cancel", key="training_cancel", icon=":material/cancel:"):
+            jobs.cancel(job_id)
+            st.rerun()
+        return
     batch = snapshot.batch
     if batch is None:
         st.progress(0.0, text="Starting TensorFlow and preparing the data…")
@@ -105,7 +113,7 @@ def live_job_progress(job_id: str) -> None:
     if snapshot.stop_requested:
         st.warning("Stopping after the current batch; the epochs completed so far are kept.")
     elif st.button("Stop", key="training_stop", icon=":material/stop_circle:"):
-        job.stop()
+        jobs.stop(job_id)
         st.rerun(scope="fragment")
     show_history_charts(snapshot.history)
 
@@ -117,6 +125,13 @@ def show_job_result(snapshot) -> None:
 
     if snapshot.state == "failed":
         st.error(snapshot.error or "Training failed.")
+        return
+    if snapshot.state == "cancelled":
+        st.info("This job was cancelled before it started.")
+        return
+    if snapshot.state == "interrupted":
+        st.warning(snapshot.error or "The server stopped while this job was training.")
+        show_history_charts(snapshot.history)
         return
     if snapshot.model_name is None:
         st.warning("Training was stopped before the first epoch ended, so nothing was saved.")
@@ -164,26 +179,50 @@ def preset_key(architecture: str, preset_name: str) -> str:
     return f"{architecture}_{preset_slug}"
 
 
+def session_owner() -> str:
+    """Who asks for a job: the browser (its XSRF cookie's token, the same in every tab), else this session."""
+    import hashlib
+
+    cookie = st.context.cookies.get("_streamlit_xsrf") if st.context.cookies else None
+    if cookie:
+        parts = cookie.split("|")
+        if len(parts) == 4 and parts[0] == "2":  # version 2: "2|mask|masked token|time", a new mask each time
+            try:
+                mask, masked = bytes.fromhex(parts[1]), bytes.fromhex(parts[2])
+                cookie = bytes(byte ^ mask[index % len(mask)] for index, byte in enumerate(masked)).hex()
+            except ValueError:
+                pass
+        return "browser-" + hashlib.sha256(cookie.encode()).hexdigest()[:16]
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    context = get_script_run_ctx()
+    return "session-" + (context.session_id if context else "unknown")
+
+
 def start_training_job(architecture: str, hyper_parameters, dataset, model_name: str | None = None) -> None:
-    """Start a background training job, put its id in the URL and rerun; errors are shown, not raised."""
+    """Start (or queue) a training job, put its id in the URL and rerun; errors are shown, not raised."""
     from fashion.errors import FashionError, JobLimitError
 
     try:
-        job = job_registry().start(architecture, hyper_parameters, dataset, model_name)
+        snapshot = training_jobs().start(architecture, hyper_parameters, dataset, model_name, owner=session_owner())
     except JobLimitError as error:
         st.error(str(error), icon=":material/hourglass_top:")
     except FashionError as error:
         st.error(str(error))
     else:
-        st.query_params[JOB_QUERY_PARAMETER] = job.job_id
+        st.query_params[JOB_QUERY_PARAMETER] = snapshot.job_id
         st.rerun()
 
 
-def current_job_id() -> str | None:
-    """The job named in the URL, else the job running now, else None."""
-    job_id = st.query_params.get(JOB_QUERY_PARAMETER)
-    if job_id and job_registry().get(job_id) is not None:
-        return job_id
-    active = job_registry().active_jobs()
-    return active[0].job_id if active else job_id
+def own_job():
+    """This browser's queued or running job, or None."""
+    return training_jobs().job_of(session_owner())
 
+
+def current_job_id() -> str | None:
+    """The job named in the URL, else this browser's queued or running job, else None."""
+    job_id = st.query_params.get(JOB_QUERY_PARAMETER)
+    if job_id and training_jobs().get(job_id) is not None:
+        return job_id
+    own = own_job()
+    return own.job_id if own else job_id

@@ -1,0 +1,201 @@
+"""The jobs on one machine: worker processes started in queue order, FASHION_MAX_JOBS at a time.
+
+Every app process on the machine runs a small dispatcher thread over the shared job database: it
+starts queued jobs while places are free, carries stop requests to its own workers, and marks the
+jobs of an app process that died as interrupted.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+from fashion.job_database import ACTIVE_STATES, QUEUED_STATE, JobDatabase, now
+from fashion.jobs import Jobs
+
+WORKER_MODULE = "fashion.worker"
+DISPATCH_INTERVAL_SECONDS = 0.5
+PACKAGE_PARENT = str(Path(__file__).resolve().parent.parent)
+
+
+def process_start_ticks(pid: int) -> str | None:
+    """When a process started (from /proc), so a reused process id is not taken for the old one."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return None
+
+
+def runner_alive(runner: str) -> bool:
+    """True when the app process named host:pid:start runs on another host or still runs here."""
+    host, pid, start = runner.split(":", 2)
+    if host != socket.gethostname():
+        return True  # Another machine's process: it answers for its own jobs.
+    current_start = process_start_ticks(int(pid))
+    if current_start is None:
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return start == "None"
+    return current_start == start
+
+
+class LocalJobs(Jobs):
+    """Jobs trained by worker processes of this app process, sharing the queue with its siblings."""
+
+    def __init__(self, database: JobDatabase, **limits):
+        super().__init__(database, **limits)
+        self.runner = f"{socket.gethostname()}:{os.getpid()}:{process_start_ticks(os.getpid())}"
+        self._processes: dict[str, subprocess.Popen] = {}
+        self._stops_delivered: set[str] = set()
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._closed = False
+        self.dispatch()
+        threading.Thread(target=self._dispatch_forever, name="job-dispatcher", daemon=True).start()
+
+    def job_queued(self, job_id: str) -> None:
+        self.dispatch()
+
+    def deliver_stop(self, job_id: str) -> None:
+        with self._lock:
+            process = self._processes.get(job_id)
+            if process is None or job_id in self._stops_delivered:
+                return
+            self._stops_delivered.add(job_id)
+        try:
+            process.stdin.write(b"stop\n")
+            process.stdin.flush()
+        except (BrokenPipeError, OSError, ValueError):
+            pass  # The worker has already ended.
+
+    def close(self) -> None:
+        """Stop dispatching (the running workers go on and report until they end)."""
+        self._closed = True
+        self._wake.set()
+
+    def _dispatch_forever(self) -> None:
+        while not self._closed:
+            self._wake.wait(DISPATCH_INTERVAL_SECONDS)
+            self._wake.clear()
+            if self._closed:
+                return
+            try:
+                self.dispatch()
+            except Exception:  # noqa: BLE001 - the dispatcher must outlive a locked or missing database
+                import traceback
+
+                traceback.print_exc()
+
+    def dispatch(self) -> None:
+        """Mark dead processes' jobs interrupted, carry stops to our workers, start what can start."""
+        for record in self.database.unfinished():
+            if record["state"] in ACTIVE_STATES and record["runner"] and record["runner"] != self.runner:
+                if not runner_alive(record["runner"]):
+                    self.mark_interrupted(record["job_id"])
+            elif record["stop_requested"] and record["runner"] == self.runner:
+                self.deliver_stop(record["job_id"])
+        while (record := self.claim_next()) is not None:
+            self.launch(record)
+
+    def mark_interrupted(self, job_id: str) -> None:
+        """A job whose app process died: its history so far stays, it will not go on."""
+        self.database.update(
+            job_id,
+            state="interrupted",
+            finished_at=now(),
+            error="The server stopped while this job was training; the epochs shown were completed.",
+        )
+
+    def claim_next(self) -> dict | None:
+        """The first queued job, now marked as ours, when a place is free; else None."""
+        with self.database.transaction() as connection:
+            if not self.has_free_place(connection):
+                return None
+            row = connection.execute(
+                "SELECT job_id FROM jobs WHERE state = ? ORDER BY sequence LIMIT 1", (QUEUED_STATE,)
+            ).fetchone()
+            if row is None:
+                return None
+            self.database.update(row["job_id"], connection, state="starting", started_at=now(), runner=self.runner)
+        return self.database.get(row["job_id"])
+
+    def launch(self, record: dict) -> None:
+        """Start the worker process of a claimed job and a thread that follows its reports."""
+        environment = dict(os.environ, FASHION_MODELS_DIR=record["store_directory"])
+        if record["data_directory"]:
+            environment["FASHION_MNIST_DIR"] = record["data_directory"]
+        environment["PYTHONPATH"] = os.pathsep.join(filter(None, [PACKAGE_PARENT, environment.get("PYTHONPATH")]))
+        job = {
+            "architecture": record["architecture"],
+            "hyper_parameters": record["hyper_parameters"],
+            "model_name": record["requested_name"],
+        }
+        job_id = record["job_id"]
+        try:
+            process = subprocess.Popen(
+                [sys.executable, "-m", WORKER_MODULE, json.dumps(job)],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=environment,
+            )
+        except OSError as error:
+            self.apply_event(job_id, "failed", {"error": f"the training process could not start: {error}"})
+            return
+        with self._lock:
+            self._processes[job_id] = process
+        self.database.update(job_id, worker_pid=process.pid)
+        if self.database.get(job_id)["stop_requested"]:
+            self.deliver_stop(job_id)
+        threading.Thread(target=self._follow, args=(job_id, process), name=f"training-{job_id}", daemon=True).start()
+
+    def _follow(self, job_id: str, process: subprocess.Popen) -> None:
+        for line in process.stdout:
+            try:
+                report = json.loads(line)
+                event = report.pop("event")
+            except (ValueError, KeyError, AttributeError):
+                continue  # Not one of ours; the worker's own output goes to the log.
+            self.apply_event(job_id, event, report)
+        exit_code = process.wait()
+        with self._lock:
+            self._processes.pop(job_id, None)
+            self._stops_delivered.discard(job_id)
+        record = self.database.get(job_id)
+        if record is not None and record["state"] in ACTIVE_STATES:
+            self.apply_event(job_id, "failed", {
+                "error": f"the training process ended unexpectedly (exit status {exit_code}); see the server log."
+            })
+        self._wake.set()
+
+    def apply_event(self, job_id: str, event: str, report: dict) -> None:
+        """Record one event of a worker's report in the job database."""
+        if event == "epoch":
+            self.database.append_epoch(job_id, report)
+        elif event == "batch":
+            self.database.update(job_id, batch=report)
+        elif event == "start":
+            self.database.update(job_id, state="running")
+        elif event == "saving":
+            self.database.update(job_id, state="saving")
+        elif event == "finished":
+            self.database.update(
+                job_id, state="finished", finished_at=now(), model_name=report["model_name"],
+                test_accuracy=report["test_accuracy"], test_loss=report["test_loss"],
+                parameter_count=report["parameter_count"],
+            )
+        elif event == "stopped":
+            self.database.update(job_id, state="stopped", finished_at=now())
+        elif event == "failed":
+            self.database.update(job_id, state="failed", finished_at=now(), error=report["error"])
+
+    def worker_process(self, job_id: str) -> subprocess.Popen | None:
+        """The worker process of one of this process's running jobs."""
+        with self._lock:
+            return self._processes.get(job_id)

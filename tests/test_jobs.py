@@ -1,0 +1,198 @@
+"""The jobs on one machine: the queue's order, limits, cancel and estimates, stops, faults and restarts."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from conftest import QUICK_HYPER_PARAMETERS as QUICK
+
+from fashion import store
+from fashion.errors import JobLimitError
+from fashion.job_database import JobDatabase
+from fashion.jobs import describe_wait
+from fashion.local_jobs import LocalJobs
+from fashion.models import with_overrides
+
+REPOSITORY = Path(__file__).resolve().parent.parent
+# A job that runs until it is stopped: 200 epochs of batches of 8
+LONG = with_overrides(QUICK, epochs=200, batch_size=8, steps_per_execution=1)
+ONE_EPOCH = with_overrides(QUICK, epochs=1)
+
+
+@pytest.fixture
+def database(tmp_path) -> JobDatabase:
+    """An empty job database of its own."""
+    return JobDatabase(tmp_path / "jobs.sqlite3")
+
+
+@pytest.fixture
+def open_jobs(database):
+    """Make LocalJobs over the test's database; their dispatchers stop and their jobs are stopped after."""
+    made = []
+
+    def make(**limits) -> LocalJobs:
+        made.append(LocalJobs(database, **limits))
+        return made[-1]
+
+    yield make
+    for jobs in made:
+        for snapshot in jobs.list():
+            jobs.cancel(snapshot.job_id) or jobs.stop(snapshot.job_id)
+        for snapshot in jobs.list():
+            wait_for(jobs, snapshot.job_id, lambda job: not job.active, seconds=120)
+        jobs.close()
+
+
+def wait_for(jobs, job_id: str, condition, seconds: float = 120):
+    """The job's snapshot once condition(snapshot) holds; fails the test past the deadline."""
+    deadline = time.monotonic() + seconds
+    while True:
+        snapshot = jobs.get(job_id)
+        if condition(snapshot):
+            return snapshot
+        if time.monotonic() > deadline:
+            pytest.fail(f"job {job_id} still {snapshot.state} after {seconds} s")
+        time.sleep(0.1)
+
+
+def test_jobs_wait_in_line_start_in_order_and_can_be_cancelled(small_dataset, models_dir, open_jobs):
+    jobs = open_jobs(max_jobs=1, max_queued=5)
+    first = jobs.start("tutorial", LONG, small_dataset, "first", owner="anna")
+    second = jobs.start("tutorial", ONE_EPOCH, small_dataset, "second", owner="ben")
+    third = jobs.start("tutorial", ONE_EPOCH, small_dataset, "third", owner="carl")
+    assert first.state in ("starting", "running")
+    assert (second.state, second.position, third.position) == ("queued", 1, 2)
+    assert 0 < second.starts_in_seconds < third.starts_in_seconds
+    assert describe_wait(third).startswith("queued, 2nd in line, starts in about ")
+    # One job per browser session, queued or running
+    with pytest.raises(JobLimitError, match="You already have a training job waiting in line"):
+        jobs.start("tutorial", ONE_EPOCH, small_dataset, owner="ben")
+    # The second leaves the line: the third moves up
+    assert jobs.cancel(second.job_id) and not jobs.cancel(second.job_id)
+    assert jobs.get(second.job_id).state == "cancelled"
+    assert jobs.get(third.job_id).position == 1
+    wait_for(jobs, first.job_id, lambda job: len(job.history) >= 1)
+    jobs.stop(first.job_id)
+    finished = wait_for(jobs, third.job_id, lambda job: job.state == "finished")
+    stopped = jobs.get(first.job_id)
+    assert stopped.state == "finished" and stopped.stop_requested and stopped.model_name == "first"
+    assert finished.started_at >= stopped.finished_at - 1
+    assert sorted(path.name for path in store.list_entries(models_dir)) == ["first", "third"]
+
+
+def test_the_queue_has_a_cap_with_a_clear_message(small_dataset, models_dir, open_jobs):
+    jobs = open_jobs(max_jobs=1, max_queued=1)
+    jobs.start("tutorial", LONG, small_dataset, owner="anna")
+    jobs.start("tutorial", ONE_EPOCH, small_dataset, owner="ben")
+    with pytest.raises(JobLimitError, match=r"The training queue is full \(1 jobs waiting\)"):
+        jobs.start("tutorial", ONE_EPOCH, small_dataset, owner="carl")
+    with pytest.raises(JobLimitError, match="You already have a training job running"):
+        jobs.start("tutorial", ONE_EPOCH, small_dataset, owner="anna")
+
+
+def test_a_job_stopped_before_its_worker_starts_saves_nothing(small_dataset, models_dir, open_jobs):
+    jobs = open_jobs(max_jobs=1)
+    blocker = jobs.start("tutorial", LONG, small_dataset)
+    waiting = jobs.start("tutorial", ONE_EPOCH, small_dataset)
+    jobs.stop(waiting.job_id)  # stopped while queued: it starts with the stop already asked for
+    jobs.stop(blocker.job_id)
+    snapshot = wait_for(jobs, waiting.job_id, lambda job: job.state not in ("queued", "starting", "running"))
+    assert snapshot.state == "stopped" and snapshot.history == [] and snapshot.model_name is None
+
+
+def test_worker_reports_a_data_error_as_a_failed_job(small_dataset, models_dir, open_jobs, tmp_path):
+    broken = replace(small_dataset, source=str(tmp_path))  # an empty folder: no IDX files
+    jobs = open_jobs()
+    snapshot = wait_for(jobs, jobs.start("tutorial", QUICK, broken).job_id, lambda job: not job.active)
+    assert snapshot.state == "failed" and "is missing" in snapshot.error
+    assert snapshot.finished_at is not None and snapshot.model_name is None
+
+
+def test_a_killed_worker_is_a_failed_job_and_frees_the_place(small_dataset, models_dir, open_jobs):
+    jobs = open_jobs(max_jobs=1)
+    job = jobs.start("tutorial", LONG, small_dataset)
+    waiting = jobs.start("tutorial", ONE_EPOCH, small_dataset, "after-the-kill")
+    running = wait_for(jobs, job.job_id, lambda job: job.state == "running")
+    os.kill(running.worker_pid, signal.SIGKILL)
+    snapshot = wait_for(jobs, job.job_id, lambda job: not job.active)
+    assert snapshot.state == "failed" and "ended unexpectedly" in snapshot.error
+    assert wait_for(jobs, waiting.job_id, lambda job: job.state == "finished").model_name == "after-the-kill"
+    assert [entry.name for entry in store.list_entries(models_dir)] == ["after-the-kill"]
+
+
+def test_stop_while_saving_lets_the_save_complete_in_the_worker(small_dataset, models_dir, open_jobs, monkeypatch):
+    jobs = open_jobs()
+    real_apply_event = LocalJobs.apply_event
+
+    def stop_when_saving(self, job_id, event, report):
+        real_apply_event(self, job_id, event, report)
+        if event == "saving":
+            self.stop(job_id)  # reaches the worker while it evaluates and saves
+
+    monkeypatch.setattr(LocalJobs, "apply_event", stop_when_saving)
+    hyper_parameters = with_overrides(QUICK, epochs=2)
+    job = jobs.start("tutorial", hyper_parameters, small_dataset, "stopped-while-saving")
+    snapshot = wait_for(jobs, job.job_id, lambda job: not job.active)
+    assert snapshot.state == "finished" and snapshot.stop_requested
+    assert len(snapshot.history) == 2
+    entry = store.get_entry("stopped-while-saving", models_dir)
+    assert entry.record["epochs_run"] == 2 and not entry.record["stopped_early"]
+    store.load_model(entry.name, models_dir)
+
+
+# An app process that starts a long job and queues two more, then is killed
+APP_PROCESS = textwrap.dedent(
+    """
+    import sys, time
+    from pathlib import Path
+    from fashion.data import load_dataset
+    from fashion.job_database import JobDatabase
+    from fashion.local_jobs import LocalJobs
+    from fashion.models import HyperParameters
+
+    quick = HyperParameters(epochs=1, batch_size=64, learning_rate=0.003, seed=7, validation_fraction=0.1)
+    long = HyperParameters(epochs=200, batch_size=8, learning_rate=0.003, seed=7, validation_fraction=0.1)
+    dataset = load_dataset(allow_download=False)
+    jobs = LocalJobs(JobDatabase(Path(sys.argv[1])), max_jobs=1)
+    running = jobs.start("tutorial", long, dataset, "interrupted", owner="anna")
+    jobs.start("tutorial", quick, dataset, "queued-first", owner="ben")
+    jobs.start("tutorial", quick, dataset, "queued-second", owner="carl")
+    while len(jobs.get(running.job_id).history) < 1:
+        time.sleep(0.1)
+    print(running.job_id, flush=True)
+    time.sleep(600)
+    """
+)
+
+
+def test_after_a_restart_links_work_the_running_job_is_interrupted_and_the_queue_resumes(
+    small_dataset, small_data_dir, models_dir, database, open_jobs
+):
+    environment = dict(os.environ, FASHION_MNIST_DIR=str(small_data_dir), PYTHONPATH=str(REPOSITORY))
+    app = subprocess.Popen(
+        [sys.executable, "-c", APP_PROCESS, str(database.path)], stdout=subprocess.PIPE, text=True, env=environment
+    )
+    try:
+        running_id = app.stdout.readline().strip()
+    finally:
+        app.kill()
+        app.wait()
+    assert running_id, "the app process did not start its job"
+    # A new app process over the same database
+    jobs = open_jobs(max_jobs=1)
+    interrupted = wait_for(jobs, running_id, lambda job: job.state == "interrupted", seconds=10)
+    assert len(interrupted.history) >= 1 and "server stopped" in interrupted.error
+    queued = [record for record in database.recent() if record["requested_name"].startswith("queued")]
+    first, second = sorted(queued, key=lambda record: record["sequence"])
+    first = wait_for(jobs, first["job_id"], lambda job: job.state == "finished")
+    second = wait_for(jobs, second["job_id"], lambda job: job.state == "finished")
+    assert first.started_at < second.started_at
+    assert {"queued-first", "queued-second"} <= {entry.name for entry in store.list_entries(models_dir)}
