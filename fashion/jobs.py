@@ -120,17 +120,34 @@ def max_jobs_from_environment() -> int:
 class Jobs:
     """Start, get, stop, cancel and list training jobs; the backends decide where jobs run."""
 
-    def __init__(self, database: JobDatabase, max_jobs: int | None = None, max_queued: int | None = None,
-                 jobs_per_session: int | None = None):
+    def __init__(
+        self,
+        database: JobDatabase,
+        max_jobs: int | None = None,
+        max_queued: int | None = None,
+        jobs_per_session: int | None = None,
+    ):
         self.database = database
         self.max_jobs = max_jobs if max_jobs is not None else max_jobs_from_environment()
-        self.max_queued = max_queued if max_queued is not None else integer_from_environment(
-            MAX_QUEUED_VARIABLE, DEFAULT_MAX_QUEUED, 0)
-        self.jobs_per_session = jobs_per_session if jobs_per_session is not None else integer_from_environment(
-            JOBS_PER_SESSION_VARIABLE, 1, 1)
+        self.max_queued = (
+            max_queued
+            if max_queued is not None
+            else integer_from_environment(MAX_QUEUED_VARIABLE, DEFAULT_MAX_QUEUED, 0)
+        )
+        self.jobs_per_session = (
+            jobs_per_session
+            if jobs_per_session is not None
+            else integer_from_environment(JOBS_PER_SESSION_VARIABLE, 1, 1)
+        )
 
-    def start(self, architecture: str, hyper_parameters: HyperParameters, dataset: Dataset,
-              model_name: str | None = None, owner: str | None = None) -> JobSnapshot:
+    def start(
+        self,
+        architecture: str,
+        hyper_parameters: HyperParameters,
+        dataset: Dataset,
+        model_name: str | None = None,
+        owner: str | None = None,
+    ) -> JobSnapshot:
         """Queue a job (it starts at once when a place is free); JobLimitError past the limits."""
         hyper_parameters = hyper_parameters.validated()
         train_images = len(dataset.train_labels)
@@ -149,16 +166,19 @@ class Jobs:
             "queued_at": now(),
         }
         with self.database.transaction() as connection:
-            waiting = [row["state"] for row in connection.execute(
-                "SELECT state FROM jobs WHERE state = ?", (QUEUED_STATE,))]
+            waiting = [
+                row["state"]
+                for row in connection.execute("SELECT state FROM jobs WHERE state = ?", (QUEUED_STATE,))
+            ]
             if owner is not None:
                 own = connection.execute(
                     "SELECT state FROM jobs WHERE owner = ? AND state IN (?, ?, ?, ?)",
-                    (owner, QUEUED_STATE, *ACTIVE_STATES)).fetchall()
+                    (owner, QUEUED_STATE, *ACTIVE_STATES),
+                ).fetchall()
                 if len(own) >= self.jobs_per_session:
+                    doing = "waiting in line" if own[0]["state"] == QUEUED_STATE else "running"
                     raise JobLimitError(
-                        f"You already have a training job {'waiting in line' if own[0]['state'] == QUEUED_STATE else 'running'}"
-                        "; stop or cancel it before starting another."
+                        f"You already have a training job {doing}; stop or cancel it before starting another."
                     )
             if len(waiting) >= self.max_queued and not self.has_free_place(connection):
                 raise JobLimitError(
@@ -172,7 +192,8 @@ class Jobs:
     def has_free_place(self, connection) -> bool:
         """True when a new job would start at once."""
         (running,) = connection.execute(
-            "SELECT COUNT(*) FROM jobs WHERE state IN (?, ?, ?)", ACTIVE_STATES).fetchone()
+            "SELECT COUNT(*) FROM jobs WHERE state IN (?, ?, ?)", ACTIVE_STATES
+        ).fetchone()
         return running < self.max_jobs
 
     def get(self, job_id: str | None) -> JobSnapshot | None:
@@ -209,7 +230,8 @@ class Jobs:
         with self.database.transaction() as connection:
             cursor = connection.execute(
                 "UPDATE jobs SET state = 'cancelled', finished_at = ? WHERE job_id = ? AND state = ?",
-                (now(), job_id, QUEUED_STATE))
+                (now(), job_id, QUEUED_STATE),
+            )
             return cursor.rowcount == 1
 
     # What a backend provides
@@ -252,7 +274,11 @@ def estimate_queue(snapshots: list[JobSnapshot], places: int, database: JobDatab
     for snapshot in snapshots:
         if snapshot.active:
             elapsed = now() - (snapshot.started_at or now())
-            left = snapshot.seconds_left if snapshot.seconds_left is not None else snapshot.expected_seconds - elapsed
+            left = (
+                snapshot.seconds_left
+                if snapshot.seconds_left is not None
+                else snapshot.expected_seconds - elapsed
+            )
             free_at.append(max(0.0, left))
     free_at = sorted(free_at)[:places] + [0.0] * max(0, places - len(free_at))
     position = 0
@@ -271,7 +297,11 @@ def describe_wait(snapshot: JobSnapshot) -> str:
     position = snapshot.position or 1
     suffix = "th" if 10 <= position % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(position % 10, "th")
     seconds = snapshot.starts_in_seconds or 0
-    when = f"about {max(1, round(seconds / 60))} min" if seconds >= 90 else f"about {max(5, round(seconds / 5) * 5)} s"
+    when = (
+        f"about {max(1, round(seconds / 60))} min"
+        if seconds >= 90
+        else f"about {max(5, round(seconds / 5) * 5)} s"
+    )
     return f"queued, {position}{suffix} in line, starts in {when}"
 
 
@@ -296,3 +326,9 @@ def default_jobs() -> Jobs:
 
                 _default_jobs[key] = LocalJobs(database)
         return _default_jobs[key]
+
+
+def opened_jobs() -> list[Jobs]:
+    """Every Jobs this process has opened through default_jobs."""
+    with _default_lock:
+        return list(_default_jobs.values())

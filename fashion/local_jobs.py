@@ -125,7 +125,9 @@ class LocalJobs(Jobs):
             ).fetchone()
             if row is None:
                 return None
-            self.database.update(row["job_id"], connection, state="starting", started_at=now(), runner=self.runner)
+            self.database.update(
+                row["job_id"], connection, state="starting", started_at=now(), runner=self.runner
+            )
         return self.database.get(row["job_id"])
 
     def launch(self, record: dict) -> None:
@@ -133,7 +135,9 @@ class LocalJobs(Jobs):
         environment = dict(os.environ, FASHION_MODELS_DIR=record["store_directory"])
         if record["data_directory"]:
             environment["FASHION_MNIST_DIR"] = record["data_directory"]
-        environment["PYTHONPATH"] = os.pathsep.join(filter(None, [PACKAGE_PARENT, environment.get("PYTHONPATH")]))
+        environment["PYTHONPATH"] = os.pathsep.join(
+            filter(None, [PACKAGE_PARENT, environment.get("PYTHONPATH")])
+        )
         job = {
             "architecture": record["architecture"],
             "hyper_parameters": record["hyper_parameters"],
@@ -143,7 +147,9 @@ class LocalJobs(Jobs):
         try:
             process = subprocess.Popen(
                 [sys.executable, "-m", WORKER_MODULE, json.dumps(job)],
-                stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=environment,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                env=environment,
             )
         except OSError as error:
             self.apply_event(job_id, "failed", {"error": f"the training process could not start: {error}"})
@@ -153,7 +159,9 @@ class LocalJobs(Jobs):
         self.database.update(job_id, worker_pid=process.pid)
         if self.database.get(job_id)["stop_requested"]:
             self.deliver_stop(job_id)
-        threading.Thread(target=self._follow, args=(job_id, process), name=f"training-{job_id}", daemon=True).start()
+        threading.Thread(
+            target=self._follow, args=(job_id, process), name=f"training-{job_id}", daemon=True
+        ).start()
 
     def _follow(self, job_id: str, process: subprocess.Popen) -> None:
         for line in process.stdout:
@@ -169,9 +177,11 @@ class LocalJobs(Jobs):
             self._stops_delivered.discard(job_id)
         record = self.database.get(job_id)
         if record is not None and record["state"] in ACTIVE_STATES:
-            self.apply_event(job_id, "failed", {
-                "error": f"the training process ended unexpectedly (exit status {exit_code}); see the server log."
-            })
+            self.apply_event(
+                job_id,
+                "failed",
+                {"error": f"the training process ended unexpectedly (exit status {exit_code}); see the log."},
+            )
         self._wake.set()
 
     def apply_event(self, job_id: str, event: str, report: dict) -> None:
@@ -186,8 +196,12 @@ class LocalJobs(Jobs):
             self.database.update(job_id, state="saving")
         elif event == "finished":
             self.database.update(
-                job_id, state="finished", finished_at=now(), model_name=report["model_name"],
-                test_accuracy=report["test_accuracy"], test_loss=report["test_loss"],
+                job_id,
+                state="finished",
+                finished_at=now(),
+                model_name=report["model_name"],
+                test_accuracy=report["test_accuracy"],
+                test_loss=report["test_loss"],
                 parameter_count=report["parameter_count"],
             )
         elif event == "stopped":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import os
 import shutil
 import subprocess
@@ -227,7 +228,7 @@ def test_train_page_starts_at_each_presets_values(use_small_data, models_dir):
 
 
 def test_train_page_runs_a_short_job_to_the_end(use_small_data, models_dir):
-    from fashion.jobs import default_registry
+    from fashion.jobs import default_jobs
 
     app = open_page("pages/train.py")
     app.number_input(key=f"train_epochs_{RECOMMENDED_TUTORIAL}").set_value(2)
@@ -237,11 +238,10 @@ def test_train_page_runs_a_short_job_to_the_end(use_small_data, models_dir):
     app.button(key="train_start").click().run()
     assert not app.exception and not app.error
     job_id = app.query_params["job"]
-    job = default_registry().get(job_id)
     deadline = time.monotonic() + 240
-    while job.snapshot().active and time.monotonic() < deadline:
+    while default_jobs().get(job_id).active and time.monotonic() < deadline:
         time.sleep(0.5)
-    snapshot = job.snapshot()
+    snapshot = default_jobs().get(job_id)
     assert snapshot.state == "finished", snapshot.error
     app.run()
     assert not app.exception
@@ -258,24 +258,38 @@ def test_train_page_runs_a_short_job_to_the_end(use_small_data, models_dir):
     ]
 
 
-def test_stop_keeps_the_epochs_done_and_a_second_job_is_refused(use_small_data, models_dir):
-    from fashion.jobs import default_registry
+def test_stop_keeps_the_epochs_done_and_a_second_job_waits_in_line(use_small_data, models_dir):
+    from fashion.jobs import default_jobs
 
     app = open_page("pages/train.py")
     app.number_input(key=f"train_epochs_{RECOMMENDED_TUTORIAL}").set_value(200)
     app.checkbox(key="train_use_subset").check().run()
     app.number_input(key="train_subset_size").set_value(400)
     app.button(key="train_start").click().run()
-    job = default_registry().get(app.query_params["job"])
+    job_id = app.query_params["job"]
     deadline = time.monotonic() + 180
-    while len(job.snapshot().history) < 1 and time.monotonic() < deadline:
+    while len(default_jobs().get(job_id).history) < 1 and time.monotonic() < deadline:
         time.sleep(0.2)
+    # The same session may not start a second job
     app.button(key="train_start").click().run()
-    assert "The server is busy training a tutorial model" in app.error[0].value
+    assert "You already have a training job running" in app.error[0].value
+    # Another session's job waits in line, says when it should start, and can be cancelled
+    other = open_page("pages/train.py")
+    other.checkbox(key="train_use_subset").check().run()
+    other.number_input(key="train_subset_size").set_value(400)
+    other.button(key="train_start").click().run()
+    assert not other.exception and not other.error
+    waiting_id = other.query_params["job"]
+    assert waiting_id != job_id
+    assert re.match(r"Your job is queued, 1st in line, starts in about \d+ (s|min)\.", other.info[0].value)
+    assert any("queued, 1st in line" in caption.value for caption in other.sidebar.caption)
+    other.button(key="training_cancel").click().run()
+    assert default_jobs().get(waiting_id).state == "cancelled"
+    assert "This job was cancelled before it started." in [info.value for info in other.info]
     app.button(key="training_stop").click().run()
-    assert job.snapshot().stop_requested
+    assert default_jobs().get(job_id).stop_requested
     deadline = time.monotonic() + 180
-    while job.snapshot().active and time.monotonic() < deadline:
+    while default_jobs().get(job_id).active and time.monotonic() < deadline:
         time.sleep(0.2)
     app.run()
     assert not app.exception
@@ -330,10 +344,11 @@ def test_dataset_summary_reads_like_the_tutorial(real_dataset):
 def no_job_left_running():
     """Stop any training job a test left running, so the next test can start one."""
     yield
-    from fashion.jobs import default_registry
+    from fashion.jobs import opened_jobs
 
-    for job in default_registry().active_jobs():
-        job.stop()
-        deadline = time.monotonic() + 30
-        while job.snapshot().active and time.monotonic() < deadline:
-            time.sleep(0.2)
+    for jobs in opened_jobs():
+        for job in jobs.list():
+            jobs.cancel(job.job_id) or jobs.stop(job.job_id)
+            deadline = time.monotonic() + 30
+            while jobs.get(job.job_id).active and time.monotonic() < deadline:
+                time.sleep(0.2)

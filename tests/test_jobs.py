@@ -128,7 +128,9 @@ def test_a_killed_worker_is_a_failed_job_and_frees_the_place(small_dataset, mode
     assert [entry.name for entry in store.list_entries(models_dir)] == ["after-the-kill"]
 
 
-def test_stop_while_saving_lets_the_save_complete_in_the_worker(small_dataset, models_dir, open_jobs, monkeypatch):
+def test_stop_while_saving_lets_the_save_complete_in_the_worker(
+    small_dataset, models_dir, open_jobs, monkeypatch
+):
     jobs = open_jobs()
     real_apply_event = LocalJobs.apply_event
 
@@ -178,7 +180,10 @@ def test_after_a_restart_links_work_the_running_job_is_interrupted_and_the_queue
 ):
     environment = dict(os.environ, FASHION_MNIST_DIR=str(small_data_dir), PYTHONPATH=str(REPOSITORY))
     app = subprocess.Popen(
-        [sys.executable, "-c", APP_PROCESS, str(database.path)], stdout=subprocess.PIPE, text=True, env=environment
+        [sys.executable, "-c", APP_PROCESS, str(database.path)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=environment,
     )
     try:
         running_id = app.stdout.readline().strip()

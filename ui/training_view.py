@@ -193,10 +193,9 @@ def session_owner() -> str:
             except ValueError:
                 pass
         return "browser-" + hashlib.sha256(cookie.encode()).hexdigest()[:16]
-    from streamlit.runtime.scriptrunner import get_script_run_ctx
+    import uuid
 
-    context = get_script_run_ctx()
-    return "session-" + (context.session_id if context else "unknown")
+    return st.session_state.setdefault("training_owner", "session-" + uuid.uuid4().hex[:16])
 
 
 def start_training_job(architecture: str, hyper_parameters, dataset, model_name: str | None = None) -> None:
@@ -204,7 +203,9 @@ def start_training_job(architecture: str, hyper_parameters, dataset, model_name:
     from fashion.errors import FashionError, JobLimitError
 
     try:
-        snapshot = training_jobs().start(architecture, hyper_parameters, dataset, model_name, owner=session_owner())
+        snapshot = training_jobs().start(
+            architecture, hyper_parameters, dataset, model_name, owner=session_owner()
+        )
     except JobLimitError as error:
         st.error(str(error), icon=":material/hourglass_top:")
     except FashionError as error:

@@ -133,15 +133,15 @@ def test_training_survives_a_reload_and_stops_on_request(app_server, page, scree
 def test_training_goes_on_after_its_tab_is_closed(
     app_server, browser, page, screenshot, stop_training_at_end
 ):
-    """Closing the tab mid-training stops nothing: a new tab finds the job, and the model is saved whole."""
-    first_tab = new_tab(browser)
+    """Closing the tab mid-training stops nothing: a new tab of the browser finds its job, saved whole."""
+    first_tab = page.context.new_page()
     open_page(first_tab, app_server.url, "train", heading="Train")
     # About 15 s of training: long enough to outlast the closing of one tab and the opening of another
     job_id = start_training(first_tab, epochs=15, name="e2e-tab-closed", subset=1000, batch_size=4)
     expect(first_tab.get_by_text(re.compile(r"^Epoch \d+ of 15: batch"))).to_be_visible()
-    first_tab.context.close()
+    first_tab.close()
 
-    # A new tab on the Train page, without the job's link
+    # A new tab of the same browser on the Train page, without the job's link
     open_page(page, app_server.url, "train", heading="Train")
     expect(page).to_have_url(re.compile(rf"[?&]job={job_id}"))
     finished = page.get_by_text(re.compile(r"^Training finished in \d+ s\.$"))
@@ -150,6 +150,34 @@ def test_training_goes_on_after_its_tab_is_closed(
     assert record["epochs_run"] == 15 and not record.get("stopped_early"), record
     assert_no_error(page)
     screenshot(page, "train-finished-in-a-new-tab")
+
+
+def test_a_second_browser_waits_in_line_and_can_cancel(
+    app_server, browser, page, screenshot, stop_training_at_end
+):
+    """While one browser trains, another's job is queued with its place and start estimate, then cancelled."""
+    open_page(page, app_server.url, "train", heading="Train")
+    start_training(page, epochs=20, name="e2e-ahead", subset=1000, batch_size=4)
+    expect(page.get_by_text(re.compile(r"^Epoch \d+ of 20: batch"))).to_be_visible()
+    # The same browser cannot start a second job
+    page.locator(".st-key-train_start button").click()
+    expect(page.get_by_text("You already have a training job running")).to_be_visible()
+
+    second = new_tab(browser)
+    open_page(second, app_server.url, "train", heading="Train")
+    start_training(second, epochs=2, name="e2e-queued", subset=600)
+    waiting = re.compile(r"^Your job is queued, 1st in line, starts in about \d+ (s|min)\.$")
+    expect(second.get_by_text(waiting)).to_be_visible()
+    sidebar = second.locator('[data-testid="stSidebar"]')
+    expect(sidebar.get_by_text(re.compile(r"queued, 1st in line"))).to_be_visible()
+    assert_no_error(second)
+    screenshot(second, "train-queued")
+    second.locator(".st-key-training_cancel button").click()
+    expect(second.get_by_text("This job was cancelled before it started.")).to_be_visible()
+    expect(sidebar.get_by_text(re.compile(r"queued,"))).to_have_count(0)
+    screenshot(second, "train-cancelled")
+    second.context.close()
+    assert not (app_server.models_dir / "e2e-queued").exists()
 
 
 def test_predictions_only_wrong_and_mistake_browser(app_server, page, screenshot):

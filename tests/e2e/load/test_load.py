@@ -265,17 +265,18 @@ def test_sessions_train_browse_and_upload_with_bounded_memory(
     expect(filtering.get_by_text("The 28x28 model input, enlarged")).to_have_count(0)
     screenshot(wrong_only, "session-only-wrong")
 
-    # A second training from "uploading" is refused; its form still starts at the preset's values
+    # A second training from "uploading" waits in line and is cancelled; its form showed the preset's values
     page_loads.open("uploading", uploading, server, "train", "Train")
     assert_form_shows_the_preset(uploading)
     fill_training_form(uploading, epochs=2, batch_size=256, subset=1000, name="load-test-second")
     uploading.locator(".st-key-train_start button").click()
-    busy_error = uploading.locator('[data-testid="stAlertContentError"]')
-    expect(busy_error).to_contain_text("The server is busy training a tutorial model")
-    expect(uploading.locator(".st-key-training_stop button")).to_be_visible()  # it shows the running job
+    queued = uploading.get_by_text(re.compile(r"^Your job is queued, 1st in line, starts in about"))
+    expect(queued).to_be_visible()
+    uploading.locator(".st-key-training_cancel button").click()
+    expect(uploading.get_by_text("This job was cancelled before it started.")).to_be_visible()
     assert_no_exception(uploading)
     assert not (server.models_dir / "load-test-second").exists()
-    screenshot(uploading, "second-training-refused")
+    screenshot(uploading, "second-training-queued-then-cancelled")
     after_browsing = memory_kib(pid)["VmRSS"]
 
     # The trainer's curves kept growing during all this, loss and accuracy in one image; then it stops the run
