@@ -1,4 +1,4 @@
-"""Models, training with progress and stop, evaluation and the job registry, on small data."""
+"""Models, training with progress and stop, evaluation, on small data."""
 
 from __future__ import annotations
 
