@@ -1,10 +1,12 @@
-"""Display helpers: pixel values as a shaded HTML table, the confusion matrix as a shaded table."""
+"""Display helpers: pixel values and the confusion matrix as shaded tables (pandas Stylers)."""
 
 from __future__ import annotations
 
 import html
 
 import numpy as np
+
+from fashion.data import PIXEL_MAX
 
 
 def relative_luminance(level: int) -> float:
@@ -22,30 +24,35 @@ def text_colour_on_grey(level: int) -> str:
 
 
 def pixel_table_html(values: np.ndarray, number_format: str = "{:d}", label: str = "Pixel values") -> str:
-    """A 2-D array as an HTML table whose cells are shaded like the pixels (white 0, black at the maximum).
+    """A 2-D array as a pandas Styler table shaded like the pixels (white 0, black at the maximum), in HTML.
 
     The scrolling box can take the keyboard focus (so arrow keys scroll it) and is named by `label`.
     """
+    import pandas as pd
+
     values = np.asarray(values)
-    top = 1.0 if values.dtype.kind == "f" else 255.0
-    rows = []
-    for row in values:
-        cells = []
-        for value in row:
-            darkness = min(1.0, max(0.0, float(value) / top))
-            level = round(255 * (1.0 - darkness))
-            text_colour = text_colour_on_grey(level)
-            shown = number_format.format(value.item())
-            cells.append(
-                f'<td style="background:rgb({level},{level},{level});color:{text_colour}">'
-                f"{html.escape(shown)}</td>"
-            )
-        rows.append("<tr>" + "".join(cells) + "</tr>")
+    top = 1.0 if values.dtype.kind == "f" else PIXEL_MAX
+
+    def shade(value: float) -> str:
+        level = round(255 * (1.0 - min(1.0, max(0.0, float(value) / top))))
+        return f"background-color: rgb({level},{level},{level}); color: {text_colour_on_grey(level)}"
+
+    styler = (
+        pd.DataFrame(values)
+        .style.format(number_format)
+        .map(shade)
+        .hide(axis="index")
+        .hide(axis="columns")
+        .set_table_styles(
+            [
+                {"selector": "", "props": "border-collapse:collapse;font:10px monospace;text-align:right"},
+                {"selector": "td", "props": "padding:1px 3px;border:0"},
+            ]
+        )
+    )
     return (
         f'<div role="region" aria-label="{html.escape(label)}" tabindex="0" '
-        'style="overflow:auto;max-height:340px">'
-        '<table style="border-collapse:collapse;font:10px monospace;text-align:right">'
-        "<style>td{padding:1px 3px;border:0}</style>" + "".join(rows) + "</table></div>"
+        f'style="overflow:auto;max-height:340px">{styler.to_html()}</div>'
     )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 from matplotlib.colors import to_hex
 
@@ -94,8 +96,12 @@ def test_pixel_image_enlarges_without_blurring():
 def test_pixel_table_shades_cells_like_the_pixels():
     from fashion.display import pixel_table_html
 
+    def cell_style(table: str, cell: str) -> str:
+        return re.search(rf"_{cell} {{\s*([^}}]*)}}", table).group(1).split()
+
     table = pixel_table_html(np.array([[0, 255]], dtype=np.uint8))
-    assert table.count("<td") == 2
-    assert "rgb(255,255,255);color:#000\">0<" in table and "rgb(0,0,0);color:#fff\">255<" in table
+    assert table.count("<td") == 2 and ">0</td>" in table and ">255</td>" in table
+    assert cell_style(table, "row0_col0") == ["background-color:", "rgb(255,255,255);", "color:", "#000;"]
+    assert cell_style(table, "row0_col1") == ["background-color:", "rgb(0,0,0);", "color:", "#fff;"]
     scaled = pixel_table_html(np.array([[0.5]], dtype=np.float32), "{:.2f}")
-    assert ">0.50<" in scaled
+    assert ">0.50</td>" in scaled and "rgb(128,128,128);" in cell_style(scaled, "row0_col0")
