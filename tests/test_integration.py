@@ -9,7 +9,7 @@ from fashion import store
 from fashion.data import CLASS_NAMES
 from fashion.inference import predict_one
 from fashion.models import ARCHITECTURES
-from fashion.plots import prediction_pair
+from fashion.plots import RIGHT_COLOUR, prediction_pair
 from fashion.workflow import train_evaluate_save
 
 
@@ -38,7 +38,7 @@ def test_test_image_0_is_an_ankle_boot(tutorial_run, real_dataset):
     assert int(np.argmax(probabilities)) == 9 == int(real_dataset.test_labels[0])
     assert CLASS_NAMES[int(np.argmax(probabilities))] == "Ankle boot"
     figure = prediction_pair(real_dataset.test_images[0], probabilities, 9)
-    assert figure.axes[0].xaxis.label.get_color() == "blue"
+    assert figure.axes[0].xaxis.label.get_color() == RIGHT_COLOUR
     assert "Ankle boot" in figure.axes[0].get_xlabel()
 
 

@@ -29,14 +29,27 @@ def test_pair_is_blue_when_right_and_red_when_wrong():
     image = np.zeros((28, 28), dtype=np.uint8)
     right = plots.prediction_pair(image, probabilities_for(9), 9)
     wrong = plots.prediction_pair(image, probabilities_for(0), 6)
-    assert right.axes[0].xaxis.label.get_color() == "blue"
-    assert wrong.axes[0].xaxis.label.get_color() == "red"
+    assert right.axes[0].xaxis.label.get_color() == plots.RIGHT_COLOUR
+    assert wrong.axes[0].xaxis.label.get_color() == plots.WRONG_COLOUR
     bars = wrong.axes[1].patches
     assert len(bars) == 10
-    assert to_hex(bars[0].get_facecolor()) == to_hex("red")
-    assert to_hex(bars[6].get_facecolor()) == to_hex("blue")
-    assert to_hex(bars[3].get_facecolor()) == "#777777"
+    assert to_hex(bars[0].get_facecolor()) == plots.WRONG_COLOUR
+    assert to_hex(bars[6].get_facecolor()) == plots.RIGHT_COLOUR
+    assert to_hex(bars[3].get_facecolor()) == plots.NEUTRAL_BAR_COLOUR
     assert wrong.axes[1].get_ylim() == (0.0, 1.0)
+    # Not by colour alone: only the predicted bar is hatched and outlined, right or wrong
+    assert [bar.get_hatch() for bar in bars] == [plots.PREDICTED_HATCH] + [None] * 9
+    assert right.axes[1].patches[9].get_hatch() == plots.PREDICTED_HATCH
+    assert to_hex(right.axes[1].patches[9].get_facecolor()) == plots.RIGHT_COLOUR
+
+
+def test_bar_chart_marks_the_predicted_bar_in_words():
+    def annotations(chart):
+        return [text.get_text() for text in chart.axes[0].texts]
+
+    assert annotations(plots.value_bar_chart(probabilities_for(0), 6)) == ["\u2717 predicted"]
+    assert annotations(plots.value_bar_chart(probabilities_for(6), 6)) == ["\u2713 predicted"]
+    assert annotations(plots.value_bar_chart(probabilities_for(6))) == ["predicted"]
 
 
 def test_prediction_grid_is_five_rows_by_three_pairs():
@@ -45,7 +58,7 @@ def test_prediction_grid_is_five_rows_by_three_pairs():
     figure = plots.prediction_grid(images, probabilities, np.zeros(20, dtype=int))
     assert len(figure.axes) == 30
     colours = [figure.axes[index].xaxis.label.get_color() for index in range(0, 30, 2)]
-    assert colours[0] == "blue" and colours.count("red") == 13
+    assert colours[0] == plots.RIGHT_COLOUR and colours.count(plots.WRONG_COLOUR) == 13
 
 
 def test_prediction_grid_of_a_few_images_has_no_empty_rows():
@@ -105,3 +118,36 @@ def test_pixel_table_shades_cells_like_the_pixels():
     assert cell_style(table, "row0_col1") == ["background-color:", "rgb(0,0,0);", "color:", "#fff;"]
     scaled = pixel_table_html(np.array([[0.5]], dtype=np.float32), "{:.2f}")
     assert ">0.50</td>" in scaled and "rgb(128,128,128);" in cell_style(scaled, "row0_col0")
+
+
+# Machado, Oliveira and Fernandes (2009) simulation matrices at full severity, applied to linear RGB
+COLOUR_BLINDNESS = {
+    "deuteranopia": [[0.367322, 0.860646, -0.227968], [0.280085, 0.672501, 0.047413], [-0.011820, 0.042940, 0.968881]],
+    "protanopia": [[0.152286, 1.052583, -0.204868], [0.114503, 0.786281, 0.099216], [-0.003882, -0.048116, 1.051998]],
+    "tritanopia": [[1.255528, -0.076749, -0.178779], [-0.078411, 0.930809, 0.147602], [0.004733, 0.691367, 0.303900]],
+}
+
+
+def cielab_as_seen(hex_colour: str, deficiency: str | None) -> np.ndarray:
+    """The CIELAB coordinates of a colour as a person with this colour-vision deficiency sees it (simulated)."""
+    from matplotlib.colors import to_rgb
+
+    linear = np.array([c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in to_rgb(hex_colour)])
+    if deficiency:
+        linear = np.clip(np.array(COLOUR_BLINDNESS[deficiency]) @ linear, 0, 1)
+    xyz = np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]]) @ linear
+    xyz /= np.array([0.95047, 1.0, 1.08883])
+    f = np.where(xyz > 0.008856, np.cbrt(xyz), 7.787 * xyz + 16 / 116)
+    return np.array([116 * f[1] - 16, 500 * (f[0] - f[1]), 200 * (f[1] - f[2])])
+
+
+def test_right_and_wrong_colours_stay_apart_for_colour_blind_eyes():
+    for deficiency in (None, *COLOUR_BLINDNESS):
+        right, wrong, neutral = (
+            cielab_as_seen(colour, deficiency)
+            for colour in (plots.RIGHT_COLOUR, plots.WRONG_COLOUR, plots.NEUTRAL_BAR_COLOUR)
+        )
+        assert np.linalg.norm(right - wrong) > 80, deficiency
+        assert min(np.linalg.norm(right - neutral), np.linalg.norm(wrong - neutral)) > 25, deficiency
+    # The tutorial's pure red was hard to tell from the grey bars for a protanope (distance 49)
+    assert np.linalg.norm(cielab_as_seen("red", "protanopia") - cielab_as_seen("#777777", "protanopia")) < 50
