@@ -118,3 +118,13 @@ def photo_like(image, size: int = 240, tint=(70, 40, 150), seed: int = 0) -> byt
     buffer = io.BytesIO()
     Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8)).save(buffer, format="PNG")
     return buffer.getvalue()
+
+
+def camera_video(photo: bytes) -> bytes:
+    """A one-frame Y4M video of the photo, for Chromium's fake camera (--use-file-for-fake-video-capture)."""
+    frame = Image.open(io.BytesIO(photo)).convert("RGB")
+    width, height = frame.width // 2 * 2, frame.height // 2 * 2
+    luma, blue, red = frame.crop((0, 0, width, height)).convert("YCbCr").split()
+    half = (width // 2, height // 2)
+    planes = [luma.tobytes(), blue.resize(half, Image.BOX).tobytes(), red.resize(half, Image.BOX).tobytes()]
+    return f"YUV4MPEG2 W{width} H{height} F30:1 Ip A1:1\nFRAME\n".encode() + b"".join(planes)

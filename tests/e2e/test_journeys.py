@@ -11,6 +11,7 @@ import pytest
 from app_driver import (
     assert_no_error,
     assert_no_exception,
+    camera_video,
     expander_text,
     fill_training_form,
     open_page,
@@ -20,6 +21,7 @@ from app_driver import (
     wait_until_idle,
 )
 from e2e_server import new_tab
+from harness import CHROMIUM_ARGUMENTS, CHROMIUM_PATH
 from playwright.sync_api import expect
 
 from fashion.data import CLASS_NAMES
@@ -309,6 +311,7 @@ def test_upload_photos_and_a_broken_file(app_server, page, screenshot, small_dat
 
     open_page(page, app_server.url, "try_image", heading="Try your own image")
     file_input = page.locator('[data-testid="stFileUploaderDropzoneInput"]')
+    expected_classes = {trouser_path: "Trouser", boot_path: "Ankle boot"}
     for step, path in enumerate([trouser_path, fake_path, boot_path], start=1):
         file_input.set_input_files(str(path))
         expect(page.get_by_text(path.name).first).to_be_visible()
@@ -319,7 +322,8 @@ def test_upload_photos_and_a_broken_file(app_server, page, screenshot, small_dat
             assert_no_exception(page)
         else:
             expect(page.get_by_text("The 28x28 model input, enlarged")).to_be_visible()
-            expect(page.get_by_text(re.compile(r"^1\. .+: \d+\.\d%$"))).to_be_visible()
+            top_class = re.escape(expected_classes[path])
+            expect(page.get_by_text(re.compile(rf"^1\. {top_class}: \d+\.\d%$"))).to_be_visible()
             wait_until_idle(page)
             assert_no_error(page)
             # The preview, the bar chart and the preprocessing steps are all images
@@ -328,9 +332,19 @@ def test_upload_photos_and_a_broken_file(app_server, page, screenshot, small_dat
         screenshot(page, f"upload-{step}-{path.stem}")
 
 
-def test_a_camera_photo_is_preprocessed_and_classified(app_server, browser, screenshot):
-    """With the camera on, a photo taken (Chromium's fake camera) shows its preprocessing and a prediction."""
-    page = new_tab(browser, permissions=["camera"])
+def test_a_camera_photo_is_preprocessed_and_classified(
+    app_server, browser, screenshot, small_dataset, tmp_path
+):
+    """A photo taken with the camera (Chromium's fake one, filming a trouser) is classified as one."""
+    trouser = small_dataset.test_images[np.flatnonzero(small_dataset.test_labels == 1)[0]]
+    video_path = tmp_path / "trouser.y4m"
+    video_path.write_bytes(camera_video(photo_like(trouser, size=480, seed=3)))
+    camera_browser = browser.browser_type.launch(
+        executable_path=CHROMIUM_PATH,
+        headless=True,
+        args=[*CHROMIUM_ARGUMENTS, f"--use-file-for-fake-video-capture={video_path}"],
+    )
+    page = new_tab(camera_browser, permissions=["camera"])
     try:
         open_page(page, app_server.url, "try_image", heading="Try your own image")
         page.locator(".st-key-try_use_camera").get_by_text("Use the camera").click()
@@ -339,9 +353,9 @@ def test_a_camera_photo_is_preprocessed_and_classified(app_server, browser, scre
         screenshot(page, "camera-on", page.locator(".st-key-try_camera"))
         take_photo.click()
         expect(page.get_by_text("The 28x28 model input, enlarged")).to_be_visible()
-        expect(page.get_by_text(re.compile(r"^1\. .+: \d+\.\d%$"))).to_be_visible()
+        expect(page.get_by_text(re.compile(r"^1\. Trouser: \d+\.\d%$"))).to_be_visible()
         wait_until_idle(page)
         assert_no_error(page)
         screenshot(page, "camera-photo-classified")
     finally:
-        page.context.close()
+        camera_browser.close()
