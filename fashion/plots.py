@@ -18,7 +18,8 @@ RIGHT_COLOUR_NAME, WRONG_COLOUR_NAME = "blue", "red"
 RIGHT_COLOUR = "#0a4fd6"
 WRONG_COLOUR = "#c85000"
 NEUTRAL_BAR_COLOUR = "#8f8f8f"  # 3.2:1 on white, enough for a graphic
-PREDICTED_HATCH = "////"  # the predicted bar is hatched and outlined: "predicted" is never said by colour alone
+# The predicted bar is hatched and outlined: "predicted" is never said by colour alone.
+PREDICTED_HATCH = "////"
 OUTLINE_COLOUR = "#1b1f24"
 RIGHT_MARK = "\u2713"
 WRONG_MARK = "\u2717"
@@ -58,7 +59,7 @@ def draw_image(axes, image: np.ndarray, probabilities: np.ndarray, true_label: i
 
 
 def draw_value_array(axes, probabilities: np.ndarray, true_label: int | None) -> list:
-    """The tutorial's plot_value_array: grey bars, predicted red, true blue; the predicted bar hatched and outlined."""
+    """The tutorial's plot_value_array: grey bars, predicted red, true blue; predicted hatched, outlined."""
     axes.grid(False)
     axes.set_xticks([])
     axes.set_yticks([])
@@ -195,7 +196,12 @@ def confusion_matrix_figure(matrix: np.ndarray, highlight: tuple[int, int] | Non
         true_label, predicted_label = highlight
         axes.add_patch(
             Rectangle(
-                (predicted_label - 0.5, true_label - 0.5), 1, 1, fill=False, edgecolor=WRONG_COLOUR, linewidth=2.5
+                (predicted_label - 0.5, true_label - 0.5),
+                1,
+                1,
+                fill=False,
+                edgecolor=WRONG_COLOUR,
+                linewidth=2.5,
             )
         )
     figure.tight_layout()

@@ -172,15 +172,18 @@ def test_no_model_yet_during_and_after_training_pass_axe(empty_store_server, pag
 
 # Machado et al. (2009) full-severity matrices; an SVG feColorMatrix works in linear RGB, as they need
 SIMULATIONS = {
-    "deuteranopia": "0.367322 0.860646 -0.227968 0 0  0.280085 0.672501 0.047413 0 0  -0.011820 0.042940 0.968881 0 0  0 0 0 1 0",
-    "protanopia": "0.152286 1.052583 -0.204868 0 0  0.114503 0.786281 0.099216 0 0  -0.003882 -0.048116 1.051998 0 0  0 0 0 1 0",
+    "deuteranopia": "0.367322 0.860646 -0.227968 0 0  0.280085 0.672501 0.047413 0 0  "
+    "-0.011820 0.042940 0.968881 0 0  0 0 0 1 0",
+    "protanopia": "0.152286 1.052583 -0.204868 0 0  0.114503 0.786281 0.099216 0 0  "
+    "-0.003882 -0.048116 1.051998 0 0  0 0 0 1 0",
 }
 SIMULATE_SCRIPT = """values => {
     document.getElementById('colour-vision-simulation')?.remove();
     const svg = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
     svg.id = 'colour-vision-simulation';
     svg.setAttribute('style', 'position:absolute;width:0;height:0');
-    svg.innerHTML = `<filter id="simulated-vision"><feColorMatrix type="matrix" values="${values}"/></filter>`;
+    svg.innerHTML =
+        `<filter id="simulated-vision"><feColorMatrix type="matrix" values="${values}"/></filter>`;
     document.body.appendChild(svg);
     document.documentElement.style.filter = 'url(#simulated-vision)';
     return getComputedStyle(document.documentElement).filter;
@@ -188,7 +191,7 @@ SIMULATE_SCRIPT = """values => {
 
 
 def test_gallery_under_colour_blindness_simulation(app_server, page, screenshot):
-    """Screenshots of the gallery, a mistake and the captions as a deuteranope and a protanope see them (looked at)."""
+    """Screenshots of the gallery, a mistake and the captions as deuteranopes and protanopes see them."""
     open_page(page, app_server.url, "predictions?model=small-tutorial", heading="Predictions")
     expect(page.get_by_text(re.compile(r"^300 test images match; showing 15"))).to_be_visible()
     captions = page.locator('[data-testid="stExpander"]').filter(has_text="The captions as text")
