@@ -109,6 +109,29 @@ class JobDatabase:
                     "UPDATE jobs SET history = ? WHERE job_id = ?", (json.dumps(history), job_id)
                 )
 
+    def record_event(self, job_id: str, event: str, report: dict) -> None:
+        """Move a job on by one event of its training's report (start, batch, epoch, saving, the end)."""
+        if event == "epoch":
+            self.append_epoch(job_id, report)
+        elif event == "batch":
+            self.update(job_id, batch=report)
+        elif event in ("start", "saving"):
+            self.update(job_id, state="running" if event == "start" else "saving")
+        elif event == "finished":
+            self.update(
+                job_id,
+                state="finished",
+                finished_at=now(),
+                model_name=report["model_name"],
+                test_accuracy=report["test_accuracy"],
+                test_loss=report["test_loss"],
+                parameter_count=report["parameter_count"],
+            )
+        elif event == "stopped":
+            self.update(job_id, state="stopped", finished_at=now())
+        elif event == "failed":
+            self.update(job_id, state="failed", finished_at=now(), error=report["error"])
+
     def get(self, job_id: str) -> dict | None:
         """One job's record, or None."""
         rows = self.select("SELECT * FROM jobs WHERE job_id = ?", (job_id,))

@@ -186,28 +186,7 @@ class LocalJobs(Jobs):
 
     def apply_event(self, job_id: str, event: str, report: dict) -> None:
         """Record one event of a worker's report in the job database."""
-        if event == "epoch":
-            self.database.append_epoch(job_id, report)
-        elif event == "batch":
-            self.database.update(job_id, batch=report)
-        elif event == "start":
-            self.database.update(job_id, state="running")
-        elif event == "saving":
-            self.database.update(job_id, state="saving")
-        elif event == "finished":
-            self.database.update(
-                job_id,
-                state="finished",
-                finished_at=now(),
-                model_name=report["model_name"],
-                test_accuracy=report["test_accuracy"],
-                test_loss=report["test_loss"],
-                parameter_count=report["parameter_count"],
-            )
-        elif event == "stopped":
-            self.database.update(job_id, state="stopped", finished_at=now())
-        elif event == "failed":
-            self.database.update(job_id, state="failed", finished_at=now(), error=report["error"])
+        self.database.record_event(job_id, event, report)
 
     def worker_process(self, job_id: str) -> subprocess.Popen | None:
         """The worker process of one of this process's running jobs."""

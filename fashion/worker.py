@@ -20,22 +20,14 @@ BATCH_REPORT_INTERVAL_SECONDS = 0.25
 WORKER_NICENESS = 10  # training yields the CPU to the server whenever a page is being drawn
 
 
-class LineReporter(TrainingListener):
-    """Writes progress as one JSON object per line, batch reports at most four times a second."""
+class EventReporter(TrainingListener):
+    """Turns training progress into events, batch reports at most four times a second; send() carries them."""
 
-    def __init__(self, output):
-        self.output = output
-        self.lock = threading.Lock()
-        self.last_batch_report = 0.0
+    last_batch_report = 0.0
 
     def send(self, event: str, **fields) -> None:
-        """Write one event line and flush it."""
-        with self.lock:
-            try:
-                self.output.write(json.dumps({"event": event, **fields}, allow_nan=True) + "\n")
-                self.output.flush()
-            except (BrokenPipeError, OSError, ValueError):
-                pass  # The server is gone; end of input stops the training.
+        """Carry one event to whoever follows the job."""
+        raise NotImplementedError
 
     def on_start(self, epochs: int, steps_per_epoch: int, train_count: int) -> None:
         self.send("start", epochs=epochs, steps_per_epoch=steps_per_epoch, train_count=train_count)
@@ -49,6 +41,23 @@ class LineReporter(TrainingListener):
 
     def on_epoch(self, report: EpochReport) -> None:
         self.send("epoch", **report.to_dict())
+
+
+class LineReporter(EventReporter):
+    """Writes each event as one JSON object per line."""
+
+    def __init__(self, output):
+        self.output = output
+        self.lock = threading.Lock()
+
+    def send(self, event: str, **fields) -> None:
+        """Write one event line and flush it."""
+        with self.lock:
+            try:
+                self.output.write(json.dumps({"event": event, **fields}, allow_nan=True) + "\n")
+                self.output.flush()
+            except (BrokenPipeError, OSError, ValueError):
+                pass  # The server is gone; end of input stops the training.
 
 
 def watch_for_stop(stop_event: threading.Event) -> None:
@@ -70,8 +79,12 @@ def main(argv: list[str]) -> int:
         pass  # Not allowed here: train at the server's priority.
     stop_event = threading.Event()
     threading.Thread(target=watch_for_stop, args=(stop_event,), daemon=True).start()
+    return run_job(json.loads(argv[0]), reporter, stop_event)
+
+
+def run_job(job: dict, reporter: EventReporter, stop_event: threading.Event) -> int:
+    """Train, evaluate and save one job (architecture, settings, name); the last event is the outcome."""
     try:
-        job = json.loads(argv[0])
         from fashion.data import load_dataset
         from fashion.workflow import train_evaluate_save
 

@@ -1,0 +1,190 @@
+"""The jobs on a Ray cluster (FASHION_RAY_ADDRESS): each job is a Ray task asking for the CPUs it needs.
+
+Ray's scheduler places the tasks on nodes and holds them until a node is free. A detached, named
+actor (the job board, on the head node) carries the tasks' progress into the job database in the
+shared model store, which every app replica reads, so a reload that lands on another replica finds
+the same job, live; Stop is a flag in that database that the task reads. Only this module imports
+ray: the embedded default never starts or needs it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+import time
+from pathlib import Path
+
+import ray
+
+from fashion.job_database import ACTIVE_STATES, QUEUED_STATE, JobDatabase, now
+from fashion.jobs import Jobs, integer_from_environment
+
+RAY_NAMESPACE = "fashion-studio"
+CPUS_PER_JOB_VARIABLE = "FASHION_RAY_CPUS_PER_JOB"
+STOP_POLL_SECONDS = 0.5
+WATCH_INTERVAL_SECONDS = 0.5
+NODE_CHECK_SECONDS = 5.0
+HEAD_NODE_RESOURCE = "node:__internal_head__"
+
+
+@ray.remote(num_cpus=0, max_restarts=-1)
+class JobBoard:
+    """Writes the progress reports of every training task into one job database, one at a time."""
+
+    def __init__(self, database_path: str):
+        self.database = JobDatabase(Path(database_path))
+
+    def report(self, job_id: str, event: str, fields: dict) -> None:
+        """Record one event of a training task."""
+        self.database.record_event(job_id, event, fields)
+
+
+def claim(database: JobDatabase, job_id: str, node_id: str) -> bool:
+    """Mark a queued job as starting on a node; False when it was cancelled meanwhile."""
+    with database.transaction() as connection:
+        row = connection.execute("SELECT state FROM jobs WHERE job_id = ?", (job_id,)).fetchone()
+        if row is None or row["state"] != QUEUED_STATE:
+            return False
+        database.update(job_id, connection, state="starting", started_at=now(), runner=f"ray:{node_id}")
+    return True
+
+
+@ray.remote(max_retries=0)
+def train_on_the_cluster(record: dict, database_path: str, board) -> str:
+    """One job as a Ray task: train, evaluate and save, reporting progress through the job board.
+
+    The task never waits on another Ray call while it trains: Ray lends a blocked task's CPU to the
+    next queued task, which would run two jobs on a one-CPU node. So the claim and the stop request
+    are read from the job database itself.
+    """
+    from fashion.worker import EventReporter, run_job
+
+    class BoardReporter(EventReporter):
+        last_report = None
+
+        def send(self, event: str, **fields) -> None:
+            self.last_report = board.report.remote(record["job_id"], event, fields)
+
+    os.environ["FASHION_MODELS_DIR"] = record["store_directory"]
+    if record["data_directory"]:
+        os.environ["FASHION_MNIST_DIR"] = record["data_directory"]
+    job_id, database = record["job_id"], JobDatabase(Path(database_path))
+    if not claim(database, job_id, ray.get_runtime_context().get_node_id()):
+        return "cancelled"
+    stop_event, done = threading.Event(), threading.Event()
+
+    def watch_for_stop() -> None:
+        while not done.wait(STOP_POLL_SECONDS):
+            if database.get(job_id)["stop_requested"]:
+                stop_event.set()
+                return
+
+    threading.Thread(target=watch_for_stop, daemon=True).start()
+    reporter = BoardReporter()
+    job = {
+        "architecture": record["architecture"],
+        "hyper_parameters": record["hyper_parameters"],
+        "model_name": record["requested_name"],
+    }
+    try:
+        run_job(job, reporter, stop_event)
+    finally:
+        done.set()
+    if reporter.last_report is not None:
+        ray.get(reporter.last_report)  # the outcome is recorded before the task ends
+    return "ended"
+
+
+def connect(address: str) -> None:
+    """Join the cluster at address (once per process)."""
+    if not ray.is_initialized():
+        ray.init(address=address, namespace=RAY_NAMESPACE, log_to_driver=False, configure_logging=False)
+
+
+class RayJobs(Jobs):
+    """Jobs that run as Ray tasks; this replica watches the tasks it submitted and marks lost ones."""
+
+    def __init__(self, database: JobDatabase, address: str, **limits):
+        connect(address)
+        self.cpus_per_job = integer_from_environment(CPUS_PER_JOB_VARIABLE, 1, 1)
+        cluster_cpus = int(ray.cluster_resources().get("CPU", 1))
+        super().__init__(database, **{"max_jobs": max(1, cluster_cpus // self.cpus_per_job), **limits})
+        board_name = "fashion-job-board-" + hashlib.sha256(str(database.path).encode()).hexdigest()[:12]
+        self.board = JobBoard.options(
+            name=board_name, lifetime="detached", get_if_exists=True, resources={HEAD_NODE_RESOURCE: 0.001}
+        ).remote(str(database.path))
+        self._tasks: dict[str, ray.ObjectRef] = {}
+        self._lock = threading.Lock()
+        threading.Thread(target=self._watch_forever, name="ray-job-watcher", daemon=True).start()
+
+    def job_queued(self, job_id: str) -> None:
+        record = self.database.get(job_id)
+        task = train_on_the_cluster.options(num_cpus=self.cpus_per_job).remote(
+            record, str(self.database.path), self.board
+        )
+        with self._lock:
+            self._tasks[job_id] = task
+
+    def deliver_stop(self, job_id: str) -> None:
+        pass  # The task reads the stop request from the job database twice a second.
+
+    def cancel(self, job_id: str) -> bool:
+        cancelled = super().cancel(job_id)
+        with self._lock:
+            task = self._tasks.get(job_id)
+        if cancelled and task is not None:
+            ray.cancel(task)  # frees its place in Ray's queue; the task would end at its claim anyway
+        return cancelled
+
+    def _watch_forever(self) -> None:
+        last_node_check = 0.0
+        while True:
+            with self._lock:
+                tasks = dict(self._tasks)
+            if tasks:
+                ready, _ = ray.wait(
+                    list(tasks.values()), num_returns=len(tasks), timeout=WATCH_INTERVAL_SECONDS
+                )
+                for job_id, task in tasks.items():
+                    if task in ready:
+                        self._task_ended(job_id, task)
+            else:
+                time.sleep(WATCH_INTERVAL_SECONDS)
+            if time.monotonic() - last_node_check > NODE_CHECK_SECONDS:
+                last_node_check = time.monotonic()
+                self._fail_jobs_of_lost_nodes()
+
+    def _task_ended(self, job_id: str, task) -> None:
+        with self._lock:
+            self._tasks.pop(job_id, None)
+        try:
+            ray.get(task)
+        except ray.exceptions.TaskCancelledError:
+            return
+        except ray.exceptions.RayError as error:
+            self.fail_if_unfinished(
+                job_id, f"the Ray node or worker training it was lost ({type(error).__name__})"
+            )
+
+    def _fail_jobs_of_lost_nodes(self) -> None:
+        alive = {node["NodeID"] for node in ray.nodes() if node["Alive"]}
+        for record in self.database.unfinished():
+            runner = record["runner"] or ""
+            if record["state"] in ACTIVE_STATES and runner.startswith("ray:") and runner[4:] not in alive:
+                self.fail_if_unfinished(record["job_id"], "the Ray node training it was lost")
+
+    def fail_if_unfinished(self, job_id: str, reason: str) -> None:
+        """Mark a job failed, unless it has ended already; its model was never written."""
+        with self.database.transaction() as connection:
+            connection.execute(
+                "UPDATE jobs SET state = 'failed', finished_at = ?, error = ?"
+                " WHERE job_id = ? AND state IN (?, ?, ?, ?)",
+                (
+                    now(),
+                    f"Training failed: {reason}; nothing was saved. Please start it again.",
+                    job_id,
+                    QUEUED_STATE,
+                    *ACTIVE_STATES,
+                ),
+            )

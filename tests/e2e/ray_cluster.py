@@ -1,0 +1,103 @@
+"""A local Ray cluster on loopback for the tests: a head and a second node, one CPU each, as child processes.
+
+Only for use inside a private network namespace (`unshare -n`, loopback up): Ray registers its
+nodes under the machine's own address otherwise. Usage statistics stay disabled.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+from harness import REPOSITORY, free_port
+
+NODE_START_TIMEOUT_SECONDS = 120
+
+
+class RayNode:
+    """`ray start --block` in its own process group; kill() ends the node and its workers at once."""
+
+    def __init__(self, arguments: list[str], log_path: Path):
+        environment = dict(
+            os.environ,
+            RAY_USAGE_STATS_ENABLED="0",
+            PYTHONPATH=os.pathsep.join(filter(None, [str(REPOSITORY), os.environ.get("PYTHONPATH")])),
+            TF_CPP_MIN_LOG_LEVEL="3",
+        )
+        self.log_path = log_path
+        command = [
+            "ray",
+            "start",
+            "--block",
+            "--num-cpus=1",
+            "--disable-usage-stats",
+            "--node-ip-address=127.0.0.1",
+            "--object-store-memory=100000000",
+            *arguments,
+        ]
+        self.process = subprocess.Popen(
+            command,
+            env=environment,
+            stdout=log_path.open("w"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def kill(self) -> None:
+        """SIGKILL the node's whole process group (raylet, workers and all)."""
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.process.wait()
+
+
+class RayCluster:
+    """A head node and a second node on 127.0.0.1."""
+
+    def __init__(self, log_directory: Path):
+        self.port = free_port()
+        self.address = f"127.0.0.1:{self.port}"
+        self.head = RayNode(
+            ["--head", f"--port={self.port}", "--include-dashboard=false"], log_directory / "ray-head.log"
+        )
+        self.wait_for_nodes(1)
+        self.worker = RayNode([f"--address={self.address}"], log_directory / "ray-node.log")
+        self.wait_for_nodes(2)
+
+    def wait_for_nodes(self, count: int) -> None:
+        """Wait until the cluster has this many live nodes."""
+        deadline = time.monotonic() + NODE_START_TIMEOUT_SECONDS
+        script = (
+            "import ray; ray.init(address='%s', log_to_driver=False);"
+            "print(sum(node['Alive'] for node in ray.nodes()))" % self.address
+        )
+        while time.monotonic() < deadline:
+            result = subprocess.run(["python3", "-c", script], capture_output=True, text=True)
+            if (
+                result.returncode == 0
+                and result.stdout.strip().isdigit()
+                and int(result.stdout.strip()) >= count
+            ):
+                return
+            time.sleep(1)
+        raise RuntimeError(f"the Ray cluster did not reach {count} node(s) in {NODE_START_TIMEOUT_SECONDS} s")
+
+    def stop(self) -> None:
+        """End both nodes (the second first)."""
+        self.worker.kill()
+        self.head.kill()
+
+    def head_node_id(self) -> str:
+        """The Ray node id of the head node."""
+        script = (
+            f"import ray; ray.init(address='{self.address}', log_to_driver=False);"
+            "print(next(node['NodeID'] for node in ray.nodes()"
+            " if 'node:__internal_head__' in node['Resources']))"
+        )
+        return subprocess.run(
+            ["python3", "-c", script], capture_output=True, text=True, check=True
+        ).stdout.strip()
