@@ -42,7 +42,9 @@ CREATE TABLE IF NOT EXISTS jobs (
     error TEXT,
     stop_requested INTEGER NOT NULL DEFAULT 0,
     runner TEXT,
-    worker_pid INTEGER
+    worker_pid INTEGER,
+    parent TEXT,
+    parent_epochs INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS jobs_by_state ON jobs (state, sequence);
 """
@@ -52,6 +54,18 @@ def database_path() -> Path:
     """FASHION_JOBS_DATABASE, else .jobs.sqlite3 inside the model store folder."""
     configured = os.environ.get(DATABASE_VARIABLE)
     return Path(configured).expanduser() if configured else store.store_directory() / DATABASE_FILE
+
+
+# Columns added after the first release, with their definitions: added to an older database on open.
+ADDED_COLUMNS = {"parent": "TEXT", "parent_epochs": "INTEGER NOT NULL DEFAULT 0"}
+
+
+def add_missing_columns(connection) -> None:
+    """Bring a database made by an older version up to the schema (new columns only)."""
+    present = {row[1] for row in connection.execute("PRAGMA table_info(jobs)")}
+    for column, definition in ADDED_COLUMNS.items():
+        if column not in present:
+            connection.execute(f"ALTER TABLE jobs ADD COLUMN {column} {definition}")
 
 
 class JobDatabase:
@@ -64,6 +78,7 @@ class JobDatabase:
         try:
             connection.execute("PRAGMA journal_mode=WAL")  # readers never wait for the writer
             connection.executescript(SCHEMA)
+            add_missing_columns(connection)
         finally:
             connection.close()
 

@@ -62,6 +62,8 @@ class JobSnapshot:
     position: int | None = None
     starts_in_seconds: float | None = None
     expected_seconds: float = field(default=0.0, repr=False)
+    parent: str | None = None  # the saved model a continued job trains on
+    parent_epochs: int = 0  # how many of the history's epochs are the parent's
 
     @property
     def active(self) -> bool:
@@ -101,6 +103,8 @@ def snapshot_from_record(record: dict) -> JobSnapshot:
         error=record["error"],
         stop_requested=record["stop_requested"],
         worker_pid=record.get("worker_pid"),
+        parent=record.get("parent"),
+        parent_epochs=record.get("parent_epochs") or 0,
     )
 
 
@@ -147,9 +151,12 @@ class Jobs:
         dataset: Dataset,
         model_name: str | None = None,
         owner: str | None = None,
+        parent: str | None = None,
     ) -> JobSnapshot:
-        """Queue a job (it starts at once when a place is free); JobLimitError past the limits."""
+        """Queue a job (continuing the saved model parent, if named); JobLimitError past the limits."""
         hyper_parameters = hyper_parameters.validated()
+        # A continued job's history starts as its parent's, so its chart joins the old epochs and the new
+        parent_history = list(store.get_entry(parent).record.get("history", [])) if parent else []
         train_images = len(dataset.train_labels)
         if hyper_parameters.train_limit:
             train_images = min(train_images, hyper_parameters.train_limit)
@@ -164,6 +171,9 @@ class Jobs:
             "store_directory": str(store.store_directory()),
             "state": QUEUED_STATE,
             "queued_at": now(),
+            "parent": parent,
+            "parent_epochs": len(parent_history),
+            "history": parent_history,
         }
         with self.database.transaction() as connection:
             waiting = [

@@ -142,6 +142,7 @@ class LocalJobs(Jobs):
             "architecture": record["architecture"],
             "hyper_parameters": record["hyper_parameters"],
             "model_name": record["requested_name"],
+            "parent": record.get("parent"),
         }
         job_id = record["job_id"]
         try:

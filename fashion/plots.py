@@ -208,8 +208,8 @@ def confusion_matrix_figure(matrix: np.ndarray, highlight: tuple[int, int] | Non
     return figure
 
 
-def training_curves(history: list[dict]) -> Figure:
-    """Loss and accuracy per epoch, training and validation, side by side."""
+def training_curves(history: list[dict], continued_after: int = 0) -> Figure:
+    """Loss and accuracy per epoch, training and validation, a line where a continuation began."""
     figure = Figure(figsize=(9, 3.4))
     epochs = [row["epoch"] for row in history]
     for position, metric in enumerate(("loss", "accuracy")):
@@ -218,6 +218,9 @@ def training_curves(history: list[dict]) -> Figure:
         validation = [row.get(f"val_{metric}") for row in history]
         if any(value is not None for value in validation):
             axes.plot(epochs, validation, "o--", label="validation")
+        if continued_after:
+            axes.axvline(continued_after + 0.5, color="grey", linestyle=":", label="continued here")
+        axes.xaxis.set_major_locator(MaxNLocator(integer=True))
         axes.set_xlabel("epoch")
         axes.set_title(metric)
         axes.grid(True, alpha=0.3)

@@ -94,6 +94,7 @@ def run_job(job: dict, reporter: EventReporter, stop_event: threading.Event) -> 
             HyperParameters.from_dict(job["hyper_parameters"]),
             dataset,
             name=job.get("model_name"),
+            parent=job.get("parent"),
             listener=reporter,
             stop_event=stop_event,
             on_saving=lambda: reporter.send("saving"),

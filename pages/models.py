@@ -45,6 +45,12 @@ st.query_params[MODEL_QUERY_PARAMETER] = name
 entry = entries[name]
 
 if entry.readable:
+    st.page_link(
+        "pages/train.py",
+        label=f"Continue training {name}",
+        query_params={"from": name},
+        icon=":material/replay:",
+    )
     st.header("Download")
     model_management.show_exports(entry)
 else:

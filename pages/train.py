@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ui import caches, startup, training_view
+from ui import caches, continuation, startup, training_view
 from fashion import store
 from fashion.errors import FashionError
 from fashion.models import ARCHITECTURES, LIMITS, presets, with_overrides
@@ -94,6 +94,8 @@ if st.button("Start training", key="train_start", type="primary", icon=":materia
         st.error(str(error))
     else:
         training_view.start_training_job(architecture, hyper_parameters, dataset, clean_name)
+
+continuation.show_continue_form(dataset)
 
 job_id = training_view.current_job_id()
 if job_id:

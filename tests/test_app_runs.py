@@ -82,3 +82,31 @@ def test_models_page_renames_and_deletes_with_confirmation(use_small_data, store
     app.button(key="models_delete_confirm").click().run()
     assert [model.name for model in store.list_models()] == ["small-tutorial"]
     assert any("Deleted renamed-run" in message.value for message in app.success)
+
+
+def test_train_page_continues_a_saved_model(use_small_data, store_with_model):
+    import time
+
+    from fashion.jobs import default_jobs
+
+    app = open_page("pages/train.py", {"from": "small-tutorial"})
+    assert app.selectbox(key="train_continue_model").value == "small-tutorial"
+    app.number_input(key="train_continue_epochs").set_value(1)
+    app.button(key="train_continue_start").click().run()
+    assert not app.exception and not app.error
+    job_id = app.query_params["job"]
+    # The live chart starts with the parent's three epochs
+    snapshot = default_jobs().get(job_id)
+    assert [row["epoch"] for row in snapshot.history][:3] == [1, 2, 3] and snapshot.parent_epochs == 3
+    deadline = time.monotonic() + 240
+    while (
+        default_jobs().get(job_id).active or default_jobs().get(job_id).queued
+    ) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert default_jobs().get(job_id).state == "finished", default_jobs().get(job_id).error
+    app.run()
+    assert "Saved as **small-tutorial-more**" in [element.value for element in app.markdown]
+    assert any("Continues **small-tutorial**: epochs 1-3" in caption.value for caption in app.caption)
+    assert list(app.dataframe[-1].value.index) == [1, 2, 3, 4]
+    record = store.get_entry("small-tutorial-more").record
+    assert record["parent"] == "small-tutorial" and record["epochs_run"] == 4

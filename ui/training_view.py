@@ -39,18 +39,22 @@ def history_frame(history: list[dict]):
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def training_curves_png(history: tuple[tuple, ...]) -> bytes:
+def training_curves_png(history: tuple[tuple, ...], continued_after: int = 0) -> bytes:
     """The loss and accuracy curves of a training history (rows as sorted item tuples), as PNG bytes."""
     from fashion import plots
 
-    return plots.figure_to_png(plots.training_curves([dict(row) for row in history]), dpi=72)
+    figure = plots.training_curves([dict(row) for row in history], continued_after)
+    return plots.figure_to_png(figure, dpi=72)
 
 
-def show_history_charts(history: list[dict]) -> None:
+def show_history_charts(history: list[dict], continued_after: int = 0, parent: str | None = None) -> None:
     """Loss and accuracy per epoch, training and validation, side by side."""
-    if not history:
+    if parent:
+        st.caption(f"Continues **{parent}**: epochs 1-{continued_after} are its own, the later ones are new.")
+    if len(history) <= continued_after:
         st.caption("The charts gain a point at the end of each epoch.")
-        return
+        if not history:
+            return
     st.caption(f"{len(history)} epoch(s) plotted.")
     # One PNG, cached per history: the live view redraws every second, and two interactive charts
     # rebuilt that often were remounted before the second (accuracy) one had drawn.
@@ -58,7 +62,7 @@ def show_history_charts(history: list[dict]) -> None:
     from fashion.descriptions import training_curves_description
 
     st.image(
-        training_curves_png(rows),
+        training_curves_png(rows, continued_after),
         caption="Loss and accuracy per epoch",
         width="stretch",
         alt=training_curves_description(history),
@@ -115,7 +119,7 @@ def live_job_progress(job_id: str) -> None:
     elif st.button("Stop", key="training_stop", icon=":material/stop_circle:"):
         jobs.stop(job_id)
         st.rerun(scope="fragment")
-    show_history_charts(snapshot.history)
+    show_history_charts(snapshot.history, snapshot.parent_epochs, snapshot.parent)
 
 
 def show_job_result(snapshot) -> None:
@@ -131,7 +135,7 @@ def show_job_result(snapshot) -> None:
         return
     if snapshot.state == "interrupted":
         st.warning(snapshot.error or "The server stopped while this job was training.")
-        show_history_charts(snapshot.history)
+        show_history_charts(snapshot.history, snapshot.parent_epochs, snapshot.parent)
         return
     if snapshot.model_name is None:
         st.warning("Training was stopped before the first epoch ended, so nothing was saved.")
@@ -148,7 +152,7 @@ def show_job_result(snapshot) -> None:
     accuracy_column.metric("Test accuracy", f"{snapshot.test_accuracy:.2%}")
     loss_column.metric("Test loss", f"{snapshot.test_loss:.4f}")
     parameters_column.metric("Parameters", f"{snapshot.parameter_count:,}")
-    show_history_charts(snapshot.history)
+    show_history_charts(snapshot.history, snapshot.parent_epochs, snapshot.parent)
     frame = history_frame(snapshot.history)
     st.dataframe(frame, width="stretch")
     csv_column, model_column = st.columns(2)
@@ -198,13 +202,15 @@ def session_owner() -> str:
     return st.session_state.setdefault("training_owner", "session-" + uuid.uuid4().hex[:16])
 
 
-def start_training_job(architecture: str, hyper_parameters, dataset, model_name: str | None = None) -> None:
-    """Start (or queue) a training job, put its id in the URL and rerun; errors are shown, not raised."""
+def start_training_job(
+    architecture: str, hyper_parameters, dataset, model_name: str | None = None, parent: str | None = None
+) -> None:
+    """Start (or queue) a job (continuing parent, if named), put its id in the URL and rerun; errors shown."""
     from fashion.errors import FashionError, JobLimitError
 
     try:
         snapshot = training_jobs().start(
-            architecture, hyper_parameters, dataset, model_name, owner=session_owner()
+            architecture, hyper_parameters, dataset, model_name, owner=session_owner(), parent=parent
         )
     except JobLimitError as error:
         st.error(str(error), icon=":material/hourglass_top:")

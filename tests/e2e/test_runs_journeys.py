@@ -11,7 +11,7 @@ import zipfile
 import numpy as np
 import pytest
 from app_driver import assert_no_error, open_page, wait_until_idle
-from e2e_server import AppServer
+from harness import AppServer
 from playwright.sync_api import expect
 
 from fashion import export
@@ -145,3 +145,27 @@ def test_rename_then_delete_a_model(runs_server, page, screenshot):
     expect(page.get_by_text("Deleted spare-renamed.")).to_be_visible()
     assert not (runs_server.models_dir / "spare-renamed").exists()
     assert_no_error(page)
+
+
+def test_continue_a_model_by_one_epoch(runs_server, page, screenshot):
+    """From Saved models to the continue form on Train; the chart joins the parent's epochs and the new."""
+    open_page(page, runs_server.url, "models?saved=small-tutorial", heading="Saved models")
+    page.get_by_role("link", name="Continue training small-tutorial").click()
+    expect(page.get_by_role("heading", name="Train", exact=True)).to_be_visible()
+    wait_until_idle(page)
+    expect(page.get_by_role("combobox", name="Saved model")).to_have_value("small-tutorial")
+    screenshot(page, "continue-form")
+    page.get_by_role("button", name="Continue training").click()
+    expect(page.get_by_text("Saved as small-tutorial-more")).to_be_visible(timeout=180_000)
+    wait_until_idle(page)
+    expect(page.get_by_text("Continues small-tutorial: epochs 1-3 are its own")).to_be_visible()
+    expect(page.get_by_text("4 epoch(s) plotted.")).to_be_visible()
+    assert_no_error(page)
+    screenshot(page, "continued-curves", page.locator('[data-testid="stImage"]').last)
+    record = json.loads((runs_server.models_dir / "small-tutorial-more" / "record.json").read_text())
+    assert record["parent"] == "small-tutorial" and [row["epoch"] for row in record["history"]] == [
+        1,
+        2,
+        3,
+        4,
+    ]
