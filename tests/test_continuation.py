@@ -87,3 +87,21 @@ def test_cli_train_from_refuses_other_settings(store_with_model, capsys):
     assert main(["train", "--from", "nobody", "--epochs", "1"]) == 2
     errors = capsys.readouterr().err.strip().splitlines()
     assert "needs --epochs" in errors[0] and "drop --batch-size" in errors[1] and "'nobody'" in errors[2]
+
+
+def test_an_older_job_database_gains_the_parent_columns(tmp_path):
+    import sqlite3
+
+    from fashion.job_database import SCHEMA, JobDatabase
+
+    path = tmp_path / "old.sqlite3"
+    old_schema = SCHEMA.replace(",\n    parent TEXT,\n    parent_epochs INTEGER NOT NULL DEFAULT 0", "")
+    assert "parent" not in old_schema
+    connection = sqlite3.connect(path)
+    connection.executescript(old_schema)
+    connection.close()
+    JobDatabase(path)
+    connection = sqlite3.connect(path)
+    columns = {row[1] for row in connection.execute("PRAGMA table_info(jobs)")}
+    connection.close()
+    assert {"parent", "parent_epochs"} <= columns
