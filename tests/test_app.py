@@ -17,7 +17,6 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from fashion import evaluation
 from fashion.data import dataset_summary, sample_indices
 
 APP_FILE = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
@@ -329,14 +328,6 @@ def test_sample_indices_respect_the_class_filter_and_the_seed():
     assert len(chosen) == 10 and set(labels[chosen]) == {1, 3}
     assert list(sample_indices(labels, 25, seed=2)) == list(sample_indices(labels, 25, seed=2))
     assert list(sample_indices(labels, 25, seed=2)) != list(sample_indices(labels, 25, seed=3))
-
-
-def test_confusion_cells_and_pages():
-    matrix = np.zeros((10, 10), dtype=int)
-    matrix[6, 0], matrix[2, 4], matrix[3, 3] = 7, 9, 50
-    assert evaluation.confusion_cells(matrix) == [(2, 4, 9), (6, 0, 7)]
-    assert evaluation.page_count(31, 15) == 3 and evaluation.page_count(0, 15) == 1
-    assert list(evaluation.page_slice(np.arange(31), 3, 15)) == [30]
 
 
 def test_dataset_summary_reads_like_the_tutorial(real_dataset):

@@ -1,4 +1,4 @@
-"""Models, training with progress and stop, evaluation, on small data."""
+"""Models and training with progress and stop, on small data."""
 
 from __future__ import annotations
 
@@ -10,12 +10,6 @@ import pytest
 
 from fashion import models
 from fashion.errors import ConfigurationError
-from fashion.evaluation import (
-    confusion_matrix,
-    filter_indices,
-    misclassified_indices,
-    summarize,
-)
 from fashion.models import HyperParameters, with_overrides
 from fashion.training import TrainingListener, split_training_data, train
 
@@ -147,30 +141,6 @@ def test_stop_mid_epoch_drops_the_partial_epoch(small_dataset):
     hyper_parameters = with_overrides(QUICK, epochs=5, batch_size=16, steps_per_execution=1)
     result = train("tutorial", hyper_parameters, small_dataset, StopMidSecondEpoch(), stop_event)
     assert result.stopped and result.epochs_run == 1
-
-
-def test_evaluation_figures_from_known_probabilities():
-    labels = np.array([0, 1, 1, 2])
-    probabilities = np.full((4, 10), 0.01, dtype=np.float32)
-    probabilities[[0, 1, 2, 3], [0, 1, 0, 2]] = 0.91
-    evaluation = summarize(probabilities, labels)
-    assert evaluation.accuracy == 0.75
-    assert evaluation.per_class_accuracy[:3] == [1.0, 0.5, 1.0]
-    assert evaluation.confusion_matrix[1, 0] == 1 and evaluation.confusion_matrix.sum() == 4
-    assert evaluation.loss == pytest.approx(-np.log(np.array([0.91, 0.91, 0.01, 0.91])).mean(), rel=1e-5)
-    np.testing.assert_array_equal(misclassified_indices(probabilities, labels), [2])
-    np.testing.assert_array_equal(filter_indices(probabilities, labels, true_class=1), [1, 2])
-    np.testing.assert_array_equal(filter_indices(probabilities, labels, predicted_class=0), [0, 2])
-    np.testing.assert_array_equal(confusion_matrix(labels, labels).diagonal()[:3], [1, 2, 1])
-
-
-def test_most_confidently_wrong_first():
-    labels = np.array([0, 0, 0])
-    probabilities = np.zeros((3, 10), dtype=np.float32)
-    probabilities[0, 3], probabilities[0, 0] = 0.6, 0.4
-    probabilities[1, 0] = 1.0
-    probabilities[2, 5], probabilities[2, 0] = 0.95, 0.05
-    np.testing.assert_array_equal(misclassified_indices(probabilities, labels, "confidence"), [2, 0])
 
 
 def test_batch_progress_never_overshoots_with_grouped_steps(small_dataset):
