@@ -3,8 +3,11 @@
 - `startup`: running a page opened alone through the entry; sparing imported modules the GC.
 - `caches`: the data set, saved models, test-set predictions, the training jobs, the active model.
 - `sidebar`: the sidebar on every page.
+- `model_pages`: the start of pages that need a model, and the "no model yet" panel.
 - `training_view`: starting a training job, its live progress and its results.
+- `continuation`: the Train page's "continue a saved model" form.
 - `gallery`: the Predictions gallery's figures, captions and URL state.
 - `explanations`: "Why?" (saliency and nearest training images) and the embedding map's chart.
-- `model_pages`: the start of pages that need a model, and the "no model yet" panel.
+- `comparison`: the Compare page's models from the URL, figures and disagreement pairs.
+- `model_management`: the Saved models page's exports, rename and delete.
 """
