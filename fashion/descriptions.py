@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from fashion.data import CLASS_NAMES
+from fashion.data import CLASS_NAMES, scale_images
 from fashion.evaluation import confusion_cells
 
 RIGHT_WORD = "right \u2713"
@@ -136,10 +136,11 @@ def training_curves_description(history: list[dict]) -> str:
 
 
 def model_input_description(image: np.ndarray) -> str:
-    """The 28x28 model input, enlarged: how light the item is and on what."""
-    image = np.asarray(image, dtype=np.float32)
-    scale = 1.0 if image.max() <= 1.0 else 255.0
-    covered = float((image / scale > 0.5).mean())
+    """The 28x28 model input (uint8, or float in [0, 1]), enlarged: how light the item is and on what."""
+    image = np.asarray(image)
+    if image.dtype == np.uint8:
+        image = scale_images(image)
+    covered = float((image > 0.5).mean())
     return (
         f"The {image.shape[1]}x{image.shape[0]} grey image the model sees, light item on black, "
         f"{percent(covered)} of its pixels bright."

@@ -20,6 +20,8 @@ from axe_audit import audit, describe
 from e2e_server import AppServer
 from playwright.sync_api import expect
 
+from fashion.models import EXACT_TUTORIAL_PRESET
+
 TRAINING_TIMEOUT_MS = 240_000
 
 
@@ -152,7 +154,7 @@ def test_no_model_yet_during_and_after_training_pass_axe(empty_store_server, pag
 
     open_page(page, server.url, "train", heading="Train")
     fill_training_form(
-        page, epochs=2, batch_size=1, subset=1000, name="a11y-run", preset="Exact tutorial settings"
+        page, epochs=2, batch_size=1, subset=1000, name="a11y-run", preset=EXACT_TUTORIAL_PRESET
     )
     page.locator(".st-key-train_start button").click()
     expect(page.get_by_text(re.compile(r"^1 epoch\(s\) plotted\.$"))).to_be_visible(
