@@ -189,3 +189,13 @@ def embedding_map_description(true_labels: np.ndarray, predicted_labels: np.ndar
         f"Scatter map of {len(true_labels):,} test images coloured by true class, {wrong:,} of them "
         "mistakes shown as crosses; click a point to open its image below."
     )
+
+
+def learning_description(epoch: int, probabilities: np.ndarray, labels) -> str:
+    """One epoch of "Watch it learn" in words: how many probe images the model got right."""
+    predicted = np.asarray(probabilities).argmax(axis=1)
+    right = int((predicted == np.asarray(labels)).sum())
+    return (
+        f"Epoch {epoch}: {right} of {len(labels)} probe images classified right, "
+        "and the first layer's weights as images."
+    )

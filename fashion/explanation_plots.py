@@ -7,7 +7,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from fashion.data import CLASS_NAMES
-from fashion.plots import draw_image, draw_value_array
+from fashion.plots import RIGHT_COLOUR, WRONG_COLOUR, draw_image, draw_value_array
 
 SALIENCY_COLOURS = "autumn_r"
 
@@ -91,5 +91,46 @@ def embedding_figure(
     axes.set_xticks([])
     axes.set_yticks([])
     axes.legend(fontsize=7, markerscale=2, loc="best")
+    figure.tight_layout()
+    return figure
+
+
+def learning_figure(
+    images: np.ndarray,
+    labels: list[int],
+    probabilities: np.ndarray,
+    first_layer: np.ndarray,
+    epoch: int,
+    columns: int = 10,
+) -> Figure:
+    """One epoch of a run: the probe images captioned with the model's guess, then its first layer."""
+    probe_rows = -(-len(images) // columns)
+    weight_columns = min(len(first_layer), 16) or 1
+    weight_rows = -(-len(first_layer) // weight_columns) if len(first_layer) else 0
+    figure = Figure(figsize=(1.2 * columns, 1.45 * probe_rows + 1.2 * weight_rows + 0.5))
+    grid = figure.add_gridspec(probe_rows + weight_rows, max(columns, weight_columns))
+    for position, image in enumerate(images):
+        axes = figure.add_subplot(grid[position // columns, position % columns])
+        axes.imshow(image, cmap="binary")
+        axes.set_xticks([])
+        axes.set_yticks([])
+        predicted = int(np.argmax(probabilities[position]))
+        right = predicted == int(labels[position])
+        axes.set_xlabel(
+            f"{CLASS_NAMES[predicted]} {100 * float(probabilities[position][predicted]):.0f}%"
+            + ("" if right else f"\n({CLASS_NAMES[int(labels[position])]})"),
+            color=RIGHT_COLOUR if right else WRONG_COLOUR,
+            fontsize=7,
+        )
+    for position, weights in enumerate(first_layer):
+        axes = figure.add_subplot(grid[probe_rows + position // weight_columns, position % weight_columns])
+        axes.imshow(weights, cmap="RdBu_r", vmin=-1, vmax=1)
+        axes.set_xticks([])
+        axes.set_yticks([])
+    figure.suptitle(
+        f"Epoch {epoch}: the probe images as the model saw them (blue right, red wrong); "
+        "below, its first layer (red positive, blue negative weights)",
+        fontsize=9,
+    )
     figure.tight_layout()
     return figure

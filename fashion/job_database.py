@@ -47,6 +47,13 @@ CREATE TABLE IF NOT EXISTS jobs (
     parent_epochs INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS jobs_by_state ON jobs (state, sequence);
+CREATE TABLE IF NOT EXISTS job_learning (
+    job_id TEXT NOT NULL,
+    epoch INTEGER NOT NULL,
+    probes TEXT NOT NULL,
+    snapshot TEXT NOT NULL,
+    PRIMARY KEY (job_id, epoch)
+);
 """
 
 
@@ -128,6 +135,8 @@ class JobDatabase:
         """Move a job on by one event of its training's report (start, batch, epoch, saving, the end)."""
         if event == "epoch":
             self.append_epoch(job_id, report)
+        elif event == "learning":
+            self.append_learning(job_id, report["probes"], report["snapshot"])
         elif event == "batch":
             self.update(job_id, batch=report)
         elif event in ("start", "saving"):
@@ -146,6 +155,27 @@ class JobDatabase:
             self.update(job_id, state="stopped", finished_at=now())
         elif event == "failed":
             self.update(job_id, state="failed", finished_at=now(), error=report["error"])
+
+    def append_learning(self, job_id: str, probes: dict, snapshot: dict) -> None:
+        """Keep one epoch's probe predictions and first layer (fashion.learning) of a job."""
+        with self.transaction() as connection:
+            connection.execute(
+                "INSERT OR REPLACE INTO job_learning (job_id, epoch, probes, snapshot) VALUES (?, ?, ?, ?)",
+                (job_id, int(snapshot["epoch"]), json.dumps(probes), json.dumps(snapshot)),
+            )
+
+    def learning(self, job_id: str) -> dict:
+        """A job's probes and per-epoch snapshots so far ({} before its first epoch ends)."""
+        connection = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_SECONDS)
+        try:
+            rows = connection.execute(
+                "SELECT probes, snapshot FROM job_learning WHERE job_id = ? ORDER BY epoch", (job_id,)
+            ).fetchall()
+        finally:
+            connection.close()
+        if not rows:
+            return {}
+        return {"probes": json.loads(rows[-1][0]), "snapshots": [json.loads(row[1]) for row in rows]}
 
     def get(self, job_id: str) -> dict | None:
         """One job's record, or None."""

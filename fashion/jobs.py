@@ -244,6 +244,10 @@ class Jobs:
             )
             return cursor.rowcount == 1
 
+    def learning(self, job_id: str) -> dict:
+        """A job's probe predictions and first layer per completed epoch so far (fashion.learning)."""
+        return self.database.learning(job_id)
+
     # What a backend provides
     def job_queued(self, job_id: str) -> None:
         """A job was added to the line: start what can start."""

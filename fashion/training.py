@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from fashion import learning
 from fashion.data import Dataset, scale_images
 from fashion.models import HyperParameters, build_model, get_architecture
 
@@ -104,6 +105,9 @@ class TrainingListener:
     def on_epoch(self, report: EpochReport) -> None:
         """Called after each completed epoch."""
 
+    def on_learning(self, probes: dict, snapshot: dict) -> None:
+        """Called after each completed epoch with its probe predictions and first layer (fashion.learning)."""
+
 
 @dataclass
 class TrainingResult:
@@ -119,6 +123,7 @@ class TrainingResult:
     validation_count: int = 0
     parent: str | None = None
     parent_history: list[dict] = field(default_factory=list)
+    learning: dict = field(default_factory=dict)  # fashion.learning's probes and per-epoch snapshots
 
     @property
     def epochs_run(self) -> int:
@@ -255,6 +260,8 @@ def train(
     callback = _make_progress_callback(
         listener, stop_event, hyper_parameters, steps_per_epoch, history
     )
+    probes = learning.probe_set(dataset.test_images, dataset.test_labels)
+    learning_recorder = learning.recorder(probes, history, listener, result.learning)
     validation_data = (
         (validation_images, validation_labels) if len(validation_labels) else None
     )
@@ -265,7 +272,7 @@ def train(
         batch_size=hyper_parameters.batch_size,
         epochs=hyper_parameters.epochs,
         validation_data=validation_data,
-        callbacks=[callback],
+        callbacks=[callback, learning_recorder],
         verbose=0,
     )
     result.train_seconds = time.perf_counter() - started
@@ -351,6 +358,10 @@ def continue_training(
     callback = _make_progress_callback(
         listener, stop_event, run_hyper_parameters, steps_per_epoch, history, first_epoch
     )
+    probes = learning.probe_set(dataset.test_images, dataset.test_labels)
+    learning_recorder = learning.recorder(
+        probes, history, listener, result.learning, entry.record.get("learning")
+    )
     validation_data = (validation_images, validation_labels) if len(validation_labels) else None
     started = time.perf_counter()
     model.fit(
@@ -360,7 +371,7 @@ def continue_training(
         epochs=first_epoch + more_epochs,
         initial_epoch=first_epoch,
         validation_data=validation_data,
-        callbacks=[callback],
+        callbacks=[callback, learning_recorder],
         verbose=0,
     )
     result.train_seconds = time.perf_counter() - started

@@ -42,6 +42,9 @@ class EventReporter(TrainingListener):
     def on_epoch(self, report: EpochReport) -> None:
         self.send("epoch", **report.to_dict())
 
+    def on_learning(self, probes: dict, snapshot: dict) -> None:
+        self.send("learning", probes=probes, snapshot=snapshot)
+
 
 class LineReporter(EventReporter):
     """Writes each event as one JSON object per line."""

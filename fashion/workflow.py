@@ -42,6 +42,7 @@ def make_record(result: TrainingResult, evaluation: Evaluation, dataset: Dataset
         "data_source": dataset.source,
         "tensorflow_version": tf.__version__,
         "keras_version": keras.__version__,
+        **({"learning": result.learning} if result.learning.get("snapshots") else {}),
     }
 
 

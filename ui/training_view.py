@@ -7,6 +7,7 @@ import re
 import streamlit as st
 
 from ui.caches import training_jobs
+from ui.learning_view import show_learning
 
 JOB_QUERY_PARAMETER = "job"
 LIVE_REFRESH_SECONDS = 1.0
@@ -120,6 +121,7 @@ def live_job_progress(job_id: str) -> None:
         jobs.stop(job_id)
         st.rerun(scope="fragment")
     show_history_charts(snapshot.history, snapshot.parent_epochs, snapshot.parent)
+    show_learning(jobs.learning(job_id))
 
 
 def show_job_result(snapshot) -> None:
@@ -153,6 +155,11 @@ def show_job_result(snapshot) -> None:
     loss_column.metric("Test loss", f"{snapshot.test_loss:.4f}")
     parameters_column.metric("Parameters", f"{snapshot.parameter_count:,}")
     show_history_charts(snapshot.history, snapshot.parent_epochs, snapshot.parent)
+    try:
+        recorded = store.get_entry(snapshot.model_name).record.get("learning")
+    except FashionError:
+        recorded = None
+    show_learning(recorded or training_jobs().learning(snapshot.job_id), slider_key="train_learning_epoch")
     frame = history_frame(snapshot.history)
     st.dataframe(frame, width="stretch")
     csv_column, model_column = st.columns(2)

@@ -12,6 +12,7 @@ from app_driver import assert_no_error, open_page, wait_until_idle
 from PIL import Image
 from playwright.sync_api import expect
 from test_accessibility import Audits
+from test_journeys import start_training, stop_training_at_end  # noqa: F401 - a fixture used below
 
 from fashion.data import CLASS_NAMES
 
@@ -137,3 +138,29 @@ def test_why_and_the_map_pass_axe(app_server, page, audits):
     neighbour_names(page)
     audits.check("map-point-open")
     audits.assert_clean()
+
+
+def test_watch_it_learn_live_then_scrub_the_epochs(app_server, page, screenshot, stop_training_at_end):  # noqa: F811
+    """The probe images and first layer show during training; after it, the slider scrubs the epochs."""
+    open_page(page, app_server.url, "train", heading="Train")
+    start_training(page, epochs=4, name="e2e-watched", subset=1000, batch_size=4)
+    epoch_figure = page.get_by_role(
+        "img", name=re.compile(r"^Epoch \d+: \d+ of 20 probe images classified right")
+    )
+    # Live: a snapshot appears while the Stop button is still there
+    expect(epoch_figure).to_have_count(1, timeout=240_000)
+    live = page.locator(".st-key-training_stop").count() > 0
+    screenshot(page, "watch-live", epoch_figure)
+    expect(page.get_by_text(re.compile(r"^Training finished in"))).to_be_visible(timeout=240_000)
+    wait_until_idle(page)
+    assert live, "the run ended before a snapshot was seen live"
+    expect(epoch_figure).to_have_attribute("alt", re.compile(r"^Epoch 4: "))
+    screenshot(page, "watch-epoch-4", epoch_figure)
+    # Scrub back to the first epoch with the keyboard on the slider
+    slider = page.locator(".st-key-train_learning_epoch").get_by_role("slider")
+    slider.focus()
+    page.keyboard.press("Home")
+    expect(epoch_figure).to_have_attribute("alt", re.compile(r"^Epoch 1: "))
+    wait_until_idle(page)
+    assert_no_error(page)
+    screenshot(page, "watch-epoch-1", epoch_figure)

@@ -1,0 +1,41 @@
+"""Watching a model learn on the Train page: the probe images' guesses and the first layer, per epoch."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def learning_png(probes: dict, snapshot: dict) -> bytes:
+    """One epoch's probe images and first layer as PNG bytes."""
+    from fashion import explanation_plots, learning, plots
+
+    probabilities, first_layer = learning.decode_snapshot(snapshot, len(probes["indices"]))
+    figure = explanation_plots.learning_figure(
+        learning.probe_images(probes), probes["labels"], probabilities, first_layer, snapshot["epoch"]
+    )
+    return plots.figure_to_png(figure, dpi=72)
+
+
+def show_learning(learning: dict | None, slider_key: str | None = None) -> None:
+    """The latest epoch (live, no slider) or any epoch chosen with a slider (after the run)."""
+    from fashion import descriptions
+    from fashion import learning as learning_module
+
+    snapshots = (learning or {}).get("snapshots") or []
+    st.subheader("Watch it learn")
+    if not snapshots:
+        st.caption("The probe images' guesses and the first layer appear at the end of each epoch.")
+        return
+    chosen = snapshots[-1]
+    if slider_key is not None and len(snapshots) > 1:
+        epochs = [snapshot["epoch"] for snapshot in snapshots]
+        epoch = st.select_slider("Epoch", epochs, value=epochs[-1], key=slider_key)
+        chosen = snapshots[epochs.index(epoch)]
+    probes = learning["probes"]
+    probabilities, _ = learning_module.decode_snapshot(chosen, len(probes["indices"]))
+    st.image(
+        learning_png(probes, chosen),
+        width="stretch",
+        alt=descriptions.learning_description(chosen["epoch"], probabilities, probes["labels"]),
+    )
