@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ui import caches, continuation, startup, training_view
+from ui import caches, continuation, job_session, startup, training_view
 from fashion import store
 from fashion.errors import FashionError
 from fashion.models import ARCHITECTURES, LIMITS, presets, with_overrides
@@ -93,14 +93,14 @@ if st.button("Start training", key="train_start", type="primary", icon=":materia
     except FashionError as error:
         st.error(str(error))
     else:
-        training_view.start_training_job(architecture, hyper_parameters, dataset, clean_name)
+        job_session.start_training_job(architecture, hyper_parameters, dataset, clean_name)
 
 continuation.show_continue_form(dataset)
 
-job_id = training_view.current_job_id()
+job_id = job_session.current_job_id()
 if job_id:
     # A running job found without a link gets one, so its results stay here once it ends
-    st.query_params[training_view.JOB_QUERY_PARAMETER] = job_id
+    st.query_params[job_session.JOB_QUERY_PARAMETER] = job_id
     st.divider()
     st.header("Training job")
     training_view.show_job(job_id)

@@ -4,7 +4,8 @@
 - `caches`: the data set, saved models, test-set predictions, the training jobs, the active model.
 - `sidebar`: the sidebar on every page.
 - `model_pages`: the start of pages that need a model, and the "no model yet" panel.
-- `training_view`: starting a training job, its live progress and its results.
+- `job_session`: which job is this browser's: its owner id, starting a job, the job in the URL.
+- `training_view`: a training job's live progress with Stop, and its results.
 - `continuation`: the Train page's "continue a saved model" form.
 - `gallery`: the Predictions gallery's figures, captions and URL state.
 - `explanations`: "Why?" (saliency and nearest training images) and the embedding map's chart.

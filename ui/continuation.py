@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from ui.caches import saved_models
-from ui.training_view import start_training_job
+from ui.job_session import start_training_job
 
 FROM_QUERY_PARAMETER = "from"
 

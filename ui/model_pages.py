@@ -6,7 +6,8 @@ import streamlit as st
 
 from ui.caches import dataset_or_error, saved_models
 from ui.startup import run_through_entry
-from ui.training_view import current_job_id, own_job, show_job, start_training_job
+from ui.job_session import current_job_id, own_job, start_training_job
+from ui.training_view import show_job
 
 
 def start_model_page(title: str, page_name: str) -> tuple:

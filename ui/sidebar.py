@@ -5,7 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from ui.caches import active_entry, training_jobs
-from ui.training_view import overall_fraction, session_owner, status_line
+from ui.job_session import session_owner
+from ui.training_view import overall_fraction, status_line
 
 SIDEBAR_REFRESH_SECONDS = 2.0
 
