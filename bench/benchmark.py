@@ -1,7 +1,7 @@
 """Measure Fashion-MNIST Studio against the tutorial's own code on this machine.
 
 Run `python bench/benchmark.py`
-(add `--quick`, `--repeats N`, `--only training|cnn|inference|startup|memory`).
+(add `--quick`, `--repeats N`, `--pairs N`, `--only training|cnn|inference|startup|memory`).
 Every figure is printed with its target and ratio and written as JSON to bench/results/;
 nothing is asserted. Each measurement runs in a fresh Python process so compiles and caches count.
 """
@@ -23,13 +23,11 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 # The server-and-browser harness the browser tests use.
 sys.path.insert(0, str(REPO_ROOT / "tests" / "e2e"))
 from harness import AppServer, launch_chromium, memory_kib  # noqa: E402
+sys.path.insert(0, str(REPO_ROOT / "bench"))
+import training_bench  # noqa: E402
 RESULTS_DIR = REPO_ROOT / "bench" / "results"
 SECTIONS = ("training", "cnn", "inference", "startup", "memory")
 
-TUTORIAL_ACCURACY = 0.88
-TRAINING_TIME_RATIO_TARGET = 0.2
-CNN_ACCURACY_TARGET = 0.92
-CNN_SECONDS_TARGET = 120.0
 INFERENCE_MS_TARGET = 20.0
 START_SECONDS_TARGET = 3.0
 PREDICTIONS_SECONDS_TARGET = 1.5
@@ -65,14 +63,20 @@ def worker_tutorial_reference(config: dict) -> dict:
         keras.layers.Dense(10, activation="softmax"),
     ])
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    fit_started = time.perf_counter()
     model.fit(train_images, train_labels, epochs=config.get("epochs", 10), verbose=0)
+    fit_seconds = time.perf_counter() - fit_started
     seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
     _, test_accuracy = model.evaluate(test_images, test_labels, verbose=0)
     return {
         "seconds": seconds,
         "cpu_seconds": cpu_seconds,
+        "fit_seconds": fit_seconds,
         "test_accuracy": float(test_accuracy),
         "tf": tf.__version__,
+        "forward_flops_per_image": training_bench.forward_flops_per_image(model),
+        "train_count": len(train_labels),
+        "epochs_run": config.get("epochs", 10),
     }
 
 
@@ -101,6 +105,10 @@ def worker_project_training(config: dict) -> dict:
         "test_accuracy": evaluation.accuracy,
         "hyper_parameters": hyper_parameters.to_dict(),
         "parameter_count": int(result.model.count_params()),
+        "forward_flops_per_image": training_bench.forward_flops_per_image(result.model),
+        "train_count": result.train_count,
+        "validation_count": result.validation_count,
+        "epochs_run": result.epochs_run,
     }
 
 
@@ -220,6 +228,7 @@ WORKERS = {
     "tutorial_reference": worker_tutorial_reference,
     "project_training": worker_project_training,
     "inference": worker_inference,
+    "matmul_peak": training_bench.worker_matmul_peak,
 }
 
 
@@ -431,57 +440,14 @@ def median_of(runs: list[dict], key: str) -> float:
     return statistics.median(run[key] for run in runs)
 
 
-def section_training(repeats: int, quick: bool) -> dict:
-    """Tutorial architecture: project defaults vs the tutorial's code, with test accuracy."""
-    print("Training, tutorial architecture", flush=True)
-    reference = repeated(
-        "tutorial_reference", {"epochs": 10}, 1 if quick else max(1, repeats), "tutorial code"
-    )
-    seeds = [42] if quick else [42, 7, 2024][: max(1, repeats)]
-    project = []
-    for seed in seeds:
-        project += repeated(
-            "project_training",
-            {"arch": "tutorial", "overrides": {"seed": seed}},
-            1,
-            f"project defaults seed {seed}",
-        )
-    reference_seconds = median_of(reference, "seconds")
-    project_seconds = median_of(project, "seconds")
-    accuracies = [run["test_accuracy"] for run in project]
-    return {
-        "reference_seconds": reference_seconds,
-        "reference_accuracy": median_of(reference, "test_accuracy"),
-        "project_seconds": project_seconds,
-        "project_accuracy_median": statistics.median(accuracies),
-        "project_accuracy_min": min(accuracies),
-        "ratio": project_seconds / reference_seconds,
-        "target_met": project_seconds / reference_seconds <= TRAINING_TIME_RATIO_TARGET
-        and min(accuracies) >= TUTORIAL_ACCURACY,
-        "reference_runs": reference,
-        "project_runs": project,
-    }
+def section_training(repeats: int, quick: bool, pairs: int = len(training_bench.SEEDS)) -> dict:
+    """Tutorial architecture: the tutorial's code and the project's defaults, interleaved in pairs."""
+    return training_bench.section_training(run_worker, 1 if quick else pairs)
 
 
 def section_cnn(repeats: int, quick: bool) -> dict:
-    """The CNN's default training: time and test accuracy against 120 s and 0.92."""
-    print("Training, CNN", flush=True)
-    seeds = [42] if quick else [42, 7, 2024][: max(1, repeats)]
-    runs = []
-    for seed in seeds:
-        runs += repeated(
-            "project_training", {"arch": "cnn", "overrides": {"seed": seed}}, 1, f"cnn defaults seed {seed}"
-        )
-    accuracies = [run["test_accuracy"] for run in runs]
-    seconds = median_of(runs, "seconds")
-    return {
-        "seconds": seconds,
-        "accuracy_median": statistics.median(accuracies),
-        "accuracy_min": min(accuracies),
-        "seconds_ratio_to_target": seconds / CNN_SECONDS_TARGET,
-        "target_met": seconds <= CNN_SECONDS_TARGET and min(accuracies) >= CNN_ACCURACY_TARGET,
-        "runs": runs,
-    }
+    """The CNN's defaults on 3 seeds (1 with --quick): time, test accuracy and GFLOP/s."""
+    return training_bench.section_cnn(run_worker, 1 if quick else 3)
 
 
 def section_inference(repeats: int, quick: bool) -> dict:
@@ -550,34 +516,7 @@ SECTION_FUNCTIONS = {
 
 def summary_rows(results: dict) -> list[tuple[str, str, str, str]]:
     """(figure, measured, target, ratio) rows for the printed table."""
-    rows = []
-    training = results.get("training")
-    if training:
-        rows.append(
-            (
-                "tutorial code: 10 epochs, batch 32",
-                f"{training['reference_seconds']:.1f} s, acc {training['reference_accuracy']:.4f}",
-                "-",
-                "1.00x",
-            )
-        )
-        rows.append(
-            (
-                "project defaults, tutorial net",
-                f"{training['project_seconds']:.1f} s, acc {training['project_accuracy_median']:.4f} "
-                f"(min {training['project_accuracy_min']:.4f})",
-                f"<= {TRAINING_TIME_RATIO_TARGET}x, acc >= {TUTORIAL_ACCURACY}",
-                f"{training['ratio']:.3f}x",
-            )
-        )
-    cnn = results.get("cnn")
-    if cnn:
-        rows.append((
-            "CNN defaults",
-            f"{cnn['seconds']:.1f} s, acc {cnn['accuracy_median']:.4f} (min {cnn['accuracy_min']:.4f})",
-            f"<= {CNN_SECONDS_TARGET:.0f} s, acc >= {CNN_ACCURACY_TARGET}",
-            f"{cnn['seconds_ratio_to_target']:.2f}x of budget",
-        ))
+    rows = training_bench.summary_rows(results)
     inference = results.get("inference")
     if inference:
         for architecture in ("tutorial", "cnn"):
@@ -659,6 +598,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--only", choices=SECTIONS, action="append", help="run only this section (repeatable)"
     )
+    parser.add_argument(
+        "--pairs", type=int, default=len(training_bench.SEEDS),
+        help="interleaved (tutorial code, project) training pairs, one seed each (default 5)",
+    )
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--config", default="{}", help=argparse.SUPPRESS)
     arguments = parser.parse_args(argv)
@@ -667,8 +610,8 @@ def main(argv: list[str] | None = None) -> int:
         sys.path.insert(0, str(REPO_ROOT))
         print(json.dumps(WORKERS[arguments.worker](json.loads(arguments.config))))
         return 0
-    if arguments.repeats < 1:
-        parser.error("--repeats must be at least 1")
+    if arguments.repeats < 1 or arguments.pairs < 1:
+        parser.error("--repeats and --pairs must be at least 1")
 
     machine = machine_description()
     print(
@@ -678,7 +621,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     results = {"machine": machine, "started": time.strftime("%Y-%m-%dT%H:%M:%S")}
     for section in arguments.only or SECTIONS:
-        results[section] = SECTION_FUNCTIONS[section](arguments.repeats, arguments.quick)
+        if section == "training":
+            results[section] = section_training(arguments.repeats, arguments.quick, arguments.pairs)
+        else:
+            results[section] = SECTION_FUNCTIONS[section](arguments.repeats, arguments.quick)
     print()
     print_table(summary_rows(results))
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
