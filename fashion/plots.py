@@ -156,9 +156,10 @@ def value_bar_chart(probabilities: np.ndarray, true_label: int | None = None) ->
     label = "predicted"
     if true_label is not None:
         label = f"{RIGHT_MARK} predicted" if predicted == int(true_label) else f"{WRONG_MARK} predicted"
+    axes.set_ylim([0, 1.12])  # room for the label above a bar near 1
     axes.annotate(
         label,
-        (predicted, min(float(bars[predicted].get_height()), 0.92)),
+        (predicted, float(bars[predicted].get_height())),
         xytext=(0, 3),
         textcoords="offset points",
         ha="center",

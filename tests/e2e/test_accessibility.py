@@ -208,3 +208,46 @@ def test_gallery_under_colour_blindness_simulation(app_server, page, screenshot)
         screenshot(page, f"gallery-{deficiency}", gallery_image)
         screenshot(page, f"captions-{deficiency}", captions)
         screenshot(page, f"mistake-{deficiency}", mistake_image)
+
+
+def choose_theme(page, theme: str) -> None:
+    """Pick Light, Dark or System in the app menu (the three-dot button at the top right)."""
+    page.get_by_role("button", name="Main menu").click()
+    page.get_by_role("menuitemradio", name=theme).click()
+    if page.get_by_role("menu").count():
+        page.keyboard.press("Escape")
+
+
+def go_to(page, title: str) -> None:
+    """Follow the sidebar's link to a page and wait until it has drawn."""
+    page.get_by_role("link", name=title).click()
+    expect(page.get_by_role("heading", name=title, exact=True).first).to_be_visible()
+    wait_until_idle(page)
+
+
+def test_dark_theme_pages_pass_axe_and_figures_stay_readable(app_server, page, audits, small_dataset, tmp_path):
+    """Dark theme chosen in the app menu: every page passes axe; figures keep their light card (screenshots looked at)."""
+    open_page(page, app_server.url, "", heading="Explore the data")
+    choose_theme(page, "Dark")
+    app_background = "getComputedStyle(document.querySelector('[data-testid=stApp]')).backgroundColor"
+    page.wait_for_function(f"{app_background} === 'rgb(14, 17, 23)'")
+    expect(page.get_by_text(re.compile(r"Showing 25 training images of all classes"))).to_be_visible()
+    audits.check("dark-explore")
+    # On through the sidebar's links, as a user would (the chosen theme lasts while the tab is open)
+    go_to(page, "Predictions")
+    assert page.evaluate(app_background) == "rgb(14, 17, 23)"
+    page.get_by_text("Only wrong", exact=True).click()
+    expect(page.get_by_text(re.compile(r"^(?!300 )[\d,]+ test images match"))).to_be_visible()
+    audits.check("dark-predictions-only-wrong")
+    audits.screenshot(page, "dark-gallery-figure", page.get_by_role("img", name=re.compile(r"^15 test images with their bar charts")))
+    go_to(page, "Train")
+    audits.check("dark-train")
+    go_to(page, "Try your own image")
+    bag = small_dataset.test_images[np.flatnonzero(small_dataset.test_labels == 8)[0]]
+    photo_path = tmp_path / "bag-photo.png"
+    photo_path.write_bytes(photo_like(bag, seed=3))
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(photo_path))
+    expect(page.get_by_text("The 28x28 model input, enlarged")).to_be_visible()
+    audits.check("dark-try-uploaded-photo")
+    audits.screenshot(page, "dark-bar-chart", page.get_by_role("img", name=re.compile(r"^Bar chart: ")))
+    audits.assert_clean()
