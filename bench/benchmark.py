@@ -1,7 +1,7 @@
 """Measure Fashion-MNIST Studio against the tutorial's own code on this machine.
 
 Run `python bench/benchmark.py`
-(add `--quick`, `--repeats N`, `--pairs N`, `--only training|cnn|inference|startup|memory`).
+(add `--quick`, `--repeats N`, `--pairs N`, `--only training|cnn|inference|startup|memory|explain`).
 Every figure is printed with its target and ratio and written as JSON to bench/results/;
 nothing is asserted. Each measurement runs in a fresh Python process so compiles and caches count.
 """
@@ -25,8 +25,9 @@ sys.path.insert(0, str(REPO_ROOT / "tests" / "e2e"))
 from harness import AppServer, launch_chromium, memory_kib  # noqa: E402
 sys.path.insert(0, str(REPO_ROOT / "bench"))
 import training_bench  # noqa: E402
+from bench_explain import explain_rows, section_explain, worker_explain  # noqa: E402
 RESULTS_DIR = REPO_ROOT / "bench" / "results"
-SECTIONS = ("training", "cnn", "inference", "startup", "memory")
+SECTIONS = ("training", "cnn", "inference", "startup", "memory", "explain")
 
 INFERENCE_MS_TARGET = 20.0
 START_SECONDS_TARGET = 3.0
@@ -229,6 +230,7 @@ WORKERS = {
     "project_training": worker_project_training,
     "inference": worker_inference,
     "matmul_peak": training_bench.worker_matmul_peak,
+    "explain": worker_explain,
 }
 
 
@@ -511,6 +513,7 @@ SECTION_FUNCTIONS = {
     "inference": section_inference,
     "startup": section_startup,
     "memory": section_memory,
+    "explain": lambda repeats, quick: section_explain(repeats, quick, repeated, prepared_models_dir),
 }
 
 
@@ -580,6 +583,8 @@ def summary_rows(results: dict) -> list[tuple[str, str, str, str]]:
         )
     elif memory:
         rows.append(("memory", memory["skipped"], "", ""))
+    if results.get("explain"):
+        rows += explain_rows(results["explain"])
     return rows
 
 

@@ -55,7 +55,8 @@ def show_only_class(page: Page, class_name: str) -> None:
 
 def number_input(page: Page, label: str):
     """The <input> of the st.number_input with this label."""
-    return page.locator('[data-testid="stNumberInput"]').filter(has_text=label).locator("input")
+    # By exact accessible name: a substring filter would also match "More epochs" for "Epochs".
+    return page.get_by_role("spinbutton", name=label, exact=True)
 
 
 def set_number(page: Page, label: str, value: float) -> None:
@@ -101,7 +102,7 @@ def fill_training_form(
     set_number(page, "Training images", subset)
     set_number(page, "Epochs", epochs)
     set_number(page, "Batch size", batch_size)
-    name_field = page.get_by_label("Model name (optional)")
+    name_field = page.get_by_label("Model name (optional)", exact=True)
     name_field.fill(name)
     name_field.press("Enter")
     wait_until_idle(page)
