@@ -118,21 +118,34 @@ def confusion_matrix_description(matrix: np.ndarray, highlight: tuple[int, int] 
     return text + ". The table below holds every cell."
 
 
+def epoch_values(row: dict) -> str:
+    """One epoch's losses and accuracies in words, validation where there is one."""
+    values = [f"training loss {row['loss']:.3f}", f"training accuracy {row['accuracy']:.3f}"]
+    if row.get("val_loss") is not None:
+        values.append(f"validation loss {row['val_loss']:.3f}")
+    if row.get("val_accuracy") is not None:
+        values.append(f"validation accuracy {row['val_accuracy']:.3f}")
+    return ", ".join(values)
+
+
 def training_curves_description(history: list[dict]) -> str:
     """The loss and accuracy curves: how many epochs and the last epoch's values."""
     if not history:
         return "Loss and accuracy curves: no epoch has ended yet."
-    last = history[-1]
-    values = [f"training loss {last['loss']:.3f}", f"training accuracy {last['accuracy']:.3f}"]
-    if last.get("val_loss") is not None:
-        values.append(f"validation loss {last['val_loss']:.3f}")
-    if last.get("val_accuracy") is not None:
-        values.append(f"validation accuracy {last['val_accuracy']:.3f}")
-    first = history[0]
+    last, first = history[-1], history[0]
     return (
-        f"Loss and accuracy curves over {len(history)} epoch(s); epoch {last['epoch']}: " + ", ".join(values)
-        + f" (epoch {first['epoch']}: training loss {first['loss']:.3f}, accuracy {first['accuracy']:.3f})."
+        f"Loss and accuracy curves over {len(history)} epoch(s); epoch {last['epoch']}: {epoch_values(last)}"
+        f" (epoch {first['epoch']}: training loss {first['loss']:.3f}, accuracy {first['accuracy']:.3f})."
     )
+
+
+def comparison_curves_description(histories: dict[str, list[dict]]) -> str:
+    """Several models' curves overlaid: each model's last epoch in words."""
+    parts = [
+        f"{name}, epoch {history[-1]['epoch']}: {epoch_values(history[-1])}" if history else f"{name}: no epochs"
+        for name, history in histories.items()
+    ]
+    return f"Loss and accuracy curves of {len(parts)} models; last epochs: " + "; ".join(parts) + "."
 
 
 def model_input_description(image: np.ndarray) -> str:

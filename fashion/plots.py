@@ -272,18 +272,23 @@ def figure_to_png(figure: Figure, dpi: int = 100) -> bytes:
 
 
 def comparison_curves(histories: dict[str, list[dict]]) -> Figure:
-    """Several models' loss and accuracy per epoch overlaid: one colour each, validation dashed."""
+    """Several models' loss and accuracy per epoch overlaid: one colour and marker each, validation dashed."""
     figure = Figure(figsize=(10, 3.6))
     colours = [f"C{position}" for position in range(len(histories))]
+    markers = ["o", "s", "^", "D", "v", "P"]  # models told apart without colour too
     for position, metric in enumerate(("loss", "accuracy")):
         axes = figure.add_subplot(1, 2, position + 1)
-        for colour, (name, history) in zip(colours, histories.items()):
+        for model_position, (colour, (name, history)) in enumerate(zip(colours, histories.items())):
+            marker = markers[model_position % len(markers)]
             epochs = [row["epoch"] for row in history]
             training = [row[metric] for row in history]
-            axes.plot(epochs, training, "o-", color=colour, label=f"{name} (training)")
+            axes.plot(epochs, training, marker=marker, linestyle="-", color=colour, label=f"{name} (training)")
             validation = [row.get(f"val_{metric}") for row in history]
             if any(value is not None for value in validation):
-                axes.plot(epochs, validation, "s--", color=colour, alpha=0.7, label=f"{name} (validation)")
+                axes.plot(
+                    epochs, validation, marker=marker, linestyle="--", color=colour, alpha=0.7,
+                    label=f"{name} (validation)",
+                )
         axes.xaxis.set_major_locator(MaxNLocator(integer=True))
         axes.set_xlabel("epoch")
         axes.set_title(metric)

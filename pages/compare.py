@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from ui import caches, comparison as compare_view, model_pages
-from fashion import comparison, evaluation
+from fashion import comparison, descriptions, evaluation
 from fashion.data import CLASS_NAMES
 from fashion.errors import FashionError
 
@@ -41,7 +41,12 @@ except FashionError as error:
 # Curves overlaid by epoch
 st.header("Training curves")
 histories = tuple((name, compare_view.history_rows(records[name])) for name in chosen)
-st.image(compare_view.curves_png(histories), caption="Solid: training; dashed: validation", width="stretch")
+st.image(
+    compare_view.curves_png(histories),
+    caption="Solid: training; dashed: validation",
+    width="stretch",
+    alt=descriptions.comparison_curves_description({name: [dict(row) for row in rows] for name, rows in histories}),
+)
 
 # Only the settings that differ
 st.header("Settings that differ")

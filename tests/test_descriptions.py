@@ -94,3 +94,15 @@ def test_pixel_table_text_contrasts_with_every_grey():
         assert ratio >= 4.5, (level, colour, ratio)
     table = pixel_table_html(np.zeros((2, 2), dtype=np.uint8), label="Raw pixel values of training image #3")
     assert 'role="region" aria-label="Raw pixel values of training image #3" tabindex="0"' in table
+
+
+def test_comparison_curves_give_each_models_last_epoch():
+    histories = {
+        "small": [{"epoch": 1, "loss": 0.6, "accuracy": 0.8}, {"epoch": 2, "loss": 0.5, "accuracy": 0.85}],
+        "quick": [{"epoch": 1, "loss": 0.7, "accuracy": 0.75, "val_loss": 0.72, "val_accuracy": 0.74}],
+    }
+    assert descriptions.comparison_curves_description(histories) == (
+        "Loss and accuracy curves of 2 models; last epochs: small, epoch 2: training loss 0.500, training accuracy "
+        "0.850; quick, epoch 1: training loss 0.700, training accuracy 0.750, validation loss 0.720, "
+        "validation accuracy 0.740."
+    )

@@ -65,6 +65,9 @@ def show_disagreements(right_entry, wrong_entry, indices, source: str, labels) -
     from fashion.data import CLASS_NAMES
 
     right_identity, wrong_identity = model_identity(right_entry), model_identity(wrong_entry)
+    from fashion.descriptions import prediction_pair_description
+
+    right_probabilities = test_probabilities(*right_identity, source)
     wrong_probabilities = test_probabilities(*wrong_identity, source)
     st.markdown(
         f"**{len(indices):,} test images** that **{right_entry.name}** gets right and "
@@ -74,8 +77,17 @@ def show_disagreements(right_entry, wrong_entry, indices, source: str, labels) -
     for index in indices[:DISAGREEMENTS_SHOWN]:
         index = int(index)
         right_column, wrong_column, link_column = st.columns([4, 4, 3], vertical_alignment="center")
-        right_column.image(pair_png(right_identity, source, index), caption=f"{right_entry.name}: right")
-        wrong_column.image(pair_png(wrong_identity, source, index), caption=f"{wrong_entry.name}: wrong")
+        true_label = int(labels[index])
+        right_column.image(
+            pair_png(right_identity, source, index),
+            caption=f"{right_entry.name}: right",
+            alt=f"{right_entry.name}: " + prediction_pair_description(index, right_probabilities[index], true_label),
+        )
+        wrong_column.image(
+            pair_png(wrong_identity, source, index),
+            caption=f"{wrong_entry.name}: wrong",
+            alt=f"{wrong_entry.name}: " + prediction_pair_description(index, wrong_probabilities[index], true_label),
+        )
         position = mistake_position(wrong_probabilities, labels, index)
         link_column.caption(f"Test image #{index} ({CLASS_NAMES[int(labels[index])]})")
         if link_column.button(

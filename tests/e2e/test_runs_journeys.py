@@ -169,3 +169,21 @@ def test_continue_a_model_by_one_epoch(runs_server, page, screenshot):
         3,
         4,
     ]
+
+
+def test_compare_and_saved_models_pass_axe(runs_server, page, screenshot):
+    """axe-core (WCAG 2.1 A/AA): Compare with two models and Saved models, with a delete confirmation open."""
+    from test_accessibility import Audits
+
+    audits = Audits(page, screenshot)
+    open_page(page, runs_server.url, "compare?models=small-tutorial,one-epoch", heading="Compare models")
+    expect(page.get_by_text(re.compile(r"^[\d,]+ test images that small-tutorial gets right"))).to_be_visible()
+    audits.check("compare-two-models")
+    expect(page.get_by_role("img", name=re.compile(r"^Loss and accuracy curves of 2 models; last epochs: small-tutorial, epoch 3: "))).to_have_count(1)
+    expect(page.get_by_role("img", name=re.compile(r"^one-epoch: Test image #\d+, .+\(wrong \u2717\)")).first).to_be_visible()
+    open_page(page, runs_server.url, "models?saved=one-epoch", heading="Saved models")
+    audits.check("saved-models")
+    page.get_by_role("button", name="Delete…").click()
+    expect(page.get_by_text("Delete one-epoch for good?")).to_be_visible()
+    audits.check("saved-models-delete-confirmation")
+    audits.assert_clean()
