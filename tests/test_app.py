@@ -15,30 +15,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
+from app_pages import APP_FILE, TIMEOUT, markdown_texts, open_page
 from streamlit.testing.v1 import AppTest
 
 from fashion.data import dataset_summary, sample_indices
 
-APP_FILE = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
-TIMEOUT = 120
 RECOMMENDED_TUTORIAL = "tutorial_recommended_fast"  # the Train page's key suffix of the first preset
-
-
-def open_page(page: str | None = None, query_parameters: dict | None = None) -> AppTest:
-    """Run the app, switched to a page, with optional URL query parameters."""
-    app = AppTest.from_file(APP_FILE, default_timeout=TIMEOUT)
-    for key, value in (query_parameters or {}).items():
-        app.query_params[key] = value
-    app.run()
-    if page:
-        app.switch_page(page).run()
-    assert not app.exception, app.exception
-    return app
-
-
-def markdown_texts(app: AppTest) -> list[str]:
-    """Every markdown text of the page."""
-    return [element.value for element in app.markdown]
 
 
 def png_bytes(size=(60, 80)) -> bytes:

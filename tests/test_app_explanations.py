@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from test_app import markdown_texts, open_page
+from app_pages import markdown_texts, open_page
 
 from fashion.data import CLASS_NAMES
 

@@ -5,24 +5,9 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from streamlit.testing.v1 import AppTest
+from app_pages import open_page
 
 from fashion import store
-
-APP_FILE = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
-TIMEOUT = 120
-
-
-def open_page(page: str | None = None, query_parameters: dict | None = None) -> AppTest:
-    """Run the app, switched to a page, with optional URL query parameters."""
-    app = AppTest.from_file(APP_FILE, default_timeout=TIMEOUT)
-    for key, value in (query_parameters or {}).items():
-        app.query_params[key] = value
-    app.run()
-    if page:
-        app.switch_page(page).run()
-    assert not app.exception, app.exception
-    return app
 
 
 def test_a_model_deleted_elsewhere_disappears_gracefully(use_small_data, store_with_model):

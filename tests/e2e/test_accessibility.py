@@ -225,8 +225,10 @@ def go_to(page, title: str) -> None:
     wait_until_idle(page)
 
 
-def test_dark_theme_pages_pass_axe_and_figures_stay_readable(app_server, page, audits, small_dataset, tmp_path):
-    """Dark theme chosen in the app menu: every page passes axe; figures keep their light card (screenshots looked at)."""
+def test_dark_theme_pages_pass_axe_and_figures_stay_readable(
+    app_server, page, audits, small_dataset, tmp_path
+):
+    """Dark theme chosen in the app menu: every page passes axe; figures keep their light card."""
     open_page(page, app_server.url, "", heading="Explore the data")
     choose_theme(page, "Dark")
     app_background = "getComputedStyle(document.querySelector('[data-testid=stApp]')).backgroundColor"
@@ -239,7 +241,8 @@ def test_dark_theme_pages_pass_axe_and_figures_stay_readable(app_server, page, a
     page.get_by_text("Only wrong", exact=True).click()
     expect(page.get_by_text(re.compile(r"^(?!300 )[\d,]+ test images match"))).to_be_visible()
     audits.check("dark-predictions-only-wrong")
-    audits.screenshot(page, "dark-gallery-figure", page.get_by_role("img", name=re.compile(r"^15 test images with their bar charts")))
+    gallery_figure = page.get_by_role("img", name=re.compile(r"^15 test images with their bar charts"))
+    audits.screenshot(page, "dark-gallery-figure", gallery_figure)
     go_to(page, "Train")
     audits.check("dark-train")
     go_to(page, "Try your own image")
