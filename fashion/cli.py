@@ -67,7 +67,8 @@ def continued_settings(arguments):
 
     if arguments.epochs is None:
         raise FashionError("--from needs --epochs N: how many more epochs to train.")
-    others = ("arch", "batch_size", "learning_rate", "seed", "limit", "validation_fraction", "exact_tutorial")
+    others = ("arch", "batch_size", "learning_rate", "seed", "limit", "validation_fraction")
+    others += ("exact_tutorial", "deterministic")
     given = [name for name in others if getattr(arguments, name) not in (None, False, "tutorial")]
     if given:
         option = "--" + given[0].replace("_", "-")
@@ -94,6 +95,7 @@ def command_train(arguments) -> int:
             seed=arguments.seed,
             train_limit=arguments.limit,
             validation_fraction=arguments.validation_fraction,
+            deterministic=True if arguments.deterministic else None,
         )
     dataset = load_dataset()
     progress_output = sys.stderr if arguments.json else sys.stdout
@@ -372,6 +374,9 @@ def build_parser() -> argparse.ArgumentParser:
     train_parser.add_argument("--seed", type=int)
     train_parser.add_argument("--limit", type=int, help="train on a random subset of this many images")
     train_parser.add_argument("--validation-fraction", type=float)
+    train_parser.add_argument(
+        "--deterministic", action="store_true", help="exactly reproducible: TensorFlow op determinism, slower"
+    )
     train_parser.add_argument(
         "--exact-tutorial",
         action="store_true",

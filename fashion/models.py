@@ -50,6 +50,7 @@ class HyperParameters:
     train_limit: int | None = None
     schedule: str = "constant"
     steps_per_execution: int = 1
+    deterministic: bool = False  # TensorFlow op determinism: the same recipe gives the same model
 
     def validated(self) -> "HyperParameters":
         """Return self, or raise ConfigurationError naming the first value out of range."""

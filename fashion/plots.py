@@ -282,7 +282,8 @@ def comparison_curves(histories: dict[str, list[dict]]) -> Figure:
             marker = markers[model_position % len(markers)]
             epochs = [row["epoch"] for row in history]
             training = [row[metric] for row in history]
-            axes.plot(epochs, training, marker=marker, linestyle="-", color=colour, label=f"{name} (training)")
+            label = f"{name} (training)"
+            axes.plot(epochs, training, marker=marker, linestyle="-", color=colour, label=label)
             validation = [row.get(f"val_{metric}") for row in history]
             if any(value is not None for value in validation):
                 axes.plot(

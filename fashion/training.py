@@ -57,6 +57,17 @@ def configure_tensorflow() -> None:
         _configured = True
 
 
+def set_op_determinism(deterministic: bool) -> None:
+    """Turn TensorFlow's op determinism on for an exactly reproducible run, else off (its default)."""
+    import tensorflow as tf
+    from tensorflow.python.framework import config as tensorflow_config
+
+    if deterministic:
+        tf.config.experimental.enable_op_determinism()
+    else:
+        tensorflow_config.disable_op_determinism()
+
+
 @dataclass(frozen=True)
 class BatchReport:
     """Progress within an epoch, for a progress bar with speed and time left."""
@@ -242,6 +253,7 @@ def train(
         dataset, hyper_parameters
     )
     steps_per_epoch = math.ceil(len(train_labels) / hyper_parameters.batch_size)
+    set_op_determinism(hyper_parameters.deterministic)
     keras.utils.set_random_seed(hyper_parameters.seed)
     model = build_model(architecture_name, hyper_parameters, steps_per_epoch)
     history: list[dict] = []
@@ -331,6 +343,7 @@ def continue_training(
     train_images, train_labels, validation_images, validation_labels = split_training_data(dataset, total)
     steps_per_epoch = math.ceil(len(train_labels) / total.batch_size)
     # Another shuffle order than the parent's first epochs, the same on every continuation.
+    set_op_determinism(total.deterministic)
     keras.utils.set_random_seed(total.seed + first_epoch)
     try:
         # compile=True restores the optimizer with its variables (Adam's moments, the step count).

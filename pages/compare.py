@@ -45,7 +45,9 @@ st.image(
     compare_view.curves_png(histories),
     caption="Solid: training; dashed: validation",
     width="stretch",
-    alt=descriptions.comparison_curves_description({name: [dict(row) for row in rows] for name, rows in histories}),
+    alt=descriptions.comparison_curves_description(
+        {name: [dict(row) for row in rows] for name, rows in histories}
+    ),
 )
 
 # Only the settings that differ

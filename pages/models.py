@@ -5,6 +5,7 @@ import streamlit as st
 
 from ui import model_management, model_pages
 from fashion import store
+from fashion.recipes import recipe_of_record
 
 MODEL_QUERY_PARAMETER = "saved"
 
@@ -50,6 +51,12 @@ if entry.readable:
         label=f"Continue training {name}",
         query_params={"from": name},
         icon=":material/replay:",
+    )
+    st.page_link(
+        "pages/train.py",
+        label="Open its recipe on the Train page",
+        query_params=recipe_of_record(entry.record),
+        icon=":material/link:",
     )
     st.header("Download")
     model_management.show_exports(entry)

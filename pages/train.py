@@ -3,9 +3,10 @@
 import streamlit as st
 
 from ui import caches, continuation, job_session, startup, training_view
+from ui import recipes as recipe_view
 from fashion import store
 from fashion.errors import FashionError
-from fashion.models import ARCHITECTURES, LIMITS, presets, with_overrides
+from fashion.models import ARCHITECTURES, LIMITS, with_overrides
 
 startup.run_through_entry()
 st.title("Train")
@@ -17,6 +18,9 @@ st.caption(
 dataset = caches.dataset_or_error()
 if dataset is None:
     st.stop()
+# A recipe link (?arch=...&epochs=...) becomes a preset and is chosen once
+recipe = recipe_view.recipe_from_url()
+recipe_view.apply_recipe_once(recipe)
 
 settings_column, details_column = st.columns([1, 1])
 with settings_column:
@@ -29,10 +33,11 @@ with settings_column:
     st.caption(ARCHITECTURES[architecture].description)
     # One preset choice per architecture, and one set of inputs per preset: each starts at its
     # preset's values, and no callback has to copy values into widgets the browser may still hold.
-    preset_name = st.selectbox(
-        "Preset", list(presets(architecture)), key=f"train_preset_{architecture}"
-    )
-    preset = presets(architecture)[preset_name]
+    available_presets = recipe_view.presets_with_recipe(architecture, recipe)
+    if st.session_state.get(f"train_preset_{architecture}") not in (None, *available_presets):
+        del st.session_state[f"train_preset_{architecture}"]  # the recipe's preset, without its link now
+    preset_name = st.selectbox("Preset", list(available_presets), key=f"train_preset_{architecture}")
+    preset = available_presets[preset_name]
     st.caption(
         f"Validation hold-out {preset.validation_fraction:.0%}, {preset.schedule} learning rate, "
         f"{preset.steps_per_execution} batch(es) per step."
@@ -78,23 +83,35 @@ with details_column:
         key="train_model_name",
         placeholder=store.default_name(architecture),
     )
+    deterministic = recipe_view.reproducible_checkbox()
+
+try:
+    hyper_parameters = with_overrides(
+        preset,
+        epochs=int(epochs),
+        batch_size=int(batch_size),
+        learning_rate=float(learning_rate),
+        seed=int(seed),
+        train_limit=int(subset_size) if use_subset else None,
+        deterministic=deterministic,
+    )
+    settings_error = None
+except FashionError as error:
+    hyper_parameters, settings_error = None, error
 
 if st.button("Start training", key="train_start", type="primary", icon=":material/play_arrow:"):
     try:
-        hyper_parameters = with_overrides(
-            preset,
-            epochs=int(epochs),
-            batch_size=int(batch_size),
-            learning_rate=float(learning_rate),
-            seed=int(seed),
-            train_limit=int(subset_size) if use_subset else None,
-        )
+        if settings_error is not None:
+            raise settings_error
         clean_name = store.sanitize_name(model_name) if model_name.strip() else None
     except FashionError as error:
         st.error(str(error))
     else:
         job_session.start_training_job(architecture, hyper_parameters, dataset, clean_name)
 
+if hyper_parameters is not None:
+    with st.expander("Share this recipe", icon=":material/link:"):
+        recipe_view.share_link(architecture, hyper_parameters)
 continuation.show_continue_form(dataset)
 
 job_id = job_session.current_job_id()

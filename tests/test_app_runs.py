@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
 from app_pages import open_page
 
 from fashion import store
@@ -95,3 +96,29 @@ def test_train_page_continues_a_saved_model(use_small_data, store_with_model):
     assert list(app.dataframe[-1].value.index) == [1, 2, 3, 4]
     record = store.get_entry("small-tutorial-more").record
     assert record["parent"] == "small-tutorial" and record["epochs_run"] == 4
+
+
+def test_a_recipe_link_fills_in_the_train_page(use_small_data, store_with_model):
+    query = {"arch": "cnn", "epochs": "4", "batch_size": "100", "learning_rate": "0.002", "seed": "5"}
+    app = open_page("pages/train.py", {**query, "train_limit": "600", "deterministic": "1"})
+    assert not app.error
+    assert app.selectbox(key="train_architecture").value == "cnn"
+    assert app.selectbox(key="train_preset_cnn").value == "From the shared link"
+    suffix = "cnn_from_the_shared_link"
+    assert app.number_input(key=f"train_epochs_{suffix}").value == 4
+    assert app.number_input(key=f"train_batch_size_{suffix}").value == 100
+    assert app.number_input(key=f"train_learning_rate_{suffix}").value == pytest.approx(0.002)
+    assert app.number_input(key=f"train_seed_{suffix}").value == 5
+    assert (
+        app.checkbox(key="train_use_subset").value and app.number_input(key="train_subset_size").value == 600
+    )
+    assert app.checkbox(key="train_deterministic").value
+    shared = app.code[0].value
+    assert "/train?arch=cnn&epochs=4&batch_size=100&learning_rate=0.002&seed=5" in shared
+    assert "train_limit=600" in shared and "deterministic=1" in shared
+
+
+def test_a_bad_recipe_link_says_why(use_small_data, store_with_model):
+    app = open_page("pages/train.py", {"arch": "tutorial", "epochs": "many"})
+    assert "epochs 'many' is not a valid value" in app.error[0].value
+    assert app.selectbox(key="train_preset_tutorial").value != "From the shared link"

@@ -81,12 +81,14 @@ def show_disagreements(right_entry, wrong_entry, indices, source: str, labels) -
         right_column.image(
             pair_png(right_identity, source, index),
             caption=f"{right_entry.name}: right",
-            alt=f"{right_entry.name}: " + prediction_pair_description(index, right_probabilities[index], true_label),
+            alt=f"{right_entry.name}: "
+            + prediction_pair_description(index, right_probabilities[index], true_label),
         )
         wrong_column.image(
             pair_png(wrong_identity, source, index),
             caption=f"{wrong_entry.name}: wrong",
-            alt=f"{wrong_entry.name}: " + prediction_pair_description(index, wrong_probabilities[index], true_label),
+            alt=f"{wrong_entry.name}: "
+            + prediction_pair_description(index, wrong_probabilities[index], true_label),
         )
         position = mistake_position(wrong_probabilities, labels, index)
         link_column.caption(f"Test image #{index} ({CLASS_NAMES[int(labels[index])]})")

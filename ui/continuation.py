@@ -41,7 +41,7 @@ def show_continue_form(dataset, disabled: bool = False) -> None:
             "More epochs", 1, 1000, value=1, step=1, key="train_continue_epochs"
         )
         new_name = name_column.text_input(
-            "New model name (optional)", key="train_continue_name", placeholder=f"{name}-more"
+            "Name of the continued model (optional)", key="train_continue_name", placeholder=f"{name}-more"
         )
         if st.button(
             "Continue training", key="train_continue_start", icon=":material/replay:", disabled=disabled

@@ -10,7 +10,7 @@ import zipfile
 
 import numpy as np
 import pytest
-from app_driver import assert_no_error, open_page, wait_until_idle
+from app_driver import assert_no_error, number_input, open_page, wait_until_idle
 from harness import AppServer
 from playwright.sync_api import expect
 
@@ -177,13 +177,45 @@ def test_compare_and_saved_models_pass_axe(runs_server, page, screenshot):
 
     audits = Audits(page, screenshot)
     open_page(page, runs_server.url, "compare?models=small-tutorial,one-epoch", heading="Compare models")
-    expect(page.get_by_text(re.compile(r"^[\d,]+ test images that small-tutorial gets right"))).to_be_visible()
+    expect(
+        page.get_by_text(re.compile(r"^[\d,]+ test images that small-tutorial gets right"))
+    ).to_be_visible()
     audits.check("compare-two-models")
-    expect(page.get_by_role("img", name=re.compile(r"^Loss and accuracy curves of 2 models; last epochs: small-tutorial, epoch 3: "))).to_have_count(1)
-    expect(page.get_by_role("img", name=re.compile(r"^one-epoch: Test image #\d+, .+\(wrong \u2717\)")).first).to_be_visible()
+    expect(
+        page.get_by_role(
+            "img",
+            name=re.compile(r"^Loss and accuracy curves of 2 models; last epochs: small-tutorial, epoch 3: "),
+        )
+    ).to_have_count(1)
+    expect(
+        page.get_by_role("img", name=re.compile(r"^one-epoch: Test image #\d+, .+\(wrong \u2717\)")).first
+    ).to_be_visible()
     open_page(page, runs_server.url, "models?saved=one-epoch", heading="Saved models")
     audits.check("saved-models")
     page.get_by_role("button", name="Delete…").click()
     expect(page.get_by_text("Delete one-epoch for good?")).to_be_visible()
     audits.check("saved-models-delete-confirmation")
     audits.assert_clean()
+
+
+def test_open_a_recipe_link(runs_server, page, screenshot):
+    """A saved model's recipe opens the Train page filled in; its share link does the same in a new tab."""
+    open_page(page, runs_server.url, "models?saved=one-epoch", heading="Saved models")
+    page.get_by_role("link", name="Open its recipe on the Train page").click()
+    expect(page.get_by_role("heading", name="Train", exact=True)).to_be_visible()
+    wait_until_idle(page)
+    expect(page.get_by_text("The settings below come from a shared recipe link.")).to_be_visible()
+    expect(page.get_by_role("combobox", name="Preset")).to_have_value("From the shared link")
+    for label, value in (("Epochs", "1"), ("Batch size", "128"), ("Seed", "11")):
+        expect(number_input(page, label)).to_have_value(value)
+    assert_no_error(page)
+    screenshot(page, "recipe-filled-in")
+    page.get_by_text("Share this recipe", exact=True).click()
+    link = page.locator('[data-testid="stCode"]').inner_text().strip()
+    assert link.startswith(runs_server.url + "/train?arch=tutorial&epochs=1&batch_size=128")
+    second_tab = page.context.new_page()
+    second_tab.goto(link.replace("deterministic=0", "deterministic=1"))
+    expect(second_tab.get_by_role("combobox", name="Preset")).to_have_value("From the shared link")
+    expect(second_tab.get_by_role("checkbox", name="Exactly reproducible")).to_be_checked()
+    wait_until_idle(second_tab)
+    screenshot(second_tab, "recipe-link-new-tab")

@@ -1,0 +1,78 @@
+"""Recipe links on the Train page: a link's settings as a preset, the reproducible switch, a share link."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+RECIPE_PRESET = "From the shared link"
+
+
+def recipe_from_url():
+    """The (architecture, hyper-parameters) of the page's URL, or None; a bad recipe is shown as an error."""
+    from fashion.errors import FashionError
+    from fashion.recipes import recipe_from_query
+
+    try:
+        return recipe_from_query(st.query_params.to_dict())
+    except FashionError as error:
+        st.error(f"The link's recipe cannot be used: {error}")
+        return None
+
+
+def apply_recipe_once(recipe) -> None:
+    """Choose the link's architecture, its preset and its subset, once per link in this session."""
+    if recipe is None:
+        return
+    architecture, hyper_parameters = recipe
+    signature = repr(recipe)
+    if st.session_state.get("train_recipe_applied") == signature:
+        return
+    st.session_state["train_recipe_applied"] = signature
+    st.session_state["train_architecture"] = architecture
+    st.session_state[f"train_preset_{architecture}"] = RECIPE_PRESET
+    st.session_state["train_use_subset"] = hyper_parameters.train_limit is not None
+    if hyper_parameters.train_limit is not None:
+        st.session_state["train_subset_size"] = hyper_parameters.train_limit
+    st.session_state["train_deterministic"] = hyper_parameters.deterministic
+    st.info("The settings below come from a shared recipe link.", icon=":material/link:")
+
+
+def presets_with_recipe(architecture: str, recipe) -> dict:
+    """The architecture's presets, plus the link's recipe as a preset when it is for this architecture."""
+    from fashion.models import presets
+
+    available = dict(presets(architecture))
+    if recipe is not None and recipe[0] == architecture:
+        available[RECIPE_PRESET] = recipe[1]
+    return available
+
+
+def reproducible_checkbox() -> bool:
+    """The "exactly reproducible" switch, saying how much slower it is."""
+    from fashion.recipes import REPRODUCIBLE_SLOWDOWN
+
+    chosen = st.checkbox(
+        "Exactly reproducible",
+        key="train_deterministic",
+        help=(
+            "TensorFlow op determinism: the same recipe gives the same model and the same test accuracy "
+            "to the last digit."
+        ),
+    )
+    st.caption(f"Exactly reproducible training takes about {REPRODUCIBLE_SLOWDOWN:.1f}x as long (measured).")
+    return chosen
+
+
+def share_link(architecture: str, hyper_parameters) -> None:
+    """A link that opens this page filled in with these settings."""
+    from fashion.recipes import recipe_link, recipe_query
+
+    st.caption("Share this recipe: the link opens the Train page with these settings.")
+    st.code(recipe_link(app_root_url(), recipe_query(architecture, hyper_parameters)), language=None)
+
+
+def app_root_url() -> str:
+    """The app's root address as the browser sees it (http://host:port)."""
+    url = st.context.url or ""
+    scheme, _, rest = url.partition("://")
+    return f"{scheme}://{rest.split('/')[0]}" if rest else ""
