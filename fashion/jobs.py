@@ -31,8 +31,8 @@ MAX_QUEUED_VARIABLE = "FASHION_MAX_QUEUED"
 JOBS_PER_SESSION_VARIABLE = "FASHION_JOBS_PER_SESSION"
 RAY_ADDRESS_VARIABLE = "FASHION_RAY_ADDRESS"
 DEFAULT_MAX_QUEUED = 40
-# Until this machine has trained a model of an architecture: training images per second, and the
-# seconds of starting TensorFlow, loading the data, evaluating and saving (measured on 2 shared cores).
+# Until this machine has finished a job of an architecture, rough defaults: training images per
+# second, and the seconds around the training (starting TensorFlow, loading the data, the save).
 DEFAULT_IMAGES_PER_SECOND = {"tutorial": 60000.0, "cnn": 4000.0}
 JOB_OVERHEAD_SECONDS = 8.0
 
@@ -258,22 +258,31 @@ class Jobs:
         raise NotImplementedError
 
 
-def expected_seconds(snapshot: JobSnapshot, images_per_second: float) -> float:
-    """How long a job should take from start to saved model."""
+def expected_seconds(snapshot: JobSnapshot, speed: tuple[float, float]) -> float:
+    """How long a job should take from start to saved model, at (images per second, overhead seconds)."""
+    images_per_second, overhead_seconds = speed
     hyper_parameters = snapshot.hyper_parameters
     images = (hyper_parameters.train_limit or 60000) * (1 - hyper_parameters.validation_fraction)
-    return JOB_OVERHEAD_SECONDS + hyper_parameters.epochs * images / images_per_second
+    return overhead_seconds + hyper_parameters.epochs * images / images_per_second
 
 
-def measured_images_per_second(database: JobDatabase, architecture: str) -> float:
-    """Training speed of recent jobs of this architecture on this machine, else a default."""
-    images, seconds = 0.0, 0.0
+def measured_speed(database: JobDatabase, architecture: str) -> tuple[float, float]:
+    """Training images per second and the seconds around the training (start-up, evaluation, save),
+    from recent jobs of this architecture on this machine, else defaults."""
+    images, seconds, overheads = 0.0, 0.0, []
     for record in database.finished_rates(architecture):
         hyper_parameters = record["hyper_parameters"]
         per_epoch = record["train_images"] * (1 - hyper_parameters.get("validation_fraction", 0.1))
+        training_seconds = sum(row.get("seconds", 0) for row in record["history"])
         images += per_epoch * len(record["history"])
-        seconds += sum(row.get("seconds", 0) for row in record["history"])
-    return images / seconds if seconds > 0 else DEFAULT_IMAGES_PER_SECOND.get(architecture, 10000.0)
+        seconds += training_seconds
+        if record["state"] == "finished" and record["started_at"] and record["finished_at"]:
+            overheads.append(record["finished_at"] - record["started_at"] - training_seconds)
+    images_per_second = (
+        images / seconds if seconds > 0 else DEFAULT_IMAGES_PER_SECOND.get(architecture, 10000.0)
+    )
+    overhead = sorted(overheads)[len(overheads) // 2] if overheads else JOB_OVERHEAD_SECONDS
+    return images_per_second, max(0.0, overhead)
 
 
 def estimate_queue(snapshots: list[JobSnapshot], places: int, database: JobDatabase) -> list[JobSnapshot]:
@@ -281,18 +290,18 @@ def estimate_queue(snapshots: list[JobSnapshot], places: int, database: JobDatab
     speeds = {}
     for snapshot in snapshots:
         if snapshot.architecture not in speeds:
-            speeds[snapshot.architecture] = measured_images_per_second(database, snapshot.architecture)
+            speeds[snapshot.architecture] = measured_speed(database, snapshot.architecture)
         snapshot.expected_seconds = expected_seconds(snapshot, speeds[snapshot.architecture])
     # When each place frees up, in seconds from now
     free_at = []
     for snapshot in snapshots:
         if snapshot.active:
             elapsed = now() - (snapshot.started_at or now())
-            left = (
-                snapshot.seconds_left
-                if snapshot.seconds_left is not None
-                else snapshot.expected_seconds - elapsed
-            )
+            if snapshot.seconds_left is not None:
+                # Training time left, plus the evaluation and save: about a third of the overhead
+                left = snapshot.seconds_left + speeds[snapshot.architecture][1] / 3
+            else:
+                left = snapshot.expected_seconds - elapsed
             free_at.append(max(0.0, left))
     free_at = sorted(free_at)[:places] + [0.0] * max(0, places - len(free_at))
     position = 0

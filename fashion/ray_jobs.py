@@ -25,6 +25,7 @@ CPUS_PER_JOB_VARIABLE = "FASHION_RAY_CPUS_PER_JOB"
 STOP_POLL_SECONDS = 0.5
 WATCH_INTERVAL_SECONDS = 0.5
 NODE_CHECK_SECONDS = 5.0
+PLACES_CHECK_SECONDS = 10.0
 HEAD_NODE_RESOURCE = "node:__internal_head__"
 
 
@@ -108,8 +109,8 @@ class RayJobs(Jobs):
     def __init__(self, database: JobDatabase, address: str, **limits):
         connect(address)
         self.cpus_per_job = integer_from_environment(CPUS_PER_JOB_VARIABLE, 1, 1)
-        cluster_cpus = int(ray.cluster_resources().get("CPU", 1))
-        super().__init__(database, **{"max_jobs": max(1, cluster_cpus // self.cpus_per_job), **limits})
+        super().__init__(database, **{"max_jobs": self.cluster_places(), **limits})
+        self._places_checked = time.monotonic()
         board_name = "fashion-job-board-" + hashlib.sha256(str(database.path).encode()).hexdigest()[:12]
         self.board = JobBoard.options(
             name=board_name, lifetime="detached", get_if_exists=True, resources={HEAD_NODE_RESOURCE: 0.001}
@@ -117,6 +118,17 @@ class RayJobs(Jobs):
         self._tasks: dict[str, ray.ObjectRef] = {}
         self._lock = threading.Lock()
         threading.Thread(target=self._watch_forever, name="ray-job-watcher", daemon=True).start()
+
+    def cluster_places(self) -> int:
+        """How many jobs the cluster's live nodes run at once (their CPUs over the CPUs a job asks for)."""
+        return max(1, int(ray.cluster_resources().get("CPU", 1)) // self.cpus_per_job)
+
+    def list(self):
+        """The active and queued jobs; the estimate counts the cluster's places (checked every 10 s)."""
+        if time.monotonic() - self._places_checked > PLACES_CHECK_SECONDS:
+            self._places_checked = time.monotonic()
+            self.max_jobs = self.cluster_places()
+        return super().list()
 
     def job_queued(self, job_id: str) -> None:
         record = self.database.get(job_id)

@@ -201,3 +201,33 @@ def test_after_a_restart_links_work_the_running_job_is_interrupted_and_the_queue
     second = wait_for(jobs, second["job_id"], lambda job: job.state == "finished")
     assert first.started_at < second.started_at
     assert {"queued-first", "queued-second"} <= {entry.name for entry in store.list_entries(models_dir)}
+
+
+def test_the_wait_estimate_adds_the_time_left_and_the_durations_ahead(database):
+    from fashion.jobs import estimate_queue, snapshot_from_record
+    from fashion.training import BatchReport
+
+    settings = with_overrides(QUICK, epochs=2, train_limit=1000, validation_fraction=0.1)
+
+    def record(job_id: str, state: str, **fields) -> dict:
+        return {
+            "job_id": job_id, "owner": job_id, "architecture": "tutorial", "train_images": 1000,
+            "hyper_parameters": settings.to_dict(), "store_directory": "/nowhere", "state": state,
+            "queued_at": 0.0, **fields,
+        }  # fmt: skip
+
+    # A finished job: 2 epochs of 900 images in 1 s each, 12 s from start to save: 900 img/s, 10 s around
+    epochs = [{"epoch": number, "seconds": 1.0} for number in (1, 2)]
+    with database.transaction() as connection:
+        finished = record("done", "finished", history=epochs, started_at=100.0, finished_at=112.0)
+        database.insert(connection, finished)
+        database.insert(connection, record("running", "running", started_at=time.time()))
+        database.insert(connection, record("next", "queued"))
+        database.insert(connection, record("after", "queued"))
+    snapshots = [snapshot_from_record(row) for row in database.unfinished()]
+    snapshots[0].batch = BatchReport(1, 2, 5, 10, 900.0, 3.0, 6.0, 0.5, 0.8)  # 6 s of training left
+    running, following, last = estimate_queue(snapshots, 1, database)
+    assert following.expected_seconds == pytest.approx(10 + 2 * 900 / 900)
+    assert following.position == 1 and following.starts_in_seconds == pytest.approx(6 + 10 / 3)
+    assert last.position == 2 and last.starts_in_seconds == pytest.approx(6 + 10 / 3 + 12)
+    assert describe_wait(last) == "queued, 2nd in line, starts in about 20 s"

@@ -58,14 +58,21 @@ class RayNode:
 class RayCluster:
     """A head node and a second node on 127.0.0.1."""
 
-    def __init__(self, log_directory: Path):
+    def __init__(self, log_directory: Path, nodes: int = 2):
         self.port = free_port()
         self.address = f"127.0.0.1:{self.port}"
+        self.log_directory = log_directory
         self.head = RayNode(
             ["--head", f"--port={self.port}", "--include-dashboard=false"], log_directory / "ray-head.log"
         )
         self.wait_for_nodes(1)
-        self.worker = RayNode([f"--address={self.address}"], log_directory / "ray-node.log")
+        self.worker = None
+        if nodes > 1:
+            self.add_worker()
+
+    def add_worker(self) -> None:
+        """Start the second node and wait until it has joined."""
+        self.worker = RayNode([f"--address={self.address}"], self.log_directory / "ray-node.log")
         self.wait_for_nodes(2)
 
     def wait_for_nodes(self, count: int) -> None:
@@ -88,7 +95,8 @@ class RayCluster:
 
     def stop(self) -> None:
         """End both nodes (the second first)."""
-        self.worker.kill()
+        if self.worker is not None:
+            self.worker.kill()
         self.head.kill()
 
     def head_node_id(self) -> str:
