@@ -87,6 +87,7 @@ def train_on_the_cluster(record: dict, database_path: str, board) -> str:
         "architecture": record["architecture"],
         "hyper_parameters": record["hyper_parameters"],
         "model_name": record["requested_name"],
+        "parent": record.get("parent"),
     }
     try:
         run_job(job, reporter, stop_event)
