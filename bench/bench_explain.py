@@ -70,19 +70,13 @@ def worker_explain(config: dict) -> dict:
             nearest = explanation.neighbour_indices
 
             def draw():
+                # What the page draws: the saliency figure and eight enlarged thumbnails.
                 plots.figure_to_png(
                     explanation_plots.saliency_figure(
                         images[5], explanation.probabilities, 0, explanation.saliency_maps, "x"
                     )
                 )
-                plots.figure_to_png(
-                    explanation_plots.neighbours_figure(
-                        dataset.train_images[nearest],
-                        dataset.train_labels[nearest],
-                        explanation.neighbour_distances,
-                        nearest,
-                    )
-                )
+                [plots.pixel_image(255 - dataset.train_images[index], 4) for index in nearest]
 
             figures[f"{architecture}_why_figures_ms"] = _median_ms(draw, max(3, calls // 5))
             started = time.perf_counter()

@@ -189,10 +189,13 @@ def saliency_description(method: str, saliency_maps: dict) -> str:
     return f"Saliency by {method}: evidence " + "; ".join(parts) + "."
 
 
-def neighbours_description(indices, labels) -> str:
-    """The nearest training images in words: their indices and classes, closest first."""
-    items = [f"#{int(index)} {CLASS_NAMES[int(label)]}" for index, label in zip(indices, labels)]
-    return f"The {len(items)} nearest training images, closest first: " + ", ".join(items) + "."
+def neighbour_descriptions(indices, labels) -> list[str]:
+    """Each nearest training image in words, closest first: "Nearest training image 1 of 8: #12, a Coat."."""
+    return [
+        f"Nearest training image {rank} of {len(indices)}: "
+        f"#{int(index)}, {with_article(CLASS_NAMES[int(label)])}."
+        for rank, (index, label) in enumerate(zip(indices, labels), start=1)
+    ]
 
 
 def embedding_map_description(true_labels: np.ndarray, predicted_labels: np.ndarray) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
 
@@ -10,6 +9,11 @@ from fashion.data import CLASS_NAMES
 from fashion.plots import RIGHT_COLOUR, WRONG_COLOUR, draw_image, draw_value_array
 
 SALIENCY_COLOURS = "autumn_r"
+# One colour per class on every map (matplotlib's and the app's Altair chart alike): Tableau 10.
+CLASS_COLOURS = [
+    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
+    "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
+]  # fmt: skip
 
 
 def draw_saliency(axes, image: np.ndarray, saliency: np.ndarray, title: str) -> None:
@@ -49,7 +53,8 @@ def saliency_figure(
             f"evidence for {CLASS_NAMES[label]}\n({method})",
         )
     draw_value_array(figure.add_subplot(1, panels, panels), probabilities, true_label)
-    figure.tight_layout()
+    # Fixed margins: tight_layout would draw the figure once more just to measure it.
+    figure.subplots_adjust(left=0.02, right=0.98, bottom=0.13, top=0.84, wspace=0.12)
     return figure
 
 
@@ -79,18 +84,17 @@ def embedding_figure(
     """The 2-D map coloured by true class, mistakes as crosses, an optional extra point as a star."""
     figure = Figure(figsize=(7, 6))
     axes = figure.add_subplot()
-    colours = matplotlib.colormaps["tab10"]
     right = true_labels == predicted_labels
     for label, name in enumerate(CLASS_NAMES):
         members = (true_labels == label) & right
-        axes.scatter(*coordinates[members].T, s=6, color=colours(label), label=name)
+        axes.scatter(*coordinates[members].T, s=6, color=CLASS_COLOURS[label], label=name)
         wrong = (true_labels == label) & ~right
-        axes.scatter(*coordinates[wrong].T, s=18, color=colours(label), marker="x")
+        axes.scatter(*coordinates[wrong].T, s=18, color=CLASS_COLOURS[label], marker="x")
     if extra_point is not None:
-        axes.scatter([extra_point[0]], [extra_point[1]], s=250, color="black", marker="*", label="your image")
+        axes.scatter([extra_point[0]], [extra_point[1]], s=220, color="black", marker="*", label="your image")
     axes.set_xticks([])
     axes.set_yticks([])
-    axes.legend(fontsize=7, markerscale=2, loc="best")
+    axes.legend(fontsize=7, markerscale=1.2, loc="best")
     figure.tight_layout()
     return figure
 

@@ -4,7 +4,7 @@ import random
 
 import streamlit as st
 
-from ui import caches, gallery, model_pages
+from ui import caches, explanations, gallery, model_pages
 from fashion import descriptions, inference, plots
 from fashion.data import CLASS_NAMES
 from fashion.errors import FashionError, ImageError
@@ -110,3 +110,6 @@ for warning in photo.warnings if photo else []:
 unsure = inference.unsure_warning(probabilities)
 if unsure:
     st.warning(unsure)
+
+# Why: saliency, the nearest training images and the map, on request
+explanations.show_photo_explanation(caches.model_identity(entry), caches.data_key(), model_input, true_label)

@@ -40,3 +40,21 @@ def test_map_without_a_point_asks_for_a_click_and_ignores_a_bad_one(use_small_da
 def test_map_without_a_model_offers_to_train_one(use_small_data, models_dir):
     app = open_page("pages/map.py")
     assert "No model has been trained yet" in app.info[0].value
+
+
+def test_try_page_explains_an_upload_and_places_it_on_the_map(use_small_data, store_with_model):
+    from test_app import png_bytes
+
+    app = open_page("pages/try_image.py")
+    app.file_uploader(key="try_upload").set_value(("shirt.png", png_bytes(), "image/png")).run()
+    assert not neighbour_names_or_none(app)
+    app.toggle(key="try_why").set_value(True).run()
+    assert not app.exception and not app.error
+    assert len(neighbour_names(app)) == 8
+    assert any(text.startswith("**Where the model puts it**") for text in markdown_texts(app))
+
+
+def neighbour_names_or_none(app) -> list[str]:
+    """The neighbours' classes when shown, else an empty list."""
+    shown = [text for text in markdown_texts(app) if text.startswith("**Nearest training images**")]
+    return neighbour_names(app) if shown else []

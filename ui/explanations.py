@@ -34,6 +34,7 @@ def neighbour_index(identity: tuple, source: str):
 def explanation_figures(identity: tuple, source: str, image: np.ndarray, true_label: int | None) -> dict:
     """The saliency and neighbours figures as PNG bytes, with the neighbours' indices and labels."""
     from fashion import descriptions, explain, explanation_plots, plots
+    from fashion.data import CLASS_NAMES
 
     data = cached_dataset(source)
     explanation = explain.explain_image(
@@ -43,17 +44,19 @@ def explanation_figures(identity: tuple, source: str, image: np.ndarray, true_la
     saliency = explanation_plots.saliency_figure(
         image, explanation.probabilities, true_label, explanation.saliency_maps, explanation.method
     )
-    neighbours = explanation_plots.neighbours_figure(
-        data.train_images[nearest], data.train_labels[nearest], explanation.neighbour_distances, nearest
-    )
     return {
         "saliency_png": plots.figure_to_png(saliency),
-        "neighbours_png": plots.figure_to_png(neighbours),
+        # Thumbnails drawn by the browser, not matplotlib: eight small PNGs cost a few milliseconds.
+        "neighbour_thumbnails": [plots.pixel_image(255 - data.train_images[index], 4) for index in nearest],
+        "neighbour_captions": [
+            f"{CLASS_NAMES[int(data.train_labels[index])]} #{int(index)} (d={float(distance):.2f})"
+            for index, distance in zip(nearest, explanation.neighbour_distances)
+        ],
         "neighbour_indices": [int(index) for index in nearest],
         "neighbour_labels": [int(data.train_labels[index]) for index in nearest],
         "method": explanation.method,
         "saliency_text": descriptions.saliency_description(explanation.method, explanation.saliency_maps),
-        "neighbours_text": descriptions.neighbours_description(nearest, data.train_labels[nearest]),
+        "neighbours_text": descriptions.neighbour_descriptions(nearest, data.train_labels[nearest]),
         "features": explanation.features,
     }
 
@@ -75,7 +78,12 @@ def show_explanation(identity: tuple, source: str, image: np.ndarray, true_label
     )
     names = ", ".join(CLASS_NAMES[label] for label in figures["neighbour_labels"])
     st.markdown(f"**Nearest training images** (by the model's penultimate layer): {names}")
-    st.image(figures["neighbours_png"], width=900, alt=figures["neighbours_text"])
+    st.image(
+        figures["neighbour_thumbnails"],
+        caption=figures["neighbour_captions"],
+        width=104,
+        alt=figures["neighbours_text"],
+    )
     return figures
 
 
@@ -133,6 +141,7 @@ def map_chart(points, extra_point=None):
     import altair as alt
 
     from fashion.data import CLASS_NAMES
+    from fashion.explanation_plots import CLASS_COLOURS
 
     selection = alt.selection_point(name="point", fields=["index"], on="click", clear="dblclick")
     chart = (
@@ -141,7 +150,7 @@ def map_chart(points, extra_point=None):
         .encode(
             x=alt.X("x:Q", axis=None),
             y=alt.Y("y:Q", axis=None),
-            color=alt.Color("true class:N", scale=alt.Scale(domain=CLASS_NAMES, scheme="tableau10")),
+            color=alt.Color("true class:N", scale=alt.Scale(domain=CLASS_NAMES, range=CLASS_COLOURS)),
             shape=alt.Shape(
                 "result:N", scale=alt.Scale(domain=["right", "wrong"], range=["circle", "cross"])
             ),
@@ -164,3 +173,32 @@ def selected_map_index(event) -> int | None:
     """The test index of the point clicked on the map, if any."""
     chosen = (event or {}).get("selection", {}).get("point") or []
     return int(chosen[0]["index"]) if chosen and "index" in chosen[0] else None
+
+
+def show_photo_explanation(identity: tuple, source: str, image, true_label: int | None = None) -> None:
+    """"Why?" for the Try page's image: saliency, nearest training images and where it lands on the map."""
+    from fashion import descriptions, explanation_plots
+    from fashion.errors import FashionError
+    from ui.gallery import show_figure
+
+    if not st.toggle("Why?", key="try_why", help="Saliency, the nearest training images and the map"):
+        return
+    figures = show_explanation(identity, source, image, true_label)
+    if not figures:
+        return
+    try:
+        points = embedding(identity, source)
+    except FashionError as error:
+        st.error(str(error))
+        return
+    data = cached_dataset(source)
+    predicted = test_probabilities(*identity, source).argmax(axis=1)[points.indices]
+    true_labels = data.test_labels[points.indices]
+    where = points.project(figures["features"][np.newaxis])[0]
+    st.markdown("**Where the model puts it** among the test images (the black star; see the Map page):")
+    show_figure(
+        explanation_plots.embedding_figure(points.coordinates, true_labels, predicted, extra_point=where),
+        width=640,
+        alt=descriptions.embedding_map_description(true_labels, predicted)
+        + " A black star marks your image.",
+    )

@@ -8,7 +8,7 @@ import time
 
 import numpy as np
 import pytest
-from app_driver import assert_no_error, open_page, wait_until_idle
+from app_driver import assert_no_error, open_page, photo_like, wait_until_idle
 from PIL import Image
 from playwright.sync_api import expect
 from test_accessibility import Audits
@@ -36,8 +36,10 @@ def test_why_shows_saliency_and_labelled_neighbours_of_a_mistake(app_server, pag
     names = neighbour_names(page)
     wait_until_idle(page)
     assert len(names) == 8 and all(name in CLASS_NAMES for name in names), names
-    # Two more images: the saliency panels and the row of neighbours
+    # Two more image elements: the saliency panels and the eight neighbours' thumbnails
     expect(page.locator('[data-testid="stImage"]')).to_have_count(images_before + 2)
+    thumbnails = page.get_by_role("img", name=re.compile(r"^Nearest training image \d of 8: #\d+, an? "))
+    expect(thumbnails).to_have_count(8)
     expect(page.get_by_text(re.compile(r"^Saliency by integrated gradients"))).to_be_visible()
     expect(page).to_have_url(re.compile(r"[?&]predictions_why=true(&|$)"))
     assert_no_error(page)
@@ -131,8 +133,8 @@ def test_why_and_the_map_pass_axe(app_server, page, audits):
         page.get_by_role("img", name=re.compile(r"^Saliency by integrated gradients: evidence for "))
     ).to_have_count(1)
     expect(
-        page.get_by_role("img", name=re.compile(r"^The 8 nearest training images, closest first: #\d+ "))
-    ).to_have_count(1)
+        page.get_by_role("img", name=re.compile(r"^Nearest training image \d of 8: #\d+, an? "))
+    ).to_have_count(8)
     open_page(page, app_server.url, "map?model=small-tutorial&point=3", heading="Map")
     expect(page.get_by_role("heading", name="Test image #3")).to_be_visible()
     neighbour_names(page)
@@ -164,3 +166,25 @@ def test_watch_it_learn_live_then_scrub_the_epochs(app_server, page, screenshot,
     wait_until_idle(page)
     assert_no_error(page)
     screenshot(page, "watch-epoch-1", epoch_figure)
+
+
+def test_why_on_an_uploaded_photo_shows_neighbours_and_its_place_on_the_map(
+    app_server, page, screenshot, small_dataset, tmp_path
+):
+    """An uploaded photo's Why?: saliency, labelled neighbours and a star on the map."""
+    trouser = small_dataset.test_images[np.flatnonzero(small_dataset.test_labels == 1)[0]]
+    photo_path = tmp_path / "trouser-photo.png"
+    photo_path.write_bytes(photo_like(trouser, seed=1))
+    open_page(page, app_server.url, "try_image", heading="Try your own image")
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(photo_path))
+    expect(page.get_by_text("The 28x28 model input, enlarged")).to_be_visible()
+    wait_until_idle(page)
+    page.locator(".st-key-try_why").get_by_text("Why?").click()
+    names = neighbour_names(page)
+    assert len(names) == 8 and all(name in CLASS_NAMES for name in names), names
+    star_map = page.get_by_role("img", name=re.compile(r"A black star marks your image\.$"))
+    expect(star_map).to_have_count(1)
+    wait_until_idle(page)
+    assert_no_error(page)
+    screenshot(page, "try-why-saliency", page.get_by_role("img", name=re.compile(r"^Saliency by ")))
+    screenshot(page, "try-why-map", star_map)
