@@ -142,7 +142,9 @@ def training_curves_description(history: list[dict]) -> str:
 def comparison_curves_description(histories: dict[str, list[dict]]) -> str:
     """Several models' curves overlaid: each model's last epoch in words."""
     parts = [
-        f"{name}, epoch {history[-1]['epoch']}: {epoch_values(history[-1])}" if history else f"{name}: no epochs"
+        f"{name}, epoch {history[-1]['epoch']}: {epoch_values(history[-1])}"
+        if history
+        else f"{name}: no epochs"
         for name, history in histories.items()
     ]
     return f"Loss and accuracy curves of {len(parts)} models; last epochs: " + "; ".join(parts) + "."

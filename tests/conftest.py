@@ -12,13 +12,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from fashion import store  # noqa: E402
 from fashion.data import Dataset, load_dataset, subset, write_dataset  # noqa: E402
-from fashion.models import HyperParameters  # noqa: E402
+from quick_training import QUICK_HYPER_PARAMETERS  # noqa: E402
 
 SMALL_TRAIN_COUNT = 1000
 SMALL_TEST_COUNT = 300
-QUICK_HYPER_PARAMETERS = HyperParameters(
-    epochs=3, batch_size=64, learning_rate=0.003, seed=7, validation_fraction=0.1
-)
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -102,7 +102,7 @@ def test_comparison_curves_give_each_models_last_epoch():
         "quick": [{"epoch": 1, "loss": 0.7, "accuracy": 0.75, "val_loss": 0.72, "val_accuracy": 0.74}],
     }
     assert descriptions.comparison_curves_description(histories) == (
-        "Loss and accuracy curves of 2 models; last epochs: small, epoch 2: training loss 0.500, training accuracy "
-        "0.850; quick, epoch 1: training loss 0.700, training accuracy 0.750, validation loss 0.720, "
-        "validation accuracy 0.740."
+        "Loss and accuracy curves of 2 models; last epochs: small, epoch 2: training loss 0.500, "
+        "training accuracy 0.850; quick, epoch 1: training loss 0.700, training accuracy 0.750, "
+        "validation loss 0.720, validation accuracy 0.740."
     )

@@ -12,7 +12,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from conftest import QUICK_HYPER_PARAMETERS as QUICK
+from quick_training import QUICK_HYPER_PARAMETERS as QUICK
 
 from fashion import store
 from fashion.errors import JobLimitError
