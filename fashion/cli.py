@@ -16,9 +16,10 @@ from fashion.models import (
     ARCHITECTURES,
     EXACT_TUTORIAL_PRESET,
     RECOMMENDED_PRESET,
-    presets,
+    preset_named,
     with_overrides,
 )
+from fashion.augmentation import AUGMENTATIONS
 from fashion.training import BatchReport, EpochReport, TrainingListener
 
 EXIT_ERROR = 2
@@ -86,9 +87,11 @@ def command_train(arguments) -> int:
         architecture, hyper_parameters = continued_settings(arguments)
     else:
         architecture = arguments.arch
-        preset = EXACT_TUTORIAL_PRESET if arguments.exact_tutorial else RECOMMENDED_PRESET
+        preset = arguments.preset or (
+            EXACT_TUTORIAL_PRESET if arguments.exact_tutorial else RECOMMENDED_PRESET
+        )
         hyper_parameters = with_overrides(
-            presets(arguments.arch)[preset],
+            preset_named(arguments.arch, preset),
             epochs=arguments.epochs,
             batch_size=arguments.batch_size,
             learning_rate=arguments.learning_rate,
@@ -96,6 +99,7 @@ def command_train(arguments) -> int:
             train_limit=arguments.limit,
             validation_fraction=arguments.validation_fraction,
             deterministic=True if arguments.deterministic else None,
+            augmentation=arguments.augmentation,
         )
     dataset = load_dataset()
     progress_output = sys.stderr if arguments.json else sys.stdout
@@ -140,13 +144,14 @@ def command_train(arguments) -> int:
     return 0
 
 
-def read_photo(file_name: str):
-    """Read and preprocess one image file; FashionError naming the file if it cannot be used."""
-    from fashion.inference import MAX_FILE_BYTES, preprocess_photo
+def read_photo(file_name: str, switches: dict[str, bool] | None = None):
+    """Read one image file and run it through the photo pipeline; FashionError naming the file."""
+    from fashion.inference import MAX_FILE_BYTES
+    from fashion.photo import prepare_photo
 
     path = Path(file_name)
     try:
-        # One byte past the cap is enough for preprocess_photo to refuse a file that is too large.
+        # One byte past the cap is enough for the pipeline to refuse a file that is too large.
         with path.open("rb") as handle:
             data = handle.read(MAX_FILE_BYTES + 1)
     except IsADirectoryError:
@@ -154,22 +159,35 @@ def read_photo(file_name: str):
     except OSError as error:
         raise FashionError(f"{file_name}: cannot be read ({error.strerror}).") from None
     try:
-        return preprocess_photo(data)
+        return prepare_photo(data, switches)
     except FashionError as error:
         raise FashionError(f"{file_name}: {error}") from None
 
 
 def command_predict(arguments) -> int:
-    """Top 3 classes of each image file."""
-    from fashion import store
-    from fashion.inference import predict_one, top_classes
+    """Top 3 classes of each image file, through the photo pipeline, and whether it is none of the ten."""
+    from fashion import ood, photo, store
+    from fashion.data import load_dataset
+    from fashion.inference import top_classes
 
     name = arguments.model or store.newest_model_name()
-    store.get_entry(name)
-    photos = [(file_name, read_photo(file_name)) for file_name in arguments.images]
+    entry = store.get_entry(name)
+    switches = {step: not getattr(arguments, f"no_{step}") for step in photo.STEP_NAMES}
+    photos = [(file_name, read_photo(file_name, switches)) for file_name in arguments.images]
     model = store.load_model(name)
-    for file_name, photo in photos:
-        probabilities = predict_one(model, photo.image)
+    batch_of = photo.tta_batch if switches["tta"] else (lambda image: image[None])
+    try:
+        dataset = load_dataset()
+    except FashionError as error:
+        # Without the data set there is nothing to calibrate on: classify, and say so once.
+        print(f"warning: no 'none of the ten' score ({error})", file=sys.stderr)
+        calibration = None
+    else:
+        model_key = ood.model_file_key(entry.model_path, switches["tta"])
+        calibration = ood.cached_calibration(model, model_key, dataset, batch_of)
+    for file_name, prepared in photos:
+        prediction = ood.predict_photo(model, prepared.batch, calibration)
+        probabilities = prediction.probabilities
         best = top_classes(probabilities, 3)
         if arguments.json:
             print(
@@ -184,13 +202,21 @@ def command_predict(arguments) -> int:
                             for label, class_name, probability in best
                         ],
                         "model": name,
-                        "warnings": photo.warnings,
+                        "ood": None if calibration is None else {
+                            "flagged": prediction.out_of_distribution,
+                            "score": round(prediction.ood_score, 4),
+                            "threshold": round(prediction.ood_threshold, 4),
+                        },
+                        "steps": switches,
+                        "segmented": prepared.segmented,
+                        "warnings": prepared.warnings,
                     }
                 )
             )
         else:
             ranked = ", ".join(f"{class_name} {probability:.1%}" for _, class_name, probability in best)
-            print(f"{file_name}: {ranked}")
+            verdict = " (none of the ten, it seems)" if prediction.out_of_distribution else ""
+            print(f"{file_name}: {ranked}{verdict}")
     return 0
 
 
@@ -382,6 +408,10 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="the tutorial's settings (batch 32, 10 epochs, Adam 1e-3) on the chosen architecture",
     )
+    train_parser.add_argument(
+        "--augmentation", choices=sorted(AUGMENTATIONS), help="photo: train on photo-like variants"
+    )
+    train_parser.add_argument("--preset", help="a preset of the architecture, e.g. 'Photo-robust CNN'")
     train_parser.add_argument("--name")
     train_parser.add_argument(
         "--from", dest="from_model", metavar="NAME", help="continue a saved model for --epochs more epochs"
@@ -393,6 +423,12 @@ def build_parser() -> argparse.ArgumentParser:
     predict_parser.add_argument("images", nargs="+", metavar="IMAGE")
     predict_parser.add_argument("--model")
     predict_parser.add_argument("--json", action="store_true")
+    from fashion.photo import STEPS
+
+    for step in STEPS:
+        predict_parser.add_argument(
+            f"--no-{step.name}", action="store_true", help=f"skip this step: {step.description}"
+        )
     predict_parser.set_defaults(handler=command_predict)
 
     evaluate_parser = commands.add_parser("evaluate", help="evaluate a saved model on the test set")

@@ -51,6 +51,7 @@ class HyperParameters:
     schedule: str = "constant"
     steps_per_execution: int = 1
     deterministic: bool = False  # TensorFlow op determinism: the same recipe gives the same model
+    augmentation: str = "none"
 
     def validated(self) -> "HyperParameters":
         """Return self, or raise ConfigurationError naming the first value out of range."""
@@ -67,6 +68,12 @@ class HyperParameters:
         if self.schedule not in SCHEDULES:
             raise ConfigurationError(
                 f"schedule must be one of {', '.join(SCHEDULES)}, not {self.schedule!r}."
+            )
+        from fashion.augmentation import AUGMENTATIONS
+
+        if self.augmentation not in AUGMENTATIONS:
+            raise ConfigurationError(
+                f"augmentation must be one of {', '.join(AUGMENTATIONS)}, not {self.augmentation!r}."
             )
         return self
 
@@ -138,6 +145,19 @@ TUTORIAL_EXACT = HyperParameters(
 RECOMMENDED_PRESET = "Recommended (fast)"
 EXACT_TUTORIAL_PRESET = "Exact tutorial settings"
 
+# For users' own photos: the CNN trained on photo-like variants of half its images (fashion/augmentation.py),
+# 12 epochs; measured on real photos in BENCHMARKS.md ("Real photos").
+PHOTO_PRESET = "Photo-robust CNN"
+PHOTO_ROBUST = HyperParameters(
+    epochs=12,
+    batch_size=128,
+    learning_rate=0.003,
+    validation_fraction=0.1,
+    schedule="cosine",
+    steps_per_execution=8,
+    augmentation="photo",
+)
+
 ARCHITECTURES: dict[str, Architecture] = {
     "tutorial": Architecture(
         name="tutorial",
@@ -184,7 +204,18 @@ def get_architecture(name: str) -> Architecture:
 def presets(architecture_name: str) -> dict[str, HyperParameters]:
     """Named hyper-parameter presets of an architecture, the recommended defaults first."""
     architecture = get_architecture(architecture_name)
-    return {RECOMMENDED_PRESET: architecture.defaults, EXACT_TUTORIAL_PRESET: TUTORIAL_EXACT}
+    extra = {PHOTO_PRESET: PHOTO_ROBUST} if architecture.name == "cnn" else {}
+    return {RECOMMENDED_PRESET: architecture.defaults, EXACT_TUTORIAL_PRESET: TUTORIAL_EXACT, **extra}
+
+
+def preset_named(architecture_name: str, preset_name: str) -> HyperParameters:
+    """The named preset of an architecture; ConfigurationError listing the known ones."""
+    known = presets(architecture_name)
+    if preset_name not in known:
+        raise ConfigurationError(
+            f"{architecture_name} has no preset {preset_name!r}; choose one of {', '.join(known)}."
+        )
+    return known[preset_name]
 
 
 def with_overrides(hyper_parameters: HyperParameters, **overrides) -> HyperParameters:

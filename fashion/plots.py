@@ -21,6 +21,8 @@ NEUTRAL_BAR_COLOUR = "#8f8f8f"  # 3.2:1 on white, enough for a graphic
 # The predicted bar is hatched and outlined: "predicted" is never said by colour alone.
 PREDICTED_HATCH = "////"
 OUTLINE_COLOUR = "#1b1f24"
+# An upload's true class is unknown: its predicted bar is neither right nor wrong, hatched and dark.
+PREDICTED_COLOUR = "#4a4a4a"
 RIGHT_MARK = "\u2713"
 WRONG_MARK = "\u2717"
 
@@ -59,14 +61,17 @@ def draw_image(axes, image: np.ndarray, probabilities: np.ndarray, true_label: i
 
 
 def draw_value_array(axes, probabilities: np.ndarray, true_label: int | None) -> list:
-    """The tutorial's plot_value_array: grey bars, predicted red, true blue; predicted hatched, outlined."""
+    """The tutorial's plot_value_array: grey bars, predicted red, true blue, the predicted bar hatched.
+
+    Without a true class (an upload) the predicted bar is dark grey: it is neither right nor wrong.
+    """
     axes.grid(False)
     axes.set_xticks([])
     axes.set_yticks([])
     bars = axes.bar(range(NUM_CLASSES), probabilities, color=NEUTRAL_BAR_COLOUR)
     axes.set_ylim([0, 1])
     predicted = int(np.argmax(probabilities))
-    bars[predicted].set_facecolor(WRONG_COLOUR)
+    bars[predicted].set_facecolor(WRONG_COLOUR if true_label is not None else PREDICTED_COLOUR)
     if true_label is not None:
         bars[int(true_label)].set_facecolor(RIGHT_COLOUR)
     bars[predicted].set_hatch(PREDICTED_HATCH)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from fashion import learning
+from fashion.augmentation import get_settings, make_batches
 from fashion.data import Dataset, scale_images
 from fashion.models import HyperParameters, build_model, get_architecture
 
@@ -278,10 +279,17 @@ def train(
         (validation_images, validation_labels) if len(validation_labels) else None
     )
     started = time.perf_counter()
+    settings = get_settings(hyper_parameters.augmentation)
+    if settings is not None:
+        # Photo-like augmentation: shuffled batches built on the fly, a new variant every epoch
+        train_images = make_batches(
+            train_images, train_labels, hyper_parameters.batch_size, settings, hyper_parameters.seed
+        )
+        train_labels = None
     model.fit(
         train_images,
         train_labels,
-        batch_size=hyper_parameters.batch_size,
+        batch_size=hyper_parameters.batch_size if settings is None else None,
         epochs=hyper_parameters.epochs,
         validation_data=validation_data,
         callbacks=[callback, learning_recorder],

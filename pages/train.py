@@ -4,7 +4,8 @@ import streamlit as st
 
 from ui import caches, continuation, job_session, startup, training_view
 from ui import recipes as recipe_view
-from fashion import store
+from fashion import plots, store
+from fashion.augmentation import AUGMENTATIONS, preview_grid
 from fashion.errors import FashionError
 from fashion.models import ARCHITECTURES, LIMITS, with_overrides
 
@@ -84,6 +85,19 @@ with details_column:
         placeholder=store.default_name(architecture),
     )
     deterministic = recipe_view.reproducible_checkbox()
+    augmentation_name = st.selectbox(
+        "Augmentation",
+        list(AUGMENTATIONS),
+        index=list(AUGMENTATIONS).index(preset.augmentation),
+        key=f"train_augmentation_{preset_key}",
+        help="photo: train on photo-like variants of half the images (for the Try page's photos)",
+    )
+    if AUGMENTATIONS[augmentation_name] is not None:
+        with st.expander("Preview of augmented samples"):
+            grid = preview_grid(dataset.train_images, AUGMENTATIONS[augmentation_name], seed=int(seed))
+            caption = "Top row: training images; below: augmented versions"
+            st.image(plots.pixel_image(grid, 2), caption=caption)
+
 
 try:
     hyper_parameters = with_overrides(
@@ -94,6 +108,7 @@ try:
         seed=int(seed),
         train_limit=int(subset_size) if use_subset else None,
         deterministic=deterministic,
+        augmentation=augmentation_name,
     )
     settings_error = None
 except FashionError as error:

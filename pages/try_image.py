@@ -5,9 +5,10 @@ import random
 import streamlit as st
 
 from ui import caches, explanations, gallery, model_pages
-from fashion import descriptions, inference, plots
+from fashion import descriptions, inference, ood, photo, plots
 from fashion.data import CLASS_NAMES
 from fashion.errors import FashionError, ImageError
+from fashion.models import PHOTO_PRESET
 
 PHOTO_TYPES = ["png", "jpg", "jpeg", "webp", "bmp", "gif"]
 
@@ -55,39 +56,61 @@ if source == "random" and "try_random_index" in st.session_state:
     model_input = dataset.test_images[test_index]
     true_label = int(dataset.test_labels[test_index])
     st.subheader(f"Test image #{test_index} ({CLASS_NAMES[true_label]})")
-    st.caption("Test images are already 28x28, light item on black: no preprocessing needed.")
-    photo = None
+    st.caption("Test images are already 28x28, light item on black: only test-time augmentation applies.")
 else:
     chosen_file = taken if source == "camera" and taken is not None else uploaded or taken
     if chosen_file is None:
         st.info("Upload a photo, take one with the camera, or pick a random test image.")
         st.stop()
+
+# A switch for each step of the photo pipeline; changing one re-runs the prediction
+switch_columns = st.columns(len(photo.STEPS))
+switches = {
+    step.name: column.toggle(step.title, value=True, key=f"try_step_{step.name}", help=step.description)
+    for column, step in zip(switch_columns, photo.STEPS)
+}
+if source == "random" and "try_random_index" in st.session_state:
+    prepared = None
+    scaled = model_input.astype("float32") / 255.0
+    batch = photo.tta_batch(scaled) if switches["tta"] else scaled[None]
+else:
     try:
-        photo = inference.preprocess_photo(chosen_file.getvalue())
+        prepared = photo.prepare_photo(chosen_file.getvalue(), switches)
     except ImageError as error:
         st.error(f"{chosen_file.name} cannot be used: {error}")
         st.stop()
-    model_input = photo.image
+    model_input, batch = prepared.image, prepared.batch
 
-    # Each preprocessing step, from the photo to the 28x28 input
-    st.subheader("Preprocessing")
-    width, height = photo.original_size
+    # Each step, from the photo to the 28x28 input: the item outlined, the item alone, the input
+    st.subheader("From the photo to the model's input")
+    width, height = prepared.original_size
     st.caption(f"{chosen_file.name}: {width:,}x{height:,} pixels.")
-    step_columns = st.columns(len(photo.steps))
-    for number, (column, (title, step_image)) in enumerate(zip(step_columns, photo.steps), start=1):
+    step_columns = st.columns(len(prepared.pictures))
+    for number, (column, (title, step_image)) in enumerate(zip(step_columns, prepared.pictures), start=1):
         shown = plots.pixel_image(step_image, 6) if step_image.shape[:2] == (28, 28) else step_image
         step_height, step_width = step_image.shape[:2]
-        step_text = f"Step {number} of {len(photo.steps)}: {title}, {step_width}x{step_height} pixels."
+        step_text = f"Step {number} of {len(prepared.pictures)}: {title}, {step_width}x{step_height} pixels."
         column.image(shown, caption=title, width="stretch", alt=step_text)
+    for warning in prepared.warnings:
+        st.warning(warning)
 
-# The prediction: the model input, the tutorial's bar chart and the top 3
+# The prediction: the model input, the bar chart (tutorial colours only for a known class), the top 3
 try:
     model = caches.cached_model(*caches.model_identity(entry))
+    calibration = caches.ood_calibration(*caches.model_identity(entry), caches.data_key(), switches["tta"])
 except FashionError as error:
     st.error(str(error))
     st.stop()
-probabilities = inference.predict_one(model, model_input)
+prediction = ood.predict_photo(model, batch, calibration)
+probabilities = prediction.probabilities
 st.subheader("Prediction")
+if prediction.out_of_distribution:
+    st.warning(
+        "This does not look like any of the ten classes: the model's features are further from every "
+        f"class than {ood.CALIBRATION_QUANTILE:.0%} of the test images (score {prediction.ood_score:.1f}, "
+        f"threshold {prediction.ood_threshold:.1f}). Its best guess is below, for what it is worth.",
+        icon=":material/help:",
+    )
 input_column, chart_column, top_column = st.columns([1, 2, 1])
 input_column.image(
     plots.pixel_image(model_input, 8),
@@ -105,11 +128,15 @@ with top_column:
     if true_label is not None:
         verdict = "right" if int(probabilities.argmax()) == true_label else "wrong"
         st.markdown(f"The true class is **{CLASS_NAMES[true_label]}**: the model is {verdict}.")
-for warning in photo.warnings if photo else []:
-    st.warning(warning)
 unsure = inference.unsure_warning(probabilities)
-if unsure:
+if unsure and not prediction.out_of_distribution:
     st.warning(unsure)
+if (entry.record or {}).get("hyper_parameters", {}).get("augmentation", "none") == "none":
+    st.info(
+        f"For your own photos, train the **{PHOTO_PRESET}** preset (Train page, architecture Small CNN): "
+        "it learns from photo-like variants of the training images.",
+        icon=":material/photo_camera:",
+    )
 
 # Why: saliency, the nearest training images and the map, on request
 explanations.show_photo_explanation(caches.model_identity(entry), caches.data_key(), model_input, true_label)

@@ -166,7 +166,8 @@ def test_try_image_predicts_an_uploaded_png_and_rejects_a_non_image(use_small_da
     app = open_page("pages/try_image.py")
     app.file_uploader(key="try_upload").set_value(("shirt.png", png_bytes(), "image/png")).run()
     assert not app.exception and not app.error
-    assert [element.value for element in app.subheader][:2] == ["Preprocessing", "Prediction"]
+    subheaders = [element.value for element in app.subheader][:2]
+    assert subheaders == ["From the photo to the model's input", "Prediction"]
     assert len(app.get("progress")) == 3
     app.file_uploader(key="try_upload").set_value(("notes.png", b"not an image at all", "image/png")).run()
     assert not app.exception
@@ -174,6 +175,36 @@ def test_try_image_predicts_an_uploaded_png_and_rejects_a_non_image(use_small_da
     app.button(key="try_random").click().run()
     assert not app.exception and not app.error
     assert app.subheader[0].value.startswith("Test image #")
+
+
+def image_captions(app: AppTest) -> list[str]:
+    """The captions of the page's images."""
+    return [image.proto.imgs[0].caption for image in app.get("image")]
+
+
+def test_try_image_shows_the_mask_step_and_each_switch_reruns_the_prediction(
+    use_small_data, store_with_model, small_dataset
+):
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from photo_scenes import scene
+
+    app = open_page("pages/try_image.py")
+    data, _ = scene(small_dataset.test_images[0], "carpet")
+    app.file_uploader(key="try_upload").set_value(("boot-on-carpet.png", data, "image/png")).run()
+    assert not app.exception and not app.error
+    captions = image_captions(app)
+    assert {"Item outlined", "Item alone", "28x28, what the model sees"} <= set(captions), captions
+    first = [bar.value for bar in app.get("progress")]
+    # The model of the fixtures was trained without augmentation: the page recommends the preset
+    assert any("Photo-robust CNN" in info.value for info in app.info)
+    app.toggle(key="try_step_segment").set_value(False).run()
+    assert not app.exception and not app.error
+    captions = image_captions(app)
+    assert "Item outlined" not in captions and "28x28, what the model sees" in captions
+    assert any("segment" in toggle.key for toggle in app.toggle if not toggle.value)
+    app.toggle(key="try_step_segment").set_value(True).run()
+    app.toggle(key="try_step_tta").set_value(False).run()
+    assert not app.exception and [bar.value for bar in app.get("progress")] != first
 
 
 # Train
@@ -211,6 +242,21 @@ def test_train_page_starts_at_each_presets_values(use_small_data, models_dir):
     app.selectbox(key="train_architecture").set_value("tutorial").run()
     app.selectbox(key="train_preset_tutorial").set_value(RECOMMENDED_PRESET).run()
     assert training_settings(app)["Epochs"] == presets("tutorial")[RECOMMENDED_PRESET].epochs
+
+
+def test_photo_robust_preset_turns_augmentation_on_with_a_preview(use_small_data, models_dir):
+    from ui.training_view import preset_key
+
+    app = open_page("pages/train.py")
+    app.selectbox(key="train_architecture").set_value("cnn").run()
+    assert app.selectbox(key=f"train_augmentation_{preset_key('cnn', 'Recommended (fast)')}").value == "none"
+    assert not app.expander
+    app.selectbox(key="train_preset_cnn").set_value("Photo-robust CNN").run()
+    assert not app.exception
+    assert app.selectbox(key=f"train_augmentation_{preset_key('cnn', 'Photo-robust CNN')}").value == "photo"
+    assert training_settings(app)["Epochs"] == 12
+    assert app.expander[0].label == "Preview of augmented samples"
+    assert image_captions(app) == ["Top row: training images; below: augmented versions"]
 
 
 def test_train_page_runs_a_short_job_to_the_end(use_small_data, models_dir):

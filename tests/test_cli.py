@@ -138,3 +138,27 @@ def test_unknown_model_and_missing_file(store_with_model, tmp_path, capsys):
     assert "cannot be read" in capsys.readouterr().err
     assert main(["predict", str(tmp_path)]) == 2
     assert "is a folder" in capsys.readouterr().err
+
+
+def test_predict_json_has_ood_and_no_segment_switches_segmentation_off(
+    store_with_model, use_small_data, small_dataset, tmp_path, capsys
+):
+    import sys as system
+
+    system.path.insert(0, str(REPOSITORY / "tests"))
+    from photo_scenes import scene
+
+    scene_path = tmp_path / "boot-on-wood.png"
+    scene_path.write_bytes(scene(small_dataset.test_images[0], "wood")[0])
+    assert main(["predict", str(scene_path), "--json"]) == 0
+    default = json.loads(capsys.readouterr().out)
+    assert default["segmented"] is True and all(default["steps"].values())
+    assert set(default["ood"]) == {"flagged", "score", "threshold"}
+    assert isinstance(default["ood"]["flagged"], bool)
+    assert default["ood"]["flagged"] == (default["ood"]["score"] > default["ood"]["threshold"])
+    assert main(["predict", str(scene_path), "--json", "--no-segment", "--no-tta"]) == 0
+    plain = json.loads(capsys.readouterr().out)
+    assert plain["segmented"] is False
+    assert plain["steps"]["segment"] is False and plain["steps"]["tta"] is False
+    assert plain["steps"]["invert"] is True
+    assert plain["probabilities"] != default["probabilities"]

@@ -165,3 +165,15 @@ def test_right_and_wrong_colours_stay_apart_for_colour_blind_eyes():
         assert min(np.linalg.norm(right - neutral), np.linalg.norm(wrong - neutral)) > 25, deficiency
     # The tutorial's pure red was hard to tell from the grey bars for a protanope (distance 49)
     assert np.linalg.norm(cielab_as_seen("red", "protanopia") - cielab_as_seen("#777777", "protanopia")) < 50
+
+
+def test_bar_chart_without_a_true_class_marks_no_bar_wrong():
+    from matplotlib.colors import to_hex
+
+    chart = plots.value_bar_chart(probabilities_for(3))
+    colours = [to_hex(bar.get_facecolor()) for bar in chart.axes[0].patches]
+    assert colours[3] == to_hex(plots.PREDICTED_COLOUR)
+    assert to_hex(plots.WRONG_COLOUR) not in colours and to_hex(plots.RIGHT_COLOUR) not in colours
+    chart = plots.value_bar_chart(probabilities_for(3), 5)
+    known = [to_hex(bar.get_facecolor()) for bar in chart.axes[0].patches]
+    assert known[3] == to_hex(plots.WRONG_COLOUR) and known[5] == to_hex(plots.RIGHT_COLOUR)

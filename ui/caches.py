@@ -101,3 +101,14 @@ def active_entry():
             return entry
     return models[0] if models else None
 
+
+
+@st.cache_resource(show_spinner="Calibrating the 'none of the ten' score on the test set…", max_entries=8)
+def ood_calibration(name: str, created: str, store_folder: str, source: str, tta: bool):
+    """The model's out-of-distribution calibration (also kept on disk), once per model and TTA switch."""
+    from fashion import ood, photo, store
+
+    model = cached_model(name, created, store_folder)
+    model_key = ood.model_file_key(store.get_entry(name).model_path, tta)
+    batch_of = photo.tta_batch if tta else (lambda image: image[None])
+    return ood.cached_calibration(model, model_key, cached_dataset(source), batch_of)

@@ -1,0 +1,208 @@
+"""Real photos benchmark: a pipeline + model over ../shared/photos-dev (measuring only, never training).
+
+python bench/photos.py --model NAME [--legacy | --no-segment --no-sharpen --no-invert --no-tta]
+                       [--no-ood] [--label LABEL] [--dev-dir DIR]
+
+Prints top-1 overall, per background and per class, the most frequent confusions, the
+out-of-distribution figures and the median milliseconds per photo; writes the figures as JSON to
+bench/results/photos-<label>.json and prints the BENCHMARKS.md table row.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+from fashion import inference, ood, photo, store  # noqa: E402
+from fashion.data import CLASS_NAMES, load_dataset  # noqa: E402
+
+DEFAULT_DEV_DIR = ROOT.parent / "shared" / "photos-dev"
+
+
+def read_rows(dev_dir: Path) -> list[dict]:
+    """The rows of labels.csv with the photo bytes."""
+    with open(dev_dir / "labels.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    for row in rows:
+        row["data"] = (dev_dir / row["file"]).read_bytes()
+        row["label_index"] = int(row["label_index"])
+    return rows
+
+
+scores: list = []  # the OOD score of each photo classified, in order
+
+
+def make_classifier(model, arguments, calibration):
+    """A function from photo bytes to (probabilities, out_of_distribution or None)."""
+    if arguments.legacy:
+
+        def classify(data: bytes):
+            return inference.predict_one(model, inference.preprocess_photo(data).image), None
+
+        return classify
+    switches = photo.switches_with(
+        **{name: not getattr(arguments, f"no_{name}") for name in photo.STEP_NAMES}
+    )
+
+    def classify(data: bytes):
+        prepared = photo.prepare_photo(data, switches)
+        prediction = ood.predict_photo(model, prepared.batch, calibration)
+        flagged = prediction.out_of_distribution if calibration is not None else None
+        scores.append(prediction.ood_score)
+        return prediction.probabilities, flagged
+
+    return classify
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", help="a saved model (default: the newest)")
+    parser.add_argument("--model-file", type=Path, help="a .keras file instead of a saved model")
+    parser.add_argument("--legacy", action="store_true", help="the preprocessing before issue 10")
+    for step in photo.STEPS:
+        parser.add_argument(f"--no-{step.name}", action="store_true", help=f"skip: {step.description}")
+    parser.add_argument("--no-ood", action="store_true", help="no out-of-distribution score")
+    parser.add_argument("--label", help="name of this run in bench/results/")
+    parser.add_argument("--dev-dir", type=Path, default=DEFAULT_DEV_DIR)
+    arguments = parser.parse_args()
+
+    if arguments.model_file:
+        import keras
+
+        name = arguments.model_file.stem
+        model = keras.saving.load_model(arguments.model_file, safe_mode=True)
+    else:
+        name = arguments.model or store.newest_model_name()
+        model = store.load_model(name)
+    rows = read_rows(arguments.dev_dir)
+    calibration = None
+    fashion_flagged = None
+    if not arguments.legacy and not arguments.no_ood:
+        dataset = load_dataset(allow_download=False)
+        batch_of = photo.tta_batch if not arguments.no_tta else (lambda image: image[np.newaxis])
+        started = time.perf_counter()
+        calibration = ood.calibrate(model, dataset, batch_of)
+        calibration_seconds = time.perf_counter() - started
+        features_of = ood.feature_model_cached(model)
+        held_out = ood.scores_of_images(
+            features_of, calibration.class_means, calibration.precision, dataset.test_images[1::2], batch_of
+        )
+        fashion_flagged = float((held_out > calibration.threshold).mean())
+        held_out_batches = np.stack(
+            [batch_of(image) for image in inference.as_model_input(dataset.test_images[1::2])]
+        )
+        held_out_probabilities = (
+            inference.predict_probabilities(model, held_out_batches.reshape(-1, 28, 28))
+            .reshape(len(held_out_batches), -1, 10)
+            .mean(axis=1)
+        )
+    classify = make_classifier(model, arguments, calibration)
+    classify(rows[0]["data"])  # warm-up: traces the model's call
+
+    results, milliseconds = [], []
+    for row in rows:
+        started = time.perf_counter()
+        probabilities, flagged = classify(row["data"])
+        milliseconds.append((time.perf_counter() - started) * 1000)
+        results.append(
+            {
+                **{key: row[key] for key in ("file", "label_index", "background")},
+                "predicted": int(np.argmax(probabilities)),
+                "flagged": flagged,
+                "probabilities": [round(float(value), 5) for value in probabilities],
+                "ood_score": scores[-1] if scores else None,
+            }
+        )
+
+    in_class = [result for result in results if result["label_index"] >= 0]
+    out_of_class = [result for result in results if result["label_index"] < 0]
+
+    def accuracy(selected):
+        return (
+            float(np.mean([r["predicted"] == r["label_index"] for r in selected]))
+            if selected
+            else float("nan")
+        )
+
+    figures = {
+        "model": name,
+        "pipeline": "legacy"
+        if arguments.legacy
+        else "+".join(n for n in photo.STEP_NAMES if not getattr(arguments, f"no_{n}")) or "none",
+        "top1": accuracy(in_class),
+        "top1_white": accuracy([r for r in in_class if r["background"] == "white"]),
+        "top1_other": accuracy([r for r in in_class if r["background"] == "other"]),
+        "per_class": {
+            CLASS_NAMES[c]: accuracy([r for r in in_class if r["label_index"] == c]) for c in range(10)
+        },
+        "confusions": Counter(
+            f"{CLASS_NAMES[r['label_index']]} -> {CLASS_NAMES[r['predicted']]}"
+            for r in in_class
+            if r["predicted"] != r["label_index"]
+        ).most_common(10),
+        "ms_per_photo_median": float(np.median(milliseconds)),
+        "ms_per_photo_p90": float(np.percentile(milliseconds, 90)),
+        "results": results,
+    }
+    if calibration is not None:
+        figures.update(
+            ood_threshold=calibration.threshold,
+            ood_calibration_seconds=calibration_seconds,
+            ood_flagged=float(np.mean([r["flagged"] for r in out_of_class])),
+            in_class_flagged=float(np.mean([r["flagged"] for r in in_class])),
+            fashion_test_flagged=fashion_flagged,
+            top1_unflagged=accuracy([r for r in in_class if not r["flagged"]]),
+        )
+    label = arguments.label or f"{name}-{figures['pipeline']}"
+    output = ROOT / "bench" / "results" / f"photos-{label}.json"
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(figures, indent=1))
+    if calibration is not None:
+        np.savez(
+            output.with_suffix(".npz"),
+            held_out_scores=held_out,
+            held_out_probabilities=held_out_probabilities,
+        )
+
+    print(
+        f"{label}: top-1 {figures['top1']:.3f} (white {figures['top1_white']:.3f}, "
+        f"other {figures['top1_other']:.3f}), "
+        f"{figures['ms_per_photo_median']:.0f} ms/photo median"
+    )
+    print("per class: " + ", ".join(f"{k} {v:.2f}" for k, v in figures["per_class"].items()))
+    print("confusions: " + ", ".join(f"{pair} x{count}" for pair, count in figures["confusions"]))
+    if calibration is not None:
+        print(
+            f"OOD: ood/ flagged {figures['ood_flagged']:.0%}, "
+            f"in-class flagged {figures['in_class_flagged']:.0%}, "
+            f"Fashion-MNIST test (odd half) flagged {figures['fashion_test_flagged']:.1%}; "
+            f"calibration {calibration_seconds:.1f} s"
+        )
+    ood_cells = (
+        f"{figures['ood_flagged']:.0%} | {figures['in_class_flagged']:.0%} | "
+        f"{figures['fashion_test_flagged']:.1%}"
+        if calibration is not None
+        else "- | - | -"
+    )
+    print(
+        f"| {label} | {figures['pipeline']} | {figures['top1']:.3f} | {figures['top1_white']:.3f} | "
+        f"{figures['top1_other']:.3f} | {ood_cells} | {figures['ms_per_photo_median']:.0f} |"
+    )
+    print(f"written to {output.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
