@@ -236,6 +236,15 @@ def _make_progress_callback(listener, stop_event, hyper_parameters, steps_per_ep
     return ProgressCallback()
 
 
+def _fit_inputs(images, labels, hyper_parameters: HyperParameters, seed: int):
+    """(x, y, batch_size) for model.fit: the arrays, or photo-like augmented batches when asked for."""
+    settings = get_settings(hyper_parameters.augmentation)
+    if settings is None:
+        return images, labels, hyper_parameters.batch_size
+    # Shuffled batches built on the fly, a new variant of each image every epoch
+    return make_batches(images, labels, hyper_parameters.batch_size, settings, seed), None, None
+
+
 def train(
     architecture_name: str,
     hyper_parameters: HyperParameters,
@@ -279,17 +288,13 @@ def train(
         (validation_images, validation_labels) if len(validation_labels) else None
     )
     started = time.perf_counter()
-    settings = get_settings(hyper_parameters.augmentation)
-    if settings is not None:
-        # Photo-like augmentation: shuffled batches built on the fly, a new variant every epoch
-        train_images = make_batches(
-            train_images, train_labels, hyper_parameters.batch_size, settings, hyper_parameters.seed
-        )
-        train_labels = None
+    fit_images, fit_labels, fit_batch_size = _fit_inputs(
+        train_images, train_labels, hyper_parameters, hyper_parameters.seed
+    )
     model.fit(
-        train_images,
-        train_labels,
-        batch_size=hyper_parameters.batch_size if settings is None else None,
+        fit_images,
+        fit_labels,
+        batch_size=fit_batch_size,
         epochs=hyper_parameters.epochs,
         validation_data=validation_data,
         callbacks=[callback, learning_recorder],
@@ -385,10 +390,13 @@ def continue_training(
     )
     validation_data = (validation_images, validation_labels) if len(validation_labels) else None
     started = time.perf_counter()
+    fit_images, fit_labels, fit_batch_size = _fit_inputs(
+        train_images, train_labels, total, total.seed + first_epoch
+    )
     model.fit(
-        train_images,
-        train_labels,
-        batch_size=total.batch_size,
+        fit_images,
+        fit_labels,
+        batch_size=fit_batch_size,
         epochs=first_epoch + more_epochs,
         initial_epoch=first_epoch,
         validation_data=validation_data,

@@ -85,7 +85,7 @@ else:
     st.subheader("From the photo to the model's input")
     width, height = prepared.original_size
     st.caption(f"{chosen_file.name}: {width:,}x{height:,} pixels.")
-    step_columns = st.columns(len(prepared.pictures))
+    step_columns = st.columns(max(4, len(prepared.pictures)))
     for number, (column, (title, step_image)) in enumerate(zip(step_columns, prepared.pictures), start=1):
         shown = plots.pixel_image(step_image, 6) if step_image.shape[:2] == (28, 28) else step_image
         step_height, step_width = step_image.shape[:2]
@@ -106,9 +106,10 @@ probabilities = prediction.probabilities
 st.subheader("Prediction")
 if prediction.out_of_distribution:
     st.warning(
-        "This does not look like any of the ten classes: the model's features are further from every "
-        f"class than {ood.CALIBRATION_QUANTILE:.0%} of the test images (score {prediction.ood_score:.1f}, "
-        f"threshold {prediction.ood_threshold:.1f}). Its best guess is below, for what it is worth.",
+        "This does not look like any of the ten classes: the model is more torn between classes "
+        f"than on {ood.CALIBRATION_QUANTILE:.0%} of the Fashion-MNIST test images "
+        f"(uncertainty {prediction.ood_score:.2f}, threshold {prediction.ood_threshold:.2f}). "
+        "Its best guess is below, for what it is worth.",
         icon=":material/help:",
     )
 input_column, chart_column, top_column = st.columns([1, 2, 1])

@@ -121,22 +121,23 @@ def test_a_transparent_cut_out_uses_its_alpha_as_the_mask(small_dataset):
     assert intersection_over_union(prepared.mask, item > 20) > 0.95
 
 
-def test_ood_flags_noise_and_few_test_images(small_dataset, confident_items):
-    model, _ = confident_items
+def test_ood_flags_a_blend_of_two_items_and_few_test_images(small_dataset, confident_items):
+    model, chosen = confident_items
     calibration = ood.calibrate(model, small_dataset, photo.tta_batch)
     assert calibration.calibration_count == len(small_dataset.test_images[0::2])
-    features_of = ood.feature_model_cached(model)
-    held_out = ood.scores_of_images(
-        features_of,
-        calibration.class_means,
-        calibration.precision,
-        small_dataset.test_images[1::2],
-        photo.tta_batch,
-    )
+    held_out = ood.scores_of_images(model, small_dataset.test_images[1::2], photo.tta_batch)
     assert (held_out > calibration.threshold).mean() <= 0.15
-    noise = np.random.default_rng(0).random((28, 28)).astype(np.float32)
-    prediction = ood.predict_photo(model, photo.tta_batch(noise), calibration)
-    assert prediction.out_of_distribution and prediction.ood_score > calibration.threshold
-    test_item = small_dataset.test_images[1].astype(np.float32) / 255.0
-    assert not ood.predict_photo(model, photo.tta_batch(test_item), calibration).out_of_distribution
-    np.testing.assert_allclose(prediction.probabilities.sum(), 1.0, rtol=1e-5)
+    scores = {}
+    for index in chosen:
+        item = small_dataset.test_images[index].astype(np.float32) / 255.0
+        prediction = ood.predict_photo(model, photo.tta_batch(item), calibration)
+        scores[index] = prediction.ood_score
+        assert not prediction.out_of_distribution
+        np.testing.assert_allclose(prediction.probabilities.sum(), 1.0, rtol=1e-5)
+    # Every chosen item drawn over the others: the model is torn between them and says none of the ten
+    items = small_dataset.test_images[chosen].astype(np.float32) / 255.0
+    two = ood.predict_photo(model, photo.tta_batch(items[:2].mean(axis=0)), calibration)
+    everything = ood.predict_photo(model, photo.tta_batch(items.mean(axis=0)), calibration)
+    assert two.ood_score > min(scores[chosen[0]], scores[chosen[1]])
+    assert everything.ood_score > two.ood_score
+    assert everything.out_of_distribution

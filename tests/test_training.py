@@ -43,8 +43,12 @@ def test_every_architecture_has_a_description_and_valid_defaults():
     for name, architecture in models.ARCHITECTURES.items():
         assert architecture.description
         architecture.defaults.validated()
-        assert list(models.presets(name)) == [models.RECOMMENDED_PRESET, models.EXACT_TUTORIAL_PRESET]
+        photo_preset = [models.PHOTO_PRESET] if name == "cnn" else []
+        expected = [models.RECOMMENDED_PRESET, models.EXACT_TUTORIAL_PRESET, *photo_preset]
+        assert list(models.presets(name)) == expected
         assert models.presets(name)[models.EXACT_TUTORIAL_PRESET] == models.TUTORIAL_EXACT
+        for preset in models.presets(name).values():
+            preset.validated()
 
 
 @pytest.mark.parametrize(
