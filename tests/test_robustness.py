@@ -16,6 +16,7 @@ from PIL import Image, ImageFile
 from fashion import cli
 from fashion.errors import ImageError
 from fashion.inference import preprocess_photo
+from fashion.photo import prepare_photo
 from upload_corpus import BOMB_SIDE, ERROR, OK, bomb_png, write_corpus
 
 REPOSITORY = Path(__file__).resolve().parent.parent
@@ -57,12 +58,13 @@ def test_corpus_covers_both_outcomes(corpus):
     assert expected.count(OK) >= 10 and expected.count(ERROR) >= 8
 
 
-def test_every_file_becomes_a_model_input_or_an_image_error(corpus):
+@pytest.mark.parametrize("preprocess", [preprocess_photo, prepare_photo], ids=["legacy", "photo-pipeline"])
+def test_every_file_becomes_a_model_input_or_an_image_error(corpus, preprocess):
     problems = []
     for corpus_file in corpus.values():
         data = corpus_file.path.read_bytes()
         try:
-            photo = preprocess_photo(data)
+            photo = preprocess(data)
         except ImageError as error:
             message = str(error)
             if corpus_file.expected == OK:
