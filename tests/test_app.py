@@ -250,13 +250,13 @@ def test_photo_robust_preset_turns_augmentation_on_with_a_preview(use_small_data
     app = open_page("pages/train.py")
     app.selectbox(key="train_architecture").set_value("cnn").run()
     assert app.selectbox(key=f"train_augmentation_{preset_key('cnn', 'Recommended (fast)')}").value == "none"
-    assert not app.expander
+    assert "Preview of augmented samples" not in [expander.label for expander in app.expander]
     app.selectbox(key="train_preset_cnn").set_value("Photo-robust CNN").run()
     assert not app.exception
     assert app.selectbox(key=f"train_augmentation_{preset_key('cnn', 'Photo-robust CNN')}").value == "photo"
     assert training_settings(app)["Epochs"] == 12
-    assert app.expander[0].label == "Preview of augmented samples"
-    assert image_captions(app) == ["Top row: training images; below: augmented versions"]
+    assert "Preview of augmented samples" in [expander.label for expander in app.expander]
+    assert "Top row: training images; below: augmented versions" in image_captions(app)
 
 
 def test_train_page_runs_a_short_job_to_the_end(use_small_data, models_dir):
