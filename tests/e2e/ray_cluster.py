@@ -76,22 +76,18 @@ class RayCluster:
         self.wait_for_nodes(2)
 
     def wait_for_nodes(self, count: int) -> None:
-        """Wait until the cluster has this many live nodes."""
+        """Wait until the newest node says "Ray runtime started." (it has joined the cluster)."""
+        node = self.worker if count > 1 else self.head
         deadline = time.monotonic() + NODE_START_TIMEOUT_SECONDS
-        script = (
-            "import ray; ray.init(address='%s', log_to_driver=False);"
-            "print(sum(node['Alive'] for node in ray.nodes()))" % self.address
-        )
         while time.monotonic() < deadline:
-            result = subprocess.run(["python3", "-c", script], capture_output=True, text=True)
-            if (
-                result.returncode == 0
-                and result.stdout.strip().isdigit()
-                and int(result.stdout.strip()) >= count
-            ):
+            if "Ray runtime started." in node.log_path.read_text(errors="replace"):
                 return
-            time.sleep(1)
-        raise RuntimeError(f"the Ray cluster did not reach {count} node(s) in {NODE_START_TIMEOUT_SECONDS} s")
+            if node.process.poll() is not None:
+                break
+            time.sleep(0.25)
+        raise RuntimeError(
+            f"Ray node {count} did not start in {NODE_START_TIMEOUT_SECONDS} s; see {node.log_path}"
+        )
 
     def stop(self) -> None:
         """End both nodes (the second first)."""

@@ -160,7 +160,9 @@ def test_a_second_browser_waits_in_line_and_can_cancel(
     """While one browser trains, another's job is queued with its place and start estimate, then cancelled."""
     open_page(page, app_server.url, "train", heading="Train")
     start_training(page, epochs=20, name="e2e-ahead", subset=1000, batch_size=4)
-    expect(page.get_by_text(re.compile(r"^Epoch \d+ of 20: batch"))).to_be_visible()
+    # The worker's TensorFlow start can take a minute on a loaded machine
+    running = page.get_by_text(re.compile(r"^Epoch \d+ of 20: batch"))
+    expect(running).to_be_visible(timeout=TRAINING_TIMEOUT_SECONDS * 1000)
     # The same browser cannot start a second job
     page.locator(".st-key-train_start button").click()
     expect(page.get_by_text("You already have a training job running")).to_be_visible()
