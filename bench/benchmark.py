@@ -1,7 +1,7 @@
 """Measure Fashion-MNIST Studio against the tutorial's own code on this machine.
 
 Run `python bench/benchmark.py`
-(add `--quick`, `--repeats N`, `--pairs N`, `--only training|cnn|inference|startup|memory|explain`).
+(add `--quick`, `--repeats N`, `--pairs N`, `--only training|cnn|inference|startup|memory|explain|runs`).
 Every figure is printed with its target and ratio and written as JSON to bench/results/;
 nothing is asserted. Each measurement runs in a fresh Python process so compiles and caches count.
 """
@@ -26,8 +26,9 @@ from harness import AppServer, launch_chromium, memory_kib  # noqa: E402
 sys.path.insert(0, str(REPO_ROOT / "bench"))
 import training_bench  # noqa: E402
 from bench_explain import explain_rows, section_explain, worker_explain  # noqa: E402
+from bench_runs import runs_rows, section_runs, worker_runs  # noqa: E402
 RESULTS_DIR = REPO_ROOT / "bench" / "results"
-SECTIONS = ("training", "cnn", "inference", "startup", "memory", "explain")
+SECTIONS = ("training", "cnn", "inference", "startup", "memory", "explain", "runs")
 
 INFERENCE_MS_TARGET = 20.0
 START_SECONDS_TARGET = 3.0
@@ -231,6 +232,7 @@ WORKERS = {
     "inference": worker_inference,
     "matmul_peak": training_bench.worker_matmul_peak,
     "explain": worker_explain,
+    "runs": worker_runs,
 }
 
 
@@ -514,6 +516,7 @@ SECTION_FUNCTIONS = {
     "startup": section_startup,
     "memory": section_memory,
     "explain": lambda repeats, quick: section_explain(repeats, quick, repeated, prepared_models_dir),
+    "runs": lambda repeats, quick: section_runs(repeats, quick, run_worker),
 }
 
 
@@ -585,6 +588,8 @@ def summary_rows(results: dict) -> list[tuple[str, str, str, str]]:
         rows.append(("memory", memory["skipped"], "", ""))
     if results.get("explain"):
         rows += explain_rows(results["explain"])
+    if results.get("runs"):
+        rows += runs_rows(results["runs"])
     return rows
 
 

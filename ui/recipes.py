@@ -59,7 +59,10 @@ def reproducible_checkbox() -> bool:
             "to the last digit."
         ),
     )
-    st.caption(f"Exactly reproducible training takes about {REPRODUCIBLE_SLOWDOWN:.1f}x as long (measured).")
+    st.caption(
+        f"Exactly reproducible training takes about {REPRODUCIBLE_SLOWDOWN:.1f}x as long "
+        "(measured on 2 shared CPU cores; see BENCHMARKS.md)."
+    )
     return chosen
 
 
