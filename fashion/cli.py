@@ -69,7 +69,7 @@ def continued_settings(arguments):
     if arguments.epochs is None:
         raise FashionError("--from needs --epochs N: how many more epochs to train.")
     others = ("arch", "batch_size", "learning_rate", "seed", "limit", "validation_fraction")
-    others += ("exact_tutorial", "deterministic")
+    others += ("exact_tutorial", "deterministic", "augmentation", "preset")
     given = [name for name in others if getattr(arguments, name) not in (None, False, "tutorial")]
     if given:
         option = "--" + given[0].replace("_", "-")
