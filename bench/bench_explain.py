@@ -90,9 +90,10 @@ def worker_explain(config: dict) -> dict:
     return figures
 
 
-def pages_warm(models_dir: str, model_name: str, visits: int = 3) -> dict:
-    """Seconds to draw Predictions (Why? closed and open) and Map (a point open), cold then warm."""
-    from harness import AppServer, launch_chromium
+def pages_warm(models_dir: str, model_names: list[str], visits: int = 3) -> dict:
+    """Seconds to draw Predictions (Why? closed and open) and Map (a point open) per model, first then
+    warm, all in one server; then that server's RSS with both models and their explanation caches."""
+    from harness import AppServer, launch_chromium, memory_kib
     from playwright.sync_api import sync_playwright
 
     def visit(page, url: str, marker: str) -> float:
@@ -105,23 +106,34 @@ def pages_warm(models_dir: str, model_name: str, visits: int = 3) -> dict:
         )
         return time.perf_counter() - started
 
-    urls = {
-        "predictions": (f"predictions?model={model_name}", "Mistakes, one at a time"),
-        "predictions_why": (
-            f"predictions?model={model_name}&predictions_why=true",
-            "Nearest training images",
-        ),
-        "map_point": (f"map?model={model_name}&point=0", "Nearest training images"),
-    }
+    def rss_mb(server) -> float:
+        return memory_kib(server.process.pid)["VmRSS"] * 1024 / 1e6
+
     figures = {}
     with sync_playwright() as playwright:
         browser = launch_chromium(playwright)
         page = browser.new_page()
         with AppServer(Path(models_dir)) as server:
-            for key, (path, marker) in urls.items():
-                figures[f"{key}_first_seconds"] = visit(page, f"{server.url}/{path}", marker)
-                figures[f"{key}_warm_seconds"] = statistics.median(
-                    visit(page, f"{server.url}/{path}", marker) for _ in range(visits)
+            # First Predictions alone for every model, then Why? and the map: the RSS between the two
+            # is what the explanations' caches cost, measured in the same server.
+            for views in (("predictions",), ("predictions_why", "map_point")):
+                for name in model_names:
+                    urls = {
+                        "predictions": (f"predictions?model={name}", "Mistakes, one at a time"),
+                        "predictions_why": (
+                            f"predictions?model={name}&predictions_why=true",
+                            "Nearest training images",
+                        ),
+                        "map_point": (f"map?model={name}&point=0", "Nearest training images"),
+                    }
+                    for key in views:
+                        path, marker = urls[key]
+                        figures[f"{name}_{key}_first_seconds"] = visit(page, f"{server.url}/{path}", marker)
+                        figures[f"{name}_{key}_warm_seconds"] = statistics.median(
+                            visit(page, f"{server.url}/{path}", marker) for _ in range(visits)
+                        )
+                figures["server_rss_mb" if len(views) > 1 else "server_rss_before_explanations_mb"] = rss_mb(
+                    server
                 )
         browser.close()
     return figures
@@ -134,13 +146,7 @@ def section_explain(repeats: int, quick: bool, repeated, prepared_models_dir) ->
     medians = {key: statistics.median(run[key] for run in runs) for key in runs[0]}
     models_dir, names = prepared_models_dir()
     try:
-        for name in names:
-            medians.update(
-                {
-                    f"{name}_{key}": value
-                    for key, value in pages_warm(models_dir, name, 1 if quick else 3).items()
-                }
-            )
+        medians.update(pages_warm(models_dir, names, 1 if quick else 3))
     finally:
         shutil.rmtree(models_dir, ignore_errors=True)
     medians["runs"] = runs
@@ -187,6 +193,24 @@ def explain_rows(explain: dict) -> list[tuple[str, str, str, str]]:
                 "-",
             ),
         ]
+    if "server_rss_before_explanations_mb" in explain:
+        rows.append(
+            (
+                "server RSS, two models, Predictions only",
+                f"{explain['server_rss_before_explanations_mb']:.0f} MB",
+                "-",
+                "-",
+            )
+        )
+    if "server_rss_mb" in explain:
+        rows.append(
+            (
+                "server RSS, two models + their explanation caches",
+                f"{explain['server_rss_mb']:.0f} MB",
+                "<= 1200 MB",
+                f"{explain['server_rss_mb'] / 1200:.2f}x of target",
+            )
+        )
     for key, value in sorted(explain.items()):
         if key.endswith("_warm_seconds"):
             rows.append(
