@@ -14,6 +14,7 @@ import numpy as np
 from fashion import learning
 from fashion.augmentation import get_settings, make_batches
 from fashion.data import Dataset, scale_images
+from fashion.epoch_loop import fit_in_memory
 from fashion.models import HyperParameters, build_model, get_architecture
 
 _configured_lock = threading.Lock()
@@ -236,13 +237,22 @@ def _make_progress_callback(listener, stop_event, hyper_parameters, steps_per_ep
     return ProgressCallback()
 
 
-def _fit_inputs(images, labels, hyper_parameters: HyperParameters, seed: int):
-    """(x, y, batch_size) for model.fit: the arrays, or photo-like augmented batches when asked for."""
+def _fit(model, images, labels, hyper_parameters: HyperParameters, seed: int, **arguments) -> None:
+    """Run the epochs: the in-memory loop, or model.fit over photo-like augmented batches when asked for."""
     settings = get_settings(hyper_parameters.augmentation)
     if settings is None:
-        return images, labels, hyper_parameters.batch_size
+        fit_in_memory(
+            model,
+            images,
+            labels,
+            batch_size=hyper_parameters.batch_size,
+            steps_per_execution=hyper_parameters.steps_per_execution,
+            **arguments,
+        )
+        return
     # Shuffled batches built on the fly, a new variant of each image every epoch
-    return make_batches(images, labels, hyper_parameters.batch_size, settings, seed), None, None
+    batches = make_batches(images, labels, hyper_parameters.batch_size, settings, seed)
+    model.fit(batches, verbose=0, **arguments)
 
 
 def train(
@@ -288,17 +298,15 @@ def train(
         (validation_images, validation_labels) if len(validation_labels) else None
     )
     started = time.perf_counter()
-    fit_images, fit_labels, fit_batch_size = _fit_inputs(
-        train_images, train_labels, hyper_parameters, hyper_parameters.seed
-    )
-    model.fit(
-        fit_images,
-        fit_labels,
-        batch_size=fit_batch_size,
+    _fit(
+        model,
+        train_images,
+        train_labels,
+        hyper_parameters,
+        hyper_parameters.seed,
         epochs=hyper_parameters.epochs,
         validation_data=validation_data,
         callbacks=[callback, learning_recorder],
-        verbose=0,
     )
     result.train_seconds = time.perf_counter() - started
     result.stopped = stop_event is not None and stop_event.is_set()
@@ -390,18 +398,16 @@ def continue_training(
     )
     validation_data = (validation_images, validation_labels) if len(validation_labels) else None
     started = time.perf_counter()
-    fit_images, fit_labels, fit_batch_size = _fit_inputs(
-        train_images, train_labels, total, total.seed + first_epoch
-    )
-    model.fit(
-        fit_images,
-        fit_labels,
-        batch_size=fit_batch_size,
+    _fit(
+        model,
+        train_images,
+        train_labels,
+        total,
+        total.seed + first_epoch,
         epochs=first_epoch + more_epochs,
         initial_epoch=first_epoch,
         validation_data=validation_data,
         callbacks=[callback, learning_recorder],
-        verbose=0,
     )
     result.train_seconds = time.perf_counter() - started
     result.stopped = stop_event is not None and stop_event.is_set()
