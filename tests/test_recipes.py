@@ -7,7 +7,7 @@ import pytest
 
 from fashion import recipes
 from fashion.errors import ConfigurationError
-from fashion.models import HyperParameters
+from fashion.models import HyperParameters, get_architecture
 from fashion.training import train
 from fashion.workflow import train_evaluate_save
 
@@ -31,7 +31,8 @@ def test_a_recipe_goes_to_a_link_and_back():
 
 def test_missing_values_come_from_the_architecture_defaults():
     architecture, settings = recipes.recipe_from_query({"arch": "tutorial", "seed": "9"})
-    assert architecture == "tutorial" and settings.seed == 9 and settings.batch_size == 512
+    defaults = get_architecture("tutorial").defaults
+    assert architecture == "tutorial" and settings.seed == 9 and settings.batch_size == defaults.batch_size
     assert recipes.recipe_from_query({"model": "x"}) is None
 
 
