@@ -222,7 +222,7 @@ def prepare_photo(data: bytes, switches: dict[str, bool] | None = None) -> Photo
             f"the image uses the {image.mode} colour mode, which this app cannot read; "
             "save it as an RGB PNG or JPEG."
         ) from None
-    pictures: list[tuple[str, np.ndarray]] = [("Photo", rgb)]
+    pictures: list[tuple[str, np.ndarray]] = [("Original", rgb)]
     notes: list[str] = []
     mask, segmented = None, False
     if switches["segment"]:

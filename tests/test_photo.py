@@ -58,7 +58,7 @@ def test_without_segmentation_a_textured_scene_keeps_its_background(small_datase
     segmented = photo.prepare_photo(data)
     whole = photo.prepare_photo(data, photo.switches_with(segment=False))
     assert not whole.segmented and whole.mask is None
-    assert [title for title, _ in whole.pictures] == ["Photo", "28x28, what the model sees"]
+    assert [title for title, _ in whole.pictures] == ["Original", "28x28, what the model sees"]
     assert "Item outlined" in [title for title, _ in segmented.pictures]
     # Segmented, the corners of the 28x28 input are black; unsegmented, the check shows through
     assert segmented.pictures[-1][1][:3, :3].max() < 10
