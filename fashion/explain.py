@@ -129,15 +129,20 @@ def saliency_map(model, image: np.ndarray, class_index: int) -> np.ndarray:
     return heat / peak if peak > 0 else np.zeros_like(heat)
 
 
-def penultimate_features(model, images: np.ndarray) -> np.ndarray:
+def penultimate_features(model, images: np.ndarray, dtype=np.float32) -> np.ndarray:
     """The penultimate layer's values (N, D) for a batch of images, computed in chunks."""
     images = np.asarray(images)
+    if images.ndim == 2:
+        images = images[np.newaxis]
     forward = _traced_functions(model)["features"]
-    chunks = [
-        np.asarray(forward(as_model_input(images[start : start + PREDICTION_BATCH])))
-        for start in range(0, len(images), PREDICTION_BATCH)
-    ]
-    return np.concatenate(chunks).astype(np.float32, copy=False)
+    features = None
+    # Filled in place: a list of chunks joined at the end would hold the whole array twice.
+    for start in range(0, len(images), PREDICTION_BATCH):
+        chunk = np.asarray(forward(as_model_input(images[start : start + PREDICTION_BATCH])))
+        if features is None:
+            features = np.empty((len(images), chunk.shape[1]), dtype=dtype)
+        features[start : start + len(chunk)] = chunk
+    return features if features is not None else np.zeros((0, 0), dtype=dtype)
 
 
 def cache_key(model_directory: Path, images: np.ndarray) -> str:
@@ -176,23 +181,24 @@ def _cached_arrays(model_directory: Path, kind: str, key: str, build) -> dict:
 
 
 def training_features(model, model_directory: Path, train_images: np.ndarray) -> np.ndarray:
-    """The penultimate features of every training image, cached beside the saved model."""
+    """The penultimate features (float16) of every training image, cached beside the saved model."""
     key = cache_key(model_directory, train_images)
     arrays = _cached_arrays(
         model_directory,
         "train-features",
         key,
-        lambda: {"features": penultimate_features(model, train_images).astype(np.float16)},
+        lambda: {"features": penultimate_features(model, train_images, np.float16)},
     )
-    return arrays["features"].astype(np.float32)
+    return arrays["features"]
 
 
 class NeighbourIndex:
     """Nearest training images by cosine distance between penultimate features."""
 
     def __init__(self, features: np.ndarray):
-        features = np.asarray(features, dtype=np.float32)
-        self.unit_features = features / np.maximum(np.linalg.norm(features, axis=1, keepdims=True), 1e-12)
+        self.unit_features = np.array(features, dtype=np.float32)  # a copy, normalised in place
+        norms = np.linalg.norm(self.unit_features, axis=1, keepdims=True)
+        self.unit_features /= np.maximum(norms, 1e-12)
 
     def query(self, features: np.ndarray, count: int = NEIGHBOUR_COUNT) -> tuple[np.ndarray, np.ndarray]:
         """The indices (closest first) and cosine distances of the count nearest training images."""
