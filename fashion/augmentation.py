@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from fashion.data import IMAGE_SIZE
+from fashion.data import IMAGE_SIZE, scale_images, unscale_images
 
 
 @dataclass(frozen=True)
@@ -160,7 +160,7 @@ def preview_grid(
 ) -> np.ndarray:
     """uint8 grid: count training images (top row) and three augmented versions of each below."""
     generator = np.random.default_rng(seed)
-    chosen = np.asarray(images[generator.choice(len(images), size=count, replace=False)], np.float32) / 255.0
+    chosen = scale_images(images[generator.choice(len(images), size=count, replace=False)])
     # In the preview every image is augmented, so each row shows what the recipe does
     shown = (
         settings
@@ -169,4 +169,4 @@ def preview_grid(
     )
     rows = [chosen] + [augment_images(chosen, shown, generator) for _ in range(3)]
     grid = np.concatenate([np.concatenate(list(row), axis=1) for row in rows], axis=0)
-    return np.round(grid * 255).astype(np.uint8)
+    return unscale_images(grid)

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from PIL import Image
 
-from fashion.data import IMAGE_SIZE
+from fashion.data import IMAGE_SIZE, scale_images
 from fashion.errors import ImageError
 from fashion.inference import _shrink, open_image, to_grayscale
 
@@ -250,7 +250,7 @@ def prepare_photo(data: bytes, switches: dict[str, bool] | None = None) -> Photo
     if not segmented:
         square = _background_to_black(square)
     pictures.append(("28x28, what the model sees", square))
-    model_image = square.astype(np.float32) / 255.0
+    model_image = scale_images(square)
     batch = tta_batch(model_image) if switches["tta"] else model_image[np.newaxis]
     return PhotoInput(
         image=model_image,

@@ -6,7 +6,7 @@ import streamlit as st
 
 from ui import caches, explanations, gallery, model_pages
 from fashion import descriptions, inference, ood, photo, plots
-from fashion.data import CLASS_NAMES
+from fashion.data import CLASS_NAMES, scale_images
 from fashion.errors import FashionError, ImageError
 from fashion.models import PHOTO_PRESET
 
@@ -71,7 +71,7 @@ switches = {
 }
 if source == "random" and "try_random_index" in st.session_state:
     prepared = None
-    scaled = model_input.astype("float32") / 255.0
+    scaled = scale_images(model_input)
     batch = photo.tta_batch(scaled) if switches["tta"] else scaled[None]
 else:
     try:
