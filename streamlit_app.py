@@ -2,10 +2,11 @@
 
 import streamlit as st
 
-from ui import caches, sidebar, startup
+from ui import caches, focus, sidebar, startup
 
 st.set_page_config(page_title="Fashion-MNIST Studio", page_icon=":material/checkroom:", layout="wide")
 startup.exempt_imports_from_garbage_collection()
+focus.show_focus_outline()
 
 # Shared state, set once per session: the model chosen on Predictions (None means the newest).
 st.session_state.setdefault(caches.ACTIVE_MODEL_KEY, st.query_params.get("model"))

@@ -11,5 +11,6 @@
 - `explanations`: "Why?" (saliency and nearest training images) and the embedding map's chart.
 - `comparison`: the Compare page's models from the URL, figures and disagreement pairs.
 - `model_management`: the Saved models page's exports, rename and delete.
+- `focus`: a visible keyboard focus outline where Streamlit draws none.
 - `learning_view`: "Watch it learn": probe images' guesses and the first layer per epoch.
 """

@@ -1,0 +1,75 @@
+"""Driving the app with the keyboard only: Tab to an element by its name, checking the focus is visible on the way."""
+
+from __future__ import annotations
+
+import re
+
+# What has the focus: its name (label, aria-label or text), tag and role; and the box that shows it
+# (the data grid for its hidden accessible cells, else the widget, else the element).
+FOCUSED_ELEMENT_SCRIPT = """() => {
+    const element = document.activeElement;
+    if (!element || element === document.body) return null;
+    const label = element.getAttribute('aria-label') || element.labels?.[0]?.innerText
+        || element.closest('label')?.innerText || element.innerText || element.value || '';
+    const shown = element.closest('[data-testid="stDataFrame"]') || element.closest('[data-baseweb]') || element;
+    const box = shown.getBoundingClientRect();
+    const left = Math.max(0, box.x - 4), top = Math.max(0, box.y - 4);
+    return {name: label.trim().replace(/\\s+/g, ' ').slice(0, 100), tag: element.tagName,
+            role: element.getAttribute('role'),
+            toolbar: Boolean(element.closest('[data-testid="stElementToolbar"]')),
+            box: {x: left, y: top, width: Math.min(window.innerWidth - left, box.width + 8),
+                  height: Math.min(window.innerHeight - top, box.height + 8)}};
+}"""
+
+TAB_LIMIT = 80
+
+
+class FocusNotFound(AssertionError):
+    """Tab went round without reaching the element."""
+
+
+def focused(page) -> dict | None:
+    """The focused element's name, tag, role and on-screen box."""
+    return page.evaluate(FOCUSED_ELEMENT_SCRIPT)
+
+
+def picture(page, box: dict) -> bytes | None:
+    """A screenshot of a box of the tab (the text caret hidden), None for an empty box."""
+    if box["width"] <= 0 or box["height"] <= 0:
+        return None
+    return page.screenshot(clip=box)
+
+
+def tab_to(page, name: str | re.Pattern, backwards: bool = False, visited: list | None = None) -> dict:
+    """Press Tab (or Shift+Tab) until the element whose name matches has the focus; returns it.
+
+    Each element the focus passes on the way is appended to `visited`, with `visible`: whether its box
+    looked different while it had the focus than after the focus moved on (by the user's own Tab).
+    """
+    # A button's or link's text may start with its icon's name ("arrow_forward Next")
+    pattern = name if isinstance(name, re.Pattern) else re.compile(rf"^([a-z_]+ )?{re.escape(name)}$")
+    key = "Shift+Tab" if backwards else "Tab"
+    previous, previous_picture = None, None
+    for _ in range(TAB_LIMIT):
+        page.keyboard.press(key)
+        if previous is not None and previous_picture is not None:
+            previous["visible"] = picture(page, previous["box"]) != previous_picture
+            if visited is not None:
+                visited.append(previous)
+        element = focused(page)
+        previous, previous_picture = element, None
+        if element is None:
+            continue
+        if pattern.search(element["name"]):
+            return element
+        previous_picture = picture(page, element["box"])
+    raise FocusNotFound(f"{key} x{TAB_LIMIT} never reached {pattern.pattern!r}; last: {visited[-5:] if visited else None}")
+
+
+def without_visible_focus(visited: list[dict]) -> list[dict]:
+    """The elements that had the focus without showing it.
+
+    Streamlit's element toolbars (Fullscreen, Download, Search above a chart or table) are left out:
+    they fade in while focused, so the before/after pictures cannot tell their focus ring apart.
+    """
+    return [element for element in visited if not element["visible"] and not element["toolbar"]]

@@ -1,0 +1,25 @@
+"""A visible keyboard focus everywhere: an outline on the elements whose focus Streamlit does not draw."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+# The main area (focusable so the keyboard can scroll it), canvases (charts, the data grid) and
+# hand-made scroll regions show no focus of their own; the sidebar's links and the buttons only a
+# faint shade or ring, so they get a clear outline too. One blue that keeps 3:1 on both themes'
+# backgrounds (4.8:1 on white, 3.9:1 on the dark theme's #0e1117).
+FOCUS_STYLE = """<style>
+[data-testid="stMain"]:focus-visible, canvas:focus-visible, [role="region"][tabindex]:focus-visible {
+    outline: 2px solid #2f6fd6 !important;
+    outline-offset: -2px;
+}
+a:focus-visible, button:focus-visible, summary:focus-visible, [role="tab"]:focus-visible {
+    outline: 2px solid #2f6fd6 !important;
+    outline-offset: 2px !important;
+}
+</style>"""
+
+
+def show_focus_outline() -> None:
+    """Add the focus outline style to the page (draws nothing)."""
+    st.html(FOCUS_STYLE)
