@@ -1,4 +1,4 @@
-"""Driving the app with the keyboard only: Tab to an element by its name, checking the focus is visible on the way."""
+"""Driving the app with the keyboard only: Tab to an element by its name, the focus checked visible."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ FOCUSED_ELEMENT_SCRIPT = """() => {
     if (!element || element === document.body) return null;
     const label = element.getAttribute('aria-label') || element.labels?.[0]?.innerText
         || element.closest('label')?.innerText || element.innerText || element.value || '';
-    const shown = element.closest('[data-testid="stDataFrame"]') || element.closest('[data-baseweb]') || element;
+    const shown = element.closest('[data-testid="stDataFrame"]') || element.closest('[data-baseweb]')
+        || element;
     const box = shown.getBoundingClientRect();
     const left = Math.max(0, box.x - 4), top = Math.max(0, box.y - 4);
     return {name: label.trim().replace(/\\s+/g, ' ').slice(0, 100), tag: element.tagName,
@@ -63,7 +64,8 @@ def tab_to(page, name: str | re.Pattern, backwards: bool = False, visited: list 
         if pattern.search(element["name"]):
             return element
         previous_picture = picture(page, element["box"])
-    raise FocusNotFound(f"{key} x{TAB_LIMIT} never reached {pattern.pattern!r}; last: {visited[-5:] if visited else None}")
+    last = visited[-5:] if visited else None
+    raise FocusNotFound(f"{key} x{TAB_LIMIT} never reached {pattern.pattern!r}; last: {last}")
 
 
 def without_visible_focus(visited: list[dict]) -> list[dict]:

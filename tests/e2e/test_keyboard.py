@@ -1,4 +1,4 @@
-"""Keyboard-only journeys: pages, the gallery filter, Previous/Next, an upload, a training started and stopped.
+"""Keyboard-only journeys: pages, the gallery filter, Previous/Next, an upload, a training started, stopped.
 
 No mouse: Tab and Shift+Tab move the focus, Enter and Space press, arrow keys choose; every element the
 focus passes shows it (an outline or a focus ring).
@@ -44,7 +44,8 @@ def test_keyboard_moves_between_pages_filters_and_steps_through_mistakes(app_ser
         page.keyboard.press("ArrowLeft")
         wait_until_idle(page)
         choice = focused(page)
-    expect(page.get_by_text(re.compile(r"^(?!300 )[\d,]+ test images match; showing 15 on page 1 of"))).to_be_visible()
+    only_wrong_count = re.compile(r"^(?!300 )[\d,]+ test images match; showing 15 on page 1 of")
+    expect(page.get_by_text(only_wrong_count)).to_be_visible()
     wait_until_idle(page)
     assert focused(page)["name"] == "Only wrong" or page.get_by_role("radio", name="Only wrong").is_checked()
 
@@ -136,7 +137,8 @@ def test_keyboard_starts_and_stops_a_training(app_server, page, screenshot):
     tab_to(page, "Stop", visited=visited)
     screenshot(page, "focus-on-stop", page.locator(".st-key-training_stop"))
     page.keyboard.press("Enter")
-    stopped = page.get_by_text(re.compile(r"^(Stopped early after \d+ of 20 epochs|Training was stopped before)"))
+    stopped_text = re.compile(r"^(Stopped early after \d+ of 20 epochs|Training was stopped before)")
+    stopped = page.get_by_text(stopped_text)
     expect(stopped).to_be_visible(timeout=120_000)
     assert_no_error(page)
     screenshot(page, "training-stopped-by-keyboard")
