@@ -31,6 +31,7 @@ def test_why_shows_saliency_and_labelled_neighbours_of_a_mistake(app_server, pag
     open_page(page, app_server.url, "predictions?model=small-tutorial", heading="Predictions")
     caption = page.get_by_text(re.compile(r"^Test image #\d+: a .+ the model took for a "))
     expect(caption).to_be_visible()
+    wait_until_idle(page)
     images_before = page.locator('[data-testid="stImage"]').count()
     page.locator(".st-key-predictions_why").get_by_text("Why?").click()
     names = neighbour_names(page)

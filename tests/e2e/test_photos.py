@@ -36,7 +36,7 @@ def test_a_photo_on_wood_shows_its_mask_and_class_and_a_switch_reruns(
     data, label = scene_the_model_gets_right(small_dataset, trained_store)
     path = tmp_path / "item-on-wood.png"
     path.write_bytes(data)
-    open_page(page, app_server.url, "try_image", heading="Try your own image")
+    open_page(page, app_server.url, "try_image?model=small-tutorial", heading="Try your own image")
     page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(path))
     for caption in ("Item outlined", "Item alone", "28x28, what the model sees"):
         expect(page.get_by_text(caption, exact=True)).to_be_visible()
