@@ -55,10 +55,10 @@ def replicas(cluster, tmp_path_factory, trained_store, small_data_dir):
         server.stop()
 
 
-def start_job(page, url: str, name: str, epochs: int) -> str:
+def start_job(page, url: str, name: str, epochs: int, batch_size: int = 4) -> str:
     """Open Train on a replica, start a tutorial job on a small subset; returns its id."""
     open_page(page, url, "train", heading="Train")
-    fill_training_form(page, epochs=epochs, batch_size=4, subset=1000, name=name)
+    fill_training_form(page, epochs=epochs, batch_size=batch_size, subset=1000, name=name)
     page.locator(".st-key-train_start button").click()
     expect(page).to_have_url(re.compile(r"[?&]job=\w+"))
     return re.search(r"job=(\w+)", page.url).group(1)
@@ -71,10 +71,12 @@ def test_two_replicas_share_jobs_on_two_nodes_and_a_lost_node_fails_its_job(
     database = JobDatabase(first_replica.models_dir / ".jobs.sqlite3")
     anna, ben, carl, watcher = (new_tab(browser, 120_000) for _ in range(4))
     # Three browsers, three jobs: two run at once (one per node), the third waits in line
-    anna_job = start_job(anna, first_replica.url, "ray-anna", epochs=200)
-    ben_job = start_job(ben, second_replica.url, "ray-ben", epochs=200)
+    # Anna's and Ben's jobs must outlast the whole test (the fast loop ran 200 epochs of batch 4 before
+    # the lost node was reported once); the survivor is stopped at the end
+    anna_job = start_job(anna, first_replica.url, "ray-anna", epochs=1000, batch_size=1)
+    ben_job = start_job(ben, second_replica.url, "ray-ben", epochs=1000, batch_size=1)
     carl_job = start_job(carl, first_replica.url, "ray-carl", epochs=2)
-    running = re.compile(r"^Epoch \d+ of 200: batch")
+    running = re.compile(r"^Epoch \d+ of 1000: batch")
     expect(anna.get_by_text(running)).to_be_visible(timeout=TRAINING_TIMEOUT_MS)
     expect(ben.get_by_text(running)).to_be_visible(timeout=TRAINING_TIMEOUT_MS)
     expect(carl.get_by_text(re.compile(r"^Your job is queued, 1st in line, starts in about"))).to_be_visible()
@@ -112,7 +114,7 @@ def test_two_replicas_share_jobs_on_two_nodes_and_a_lost_node_fails_its_job(
 
     # The surviving job is stopped and saved; Carl's job then runs on the head node
     surviving_page.locator(".st-key-training_stop button").click()
-    expect(surviving_page.get_by_text(re.compile(r"^Stopped early after \d+ of 200 epochs"))).to_be_visible(
+    expect(surviving_page.get_by_text(re.compile(r"^Stopped early after \d+ of 1000 epochs"))).to_be_visible(
         timeout=TRAINING_TIMEOUT_MS
     )
     expect(carl.get_by_text(re.compile(r"^Training finished in \d+ s\.$"))).to_be_visible(
