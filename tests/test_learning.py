@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import threading
 import time
 
 import numpy as np
@@ -56,20 +55,6 @@ def test_a_cnn_records_its_first_convolution_filters(small_dataset):
     result = train("cnn", hyper_parameters, small_dataset)
     _, filters = learning.decode_snapshot(result.learning["snapshots"][0], 20)
     assert filters.shape == (32, 3, 3)
-
-
-def test_a_run_stopped_mid_epoch_records_only_completed_epochs(small_dataset):
-    stop_event = threading.Event()
-
-    class StopMidSecondEpoch(TrainingListener):
-        def on_batch(self, report):
-            if report.epoch == 2 and report.step == 3:
-                stop_event.set()
-
-    hyper_parameters = with_overrides(QUICK, epochs=5, batch_size=16, steps_per_execution=1)
-    result = train("tutorial", hyper_parameters, small_dataset, StopMidSecondEpoch(), stop_event)
-    assert result.epochs_run == 1
-    assert [snapshot["epoch"] for snapshot in result.learning["snapshots"]] == [1]
 
 
 def test_the_saved_record_replays_the_training(store_with_model):

@@ -145,6 +145,8 @@ def test_stop_mid_epoch_drops_the_partial_epoch(small_dataset):
     hyper_parameters = with_overrides(QUICK, epochs=5, batch_size=16, steps_per_execution=1)
     result = train("tutorial", hyper_parameters, small_dataset, StopMidSecondEpoch(), stop_event)
     assert result.stopped and result.epochs_run == 1
+    # Watch it learn keeps the snapshots of completed epochs only
+    assert [snapshot["epoch"] for snapshot in result.learning["snapshots"]] == [1]
 
 
 def test_batch_progress_never_overshoots_with_grouped_steps(small_dataset):
