@@ -146,19 +146,27 @@ def test_why_and_the_map_pass_axe(app_server, page, audits):
 def test_watch_it_learn_live_then_scrub_the_epochs(app_server, page, screenshot, stop_training_at_end):  # noqa: F811
     """The probe images and first layer show during training; after it, the slider scrubs the epochs."""
     open_page(page, app_server.url, "train", heading="Train")
-    start_training(page, epochs=4, name="e2e-watched", subset=1000, batch_size=4)
+    # Far more epochs than the test waits for: the fast loop would finish a short run between two page
+    # refreshes. The run is stopped once two snapshots were seen live.
+    start_training(page, epochs=300, name="e2e-watched", subset=1000, batch_size=4)
     epoch_figure = page.get_by_role(
         "img", name=re.compile(r"^Epoch \d+: \d+ of 20 probe images classified right")
     )
     # Live: a snapshot appears while the Stop button is still there
     expect(epoch_figure).to_have_count(1, timeout=240_000)
-    live = page.locator(".st-key-training_stop").count() > 0
+    expect(page.locator(".st-key-training_stop button")).to_be_visible()
     screenshot(page, "watch-live", epoch_figure)
-    expect(page.get_by_text(re.compile(r"^Training finished in"))).to_be_visible(timeout=240_000)
+    expect(epoch_figure).not_to_have_attribute("alt", re.compile(r"^Epoch 1: "), timeout=240_000)
+    page.locator(".st-key-training_stop button").click()
+    stopped = page.get_by_text(
+        re.compile(r"^Stopped early after \d+ of 300 epochs; the model trained so far was saved\.")
+    )
+    expect(stopped).to_be_visible(timeout=120_000)
     wait_until_idle(page)
-    assert live, "the run ended before a snapshot was seen live"
-    expect(epoch_figure).to_have_attribute("alt", re.compile(r"^Epoch 4: "))
-    screenshot(page, "watch-epoch-4", epoch_figure)
+    epochs_kept = int(re.search(r"after (\d+) of", stopped.inner_text()).group(1))
+    assert epochs_kept >= 2
+    expect(epoch_figure).to_have_attribute("alt", re.compile(rf"^Epoch {epochs_kept}: "))
+    screenshot(page, "watch-last-epoch", epoch_figure)
     # Scrub back to the first epoch with the keyboard on the slider
     slider = page.locator(".st-key-train_learning_epoch").get_by_role("slider")
     slider.focus()
