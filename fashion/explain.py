@@ -129,8 +129,11 @@ def saliency_map(model, image: np.ndarray, class_index: int) -> np.ndarray:
     return heat / peak if peak > 0 else np.zeros_like(heat)
 
 
-def penultimate_features(model, images: np.ndarray, dtype=np.float32) -> np.ndarray:
-    """The penultimate layer's values (N, D) for a batch of images, computed in chunks."""
+def penultimate_features(model, images: np.ndarray, dtype=np.float32, progress=None) -> np.ndarray:
+    """The penultimate layer's values (N, D) for a batch of images, computed in chunks.
+
+    progress, if given, is called as progress(images_done, images_total) after each chunk.
+    """
     images = np.asarray(images)
     if images.ndim == 2:
         images = images[np.newaxis]
@@ -142,6 +145,8 @@ def penultimate_features(model, images: np.ndarray, dtype=np.float32) -> np.ndar
         if features is None:
             features = np.empty((len(images), chunk.shape[1]), dtype=dtype)
         features[start : start + len(chunk)] = chunk
+        if progress is not None:
+            progress(start + len(chunk), len(images))
     return features if features is not None else np.zeros((0, 0), dtype=dtype)
 
 
@@ -180,14 +185,17 @@ def _cached_arrays(model_directory: Path, kind: str, key: str, build) -> dict:
     return arrays
 
 
-def training_features(model, model_directory: Path, train_images: np.ndarray) -> np.ndarray:
-    """The penultimate features (float16) of every training image, cached beside the saved model."""
+def training_features(model, model_directory: Path, train_images: np.ndarray, progress=None) -> np.ndarray:
+    """The penultimate features (float16) of every training image, cached beside the saved model.
+
+    progress, if given, hears progress(images_done, images_total) while they are computed.
+    """
     key = cache_key(model_directory, train_images)
     arrays = _cached_arrays(
         model_directory,
         "train-features",
         key,
-        lambda: {"features": penultimate_features(model, train_images, np.float16)},
+        lambda: {"features": penultimate_features(model, train_images, np.float16, progress)},
     )
     return arrays["features"]
 

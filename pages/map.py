@@ -40,6 +40,9 @@ event = st.altair_chart(
     alt=descriptions.embedding_map_description(points["true class"], points["predicted"]),
 )
 
+# "Why?" of a point needs the training images' features: start them while the user looks at the map
+explanations.neighbour_build(identity, source)
+
 # The point opened: the one just clicked, else the one in the URL
 clicked = explanations.selected_map_index(event)
 if clicked is not None:

@@ -136,6 +136,7 @@ if len(shown):
         alt=descriptions.prediction_grid_description(shown, probabilities[shown], labels[shown]),
     )
     st.expander("The captions as text").markdown(gallery.captions_markdown(probabilities, labels, shown))
+    gallery.show_image_view(identity, source, shown, probabilities, labels)
 
 # The misclassification browser: one wrong image at a time
 st.header("Mistakes, one at a time")
@@ -187,3 +188,6 @@ else:
     if why:
         explanations.show_test_explanation(identity, source, index)
     st.query_params.update({"wrong": str(position), "order": order})
+
+# "Why?" needs the training images' features: start them now, while the user reads the page
+explanations.neighbour_build(identity, source)

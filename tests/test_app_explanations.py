@@ -1,7 +1,9 @@
-"""The explanation views with AppTest on the small data set: "Why?" on Predictions and the Map page."""
+"""The explanation views with AppTest on the small data set ("Why?" on Predictions' mistake browser and
+image view, the Map page) and the background build of the training images' features."""
 
 from __future__ import annotations
 
+import pytest
 from app_pages import markdown_texts, open_page
 
 from fashion.data import CLASS_NAMES
@@ -58,3 +60,63 @@ def neighbour_names_or_none(app) -> list[str]:
     """The neighbours' classes when shown, else an empty list."""
     shown = [text for text in markdown_texts(app) if text.startswith("**Nearest training images**")]
     return neighbour_names(app) if shown else []
+
+
+def test_gallery_image_view_opens_an_image_and_its_why(use_small_data, store_with_model):
+    app = open_page("pages/predictions.py")
+    page_indices = app.button_group(key="predictions_gallery_open").options
+    assert len(page_indices) == 15
+    app.button_group(key="predictions_gallery_open").set_value(4).run()
+    assert not app.exception
+    assert "Test image #4" in [header.value for header in app.main.subheader]
+    assert app.query_params["image"] == "4"
+    assert not neighbour_names_or_none(app)
+    app.toggle(key="predictions_image_why").set_value(True).run()
+    assert not app.exception and not app.error
+    names = neighbour_names(app)
+    assert len(names) == 8 and set(names) <= set(CLASS_NAMES)
+    assert any(caption.value.startswith("Saliency by integrated gradients") for caption in app.caption)
+
+
+def test_gallery_image_view_reopens_from_the_url_and_ignores_a_bad_index(use_small_data, store_with_model):
+    app = open_page("pages/predictions.py", {"image": "123", "predictions_image_why": "true"})
+    assert "Test image #123" in [header.value for header in app.main.subheader]
+    assert len(neighbour_names(app)) == 8
+    app = open_page("pages/predictions.py", {"image": "999999"})
+    assert not [header.value for header in app.main.subheader if header.value.startswith("Test image #")]
+    assert not app.exception and not app.error
+
+
+def test_a_background_build_runs_once_per_key_and_again_after_a_failure():
+    from ui.caches import background_build
+
+    from fashion.errors import ExplanationError
+
+    prepared = []
+
+    def prepare():
+        prepared.append(1)
+
+        def work(progress):
+            progress(1, 2)
+            progress(2, 2)
+            return "index"
+
+        return work
+
+    build = background_build(("test-build", "model a"), prepare)
+    assert build.result() == "index" and (build.done_count, build.total_count) == (2, 2)
+    assert background_build(("test-build", "model a"), prepare) is build and len(prepared) == 1
+
+    def prepare_failing():
+        def work(progress):
+            raise ExplanationError("this model cannot be explained")
+
+        return work
+
+    failed = background_build(("test-build", "model b"), prepare_failing)
+    with pytest.raises(ExplanationError):
+        failed.result()
+    assert failed.failed()
+    again = background_build(("test-build", "model b"), prepare)
+    assert again is not failed and again.result() == "index"

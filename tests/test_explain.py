@@ -125,6 +125,23 @@ def test_training_features_are_cached_beside_the_model(loaded_model, store_with_
     )
 
 
+def test_feature_progress_climbs_to_the_total_and_is_silent_when_cached(
+    loaded_model, store_with_model, small_dataset
+):
+    entry = store.get_entry("small-tutorial")
+    images = small_dataset.train_images[:900]  # two chunks of at most 512
+    heard = []
+
+    def listen(done, total):
+        heard.append((done, total))
+
+    explain.training_features(loaded_model, entry.path, images, listen)
+    assert heard == [(512, 900), (900, 900)]
+    heard.clear()
+    explain.training_features(loaded_model, entry.path, images, listen)
+    assert heard == []
+
+
 def test_the_map_is_reused_and_rebuilt_when_the_model_changes(loaded_model, store_with_model, small_dataset):
     entry = store.get_entry("small-tutorial")
     first = explain.embedding_map(

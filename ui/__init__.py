@@ -1,13 +1,14 @@
 """Streamlit helpers the pages share, one module per concern.
 
 - `startup`: running a page opened alone through the entry; sparing imported modules the GC.
-- `caches`: the data set, saved models, test-set predictions, the training jobs, the active model.
+- `caches`: the data set, saved models, test-set predictions, the training jobs, the active model,
+  work built once on a background thread.
 - `sidebar`: the sidebar on every page.
 - `model_pages`: the start of pages that need a model, and the "no model yet" panel.
 - `job_session`: which job is this browser's: its owner id, starting a job, the job in the URL.
 - `training_view`: a training job's live progress with Stop, and its results.
 - `continuation`: the Train page's "continue a saved model" form.
-- `gallery`: the Predictions gallery's figures, captions and URL state.
+- `gallery`: the Predictions gallery's figures, captions, opened image and URL state.
 - `explanations`: "Why?" (saliency and nearest training images) and the embedding map's chart.
 - `comparison`: the Compare page's models from the URL, figures and disagreement pairs.
 - `model_management`: the Saved models page's exports, rename and delete.

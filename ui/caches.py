@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import threading
+from collections import OrderedDict
+from concurrent.futures import Future
 
 import streamlit as st
 
@@ -102,7 +105,6 @@ def active_entry():
     return models[0] if models else None
 
 
-
 @st.cache_resource(show_spinner="Calibrating the 'none of the ten' score on the test set…", max_entries=8)
 def ood_calibration(name: str, created: str, store_folder: str, source: str, tta: bool):
     """The model's out-of-distribution calibration (also kept on disk), once per model and TTA switch."""
@@ -112,3 +114,63 @@ def ood_calibration(name: str, created: str, store_folder: str, source: str, tta
     model_key = ood.model_file_key(store.get_entry(name).model_path, tta)
     batch_of = photo.tta_batch if tta else (lambda image: image[None])
     return ood.cached_calibration(model, model_key, cached_dataset(source), batch_of)
+
+
+# One background build computes at a time: two would only share the same two cores.
+_BUILD_SLOT = threading.Lock()
+
+
+class BackgroundBuild:
+    """Work run once on a daemon thread (one build at a time per server), with its progress so far."""
+
+    def __init__(self, work):
+        self.future: Future = Future()
+        self.done_count = 0
+        self.total_count = 0
+        threading.Thread(target=self._run, args=(work,), name="fashion-background-build", daemon=True).start()
+
+    def _run(self, work) -> None:
+        with _BUILD_SLOT:
+            try:
+                self.future.set_result(work(self._report))
+            except BaseException as error:  # noqa: BLE001 - handed to whoever waits for the result
+                self.future.set_exception(error)
+
+    def _report(self, done: int, total: int) -> None:
+        self.done_count, self.total_count = done, total
+
+    def done(self) -> bool:
+        """Whether the work has finished (or failed)."""
+        return self.future.done()
+
+    def failed(self) -> bool:
+        """Whether the work has finished with an exception."""
+        return self.future.done() and self.future.exception() is not None
+
+    def result(self):
+        """The work's result, waiting for it; re-raises the work's exception."""
+        return self.future.result()
+
+
+@st.cache_resource
+def _background_builds() -> dict:
+    """The server's background builds by key, shared by every session."""
+    return {"builds": OrderedDict(), "lock": threading.Lock()}
+
+
+def background_build(key: tuple, prepare, max_entries: int = 2) -> BackgroundBuild:
+    """The build for key, started the first time (and again after a failure); the oldest are dropped.
+
+    prepare() runs on the calling script thread, only when a build starts, and returns the work:
+    a function of a progress callback, progress(done, total), run on the background thread.
+    """
+    registry = _background_builds()
+    with registry["lock"]:
+        builds = registry["builds"]
+        build = builds.get(key)
+        if build is None or build.failed():
+            build = builds[key] = BackgroundBuild(prepare())
+        builds.move_to_end(key)
+        while len(builds) > max_entries:
+            builds.popitem(last=False)
+    return build

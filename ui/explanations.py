@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import base64
 import io
+import time
 
 import numpy as np
 import streamlit as st
 
-from ui.caches import cached_dataset, cached_model, test_probabilities
+from ui.caches import BackgroundBuild, background_build, cached_dataset, cached_model, test_probabilities
 
 MAP_POINT_SIZE = 30
+PROGRESS_SECONDS = 0.25  # how often the wait for the training images' features redraws its bar
 
 
 def _model_directory(identity: tuple):
@@ -19,15 +21,39 @@ def _model_directory(identity: tuple):
     return store.get_entry(identity[0]).path
 
 
-@st.cache_resource(show_spinner="Computing the training images' features (once per model)…", max_entries=2)
-def neighbour_index(identity: tuple, source: str):
-    """The nearest-neighbour index over the training images' features of a model."""
-    from fashion import explain
+def neighbour_build(identity: tuple, source: str) -> BackgroundBuild:
+    """The model's nearest-neighbour index over the training images, built once on a background thread.
 
-    features = explain.training_features(
-        cached_model(*identity), _model_directory(identity), cached_dataset(source).train_images
-    )
-    return explain.NeighbourIndex(features)
+    Pages call it as soon as a model is chosen, so the index is usually ready before "Why?" is clicked.
+    """
+
+    def prepare():
+        from fashion import explain
+
+        model, directory = cached_model(*identity), _model_directory(identity)
+        train_images = cached_dataset(source).train_images
+        return lambda progress: explain.NeighbourIndex(
+            explain.training_features(model, directory, train_images, progress)
+        )
+
+    return background_build(("neighbours", identity, source), prepare)
+
+
+def neighbour_index(identity: tuple, source: str):
+    """The nearest-neighbour index of a model, waiting for its build; a progress bar shows the wait."""
+    build = neighbour_build(identity, source)
+    if not build.done():
+        waiting = st.empty()
+        while not build.done():
+            total = build.total_count or len(cached_dataset(source).train_images)
+            waiting.progress(
+                build.done_count / total,
+                text=f"Computing the training images' features (once per model): "
+                f"{build.done_count:,} of {total:,}…",
+            )
+            time.sleep(PROGRESS_SECONDS)
+        waiting.empty()
+    return build.result()
 
 
 @st.cache_data(show_spinner="Explaining…", max_entries=32)
@@ -38,7 +64,7 @@ def explanation_figures(identity: tuple, source: str, image: np.ndarray, true_la
 
     data = cached_dataset(source)
     explanation = explain.explain_image(
-        cached_model(*identity), image, neighbour_index(identity, source), true_label
+        cached_model(*identity), image, neighbour_build(identity, source).result(), true_label
     )
     nearest = explanation.neighbour_indices
     saliency = explanation_plots.saliency_figure(
@@ -67,6 +93,7 @@ def show_explanation(identity: tuple, source: str, image: np.ndarray, true_label
     from fashion.errors import FashionError
 
     try:
+        neighbour_index(identity, source)  # waits here, with a progress bar, while the index is built
         figures = explanation_figures(identity, source, np.asarray(image), true_label)
     except FashionError as error:
         st.error(str(error))

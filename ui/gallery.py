@@ -1,4 +1,4 @@
-"""The Predictions gallery: its figures as cached PNG bytes, its captions and its state from the URL."""
+"""The Predictions gallery: its figures as cached PNGs, its captions, its image view and its URL state."""
 
 from __future__ import annotations
 
@@ -51,6 +51,9 @@ def restore_predictions_state(model_names: list[str], orders: list[str]) -> None
     if "predictions_wrong" not in st.session_state:
         position = st.query_params.get("wrong", "1")
         st.session_state["predictions_wrong"] = int(position) if position.isdigit() else 1
+    if "predictions_image" not in st.session_state:
+        image = st.query_params.get("image", "")
+        st.session_state["predictions_image"] = int(image) if image.isdigit() else None
     if st.session_state.get("predictions_order") not in orders:
         order = st.query_params.get("order")
         st.session_state["predictions_order"] = order if order in orders else orders[0]
@@ -67,6 +70,55 @@ def captions_markdown(probabilities, labels, indices) -> str:
         lines.append(f"- :{colour}[#{index}: {caption}] ({colour})")
     return "\n".join(lines)
 
+
+def _open_chosen_image() -> None:
+    """Open the image just chosen under the gallery (None when the chosen one was clicked again)."""
+    st.session_state["predictions_image"] = st.session_state["predictions_gallery_open"]
+
+
+def show_image_view(identity: tuple, source: str, shown, probabilities, labels) -> None:
+    """Under the gallery: a button per image of the page; the image opened, large, with its "Why?"."""
+    from fashion import descriptions
+    from fashion.data import CLASS_NAMES
+    from fashion.plots import RIGHT_MARK, WRONG_MARK
+    from ui import explanations
+
+    page_indices = [int(index) for index in shown]
+    opened = st.session_state.get("predictions_image")
+    if opened is not None and not 0 <= opened < len(labels):
+        opened = st.session_state["predictions_image"] = None
+    st.session_state["predictions_gallery_open"] = opened if opened in page_indices else None
+    st.pills(
+        "Open an image of this page",
+        page_indices,
+        format_func=lambda index: f"#{index} "
+        + (RIGHT_MARK if probabilities[index].argmax() == labels[index] else WRONG_MARK),
+        key="predictions_gallery_open",
+        on_change=_open_chosen_image,
+        help="Shows the image large with its bars; its Why? explains the prediction.",
+    )
+    if opened is None:
+        st.query_params.pop("image", None)
+        return
+    st.query_params["image"] = str(opened)
+    predicted = int(probabilities[opened].argmax())
+    st.subheader(f"Test image #{opened}")
+    st.image(
+        prediction_png(identity, source, "pair", (opened,)),
+        width=720,
+        alt=descriptions.prediction_pair_description(opened, probabilities[opened], int(labels[opened])),
+    )
+    truth = descriptions.with_article(CLASS_NAMES[labels[opened]])
+    verdict = "right" if predicted == labels[opened] else f"wrong: it is {truth}"
+    st.caption(f"Test image #{opened}: the model says {CLASS_NAMES[predicted]} ({verdict}).")
+    why = st.toggle(
+        "Why?",
+        key="predictions_image_why",
+        bind="query-params",
+        help="Saliency and the nearest training images",
+    )
+    if why:
+        explanations.show_test_explanation(identity, source, opened)
 
 
 def show_figure(figure, **image_options) -> None:

@@ -51,8 +51,13 @@ class AppServer:
     """`streamlit run streamlit_app.py` on a free loopback port, healthy once built; stop() ends it."""
 
     def __init__(
-        self, models_dir: Path | None = None, data_dir: Path | None = None, log_path: Path | None = None
+        self,
+        models_dir: Path | None = None,
+        data_dir: Path | None = None,
+        log_path: Path | None = None,
+        app_directory: Path = REPOSITORY,
     ):
+        """app_directory: the checkout to serve (bench/ compares another version of the app with it)."""
         self.models_dir = models_dir
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -78,7 +83,7 @@ class AppServer:
             self._log = output = open(log_path, "w", encoding="utf-8")  # noqa: SIM115 - open while it runs
         self.started = time.perf_counter()
         self.process = subprocess.Popen(
-            command, cwd=REPOSITORY, env=environment, stdout=output, stderr=subprocess.STDOUT
+            command, cwd=app_directory, env=environment, stdout=output, stderr=subprocess.STDOUT
         )
         self._wait_until_healthy()
 

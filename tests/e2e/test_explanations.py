@@ -55,6 +55,43 @@ def test_why_shows_saliency_and_labelled_neighbours_of_a_mistake(app_server, pag
     assert_no_error(page)
 
 
+def test_why_on_the_gallery_image_view_shows_saliency_and_labelled_neighbours(app_server, page, screenshot):
+    """An image opened under the gallery gets "Why?": saliency and 8 labelled neighbours, kept in the URL."""
+    open_page(page, app_server.url, "predictions?model=small-tutorial", heading="Predictions")
+    choices = page.locator(".st-key-predictions_gallery_open").get_by_role("radio")
+    expect(choices).to_have_count(15)
+    choice = choices.nth(4)
+    index = int(re.match(r"#(\d+)", choice.inner_text()).group(1))
+    choice.click()
+    expect(page.get_by_role("heading", name=f"Test image #{index}")).to_be_visible()
+    expect(page.get_by_role("img", name=re.compile(rf"^Test image #{index}, an? "))).to_have_count(1)
+    expect(page).to_have_url(re.compile(rf"[?&]image={index}(&|$)"))
+    wait_until_idle(page)
+    saliency = page.get_by_role("img", name=re.compile(r"^Saliency by integrated gradients"))
+    expect(saliency).to_have_count(0)
+    page.locator(".st-key-predictions_image_why").get_by_text("Why?").click()
+    names = neighbour_names(page)
+    wait_until_idle(page)
+    assert len(names) == 8 and all(name in CLASS_NAMES for name in names), names
+    expect(saliency).to_have_count(1)
+    thumbnails = page.get_by_role("img", name=re.compile(r"^Nearest training image \d of 8: #\d+, an? "))
+    expect(thumbnails).to_have_count(8)
+    expect(page).to_have_url(re.compile(r"[?&]predictions_image_why=true(&|$)"))
+    assert_no_error(page)
+    opened_pair = page.get_by_role("img", name=re.compile(rf"^Test image #{index}, "))
+    screenshot(page, "gallery-image-opened", opened_pair)
+    screenshot(page, "gallery-why-saliency", saliency)
+    neighbours = page.locator('[data-testid="stImage"]').filter(has=thumbnails.first)
+    screenshot(page, "gallery-why-neighbours", neighbours)
+
+    # The URL reopens the same image with its Why? in a new tab
+    second_tab = page.context.new_page()
+    open_page(second_tab, app_server.url, page.url.split("/", 3)[3], heading="Predictions")
+    expect(second_tab.get_by_role("heading", name=f"Test image #{index}")).to_be_visible()
+    assert len(neighbour_names(second_tab)) == 8
+    assert_no_error(second_tab)
+
+
 def point_centres(png: bytes) -> list[tuple[float, float]]:
     """Centres of the coloured blobs (the map's points) in a screenshot, most isolated first."""
     pixels = np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), dtype=np.int16)
@@ -123,7 +160,7 @@ def audits(page, screenshot):
 
 
 def test_why_and_the_map_pass_axe(app_server, page, audits):
-    """ "Why?" opened on a mistake, the map and a map point opened have no serious axe violation."""
+    """ "Why?" on a mistake and on the gallery's image, and a map point opened: no serious axe violation."""
     open_page(
         page, app_server.url, "predictions?model=small-tutorial&predictions_why=true", heading="Predictions"
     )
@@ -136,6 +173,16 @@ def test_why_and_the_map_pass_axe(app_server, page, audits):
     expect(
         page.get_by_role("img", name=re.compile(r"^Nearest training image \d of 8: #\d+, an? "))
     ).to_have_count(8)
+    # The gallery's image view with its "Why?", reopened from the URL
+    open_page(
+        page,
+        app_server.url,
+        "predictions?model=small-tutorial&image=5&predictions_image_why=true",
+        heading="Predictions",
+    )
+    expect(page.get_by_role("heading", name="Test image #5")).to_be_visible()
+    neighbour_names(page)
+    audits.check("predictions-gallery-image-why")
     open_page(page, app_server.url, "map?model=small-tutorial&point=3", heading="Map")
     expect(page.get_by_role("heading", name="Test image #3")).to_be_visible()
     neighbour_names(page)
