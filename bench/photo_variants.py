@@ -60,6 +60,14 @@ VARIANTS = {
     "w-photo-f50-15": ("photo", 15, {**STRONGISH, "fraction": 0.5}),
     "w-light-f50-9": ("photo", 9, {"fraction": 0.5}),
 }
+# The third run (x-*): the recipe with and without its footwear pairs and turns, over three seeds each,
+# to tell the change from the seed-to-seed spread.
+NO_FOOTWEAR = {"pair_probability": 0.0, "turn_probability": 0.0}
+STRONGER_FOOTWEAR = {"pair_probability": 0.6, "turn_probability": 0.5}
+for seed in (42, 7, 1):
+    VARIANTS[f"x-foot-s{seed}"] = ("photo", 12, {}, seed)
+    VARIANTS[f"x-nofoot-s{seed}"] = ("photo", 12, NO_FOOTWEAR, seed)
+VARIANTS["x-footmore-s42"] = ("photo", 12, STRONGER_FOOTWEAR, 42)
 
 
 def run(name):
@@ -71,8 +79,10 @@ def run(name):
     from fashion.training import split_training_data
     from fashion import augmentation
 
-    recipe, epochs, changes = VARIANTS[name]
+    recipe, epochs, changes, *seed = VARIANTS[name]
     hp = replace(ARCHITECTURES["cnn"].defaults, epochs=epochs, augmentation=recipe)
+    if seed:
+        hp = replace(hp, seed=seed[0])
     dataset = load_dataset(allow_download=False)
     ti, tl, vi, vl = split_training_data(dataset, hp)
     keras.utils.set_random_seed(hp.seed)
@@ -105,6 +115,7 @@ def run(name):
         "seconds": time.time() - started,
         "changes": changes,
         "epochs": epochs,
+        "seed": hp.seed,
     }
 
 

@@ -13,7 +13,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from fashion.data import IMAGE_SIZE, scale_images, unscale_images
+from fashion.data import CLASS_NAMES, IMAGE_SIZE, scale_images, unscale_images
+
+FOOTWEAR = np.array([CLASS_NAMES.index(name) for name in ("Sandal", "Sneaker", "Ankle boot")])
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,10 @@ class AugmentationSettings:
     erase_probability: float = 0.15  # a rectangle of the item goes missing, as a segmentation may lose it
     texture_probability: float = 0.15  # a faint texture leaks into the background
     texture_level: float = 0.12
+    # Footwear in photos: usually a pair, often seen from above or turned (../shared/photos-dev README)
+    pair_probability: float = 0.4  # an augmented shoe becomes a pair: a second copy beside or behind it
+    turn_probability: float = 0.3  # an augmented shoe is turned by up to turn_degrees, then refitted
+    turn_degrees: float = 90.0
 
 
 # The named recipes: the training option's values. "photo" is what the Photo-robust preset uses.
@@ -70,19 +76,76 @@ def _texture(generator: np.random.Generator) -> np.ndarray:
     return pattern
 
 
+def fit_item(image: np.ndarray) -> np.ndarray:
+    """The item of a light-on-black image trimmed, its longest edge scaled to 28 and centred, as the photo
+    pipeline renders it."""
+    import cv2
+
+    rows = np.flatnonzero((image > 0.05).any(axis=1))
+    columns = np.flatnonzero((image > 0.05).any(axis=0))
+    if len(rows) == 0:
+        return np.zeros((IMAGE_SIZE, IMAGE_SIZE), np.float32)
+    item = np.ascontiguousarray(image[rows[0] : rows[-1] + 1, columns[0] : columns[-1] + 1])
+    height, width = item.shape
+    scale = IMAGE_SIZE / max(height, width)
+    size = (min(IMAGE_SIZE, max(1, round(width * scale))), min(IMAGE_SIZE, max(1, round(height * scale))))
+    small = cv2.resize(item, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+    canvas = np.zeros((IMAGE_SIZE, IMAGE_SIZE), np.float32)
+    top, left = (IMAGE_SIZE - size[1] + 1) // 2, (IMAGE_SIZE - size[0] + 1) // 2
+    canvas[top : top + size[1], left : left + size[0]] = small
+    return canvas
+
+
+def turned(image: np.ndarray, degrees: float) -> np.ndarray:
+    """The image turned by degrees on a canvas large enough to lose no corner, then refitted."""
+    import cv2
+
+    padded = np.pad(image, IMAGE_SIZE // 2)
+    centre = ((padded.shape[1] - 1) / 2.0, (padded.shape[0] - 1) / 2.0)
+    matrix = cv2.getRotationMatrix2D(centre, degrees, 1.0)
+    rotated = cv2.warpAffine(padded, matrix, padded.shape[::-1], flags=cv2.INTER_LINEAR, borderValue=0)
+    return fit_item(rotated)
+
+
+def paired(image: np.ndarray, generator: np.random.Generator) -> np.ndarray:
+    """A pair of the shoe: a copy (or its mirror image) beside or behind it, the pair refitted to 28x28."""
+    second = image[:, ::-1] if generator.random() < 0.5 else image
+    if generator.random() < 0.5:  # side by side, as seen from above or in front
+        step_x, step_y = round(generator.uniform(0.4, 0.9) * IMAGE_SIZE), round(generator.uniform(-3, 3))
+    else:  # one behind the other, as seen from the side
+        step_x, step_y = round(generator.uniform(-6, 6)), round(generator.uniform(0.3, 0.7) * IMAGE_SIZE)
+    canvas = np.zeros((3 * IMAGE_SIZE, 3 * IMAGE_SIZE), np.float32)
+    canvas[IMAGE_SIZE : 2 * IMAGE_SIZE, IMAGE_SIZE : 2 * IMAGE_SIZE] = image
+    top, left = IMAGE_SIZE + step_y, IMAGE_SIZE + step_x
+    behind = canvas[top : top + IMAGE_SIZE, left : left + IMAGE_SIZE]
+    # The front shoe hides the one behind it
+    canvas[top : top + IMAGE_SIZE, left : left + IMAGE_SIZE] = np.where(behind > 0.05, behind, second)
+    return fit_item(canvas)
+
+
 def augment_images(
-    images: np.ndarray, settings: AugmentationSettings, generator: np.random.Generator
+    images: np.ndarray,
+    settings: AugmentationSettings,
+    generator: np.random.Generator,
+    labels: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Augmented copies of float32 images in [0, 1], shape (N, 28, 28), light item on black."""
+    """Augmented copies of float32 images in [0, 1], shape (N, 28, 28), light item on black; with labels,
+    shoes may become pairs or turn."""
     import cv2
 
     count = len(images)
     output = np.empty((count, IMAGE_SIZE, IMAGE_SIZE), np.float32)
     centre = (IMAGE_SIZE - 1) / 2.0
+    footwear = np.isin(labels, FOOTWEAR) if labels is not None else np.zeros(count, bool)
     for index in range(count):
         image = images[index]
         if generator.random() < settings.flip:
             image = image[:, ::-1]
+        if footwear[index]:
+            if generator.random() < settings.turn_probability:
+                image = turned(image, generator.uniform(-settings.turn_degrees, settings.turn_degrees))
+            if generator.random() < settings.pair_probability:
+                image = paired(image, generator)
         angle = math.radians(generator.uniform(-settings.rotation_degrees, settings.rotation_degrees))
         scale = 1.0 + generator.uniform(-settings.scale_range, settings.scale_range)
         aspect = 1.0 + generator.uniform(-settings.aspect_range, settings.aspect_range)
@@ -146,7 +209,7 @@ def make_batches(
         def __getitem__(self, index):
             chosen = self.order[index * batch_size : (index + 1) * batch_size]
             generator = np.random.default_rng((seed, self.epoch, index))
-            return augment_images(images[chosen], settings, generator), labels[chosen]
+            return augment_images(images[chosen], settings, generator, labels[chosen]), labels[chosen]
 
         def on_epoch_end(self):
             self.epoch += 1
@@ -156,17 +219,23 @@ def make_batches(
 
 
 def preview_grid(
-    images: np.ndarray, settings: AugmentationSettings, seed: int = 0, count: int = 8
+    images: np.ndarray,
+    settings: AugmentationSettings,
+    seed: int = 0,
+    count: int = 8,
+    labels: np.ndarray | None = None,
 ) -> np.ndarray:
     """uint8 grid: count training images (top row) and three augmented versions of each below."""
     generator = np.random.default_rng(seed)
-    chosen = scale_images(images[generator.choice(len(images), size=count, replace=False)])
+    picked = generator.choice(len(images), size=count, replace=False)
+    chosen = scale_images(images[picked])
+    chosen_labels = labels[picked] if labels is not None else None
     # In the preview every image is augmented, so each row shows what the recipe does
     shown = (
         settings
         if settings.fraction >= 1.0
         else AugmentationSettings(**{**settings.__dict__, "fraction": 1.0})
     )
-    rows = [chosen] + [augment_images(chosen, shown, generator) for _ in range(3)]
+    rows = [chosen] + [augment_images(chosen, shown, generator, chosen_labels) for _ in range(3)]
     grid = np.concatenate([np.concatenate(list(row), axis=1) for row in rows], axis=0)
     return unscale_images(grid)

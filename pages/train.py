@@ -94,7 +94,12 @@ with details_column:
     )
     if AUGMENTATIONS[augmentation_name] is not None:
         with st.expander("Preview of augmented samples"):
-            grid = preview_grid(dataset.train_images, AUGMENTATIONS[augmentation_name], seed=int(seed))
+            grid = preview_grid(
+                dataset.train_images,
+                AUGMENTATIONS[augmentation_name],
+                seed=int(seed),
+                labels=dataset.train_labels,
+            )
             caption = "Top row: training images; below: augmented versions"
             st.image(plots.pixel_image(grid, 2), caption=caption)
 

@@ -5,7 +5,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from fashion.augmentation import AUGMENTATIONS, AugmentationSettings, augment_images, preview_grid
+from fashion.augmentation import (
+    AUGMENTATIONS,
+    AugmentationSettings,
+    augment_images,
+    fit_item,
+    paired,
+    preview_grid,
+    turned,
+)
+from fashion.data import CLASS_NAMES
 from fashion.errors import ConfigurationError
 from fashion.models import PHOTO_PRESET, HyperParameters, presets
 
@@ -47,6 +56,70 @@ def test_a_mirror_only_recipe_mirrors():
     )
     mirrored = augment_images(image, settings, np.random.default_rng(0))
     np.testing.assert_allclose(mirrored[0], image[0, :, ::-1], atol=1e-6)
+
+
+def _bar(top: int, bottom: int, left: int, right: int) -> np.ndarray:
+    image = np.zeros((28, 28), np.float32)
+    image[top:bottom, left:right] = 1.0
+    return image
+
+
+def test_fit_item_trims_and_scales_the_longest_edge_to_28():
+    fitted = fit_item(_bar(10, 14, 8, 16))  # 4 x 8: becomes 14 x 28, centred
+    rows, columns = np.flatnonzero(fitted.any(axis=1)), np.flatnonzero(fitted.any(axis=0))
+    assert (columns[0], columns[-1]) == (0, 27)
+    assert len(rows) == 14 and rows[0] == 7
+
+
+def test_a_turned_shoe_keeps_every_corner_and_a_quarter_turn_stands_it_up():
+    lying = _bar(12, 16, 0, 28)  # a long horizontal item
+    standing = turned(lying, 90.0)
+    rows, columns = np.flatnonzero(standing.any(axis=1)), np.flatnonzero(standing.any(axis=0))
+    assert (rows[0], rows[-1]) == (0, 27) and len(columns) <= 6
+    diagonal = turned(lying, 45.0)
+    assert diagonal[0].any() or diagonal[:, 0].any()  # refitted to the frame, not clipped inside it
+    assert diagonal.sum() > 0.3 * lying.sum()
+
+
+def test_a_pair_shows_two_shoes_where_there_was_one():
+    import cv2
+
+    shoe = _bar(10, 18, 2, 26)
+    generator = np.random.default_rng(0)
+    counts = []
+    for _ in range(20):
+        pair = paired(shoe, generator)
+        count, _ = cv2.connectedComponents((pair > 0.5).astype(np.uint8))
+        rows, columns = np.flatnonzero(pair.any(axis=1)), np.flatnonzero(pair.any(axis=0))
+        counts.append(count - 1)
+        # Refitted: the pair's longest edge spans the frame
+        assert rows[-1] - rows[0] == 27 or columns[-1] - columns[0] == 27
+    assert max(counts) == 2 and min(counts) >= 1  # apart, or overlapping into one outline
+
+
+def test_only_shoes_become_pairs_or_turn():
+    quiet = AugmentationSettings(
+        fraction=1.0,
+        flip=0,
+        rotation_degrees=0,
+        scale_range=0,
+        aspect_range=0,
+        shift_pixels=0,
+        gamma_range=0,
+        contrast_low=1.0,
+        blur_probability=0,
+        noise_std=0,
+        erase_probability=0,
+        texture_probability=0,
+        pair_probability=1.0,
+        turn_probability=0,
+    )
+    item = _bar(4, 24, 9, 19)[np.newaxis]
+    for name in CLASS_NAMES:
+        label = np.array([CLASS_NAMES.index(name)])
+        augmented = augment_images(item, quiet, np.random.default_rng(0), label)
+        changed = not np.allclose(augmented, item, atol=1e-5)
+        assert changed == (name in ("Sandal", "Sneaker", "Ankle boot")), name
 
 
 def test_preview_grid_shows_originals_and_three_variants(small_dataset):
