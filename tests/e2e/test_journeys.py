@@ -110,7 +110,10 @@ def test_training_survives_a_reload_and_stops_on_request(app_server, page, scree
     job_id = start_training(
         page, epochs=20, name="e2e-stopped", subset=1000, batch_size=1, preset=EXACT_TUTORIAL_PRESET
     )
-    expect(page.get_by_text(re.compile(r"^Epoch \d+ of 20: batch"))).to_be_visible()
+    # The worker's TensorFlow start can take a minute on a loaded machine
+    expect(page.get_by_text(re.compile(r"^Epoch \d+ of 20: batch"))).to_be_visible(
+        timeout=TRAINING_TIMEOUT_SECONDS * 1000
+    )
     page.reload()
     assert re.search(r"job=(\w+)", page.url).group(1) == job_id
     expect(page.get_by_text(re.compile(r"^Epoch \d+ of 20: batch"))).to_be_visible()
@@ -142,7 +145,10 @@ def test_training_goes_on_after_its_tab_is_closed(
     open_page(first_tab, app_server.url, "train", heading="Train")
     # About 15 s of training: long enough to outlast the closing of one tab and the opening of another
     job_id = start_training(first_tab, epochs=15, name="e2e-tab-closed", subset=1000, batch_size=4)
-    expect(first_tab.get_by_text(re.compile(r"^Epoch \d+ of 15: batch"))).to_be_visible()
+    # The worker's TensorFlow start can take a minute on a loaded machine
+    expect(first_tab.get_by_text(re.compile(r"^Epoch \d+ of 15: batch"))).to_be_visible(
+        timeout=TRAINING_TIMEOUT_SECONDS * 1000
+    )
     first_tab.close()
 
     # A new tab of the same browser on the Train page, without the job's link

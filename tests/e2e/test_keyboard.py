@@ -133,7 +133,8 @@ def test_keyboard_starts_and_stops_a_training(app_server, page, screenshot):
     screenshot(page, "focus-on-start", page.locator(".st-key-train_start"))
     page.keyboard.press("Enter")
     expect(page).to_have_url(re.compile(r"[?&]job=\w+"))
-    expect(page.get_by_text(re.compile(r"^Epoch \d+ of 20: batch"))).to_be_visible()
+    # The worker's TensorFlow start can take a minute on a loaded machine
+    expect(page.get_by_text(re.compile(r"^Epoch \d+ of 20: batch"))).to_be_visible(timeout=240_000)
     tab_to(page, "Stop", visited=visited)
     screenshot(page, "focus-on-stop", page.locator(".st-key-training_stop"))
     page.keyboard.press("Enter")
