@@ -25,6 +25,10 @@ class JobLimitError(FashionError):
     """The server already runs as many training jobs as it allows."""
 
 
+class JobStateError(FashionError):
+    """A training job is not in a state that allows what was asked (such as retrying a finished job)."""
+
+
 class ConfigurationError(FashionError):
     """A hyper-parameter or setting is out of range."""
 

@@ -44,7 +44,8 @@ CREATE TABLE IF NOT EXISTS jobs (
     runner TEXT,
     worker_pid INTEGER,
     parent TEXT,
-    parent_epochs INTEGER NOT NULL DEFAULT 0
+    parent_epochs INTEGER NOT NULL DEFAULT 0,
+    gpus INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS jobs_by_state ON jobs (state, sequence);
 CREATE TABLE IF NOT EXISTS job_learning (
@@ -64,7 +65,11 @@ def database_path() -> Path:
 
 
 # Columns added after the first release, with their definitions: added to an older database on open.
-ADDED_COLUMNS = {"parent": "TEXT", "parent_epochs": "INTEGER NOT NULL DEFAULT 0"}
+ADDED_COLUMNS = {
+    "parent": "TEXT",
+    "parent_epochs": "INTEGER NOT NULL DEFAULT 0",
+    "gpus": "INTEGER NOT NULL DEFAULT 0",
+}
 
 
 def add_missing_columns(connection) -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from fashion import store
 from fashion.data import Dataset
-from fashion.errors import JobLimitError
+from fashion.errors import ConfigurationError, JobLimitError, JobStateError
 from fashion.job_database import (
     ACTIVE_STATES,
     QUEUED_STATE,
@@ -31,6 +31,7 @@ MAX_QUEUED_VARIABLE = "FASHION_MAX_QUEUED"
 JOBS_PER_SESSION_VARIABLE = "FASHION_JOBS_PER_SESSION"
 RAY_ADDRESS_VARIABLE = "FASHION_RAY_ADDRESS"
 DEFAULT_MAX_QUEUED = 40
+RETRYABLE_STATES = ("failed", "interrupted")
 # Until this machine has finished a job of an architecture, rough defaults: training images per
 # second, and the seconds around the training (starting TensorFlow, loading the data, the save).
 DEFAULT_IMAGES_PER_SECOND = {"tutorial": 60000.0, "cnn": 4000.0}
@@ -64,6 +65,7 @@ class JobSnapshot:
     expected_seconds: float = field(default=0.0, repr=False)
     parent: str | None = None  # the saved model a continued job trains on
     parent_epochs: int = 0  # how many of the history's epochs are the parent's
+    gpus: int = 0  # GPUs the job asked for (Ray only)
 
     @property
     def active(self) -> bool:
@@ -105,6 +107,7 @@ def snapshot_from_record(record: dict) -> JobSnapshot:
         worker_pid=record.get("worker_pid"),
         parent=record.get("parent"),
         parent_epochs=record.get("parent_epochs") or 0,
+        gpus=record.get("gpus") or 0,
     )
 
 
@@ -152,9 +155,15 @@ class Jobs:
         model_name: str | None = None,
         owner: str | None = None,
         parent: str | None = None,
+        gpus: int = 0,
     ) -> JobSnapshot:
-        """Queue a job (continuing the saved model parent, if named); JobLimitError past the limits."""
+        """Queue a job (continuing parent, if named; asking for gpus GPUs); JobLimitError past the limits."""
         hyper_parameters = hyper_parameters.validated()
+        if gpus > self.gpus_available():
+            raise ConfigurationError(
+                f"This job asks for {gpus} GPU(s) but the cluster has {self.gpus_available()} now; "
+                "start it without a GPU, or again once a GPU node has joined."
+            )
         # A continued job's history starts as its parent's, so its chart joins the old epochs and the new
         parent_history = list(store.get_entry(parent).record.get("history", [])) if parent else []
         train_images = len(dataset.train_labels)
@@ -174,6 +183,7 @@ class Jobs:
             "parent": parent,
             "parent_epochs": len(parent_history),
             "history": parent_history,
+            "gpus": gpus,
         }
         with self.database.transaction() as connection:
             waiting = [
@@ -198,6 +208,22 @@ class Jobs:
             self.database.insert(connection, record)
         self.job_queued(record["job_id"])
         return self.get(record["job_id"])
+
+    def retry(self, job_id: str, dataset: Dataset, owner: str | None = None) -> JobSnapshot:
+        """Queue a failed or interrupted job again as a new job with the same settings; its snapshot."""
+        record = self.database.get(job_id)
+        if record is None or record["state"] not in RETRYABLE_STATES:
+            state = record["state"] if record else "unknown"
+            raise JobStateError(f"Only a failed or interrupted job can be retried; this one is {state}.")
+        return self.start(
+            record["architecture"],
+            HyperParameters.from_dict(record["hyper_parameters"]),
+            dataset,
+            record["requested_name"],
+            owner=owner,
+            parent=record.get("parent"),
+            gpus=record.get("gpus") or 0,
+        )
 
     def has_free_place(self, connection) -> bool:
         """True when a new job would start at once."""
@@ -247,6 +273,10 @@ class Jobs:
     def learning(self, job_id: str) -> dict:
         """A job's probe predictions and first layer per completed epoch so far (fashion.learning)."""
         return self.database.learning(job_id)
+
+    def gpus_available(self) -> int:
+        """GPUs a job may ask for: none with worker processes here (a Ray backend counts its cluster's)."""
+        return 0
 
     # What a backend provides
     def job_queued(self, job_id: str) -> None:

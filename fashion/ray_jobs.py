@@ -1,4 +1,5 @@
-"""The jobs on a Ray cluster (FASHION_RAY_ADDRESS): each job is a Ray task asking for the CPUs it needs.
+"""The jobs on a Ray cluster (FASHION_RAY_ADDRESS): each job is a Ray task asking for the CPUs it needs
+(and a GPU, when the user picks one and the cluster has one).
 
 Ray's scheduler places the tasks on nodes and holds them until a node is free. A detached, named
 actor (the job board, on the head node) carries the tasks' progress into the job database in the
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sys
 import threading
 import time
 from pathlib import Path
@@ -51,7 +53,6 @@ def claim(database: JobDatabase, job_id: str, node_id: str) -> bool:
     return True
 
 
-@ray.remote(max_retries=0)
 def train_on_the_cluster(record: dict, database_path: str, board) -> str:
     """One job as a Ray task: train, evaluate and save, reporting progress through the job board.
 
@@ -59,6 +60,10 @@ def train_on_the_cluster(record: dict, database_path: str, board) -> str:
     next queued task, which would run two jobs on a one-CPU node. So the claim and the stop request
     are read from the job database itself.
     """
+    if not record.get("gpus") and "tensorflow" not in sys.modules:
+        # A CPU job on a GPU node leaves the GPU to the GPU jobs. Ray gives each GPU task a fresh
+        # worker process (max_calls=1), so a CPU task's worker first imports TensorFlow here.
+        os.environ["CUDA_VISIBLE_DEVICES"] = ""
     from fashion.worker import EventReporter, run_job
 
     class BoardReporter(EventReporter):
@@ -98,6 +103,20 @@ def train_on_the_cluster(record: dict, database_path: str, board) -> str:
     return "ended"
 
 
+# Two remote functions over the same task: one asking for a GPU (Ray ends its worker after each
+# task, so TensorFlow in the next one sees only that task's GPU), one for CPUs only.
+train_on_cpus = ray.remote(max_retries=0)(train_on_the_cluster)
+train_on_a_gpu = ray.remote(num_gpus=1, max_retries=0)(train_on_the_cluster)
+
+
+def task_resources(record: dict, cpus_per_job: int) -> dict:
+    """The Ray options of a job's task: the CPUs it asks for, and its GPUs when the user picked one."""
+    resources = {"num_cpus": cpus_per_job}
+    if record.get("gpus"):
+        resources["num_gpus"] = int(record["gpus"])
+    return resources
+
+
 def connect(address: str) -> None:
     """Join the cluster at address (once per process)."""
     if not ray.is_initialized():
@@ -112,6 +131,7 @@ class RayJobs(Jobs):
         self.cpus_per_job = integer_from_environment(CPUS_PER_JOB_VARIABLE, 1, 1)
         super().__init__(database, **{"max_jobs": self.cluster_places(), **limits})
         self._places_checked = time.monotonic()
+        self._gpus = int(ray.cluster_resources().get("GPU", 0))
         board_name = "fashion-job-board-" + hashlib.sha256(str(database.path).encode()).hexdigest()[:12]
         self.board = JobBoard.options(
             name=board_name, lifetime="detached", get_if_exists=True, resources={HEAD_NODE_RESOURCE: 0.001}
@@ -129,11 +149,17 @@ class RayJobs(Jobs):
         if time.monotonic() - self._places_checked > PLACES_CHECK_SECONDS:
             self._places_checked = time.monotonic()
             self.max_jobs = self.cluster_places()
+            self._gpus = int(ray.cluster_resources().get("GPU", 0))
         return super().list()
+
+    def gpus_available(self) -> int:
+        """The GPUs of the cluster's live nodes (counted every 10 s): a job may ask for one."""
+        return self._gpus
 
     def job_queued(self, job_id: str) -> None:
         record = self.database.get(job_id)
-        task = train_on_the_cluster.options(num_cpus=self.cpus_per_job).remote(
+        remote_function = train_on_a_gpu if record.get("gpus") else train_on_cpus
+        task = remote_function.options(**task_resources(record, self.cpus_per_job)).remote(
             record, str(self.database.path), self.board
         )
         with self._lock:
@@ -195,7 +221,8 @@ class RayJobs(Jobs):
                 " WHERE job_id = ? AND state IN (?, ?, ?, ?)",
                 (
                     now(),
-                    f"Training failed: {reason}; nothing was saved. Please start it again.",
+                    f"Training failed: {reason}; nothing was saved. "
+                    "Retry starts it again with the same settings.",
                     job_id,
                     QUEUED_STATE,
                     *ACTIVE_STATES,

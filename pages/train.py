@@ -85,6 +85,7 @@ with details_column:
         placeholder=store.default_name(architecture),
     )
     deterministic = recipe_view.reproducible_checkbox()
+    gpus = job_session.gpu_choice()
     augmentation_name = st.selectbox(
         "Augmentation",
         list(AUGMENTATIONS),
@@ -127,7 +128,7 @@ if st.button("Start training", key="train_start", type="primary", icon=":materia
     except FashionError as error:
         st.error(str(error))
     else:
-        job_session.start_training_job(architecture, hyper_parameters, dataset, clean_name)
+        job_session.start_training_job(architecture, hyper_parameters, dataset, clean_name, gpus=gpus)
 
 if hyper_parameters is not None:
     with st.expander("Share this recipe", icon=":material/link:"):

@@ -330,6 +330,54 @@ def test_stop_keeps_the_epochs_done_and_a_second_job_waits_in_line(use_small_dat
     assert any(text.startswith("Saved as **tutorial-") for text in markdown_texts(app))
 
 
+def test_a_failed_job_offers_a_retry_with_the_same_settings(use_small_data, models_dir):
+    from quick_training import QUICK_HYPER_PARAMETERS as QUICK
+
+    from fashion.jobs import default_jobs
+
+    jobs = default_jobs()
+    # A job lost with its Ray node, as the Ray backend records it
+    lost = {
+        "job_id": "lostjob00001", "owner": "someone", "architecture": "tutorial",
+        "hyper_parameters": QUICK.to_dict(), "requested_name": "lost-model", "train_images": 400,
+        "store_directory": str(models_dir), "state": "failed", "queued_at": time.time(),
+        "finished_at": time.time(),
+        "error": "Training failed: the Ray node training it was lost; nothing was saved. "
+        "Retry starts it again with the same settings.",
+    }  # fmt: skip
+    with jobs.database.transaction() as connection:
+        jobs.database.insert(connection, lost)
+    app = open_page("pages/train.py", {"job": "lostjob00001"})
+    assert app.error[0].value.startswith("Training failed: the Ray node training it was lost")
+    app.button(key="training_retry").click().run()
+    assert not app.exception and not app.error
+    retried = jobs.get(app.query_params["job"])
+    assert retried.job_id != "lostjob00001" and retried.hyper_parameters == QUICK
+    assert jobs.database.get(retried.job_id)["requested_name"] == "lost-model"
+    assert jobs.get("lostjob00001").state == "failed"
+
+
+def test_the_gpu_choice_shows_only_when_the_cluster_has_a_gpu(use_small_data, models_dir, monkeypatch):
+    from fashion.jobs import default_jobs
+    from fashion.local_jobs import LocalJobs
+
+    # Worker processes on this machine: no GPU choice
+    app = open_page("pages/train.py")
+    assert "train_use_gpu" not in [checkbox.key for checkbox in app.checkbox]
+    # A backend whose cluster reports a GPU (the Ray backend counts ray.cluster_resources())
+    monkeypatch.setattr(LocalJobs, "gpus_available", lambda self: 1)
+    app.run()
+    app.checkbox(key="train_use_gpu").check().run()
+    app.checkbox(key="train_use_subset").check().run()
+    app.number_input(key="train_subset_size").set_value(400)
+    app.button(key="train_start").click().run()
+    assert not app.exception and not app.error
+    assert default_jobs().get(app.query_params["job"]).gpus == 1
+    assert "This job asked for 1 GPU; Ray runs it on a node that has one." in [
+        caption.value for caption in app.caption
+    ]
+
+
 def test_sidebar_shows_the_model_chosen_on_predictions(use_small_data, store_with_model):
     # A copy of the model, recorded as created later, is the newest one.
     newer = store_with_model / "newer-model"

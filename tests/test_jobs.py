@@ -15,9 +15,9 @@ import pytest
 from quick_training import QUICK_HYPER_PARAMETERS as QUICK
 
 from fashion import store
-from fashion.errors import JobLimitError
+from fashion.errors import ConfigurationError, JobLimitError, JobStateError
 from fashion.job_database import JobDatabase
-from fashion.jobs import describe_wait
+from fashion.jobs import Jobs, describe_wait
 from fashion.local_jobs import LocalJobs
 from fashion.models import with_overrides
 
@@ -108,12 +108,50 @@ def test_a_job_stopped_before_its_worker_starts_saves_nothing(small_dataset, mod
     assert snapshot.state == "stopped" and snapshot.history == [] and snapshot.model_name is None
 
 
-def test_worker_reports_a_data_error_as_a_failed_job(small_dataset, models_dir, open_jobs, tmp_path):
+def test_a_data_error_is_a_failed_job_that_retry_starts_again(small_dataset, models_dir, open_jobs, tmp_path):
     broken = replace(small_dataset, source=str(tmp_path))  # an empty folder: no IDX files
     jobs = open_jobs()
-    snapshot = wait_for(jobs, jobs.start("tutorial", QUICK, broken).job_id, lambda job: not job.active)
+    failed = jobs.start("tutorial", QUICK, broken, "retried", owner="anna")
+    snapshot = wait_for(jobs, failed.job_id, lambda job: not job.active)
     assert snapshot.state == "failed" and "is missing" in snapshot.error
     assert snapshot.finished_at is not None and snapshot.model_name is None
+    # Retry queues the same settings as a new job, here with the data fixed
+    retried = jobs.retry(failed.job_id, small_dataset, owner="anna")
+    assert retried.job_id != failed.job_id and retried.hyper_parameters == QUICK
+    finished = wait_for(jobs, retried.job_id, lambda job: job.state == "finished")
+    assert finished.model_name == "retried" and jobs.get(failed.job_id).state == "failed"
+    with pytest.raises(JobStateError, match="Only a failed or interrupted job .* this one is finished"):
+        jobs.retry(retried.job_id, small_dataset)
+
+
+class OneGpuCluster(Jobs):
+    """A backend whose cluster has one GPU; it starts nothing (the jobs stay queued)."""
+
+    def gpus_available(self) -> int:
+        return 1
+
+    def job_queued(self, job_id: str) -> None:
+        pass
+
+
+def test_a_gpu_is_asked_for_only_where_the_cluster_has_one(small_dataset, models_dir, database):
+    from fashion.ray_jobs import task_resources
+
+    # Worker processes on this machine have no GPU to offer: a clear message, no job recorded
+    with pytest.raises(ConfigurationError, match="asks for 1 GPU"):
+        LocalJobs(database, max_jobs=1).start("tutorial", QUICK, small_dataset, gpus=1)
+    assert database.recent() == []
+    # On a cluster with a GPU the job keeps its choice, its Ray task asks for the GPU, and a retry keeps it
+    jobs = OneGpuCluster(database, max_jobs=1)
+    on_gpu = jobs.start("tutorial", QUICK, small_dataset, owner="anna", gpus=1)
+    on_cpu = jobs.start("tutorial", QUICK, small_dataset, owner="ben")
+    assert (on_gpu.gpus, on_cpu.gpus) == (1, 0)
+    assert task_resources(database.get(on_gpu.job_id), 2) == {"num_cpus": 2, "num_gpus": 1}
+    assert task_resources(database.get(on_cpu.job_id), 1) == {"num_cpus": 1}
+    with pytest.raises(JobStateError, match="this one is queued"):
+        jobs.retry(on_gpu.job_id, small_dataset)
+    database.update(on_gpu.job_id, state="failed")
+    assert jobs.retry(on_gpu.job_id, small_dataset, owner="carl").gpus == 1
 
 
 def test_a_killed_worker_is_a_failed_job_and_frees_the_place(small_dataset, models_dir, open_jobs):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui.caches import training_jobs
+from ui.caches import dataset_or_error, training_jobs
 
 JOB_QUERY_PARAMETER = "job"
 
@@ -29,15 +29,36 @@ def session_owner() -> str:
 
 
 def start_training_job(
-    architecture: str, hyper_parameters, dataset, model_name: str | None = None, parent: str | None = None
+    architecture: str,
+    hyper_parameters,
+    dataset,
+    model_name: str | None = None,
+    parent: str | None = None,
+    gpus: int = 0,
 ) -> None:
     """Start (or queue) a job (continuing parent, if named), put its id in the URL and rerun; errors shown."""
+    owner = session_owner()
+    follow_new_job(
+        lambda jobs: jobs.start(
+            architecture, hyper_parameters, dataset, model_name, owner=owner, parent=parent, gpus=gpus
+        )
+    )
+
+
+def retry_training_job(job_id: str) -> None:
+    """Queue a failed or interrupted job again with its settings, put the new job in the URL and rerun."""
+    dataset = dataset_or_error()
+    if dataset is not None:
+        owner = session_owner()
+        follow_new_job(lambda jobs: jobs.retry(job_id, dataset, owner=owner))
+
+
+def follow_new_job(start) -> None:
+    """Call start(jobs); put the job it returns in the URL and rerun, or show why it could not start."""
     from fashion.errors import FashionError, JobLimitError
 
     try:
-        snapshot = training_jobs().start(
-            architecture, hyper_parameters, dataset, model_name, owner=session_owner(), parent=parent
-        )
+        snapshot = start(training_jobs())
     except JobLimitError as error:
         st.error(str(error), icon=":material/hourglass_top:")
     except FashionError as error:
@@ -45,6 +66,19 @@ def start_training_job(
     else:
         st.query_params[JOB_QUERY_PARAMETER] = snapshot.job_id
         st.rerun()
+
+
+def gpu_choice() -> int:
+    """A "Run on a GPU node" checkbox, shown only when the jobs' cluster has GPUs: 1 when ticked, else 0."""
+    gpus = training_jobs().gpus_available()
+    if gpus < 1:
+        return 0
+    chosen = st.checkbox(
+        "Run on a GPU node",
+        key="train_use_gpu",
+        help=f"The Ray cluster has {gpus} GPU(s). The job asks for one and waits in line for a free one.",
+    )
+    return 1 if chosen else 0
 
 
 def own_job():

@@ -90,6 +90,8 @@ def live_job_progress(job_id: str) -> None:
     snapshot = jobs.get(job_id)
     if snapshot is None or not (snapshot.active or snapshot.queued):
         st.rerun()
+    if snapshot.gpus:
+        st.caption(f"This job asked for {snapshot.gpus} GPU; Ray runs it on a node that has one.")
     if snapshot.queued:
         st.info(f"Your job is {describe_wait(snapshot)}.", icon=":material/hourglass_top:")
         if st.button("Cancel", key="training_cancel", icon=":material/cancel:"):
@@ -123,6 +125,14 @@ def live_job_progress(job_id: str) -> None:
     show_learning(jobs.learning(job_id))
 
 
+def offer_retry(job_id: str) -> None:
+    """A Retry button that queues the same settings again as a new job."""
+    from ui.job_session import retry_training_job
+
+    if st.button("Retry with the same settings", key="training_retry", icon=":material/replay:"):
+        retry_training_job(job_id)
+
+
 def show_job_result(snapshot) -> None:
     """Test accuracy and loss, the saved model, the history table and downloads of a finished job."""
     from fashion import store
@@ -130,12 +140,14 @@ def show_job_result(snapshot) -> None:
 
     if snapshot.state == "failed":
         st.error(snapshot.error or "Training failed.")
+        offer_retry(snapshot.job_id)
         return
     if snapshot.state == "cancelled":
         st.info("This job was cancelled before it started.")
         return
     if snapshot.state == "interrupted":
         st.warning(snapshot.error or "The server stopped while this job was training.")
+        offer_retry(snapshot.job_id)
         show_history_charts(snapshot.history, snapshot.parent_epochs, snapshot.parent)
         return
     if snapshot.model_name is None:
