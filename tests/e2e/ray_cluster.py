@@ -1,4 +1,5 @@
-"""A local Ray cluster on loopback for the tests: a head and a second node, one CPU each, as child processes.
+"""A local Ray cluster on loopback for the tests: a head and a second node, one CPU each, as child processes
+(the head may also report a GPU: Ray only counts it, so a job asking for one is placed there).
 
 Only for use inside a private network namespace (`unshare -n`, loopback up): Ray registers its
 nodes under the machine's own address otherwise. Usage statistics stay disabled.
@@ -56,14 +57,15 @@ class RayNode:
 
 
 class RayCluster:
-    """A head node and a second node on 127.0.0.1."""
+    """A head node and a second node on 127.0.0.1; head_gpus GPUs on the head, as Ray's resource count."""
 
-    def __init__(self, log_directory: Path, nodes: int = 2):
+    def __init__(self, log_directory: Path, nodes: int = 2, head_gpus: int = 0):
         self.port = free_port()
         self.address = f"127.0.0.1:{self.port}"
         self.log_directory = log_directory
         self.head = RayNode(
-            ["--head", f"--port={self.port}", "--include-dashboard=false"], log_directory / "ray-head.log"
+            ["--head", f"--port={self.port}", "--include-dashboard=false", f"--num-gpus={head_gpus}"],
+            log_directory / "ray-head.log",
         )
         self.wait_for_nodes(1)
         self.worker = None

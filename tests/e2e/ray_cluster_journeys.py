@@ -12,7 +12,7 @@ import shutil
 import time
 
 import pytest
-from app_driver import assert_no_error, fill_training_form, open_page
+from app_driver import assert_no_error, fill_training_form, open_page, wait_until_idle
 from e2e_server import new_tab
 from harness import AppServer
 from playwright.sync_api import expect
@@ -28,9 +28,9 @@ if os.environ.get("FASHION_IN_PRIVATE_NETWORK") != "1":
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
-    """A head node and a second node, one CPU each, on 127.0.0.1; killed after the module."""
+    """A head node with a (counted, not real) GPU and a second node, one CPU each; killed after the module."""
     started = time.monotonic()
-    cluster = RayCluster(tmp_path_factory.mktemp("ray-logs"))
+    cluster = RayCluster(tmp_path_factory.mktemp("ray-logs"), head_gpus=1)
     print(f"Ray cluster of two nodes up in {time.monotonic() - started:.1f} s")
     yield cluster
     cluster.stop()
@@ -55,10 +55,16 @@ def replicas(cluster, tmp_path_factory, trained_store, small_data_dir):
         server.stop()
 
 
-def start_job(page, url: str, name: str, epochs: int, batch_size: int = 4) -> str:
-    """Open Train on a replica, start a tutorial job on a small subset; returns its id."""
+def start_job(page, url: str, name: str, epochs: int, batch_size: int = 4, on_gpu: bool = False) -> str:
+    """Open Train on a replica, start a tutorial job on a small subset (on a GPU node); returns its id."""
     open_page(page, url, "train", heading="Train")
     fill_training_form(page, epochs=epochs, batch_size=batch_size, subset=1000, name=name)
+    gpu_choice = page.get_by_role("checkbox", name="Run on a GPU node")
+    expect(gpu_choice).to_have_count(1)  # the cluster reports a GPU, so the page offers it
+    if on_gpu:
+        page.get_by_text("Run on a GPU node").click()
+        expect(gpu_choice).to_be_checked()
+        wait_until_idle(page)
     page.locator(".st-key-train_start button").click()
     expect(page).to_have_url(re.compile(r"[?&]job=\w+"))
     return re.search(r"job=(\w+)", page.url).group(1)
@@ -73,19 +79,26 @@ def test_two_replicas_share_jobs_on_two_nodes_and_a_lost_node_fails_its_job(
     # Three browsers, three jobs: two run at once (one per node), the third waits in line
     # Anna's and Ben's jobs must outlast the whole test (the fast loop ran 200 epochs of batch 4 before
     # the lost node was reported once); the survivor is stopped at the end
+    # Ben asks for a GPU: the head is the only node with one, so Anna's job goes to the second node
+    ben_job = start_job(ben, second_replica.url, "ray-ben", epochs=1000, batch_size=1, on_gpu=True)
     anna_job = start_job(anna, first_replica.url, "ray-anna", epochs=1000, batch_size=1)
-    ben_job = start_job(ben, second_replica.url, "ray-ben", epochs=1000, batch_size=1)
     carl_job = start_job(carl, first_replica.url, "ray-carl", epochs=2)
     running = re.compile(r"^Epoch \d+ of 1000: batch")
     expect(anna.get_by_text(running)).to_be_visible(timeout=TRAINING_TIMEOUT_MS)
     expect(ben.get_by_text(running)).to_be_visible(timeout=TRAINING_TIMEOUT_MS)
     expect(carl.get_by_text(re.compile(r"^Your job is queued, 1st in line, starts in about"))).to_be_visible()
     screenshot(carl, "ray-third-job-queued")
-    nodes = {database.get(job_id)["runner"] for job_id in (anna_job, ben_job)}
-    assert len(nodes) == 2, f"both jobs on one node: {nodes}"
+    head_runner = f"ray:{cluster.head_node_id()}"
+    assert database.get(ben_job)["runner"] == head_runner, "the GPU job ran on the node without a GPU"
+    assert database.get(anna_job)["runner"] not in (None, head_runner), "both jobs on the head node"
 
-    # Anna's job opened on the other replica shows live progress: its plotted epochs grow
-    open_page(watcher, second_replica.url, f"train?job={anna_job}", heading="Train")
+    gpu_caption = ben.get_by_text("This job asked for 1 GPU; Ray runs it on a node that has one.")
+    expect(gpu_caption).to_be_visible()
+    gpu_caption.scroll_into_view_if_needed()
+    screenshot(ben, "ray-gpu-job-running")
+
+    # Ben's job opened on the other replica shows live progress: its plotted epochs grow
+    open_page(watcher, first_replica.url, f"train?job={ben_job}", heading="Train")
     expect(watcher.locator(".st-key-training_stop button")).to_be_visible()
     plotted = watcher.get_by_text(re.compile(r"^\d+ epoch\(s\) plotted\.$"))
     expect(plotted).to_be_visible(timeout=TRAINING_TIMEOUT_MS)
@@ -96,25 +109,27 @@ def test_two_replicas_share_jobs_on_two_nodes_and_a_lost_node_fails_its_job(
         watcher.wait_for_timeout(250)
     screenshot(watcher, "ray-job-live-on-the-other-replica")
 
-    # The second node dies mid-job: its job fails with a clear message and no model is written
-    head_runner = f"ray:{cluster.head_node_id()}"
-    lost_job, lost_page, lost_name = next(
-        (job_id, page, name)
-        for job_id, page, name in ((anna_job, anna, "ray-anna"), (ben_job, ben, "ray-ben"))
-        if database.get(job_id)["runner"] != head_runner
-    )
-    surviving_page = ben if lost_page is anna else anna
+    # The second node dies mid-job: Anna's job fails with a clear message and no model is written
     cluster.worker.kill()
-    expect(lost_page.get_by_text(re.compile(r"^Training failed: the Ray node"))).to_be_visible(
-        timeout=120_000
-    )
-    screenshot(lost_page, "ray-node-lost")
-    assert not (first_replica.models_dir / lost_name).exists()
+    expect(anna.get_by_text(re.compile(r"^Training failed: the Ray node"))).to_be_visible(timeout=120_000)
+    anna.locator(".st-key-training_retry button").scroll_into_view_if_needed()
+    screenshot(anna, "ray-node-lost")
+    assert not (first_replica.models_dir / "ray-anna").exists()
     assert not list(first_replica.models_dir.glob(".incomplete-*"))
+    # Retry queues the same settings again, behind Carl's job; Anna cancels it
+    anna.locator(".st-key-training_retry button").click()
+    queued_again = anna.get_by_text(re.compile(r"^Your job is queued, 2nd in line, starts in about"))
+    expect(queued_again).to_be_visible()
+    queued_again.scroll_into_view_if_needed()
+    retried_job = re.search(r"job=(\w+)", anna.url).group(1)
+    assert retried_job != anna_job and database.get(retried_job)["requested_name"] == "ray-anna"
+    screenshot(anna, "ray-lost-job-retried")
+    anna.locator(".st-key-training_cancel button").click()
+    expect(anna.get_by_text("This job was cancelled before it started.")).to_be_visible()
 
-    # The surviving job is stopped and saved; Carl's job then runs on the head node
-    surviving_page.locator(".st-key-training_stop button").click()
-    expect(surviving_page.get_by_text(re.compile(r"^Stopped early after \d+ of 1000 epochs"))).to_be_visible(
+    # Ben's job is stopped and saved; Carl's job then runs on the head node
+    ben.locator(".st-key-training_stop button").click()
+    expect(ben.get_by_text(re.compile(r"^Stopped early after \d+ of 1000 epochs"))).to_be_visible(
         timeout=TRAINING_TIMEOUT_MS
     )
     expect(carl.get_by_text(re.compile(r"^Training finished in \d+ s\.$"))).to_be_visible(
@@ -122,6 +137,6 @@ def test_two_replicas_share_jobs_on_two_nodes_and_a_lost_node_fails_its_job(
     )
     assert database.get(carl_job)["runner"] == head_runner
     assert (first_replica.models_dir / "ray-carl" / "model.keras").is_file()
-    for page in (surviving_page, carl, watcher):
+    for page in (anna, ben, carl, watcher):
         assert_no_error(page)
     screenshot(carl, "ray-queued-job-finished")
