@@ -37,23 +37,16 @@ def test_the_photo_recipe_leaves_about_half_the_images_as_they_were(small_datase
     assert 0.4 <= unchanged <= 0.6
 
 
+def only(**changes) -> AugmentationSettings:
+    """Settings with every image augmented and every change off except those given."""
+    off = {name: 0.0 for name in AugmentationSettings.__dataclass_fields__ if name != "contrast_low"}
+    return AugmentationSettings(**{**off, "contrast_low": 1.0, "fraction": 1.0, **changes})
+
+
 def test_a_mirror_only_recipe_mirrors():
     image = np.zeros((1, 28, 28), np.float32)
     image[0, 5:20, 2:6] = 1.0  # a bar on the left
-    settings = AugmentationSettings(
-        fraction=1.0,
-        flip=1.0,
-        rotation_degrees=0,
-        scale_range=0,
-        aspect_range=0,
-        shift_pixels=0,
-        gamma_range=0,
-        contrast_low=1.0,
-        blur_probability=0,
-        noise_std=0,
-        erase_probability=0,
-        texture_probability=0,
-    )
+    settings = only(flip=1.0)
     mirrored = augment_images(image, settings, np.random.default_rng(0))
     np.testing.assert_allclose(mirrored[0], image[0, :, ::-1], atol=1e-6)
 
@@ -98,22 +91,7 @@ def test_a_pair_shows_two_shoes_where_there_was_one():
 
 
 def test_only_shoes_become_pairs_or_turn():
-    quiet = AugmentationSettings(
-        fraction=1.0,
-        flip=0,
-        rotation_degrees=0,
-        scale_range=0,
-        aspect_range=0,
-        shift_pixels=0,
-        gamma_range=0,
-        contrast_low=1.0,
-        blur_probability=0,
-        noise_std=0,
-        erase_probability=0,
-        texture_probability=0,
-        pair_probability=1.0,
-        turn_probability=0,
-    )
+    quiet = only(pair_probability=1.0)
     item = _bar(4, 24, 9, 19)[np.newaxis]
     for name in CLASS_NAMES:
         label = np.array([CLASS_NAMES.index(name)])
