@@ -5,8 +5,8 @@ and this checkout in turn, each over a fresh copy of one store (no `explain-cach
 training images' features are computed), and times what a user waits for:
 
 - `why_at_once`: Predictions drawn for the first time, "Why?" clicked straight away;
-- `predictions_warm` then `why_after_reading`: three more visits of Predictions (a user reading and
-  reloading, the figure "Predictions warm" of benchmark.py), then "Why?" clicked.
+- `predictions_warm` then `why_after_reading`: three more visits of Predictions (a user reloading: the
+  figure "Predictions warm" of benchmark.py), 5 s of reading, then "Why?" clicked.
 
 Prints each run and the medians with their after/before ratios; writes bench/results/first-why-*.json.
 """
@@ -32,6 +32,7 @@ from harness import AppServer, launch_chromium  # noqa: E402
 
 TIMEOUT_MS = 300_000
 WARM_VISITS = 3
+READING_SECONDS = 5.0  # a user looking at the accuracy and the gallery before clicking "Why?"
 
 
 def export_version(reference: str, folder: Path) -> Path:
@@ -81,6 +82,7 @@ def journey(browser, app_directory: Path, store: Path, model: str, read_first: b
             figures["predictions_warm"] = statistics.median(
                 visit_predictions(page, url) for _ in range(WARM_VISITS)
             )
+            time.sleep(READING_SECONDS)
             figures["why_after_reading"] = click_why(page)
         else:
             figures["why_at_once"] = click_why(page)
