@@ -22,7 +22,8 @@ pages = [
 ]
 page = st.navigation(pages)
 
-with st.sidebar:
-    sidebar.show_sidebar()
-
-page.run()
+# Counted while it runs: work on background threads (the features behind "Why?") gives way to pages.
+with caches.page_running():
+    with st.sidebar:
+        sidebar.show_sidebar()
+    page.run()

@@ -120,3 +120,27 @@ def test_a_background_build_runs_once_per_key_and_again_after_a_failure():
     assert failed.failed()
     again = background_build(("test-build", "model b"), prepare)
     assert again is not failed and again.result() == "index"
+
+
+def test_a_background_build_gives_way_to_pages_until_one_waits_for_it(monkeypatch):
+    import time
+
+    from ui import caches
+
+    monkeypatch.setattr(caches, "IDLE_SECONDS", 60.0)
+    monkeypatch.setattr(caches, "BUILD_WAIT_SECONDS", 60.0)
+
+    def prepare():
+        def work(progress):
+            progress(1, 2)
+            progress(2, 2)
+            return "index"
+
+        return work
+
+    with caches.page_running():
+        build = caches.background_build(("test-build", "model c"), prepare)
+        time.sleep(0.5)  # room for a build that would not give way to start
+        assert build.done_count == 0 and not build.done()
+        with caches.waiting_for_background():
+            assert build.result() == "index"

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections import OrderedDict
 from concurrent.futures import Future
+from contextlib import contextmanager
 
 import streamlit as st
 
@@ -118,6 +120,62 @@ def ood_calibration(name: str, created: str, store_folder: str, source: str, tta
 
 # One background build computes at a time: two would only share the same two cores.
 _BUILD_SLOT = threading.Lock()
+# Pages come first: a build computes its next chunk once no page script has run for IDLE_SECONDS (the
+# browser is still drawing the last one), unless a page waits for it, and never waits longer than
+# BUILD_WAIT_SECONDS, so pages drawn back to back cannot starve it.
+IDLE_SECONDS = 1.0
+BUILD_WAIT_SECONDS = 2.0
+
+
+class _PageActivity:
+    """Page scripts running now, those waiting for a build, and when the last one ended."""
+
+    def __init__(self):
+        self.running = 0
+        self.waiting = 0
+        self.last_end = 0.0
+        self.condition = threading.Condition()
+
+    def change(self, running: int, waiting: int = 0) -> None:
+        with self.condition:
+            self.running += running
+            self.waiting += waiting
+            if running < 0 and not waiting:
+                self.last_end = time.monotonic()
+            self.condition.notify_all()
+
+    def wait_for_quiet(self) -> None:
+        deadline = time.monotonic() + BUILD_WAIT_SECONDS
+        with self.condition:
+            while self.waiting <= 0:
+                now = time.monotonic()
+                quiet_for = now - self.last_end if self.running <= 0 else 0.0
+                if quiet_for >= IDLE_SECONDS or now >= deadline:
+                    return
+                self.condition.wait(min(IDLE_SECONDS - quiet_for, deadline - now))
+
+
+_page_activity = _PageActivity()
+
+
+@contextmanager
+def page_running():
+    """Count the page script run inside: background builds give way to it and to its drawing."""
+    _page_activity.change(+1)
+    try:
+        yield
+    finally:
+        _page_activity.change(-1)
+
+
+@contextmanager
+def waiting_for_background():
+    """Inside a page that waits for a background build: the build then computes at full speed."""
+    _page_activity.change(-1, +1)
+    try:
+        yield
+    finally:
+        _page_activity.change(+1, -1)
 
 
 class BackgroundBuild:
@@ -131,6 +189,7 @@ class BackgroundBuild:
 
     def _run(self, work) -> None:
         with _BUILD_SLOT:
+            _page_activity.wait_for_quiet()
             try:
                 self.future.set_result(work(self._report))
             except BaseException as error:  # noqa: BLE001 - handed to whoever waits for the result
@@ -138,6 +197,7 @@ class BackgroundBuild:
 
     def _report(self, done: int, total: int) -> None:
         self.done_count, self.total_count = done, total
+        _page_activity.wait_for_quiet()
 
     def done(self) -> bool:
         """Whether the work has finished (or failed)."""

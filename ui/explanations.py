@@ -9,7 +9,14 @@ import time
 import numpy as np
 import streamlit as st
 
-from ui.caches import BackgroundBuild, background_build, cached_dataset, cached_model, test_probabilities
+from ui.caches import (
+    BackgroundBuild,
+    background_build,
+    cached_dataset,
+    cached_model,
+    test_probabilities,
+    waiting_for_background,
+)
 
 MAP_POINT_SIZE = 30
 PROGRESS_SECONDS = 0.25  # how often the wait for the training images' features redraws its bar
@@ -44,14 +51,15 @@ def neighbour_index(identity: tuple, source: str):
     build = neighbour_build(identity, source)
     if not build.done():
         waiting = st.empty()
-        while not build.done():
-            total = build.total_count or len(cached_dataset(source).train_images)
-            waiting.progress(
-                build.done_count / total,
-                text=f"Computing the training images' features (once per model): "
-                f"{build.done_count:,} of {total:,}…",
-            )
-            time.sleep(PROGRESS_SECONDS)
+        with waiting_for_background():
+            while not build.done():
+                total = build.total_count or len(cached_dataset(source).train_images)
+                waiting.progress(
+                    build.done_count / total,
+                    text=f"Computing the training images' features (once per model): "
+                    f"{build.done_count:,} of {total:,}…",
+                )
+                time.sleep(PROGRESS_SECONDS)
         waiting.empty()
     return build.result()
 
