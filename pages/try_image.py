@@ -106,9 +106,10 @@ probabilities = prediction.probabilities
 st.subheader("Prediction")
 if prediction.out_of_distribution:
     st.warning(
-        "This does not look like any of the ten classes: the model is more torn between classes "
+        "This may be none of the ten classes: the model is more torn between classes "
         f"than on {ood.CALIBRATION_QUANTILE:.0%} of the Fashion-MNIST test images "
         f"(uncertainty {prediction.ood_score:.2f}, threshold {prediction.ood_threshold:.2f}). "
+        "On real photos such doubt often means a wrong answer even for one of the ten. "
         "Its best guess is below, for what it is worth.",
         icon=":material/help:",
     )
