@@ -64,9 +64,10 @@ def neighbour_names_or_none(app) -> list[str]:
 
 def test_gallery_image_view_opens_an_image_and_its_why(use_small_data, store_with_model):
     app = open_page("pages/predictions.py")
-    page_indices = app.button_group(key="predictions_gallery_open").options
-    assert len(page_indices) == 15
-    app.button_group(key="predictions_gallery_open").set_value(4).run()
+    chooser = app.selectbox(key="predictions_gallery_open")
+    assert chooser.value is None and len(chooser.options) == 15
+    assert chooser.options[4].startswith("#4: ")
+    chooser.set_value(4).run()
     assert not app.exception
     assert "Test image #4" in [header.value for header in app.main.subheader]
     assert app.query_params["image"] == "4"

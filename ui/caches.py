@@ -123,8 +123,8 @@ _BUILD_SLOT = threading.Lock()
 # Pages come first: a build computes its next chunk once no page script has run for IDLE_SECONDS (the
 # browser is still drawing the last one), unless a page waits for it, and never waits longer than
 # BUILD_WAIT_SECONDS, so pages drawn back to back cannot starve it.
-IDLE_SECONDS = 1.0
-BUILD_WAIT_SECONDS = 2.0
+IDLE_SECONDS = 2.0
+BUILD_WAIT_SECONDS = 3.0
 
 
 class _PageActivity:

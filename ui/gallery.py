@@ -80,7 +80,7 @@ def show_image_view(identity: tuple, source: str, shown, probabilities, labels) 
     """Under the gallery: a button per image of the page; the image opened, large, with its "Why?"."""
     from fashion import descriptions
     from fashion.data import CLASS_NAMES
-    from fashion.plots import RIGHT_MARK, WRONG_MARK
+    from fashion import plots
     from ui import explanations
 
     page_indices = [int(index) for index in shown]
@@ -88,14 +88,14 @@ def show_image_view(identity: tuple, source: str, shown, probabilities, labels) 
     if opened is not None and not 0 <= opened < len(labels):
         opened = st.session_state["predictions_image"] = None
     st.session_state["predictions_gallery_open"] = opened if opened in page_indices else None
-    st.pills(
+    st.selectbox(
         "Open an image of this page",
         page_indices,
-        format_func=lambda index: f"#{index} "
-        + (RIGHT_MARK if probabilities[index].argmax() == labels[index] else WRONG_MARK),
+        format_func=lambda index: f"#{index}: "
+        + plots.prediction_caption(probabilities[index], int(labels[index])),
         key="predictions_gallery_open",
         on_change=_open_chosen_image,
-        help="Shows the image large with its bars; its Why? explains the prediction.",
+        placeholder="Choose one to see it large, with its Why?",
     )
     if opened is None:
         st.query_params.pop("image", None)

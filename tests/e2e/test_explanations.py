@@ -58,10 +58,12 @@ def test_why_shows_saliency_and_labelled_neighbours_of_a_mistake(app_server, pag
 def test_why_on_the_gallery_image_view_shows_saliency_and_labelled_neighbours(app_server, page, screenshot):
     """An image opened under the gallery gets "Why?": saliency and 8 labelled neighbours, kept in the URL."""
     open_page(page, app_server.url, "predictions?model=small-tutorial", heading="Predictions")
-    choices = page.locator(".st-key-predictions_gallery_open").get_by_role("radio")
+    page.locator(".st-key-predictions_gallery_open").get_by_role("combobox").click()
+    choices = page.get_by_role("option")
     expect(choices).to_have_count(15)
     choice = choices.nth(4)
-    index = int(re.match(r"#(\d+)", choice.inner_text()).group(1))
+    index = int(re.match(r"#(\d+): [✓✗] ", choice.inner_text()).group(1))
+    screenshot(page, "gallery-image-choices")
     choice.click()
     expect(page.get_by_role("heading", name=f"Test image #{index}")).to_be_visible()
     expect(page.get_by_role("img", name=re.compile(rf"^Test image #{index}, an? "))).to_have_count(1)
