@@ -82,6 +82,9 @@ def test_explore_and_train_pages_pass_axe(app_server, page, audits):
 def test_predictions_states_pass_axe(app_server, page, audits):
     """Predictions: the first view, only wrong, one confusion cell and a mistake opened with Next."""
     open_page(page, app_server.url, "predictions?model=small-tutorial", heading="Predictions")
+    # The page's content, not only its heading, before the first audit (a loaded machine drew the
+    # heading and skeletons first, and the audit saw them)
+    expect(page.get_by_text(re.compile(r"^300 test images match"))).to_be_visible(timeout=120_000)
     audits.check("predictions")
     page.get_by_text("Only wrong", exact=True).click()
     expect(page.get_by_text(re.compile(r"^(?!300 )[\d,]+ test images match"))).to_be_visible()

@@ -287,7 +287,13 @@ def test_sessions_train_browse_and_upload_with_bounded_memory(
         .locator("img")
     )
     expect(curves).to_be_visible()
-    assert curves.evaluate("image => image.complete && image.naturalWidth > 0")
+    # Each epoch replaces the image; the newest may still be loading when first looked at
+    for _ in range(120):
+        if curves.evaluate("image => image.complete && image.naturalWidth > 0"):
+            break
+        trainer.wait_for_timeout(250)
+    else:
+        raise AssertionError("the loss and accuracy image never finished loading")
     assert trainer.locator(".st-key-training_stop button").is_visible(), (
         "the run ended before the load was over"
     )
