@@ -16,14 +16,18 @@ STALE_SELECTOR = '[data-stale="true"]'
 ERROR_SELECTOR = '[data-testid="stAlertContentError"]'
 
 
-def open_page(page: Page, base_url: str, path: str = "", heading: str | None = None) -> float:
-    """Go to a page of the app and wait until it has drawn (and its heading shows); returns seconds taken."""
+def open_page(
+    page: Page, base_url: str, path: str = "", heading: str | None = None, idle: bool = True
+) -> float:
+    """Go to a page of the app and wait until it has drawn (and its heading shows); returns seconds taken.
+    With idle=False it does not wait for the script to settle (a live training view reruns on its own)."""
     started = time.monotonic()
     page.goto(f"{base_url}/{path}")
     page.locator('[data-testid="stAppViewContainer"]').wait_for()
     if heading:
         expect(page.get_by_role("heading", name=heading, exact=True).first).to_be_visible()
-    wait_until_idle(page)
+    if idle:
+        wait_until_idle(page)
     return time.monotonic() - started
 
 
