@@ -7,7 +7,6 @@ Accuracy only: CPU time on this machine is measured by bench/benchmark.py.
 """
 
 import json
-import math
 import multiprocessing as mp
 import os
 import sys
@@ -35,6 +34,7 @@ def run(name):
     from fashion.data import load_dataset, scale_images
     from fashion.models import ARCHITECTURES, cnn_layers
     from fashion.training import split_training_data
+    from photo_variants import compiled_cnn
 
     epochs, mirror, rate, seed = VARIANTS[name]
     hp = replace(ARCHITECTURES["cnn"].defaults, epochs=epochs, seed=seed)
@@ -43,20 +43,11 @@ def run(name):
     dataset = load_dataset(allow_download=False)
     train_images, train_labels, validation_images, validation_labels = split_training_data(dataset, hp)
     keras.utils.set_random_seed(hp.seed)
-    steps = math.ceil(len(train_labels) / hp.batch_size)
     layers = cnn_layers()
     if mirror:
         # After the Reshape to (28, 28, 1): a random left-right mirror image while training only
         layers.insert(2, keras.layers.RandomFlip("horizontal", seed=hp.seed))
-    model = keras.Sequential(layers, name="cnn")
-    model.compile(
-        optimizer=keras.optimizers.Adam(
-            keras.optimizers.schedules.CosineDecay(hp.learning_rate, steps * epochs)
-        ),
-        loss="sparse_categorical_crossentropy",
-        metrics=["accuracy"],
-        jit_compile=True,
-    )
+    model = compiled_cnn(layers, hp, len(train_labels))
     started = time.time()
     model.fit(
         train_images,

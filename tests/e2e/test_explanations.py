@@ -26,14 +26,12 @@ def neighbour_names(page) -> list[str]:
     return NEIGHBOURS_TEXT.match(line.inner_text()).group(1).split(", ")
 
 
-def test_why_shows_saliency_and_labelled_neighbours_of_a_mistake(app_server, page, screenshot):
-    """ "Why?" on the mistake browser draws the saliency panels and lists the neighbours' classes."""
-    open_page(page, app_server.url, "predictions?model=small-tutorial", heading="Predictions")
-    caption = page.get_by_text(re.compile(r"^Test image #\d+: a .+ the model took for a "))
-    expect(caption).to_be_visible()
+def click_why(page, key: str):
+    """Press the "Why?" under .st-key-<key>; check the saliency figure, 8 labelled neighbours and the URL
+    flag <key>=true; return the saliency and thumbnail locators."""
     saliency = page.get_by_role("img", name=re.compile(r"^Saliency by integrated gradients"))
     expect(saliency).to_have_count(0)
-    page.locator(".st-key-predictions_why").get_by_text("Why?").click()
+    page.locator(f".st-key-{key}").get_by_text("Why?").click()
     names = neighbour_names(page)
     wait_until_idle(page)
     assert len(names) == 8 and all(name in CLASS_NAMES for name in names), names
@@ -41,9 +39,18 @@ def test_why_shows_saliency_and_labelled_neighbours_of_a_mistake(app_server, pag
     expect(saliency).to_have_count(1)
     thumbnails = page.get_by_role("img", name=re.compile(r"^Nearest training image \d of 8: #\d+, an? "))
     expect(thumbnails).to_have_count(8)
-    expect(page.get_by_text(re.compile(r"^Saliency by integrated gradients"))).to_be_visible()
-    expect(page).to_have_url(re.compile(r"[?&]predictions_why=true(&|$)"))
+    expect(page).to_have_url(re.compile(rf"[?&]{key}=true(&|$)"))
     assert_no_error(page)
+    return saliency, thumbnails
+
+
+def test_why_shows_saliency_and_labelled_neighbours_of_a_mistake(app_server, page, screenshot):
+    """ "Why?" on the mistake browser draws the saliency panels and lists the neighbours' classes."""
+    open_page(page, app_server.url, "predictions?model=small-tutorial", heading="Predictions")
+    caption = page.get_by_text(re.compile(r"^Test image #\d+: a .+ the model took for a "))
+    expect(caption).to_be_visible()
+    saliency, thumbnails = click_why(page, "predictions_why")
+    expect(page.get_by_text(re.compile(r"^Saliency by integrated gradients"))).to_be_visible()
     screenshot(page, "why-saliency", saliency)
     screenshot(page, "why-neighbours", page.locator('[data-testid="stImage"]').filter(has=thumbnails.first))
 
@@ -85,17 +92,7 @@ def test_why_on_the_gallery_image_view_shows_saliency_and_labelled_neighbours(ap
     expect(page.get_by_role("img", name=re.compile(rf"^Test image #{index}, an? "))).to_have_count(1)
     expect(page).to_have_url(re.compile(rf"[?&]image={index}(&|$)"))
     wait_until_idle(page)
-    saliency = page.get_by_role("img", name=re.compile(r"^Saliency by integrated gradients"))
-    expect(saliency).to_have_count(0)
-    page.locator(".st-key-predictions_image_why").get_by_text("Why?").click()
-    names = neighbour_names(page)
-    wait_until_idle(page)
-    assert len(names) == 8 and all(name in CLASS_NAMES for name in names), names
-    expect(saliency).to_have_count(1)
-    thumbnails = page.get_by_role("img", name=re.compile(r"^Nearest training image \d of 8: #\d+, an? "))
-    expect(thumbnails).to_have_count(8)
-    expect(page).to_have_url(re.compile(r"[?&]predictions_image_why=true(&|$)"))
-    assert_no_error(page)
+    saliency, thumbnails = click_why(page, "predictions_image_why")
     opened_pair = page.get_by_role("img", name=re.compile(rf"^Test image #{index}, "))
     screenshot(page, "gallery-image-opened", opened_pair)
     screenshot(page, "gallery-why-saliency", saliency)
