@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from fashion.data import CLASS_NAMES, IMAGE_SIZE, scale_images, unscale_images
+from fashion.photo import centred_origin, fitted_size
 
 FOOTWEAR = np.array([CLASS_NAMES.index(name) for name in ("Sandal", "Sneaker", "Ankle boot")])
 
@@ -86,12 +87,10 @@ def fit_item(image: np.ndarray) -> np.ndarray:
     if len(rows) == 0:
         return np.zeros((IMAGE_SIZE, IMAGE_SIZE), np.float32)
     item = np.ascontiguousarray(image[rows[0] : rows[-1] + 1, columns[0] : columns[-1] + 1])
-    height, width = item.shape
-    scale = IMAGE_SIZE / max(height, width)
-    size = (min(IMAGE_SIZE, max(1, round(width * scale))), min(IMAGE_SIZE, max(1, round(height * scale))))
-    small = cv2.resize(item, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+    size, interpolation = fitted_size(*item.shape)
+    small = cv2.resize(item, size, interpolation=interpolation)
     canvas = np.zeros((IMAGE_SIZE, IMAGE_SIZE), np.float32)
-    top, left = (IMAGE_SIZE - size[1] + 1) // 2, (IMAGE_SIZE - size[0] + 1) // 2
+    top, left = centred_origin(size)
     canvas[top : top + size[1], left : left + size[0]] = small
     return canvas
 

@@ -154,6 +154,21 @@ def _border_difference_mask(gray: np.ndarray) -> np.ndarray:
     return mask
 
 
+def fitted_size(height: int, width: int) -> tuple[tuple[int, int], int]:
+    """(width, height) of an item scaled so its longest edge is 28, and the OpenCV interpolation for it."""
+    import cv2
+
+    scale = IMAGE_SIZE / max(height, width)
+    size = (min(IMAGE_SIZE, max(1, round(width * scale))), min(IMAGE_SIZE, max(1, round(height * scale))))
+    return size, cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+
+
+def centred_origin(size: tuple[int, int]) -> tuple[int, int]:
+    """(top, left) of an item of size (width, height) centred in 28x28."""
+    # Fashion-MNIST centres an odd margin with the extra pixel on the left/top side.
+    return (IMAGE_SIZE - size[1] + 1) // 2, (IMAGE_SIZE - size[0] + 1) // 2
+
+
 def render_28(gray: np.ndarray, mask: np.ndarray, sharpen: bool, invert: bool, on_white: bool) -> np.ndarray:
     """Fashion-MNIST's rendering: trim, longest edge 28 keeping aspect, sharpen, centre, negate, 8-bit."""
     import cv2
@@ -165,10 +180,7 @@ def render_28(gray: np.ndarray, mask: np.ndarray, sharpen: bool, invert: bool, o
     item_mask = mask[top:bottom, left:right].astype(np.float32)
     if on_white:
         item = item * item_mask + 255.0 * (1.0 - item_mask)  # the item alone, on white like a product shot
-    height, width = item.shape
-    scale = IMAGE_SIZE / max(height, width)
-    size = (min(IMAGE_SIZE, max(1, round(width * scale))), min(IMAGE_SIZE, max(1, round(height * scale))))
-    interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+    size, interpolation = fitted_size(*item.shape)
     small = cv2.resize(item, size, interpolation=interpolation)
     small_mask = cv2.resize(item_mask, size, interpolation=interpolation)
     if sharpen:
@@ -176,9 +188,7 @@ def render_28(gray: np.ndarray, mask: np.ndarray, sharpen: bool, invert: bool, o
         small = np.clip(small + 0.6 * (small - blurred), 0.0, 255.0)
     canvas = np.full((IMAGE_SIZE, IMAGE_SIZE), 255.0 if on_white else float(np.median(small)), np.float32)
     mask_canvas = np.zeros((IMAGE_SIZE, IMAGE_SIZE), np.float32)
-    # Fashion-MNIST centres an odd margin with the extra pixel on the left/top side.
-    top = (IMAGE_SIZE - size[1] + 1) // 2
-    left = (IMAGE_SIZE - size[0] + 1) // 2
+    top, left = centred_origin(size)
     canvas[top : top + size[1], left : left + size[0]] = small
     mask_canvas[top : top + size[1], left : left + size[0]] = small_mask
     if invert:
