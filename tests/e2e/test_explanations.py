@@ -62,18 +62,20 @@ def test_why_shows_saliency_and_labelled_neighbours_of_a_mistake(app_server, pag
     assert_no_error(page)
 
 
-def open_choices(page, chooser, choices) -> None:
-    """Open a selectbox's list (a click that lands while the page settles may not open it)."""
-    # At the top of the window, so that the list opens inside it
-    chooser.evaluate("element => element.scrollIntoView({block: 'start'})")
-    for _ in range(3):
+def open_choices(page, chooser, choices, count: int) -> None:
+    """Open a selectbox's list showing count choices (a click that lands while the page settles may not
+    open it, and a rerun may close it again)."""
+    wait_until_idle(page)
+    for _ in range(5):
+        # At the top of the window, so that the list opens inside it
+        chooser.evaluate("element => element.scrollIntoView({block: 'start'})")
         chooser.click()
         try:
-            expect(choices.first).to_be_visible(timeout=5_000)
+            expect(choices).to_have_count(count, timeout=5_000)
             return
         except AssertionError:
             page.keyboard.press("Escape")
-    raise AssertionError("the selectbox's list did not open after three clicks")
+    raise AssertionError("the selectbox's list did not open after five clicks")
 
 
 def test_why_on_the_gallery_image_view_shows_saliency_and_labelled_neighbours(app_server, page, screenshot):
@@ -81,8 +83,7 @@ def test_why_on_the_gallery_image_view_shows_saliency_and_labelled_neighbours(ap
     open_page(page, app_server.url, "predictions?model=small-tutorial", heading="Predictions")
     chooser = page.locator(".st-key-predictions_gallery_open").get_by_role("combobox")
     choices = page.get_by_role("option")
-    open_choices(page, chooser, choices)
-    expect(choices).to_have_count(15)
+    open_choices(page, chooser, choices, 15)
     label = choices.nth(4).inner_text()
     index = int(re.match(r"#(\d+): [✓✗] ", label).group(1))
     screenshot(page, "gallery-image-choices")
