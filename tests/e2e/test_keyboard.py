@@ -44,8 +44,12 @@ def test_keyboard_moves_between_pages_filters_and_steps_through_mistakes(app_ser
         page.keyboard.press("ArrowLeft")
         wait_until_idle(page)
         choice = focused(page)
-    only_wrong_count = re.compile(r"^(?!300 )[\d,]+ test images match; showing 15 on page 1 of")
-    expect(page.get_by_text(only_wrong_count)).to_be_visible()
+    # The arrow keys may pass another filter first: its count stays on the page until its rerun ends
+    only_wrong_count = page.get_by_text(
+        re.compile(r"^(?!300 )[\d,]+ test images match; showing 15 on page 1 of")
+    )
+    expect(only_wrong_count).to_have_count(1)
+    expect(only_wrong_count).to_be_visible()
     wait_until_idle(page)
     assert focused(page)["name"] == "Only wrong" or page.get_by_role("radio", name="Only wrong").is_checked()
 
