@@ -10,14 +10,12 @@ from fashion.errors import FashionError
 
 dataset, models = model_pages.start_model_page("Compare models", "compare")
 entries = {entry.name: entry for entry in models}
+
+# The models: chosen before and still saved, else from the URL, else the newest two
+compare_view.keep_saved_choices(list(entries))
 if len(entries) < 2:
     st.info("Comparing needs at least two saved models; train another one on the Train page.")
     st.stop()
-
-# The models: from the URL, else the newest two
-if "compare_models" not in st.session_state:
-    st.session_state["compare_models"] = compare_view.models_from_url(list(entries))
-st.session_state["compare_models"] = [name for name in st.session_state["compare_models"] if name in entries]
 chosen = st.multiselect(
     "Models to compare (2 to 4)", list(entries), key="compare_models", max_selections=comparison.MAX_MODELS
 )

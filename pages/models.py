@@ -35,12 +35,8 @@ st.dataframe(
     column_config={"test accuracy": st.column_config.NumberColumn(format="percent")},
 )
 
-# The model to work on: just renamed, else from the URL, else the one chosen before, else the newest
-if st.session_state.get("models_next") in entries:
-    st.session_state["models_selected"] = st.session_state.pop("models_next")
-if st.session_state.get("models_selected") not in entries:
-    wanted = st.query_params.get(MODEL_QUERY_PARAMETER)
-    st.session_state["models_selected"] = wanted if wanted in entries else next(iter(entries))
+# The model to work on: just renamed, else the one chosen before, else from the URL, else the newest
+model_management.keep_selected_model(list(entries), st.query_params.get(MODEL_QUERY_PARAMETER))
 name = st.selectbox("Model", list(entries), key="models_selected")
 st.query_params[MODEL_QUERY_PARAMETER] = name
 entry = entries[name]

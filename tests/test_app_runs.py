@@ -46,6 +46,53 @@ def test_compare_shows_only_differing_settings_and_keeps_models_in_the_url(use_s
     assert any("**0 test images**" in text.value for text in app.markdown)
 
 
+def copy_model(store_directory: Path, name: str) -> None:
+    """Another model beside small-tutorial: the same one under another name."""
+    import json
+
+    shutil.copytree(store_directory / "small-tutorial", store_directory / name)
+    record_path = store_directory / name / store.RECORD_FILE
+    record_path.write_text(json.dumps({**json.loads(record_path.read_text()), "name": name}))
+
+
+def gone_notices(app) -> list[str]:
+    """The page's notices that a model is no longer in the store."""
+    return [info.value for info in app.info if "No longer in the store" in info.value]
+
+
+def test_compare_says_a_chosen_model_is_gone_on_a_later_run(use_small_data, store_with_model):
+    two_models(store_with_model)
+    copy_model(store_with_model, "third")
+    app = open_page("pages/compare.py", {"models": "small-tutorial,other,third"})
+    assert not gone_notices(app)
+    app.selectbox(key="compare_first").set_value("third").run()
+    store.delete_model("third")
+    app.run()
+    assert not app.exception and not app.error
+    assert len(gone_notices(app)) == 1 and "**third**" in gone_notices(app)[0]
+    # The rest of the comparison is still shown, for the models still saved
+    assert app.multiselect(key="compare_models").value == ["small-tutorial", "other"]
+    assert app.query_params["models"] == "small-tutorial,other"
+    assert list(app.dataframe[0].value.index) == ["seed"]
+    assert {app.selectbox(key="compare_first").value, app.selectbox(key="compare_second").value} == {
+        "small-tutorial",
+        "other",
+    }
+    assert any("**0 test images**" in text.value for text in app.markdown)
+
+
+def test_compare_replaces_a_gone_model_when_one_would_be_left(use_small_data, store_with_model):
+    two_models(store_with_model)
+    copy_model(store_with_model, "third")
+    app = open_page("pages/compare.py", {"models": "small-tutorial,other"})
+    store.delete_model("other")
+    app.run()
+    assert not app.exception and not app.error
+    assert app.multiselect(key="compare_models").value == ["small-tutorial", "third"]
+    assert "**other**" in gone_notices(app)[0] and "comparing **third** instead" in gone_notices(app)[0]
+    assert any("**0 test images**" in text.value for text in app.markdown)
+
+
 def test_compare_asks_for_two_models(use_small_data, store_with_model):
     two_models(store_with_model)
     app = open_page("pages/compare.py")
@@ -68,6 +115,35 @@ def test_models_page_renames_and_deletes_with_confirmation(use_small_data, store
     app.button(key="models_delete_confirm").click().run()
     assert [model.name for model in store.list_models()] == ["small-tutorial"]
     assert any("Deleted renamed-run" in message.value for message in app.success)
+    # Deleted here: said once, as done, not as a model gone elsewhere
+    assert not gone_notices(app)
+
+
+def test_models_page_says_a_model_deleted_elsewhere(use_small_data, store_with_model):
+    two_models(store_with_model)
+    app = open_page("pages/models.py", {"saved": "other"})
+    assert app.selectbox(key="models_selected").value == "other"
+    store.delete_model("other")
+    app.run()
+    assert not app.exception and not app.error
+    assert app.selectbox(key="models_selected").value == "small-tutorial"
+    assert "**other**" in gone_notices(app)[0] and "showing **small-tutorial**" in gone_notices(app)[0]
+
+
+def test_models_page_export_of_a_model_deleted_meanwhile_says_so(
+    use_small_data, store_with_model, monkeypatch
+):
+    two_models(store_with_model)
+    app = open_page("pages/models.py", {"saved": "other"})
+    # The store is listed just before another session deletes the model, so the page still offers it
+    listed = store.list_entries()
+    store.delete_model("other")
+    monkeypatch.setattr(store, "list_entries", lambda directory=None: listed)
+    app.run()
+    assert not app.exception and not app.error
+    assert app.selectbox(key="models_selected").value == "other"
+    assert "**other**" in gone_notices(app)[0] and "choose another model" in gone_notices(app)[0]
+    assert not [button for button in app.get("download_button")]
 
 
 def test_train_page_continues_a_saved_model(use_small_data, store_with_model):

@@ -4,7 +4,8 @@
 - `caches`: the data set, saved models, test-set predictions, the training jobs, the active model,
   work built once on a background thread.
 - `sidebar`: the sidebar on every page.
-- `model_pages`: the start of pages that need a model, and the "no model yet" panel.
+- `model_pages`: the start of pages that need a model, the "no model yet" panel, and the notice of
+  models no longer in the store.
 - `job_session`: which job is this browser's: its owner id, starting a job, the job in the URL.
 - `training_view`: a training job's live progress with Stop, and its results.
 - `continuation`: the Train page's "continue a saved model" form.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from ui.caches import ACTIVE_MODEL_KEY, cached_dataset, model_identity, test_probabilities
+from ui.model_pages import say_models_gone
 
 MODELS_QUERY_PARAMETER = "models"
 DISAGREEMENTS_SHOWN = 8
@@ -14,10 +15,28 @@ def models_from_url(names: list[str]) -> list[str]:
     """The chosen models named in the URL (?models=a,b), those still saved, else the newest two."""
     wanted = [name for name in st.query_params.get(MODELS_QUERY_PARAMETER, "").split(",") if name]
     chosen = [name for name in dict.fromkeys(wanted) if name in names][:4]
-    missing = [name for name in wanted if name not in names]
-    if missing:
-        st.info(f"No longer in the store (renamed or deleted): {', '.join(missing)}.", icon=":material/info:")
+    say_models_gone([name for name in wanted if name not in names])
     return chosen if len(chosen) >= 2 else names[:2]
+
+
+def keep_saved_choices(names: list[str]) -> None:
+    """Drop chosen models that are no longer saved (saying so on any run), keeping at least two chosen."""
+    if "compare_models" not in st.session_state:
+        st.session_state["compare_models"] = models_from_url(names)
+        return
+    chosen = st.session_state["compare_models"]
+    kept = [name for name in chosen if name in names]
+    missing = [name for name in chosen if name not in names]
+    replacements = []
+    if missing and len(kept) < 2:
+        replacements = [name for name in names if name not in kept][: 2 - len(kept)]
+    st.session_state["compare_models"] = kept + replacements
+    # The pair shown under "Where they disagree" may have named a model that is gone
+    for key in ("compare_first", "compare_second"):
+        if st.session_state.get(key) in missing:
+            del st.session_state[key]
+    instead = ", ".join(f"**{name}**" for name in replacements)
+    say_models_gone(missing, f"comparing {instead} instead" if replacements else "")
 
 
 @st.cache_data(show_spinner=False, max_entries=8)

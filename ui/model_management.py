@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from ui.caches import cached_dataset, data_key, model_identity
+from ui.model_pages import say_models_gone
 
 # (format, quantisation, label) of each model download offered
 MODEL_EXPORTS = (
@@ -24,24 +25,45 @@ def checked_export(identity: tuple, export_format: str, quantization: str, sourc
     return export.export_model(identity[0], export_format, cached_dataset(source).test_images, quantization)
 
 
+def keep_selected_model(names: list[str], wanted: str | None) -> None:
+    """Select the model just renamed, else the one chosen before, else wanted, else the newest."""
+    if st.session_state.get("models_next") in names:
+        st.session_state["models_selected"] = st.session_state.pop("models_next")
+    selected = st.session_state.get("models_selected")
+    if selected in names:
+        return
+    gone = selected or wanted
+    st.session_state["models_selected"] = wanted if wanted in names else names[0]
+    # A model deleted on this page was announced already; one gone elsewhere is said every time
+    if gone and gone not in names and gone != st.session_state.pop("models_deleted_here", None):
+        say_models_gone([gone], f"showing **{st.session_state['models_selected']}**")
+
+
 def show_exports(entry) -> None:
     """History CSV and record JSON at once; the model formats after a check the user starts."""
     from fashion import export
-    from fashion.errors import FashionError
+    from fashion.errors import FashionError, ModelNotFoundError
 
     name = entry.name
+    try:
+        history, record = [export.export_model(name, export_format) for export_format in ("csv", "json")]
+    except ModelNotFoundError:
+        say_models_gone([name], "choose another model above")
+        return
+    except FashionError as error:
+        st.error(str(error))
+        return
     csv_column, json_column = st.columns(2)
-    for column, export_format, label in (
-        (csv_column, "csv", "History (CSV)"),
-        (json_column, "json", "Record (JSON)"),
+    for column, result, label in (
+        (csv_column, history, "History (CSV)"),
+        (json_column, record, "Record (JSON)"),
     ):
-        result = export.export_model(name, export_format)
         column.download_button(
             f"Download: {label}",
             result.data,
             file_name=result.file_name,
             mime=result.mime_type,
-            key=f"models_download_{export_format}",
+            key=f"models_download_{result.format}",
             icon=":material/download:",
         )
     checked_key = f"models_exports_checked_{name}"
@@ -113,6 +135,7 @@ def show_rename_and_delete(entry) -> None:
             st.error(str(error))
         else:
             st.session_state["models_notice"] = f"Deleted {entry.name}."
+            st.session_state["models_deleted_here"] = entry.name
             st.rerun()
     if no_column.button("Cancel", key="models_delete_cancel"):
         st.session_state.pop("models_confirm_delete", None)

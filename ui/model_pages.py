@@ -42,3 +42,15 @@ def no_model_panel(page_name: str) -> None:
         start_training_job("tutorial", presets("tutorial")[RECOMMENDED_PRESET], dataset)
     if job_id:
         show_job(job_id)
+
+
+def say_models_gone(names: list[str], instead: str = "") -> None:
+    """Say which models are no longer in the store (renamed or deleted, perhaps in another session)."""
+    if not names:
+        return
+    listed = ", ".join(f"**{name}**" for name in names)
+    st.info(
+        f"No longer in the store (renamed or deleted, perhaps in another session): {listed}"
+        + (f"; {instead}." if instead else "."),
+        icon=":material/info:",
+    )
