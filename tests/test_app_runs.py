@@ -93,6 +93,69 @@ def test_compare_replaces_a_gone_model_when_one_would_be_left(use_small_data, st
     assert any("**0 test images**" in text.value for text in app.markdown)
 
 
+@pytest.fixture(scope="module")
+def disagreeing_store(tmp_path_factory, trained_store, small_dataset) -> Path:
+    """small-tutorial beside one-epoch (the tutorial model, one epoch, another seed): they disagree."""
+    import os
+
+    from fashion.models import HyperParameters
+    from fashion.workflow import train_evaluate_save
+
+    directory = tmp_path_factory.mktemp("disagreeing") / "models"
+    shutil.copytree(trained_store, directory)
+    previous = os.environ.get("FASHION_MODELS_DIR")
+    os.environ["FASHION_MODELS_DIR"] = str(directory)
+    try:
+        quick = HyperParameters(
+            epochs=1, batch_size=128, learning_rate=0.002, seed=11, validation_fraction=0.1
+        )
+        train_evaluate_save("tutorial", quick, small_dataset, name="one-epoch")
+    finally:
+        if previous is None:
+            os.environ.pop("FASHION_MODELS_DIR", None)
+        else:
+            os.environ["FASHION_MODELS_DIR"] = previous
+    return directory
+
+
+def test_compare_class_filter_narrows_the_disagreements(
+    use_small_data, disagreeing_store, small_dataset, monkeypatch
+):
+    import numpy as np
+
+    from fashion.data import CLASS_NAMES
+    from fashion.inference import predict_probabilities
+
+    monkeypatch.setenv("FASHION_MODELS_DIR", str(disagreeing_store))
+    labels = small_dataset.test_labels
+    right = {
+        name: predict_probabilities(store.load_model(name), small_dataset.test_images).argmax(axis=1)
+        == labels
+        for name in ("small-tutorial", "one-epoch")
+    }
+    # Test images small-tutorial gets right and one-epoch wrong, and the reverse, counted here from the models
+    expected = {
+        0: np.flatnonzero(right["small-tutorial"] & ~right["one-epoch"]),
+        1: np.flatnonzero(right["one-epoch"] & ~right["small-tutorial"]),
+    }
+    per_class = np.bincount(labels[expected[0]], minlength=len(CLASS_NAMES))
+    true_class = int(per_class.argmax())
+    assert 0 < per_class[true_class] < len(expected[0]), "the two models should disagree on several classes"
+
+    app = open_page("pages/compare.py", {"models": "small-tutorial,one-epoch"})
+    assert app.selectbox(key="compare_first").value == "small-tutorial"
+    assert any(f"**{len(expected[0]):,} test images**" in text.value for text in app.markdown)
+
+    app.selectbox(key="compare_class").set_value(CLASS_NAMES[true_class]).run()
+    assert not app.exception and not app.error
+    for direction in (0, 1):
+        app.radio(key="compare_direction").set_value(direction).run()
+        wanted = [int(index) for index in expected[direction] if labels[index] == true_class]
+        assert any(f"**{len(wanted):,} test images**" in text.value for text in app.markdown)
+        shown = [caption.value for caption in app.caption if caption.value.startswith("Test image #")]
+        assert shown == [f"Test image #{index} ({CLASS_NAMES[true_class]})" for index in wanted[:8]]
+
+
 def test_compare_asks_for_two_models(use_small_data, store_with_model):
     two_models(store_with_model)
     app = open_page("pages/compare.py")
