@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ui import caches, focus, sidebar, startup
+from ui import background, caches, focus, sidebar, startup
 
 st.set_page_config(page_title="Fashion-MNIST Studio", page_icon=":material/checkroom:", layout="wide")
 startup.exempt_imports_from_garbage_collection()
@@ -23,7 +23,7 @@ pages = [
 page = st.navigation(pages)
 
 # Counted while it runs: work on background threads (the features behind "Why?") gives way to pages.
-with caches.page_running():
+with background.page_running():
     with st.sidebar:
         sidebar.show_sidebar()
     page.run()

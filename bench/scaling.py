@@ -22,10 +22,10 @@ sys.path[:0] = [str(REPOSITORY), str(REPOSITORY / "tests" / "e2e")]
 
 from fashion.data import load_dataset  # noqa: E402
 from fashion.job_database import JobDatabase  # noqa: E402
-from fashion.models import presets, with_overrides  # noqa: E402
+from fashion.models import RECOMMENDED_PRESET, presets, with_overrides  # noqa: E402
 
 JOBS = 4
-SUBSET = with_overrides(presets("tutorial")["Recommended (fast)"], train_limit=10000)
+SUBSET = with_overrides(presets("tutorial")[RECOMMENDED_PRESET], train_limit=10000)
 
 
 def run_batch(jobs, dataset, label: str) -> dict:

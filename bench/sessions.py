@@ -32,14 +32,14 @@ sys.path[:0] = [str(REPOSITORY), str(REPOSITORY / "tests" / "e2e")]
 from harness import CHROMIUM_ARGUMENTS, CHROMIUM_PATH, AppServer, memory_kib  # noqa: E402
 from playwright.async_api import async_playwright, expect  # noqa: E402
 
-from fashion.models import presets, with_overrides  # noqa: E402
+from fashion.models import RECOMMENDED_PRESET, presets, with_overrides  # noqa: E402
 
 STEPS = (1, 2, 3, 4, 5, 10, 20, 40)
 # Each session's pages, in order: (path, heading)
 PAGES = (("", "Explore the data"), ("predictions", "Predictions"), ("train", "Train"))
 PAGE_TIMEOUT_MS = 300_000
 RESULTS_DIRECTORY = REPOSITORY / "bench" / "results"
-MODEL_SETTINGS = with_overrides(presets("tutorial")["Recommended (fast)"], epochs=3, train_limit=10000)
+MODEL_SETTINGS = with_overrides(presets("tutorial")[RECOMMENDED_PRESET], epochs=3, train_limit=10000)
 
 
 async def load_page(page, url: str, heading: str, errors: list[str]) -> float:

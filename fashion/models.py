@@ -24,6 +24,15 @@ class Limits:
         """(minimum, maximum), as a number input takes them."""
         return self.minimum, self.maximum
 
+    def check(self, value) -> None:
+        """Raise ConfigurationError naming the value if it is out of range."""
+        if self.maximum is None and value < self.minimum:
+            raise ConfigurationError(f"{self.label} must be at least {self.minimum}, not {value}.")
+        if self.maximum is not None and not self.minimum <= value <= self.maximum:
+            raise ConfigurationError(
+                f"{self.label} must be between {self.minimum} and {self.maximum}, not {value}."
+            )
+
 
 # Checked by HyperParameters.validated and used by the Train page's inputs.
 LIMITS = {
@@ -36,6 +45,8 @@ LIMITS = {
     "train_limit": Limits("the number of training images", 10),
     "steps_per_execution": Limits("steps per execution", 1, 1000),
 }
+# The epochs a saved model is continued by (the CLI's --from, the Train page's "More epochs").
+MORE_EPOCHS = Limits("more epochs", 1, 1000)
 
 
 @dataclass(frozen=True)
@@ -57,14 +68,8 @@ class HyperParameters:
         """Return self, or raise ConfigurationError naming the first value out of range."""
         for name, limits in LIMITS.items():
             value = getattr(self, name)
-            if value is None:
-                continue
-            if limits.maximum is None and value < limits.minimum:
-                raise ConfigurationError(f"{limits.label} must be at least {limits.minimum}, not {value}.")
-            if limits.maximum is not None and not limits.minimum <= value <= limits.maximum:
-                raise ConfigurationError(
-                    f"{limits.label} must be between {limits.minimum} and {limits.maximum}, not {value}."
-                )
+            if value is not None:
+                limits.check(value)
         if self.schedule not in SCHEDULES:
             raise ConfigurationError(
                 f"schedule must be one of {', '.join(SCHEDULES)}, not {self.schedule!r}."

@@ -15,7 +15,7 @@ from fashion import learning
 from fashion.augmentation import get_settings, make_batches
 from fashion.data import Dataset, scale_images
 from fashion.epoch_loop import fit_in_memory
-from fashion.models import HyperParameters, build_model, get_architecture
+from fashion.models import MORE_EPOCHS, HyperParameters, build_model, get_architecture
 
 _configured_lock = threading.Lock()
 
@@ -317,10 +317,7 @@ def continued_hyper_parameters(parent_record: dict, more_epochs: int) -> HyperPa
     """A parent's own settings with epochs counting its epochs and the more_epochs to come."""
     parent_epochs = len(parent_record.get("history", []))
     hyper_parameters = HyperParameters.from_dict(parent_record.get("hyper_parameters", {}))
-    if not 1 <= more_epochs <= 1000:
-        from fashion.errors import ConfigurationError
-
-        raise ConfigurationError(f"more epochs must be between 1 and 1000, not {more_epochs}.")
+    MORE_EPOCHS.check(more_epochs)
     return replace(hyper_parameters, epochs=parent_epochs + more_epochs).validated()
 
 

@@ -4,7 +4,7 @@ import streamlit as st
 
 from fashion import descriptions
 from fashion.errors import FashionError
-from ui import caches, explanations, gallery, model_pages
+from ui import caches, explanations, gallery, map_view, model_pages
 
 dataset, models = model_pages.start_model_page("Map", "map")
 
@@ -19,8 +19,8 @@ st.query_params["model"] = name
 identity = caches.model_identity(models[names.index(name)])
 source = caches.data_key()
 try:
-    points = explanations.map_points(identity, source)
-    explained = explanations.embedding(identity, source).explained_variance
+    points = map_view.map_points(identity, source)
+    explained = map_view.embedding(identity, source).explained_variance
 except FashionError as error:
     st.error(str(error))
     st.stop()
@@ -32,7 +32,7 @@ st.caption(
     "class; crosses: the model's mistakes. Hover over a point to see the image; click it to open it."
 )
 event = st.altair_chart(
-    explanations.map_chart(points),
+    map_view.map_chart(points),
     key="map_chart",
     on_select="rerun",
     selection_mode="point",
@@ -44,7 +44,7 @@ event = st.altair_chart(
 explanations.neighbour_build(identity, source)
 
 # The point opened: the one just clicked, else the one in the URL
-clicked = explanations.selected_map_index(event)
+clicked = map_view.selected_map_index(event)
 if clicked is not None:
     st.query_params["point"] = str(clicked)
 point = st.query_params.get("point", "")

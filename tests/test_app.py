@@ -19,6 +19,7 @@ from app_pages import APP_FILE, TIMEOUT, markdown_texts, open_page
 from streamlit.testing.v1 import AppTest
 
 from fashion.data import dataset_summary, sample_indices
+from fashion.models import PHOTO_PRESET, RECOMMENDED_PRESET
 
 RECOMMENDED_TUTORIAL = "tutorial_recommended_fast"  # the Train page's key suffix of the first preset
 
@@ -196,7 +197,7 @@ def test_try_image_shows_the_mask_step_and_each_switch_reruns_the_prediction(
     assert {"Item outlined", "Item alone", "28x28, what the model sees"} <= set(captions), captions
     first = [bar.value for bar in app.get("progress")]
     # The model of the fixtures was trained without augmentation: the page recommends the preset
-    assert any("Photo-robust CNN" in info.value for info in app.info)
+    assert any(PHOTO_PRESET in info.value for info in app.info)
     app.toggle(key="try_step_segment").set_value(False).run()
     assert not app.exception and not app.error
     captions = image_captions(app)
@@ -249,11 +250,11 @@ def test_photo_robust_preset_turns_augmentation_on_with_a_preview(use_small_data
 
     app = open_page("pages/train.py")
     app.selectbox(key="train_architecture").set_value("cnn").run()
-    assert app.selectbox(key=f"train_augmentation_{preset_key('cnn', 'Recommended (fast)')}").value == "none"
+    assert app.selectbox(key=f"train_augmentation_{preset_key('cnn', RECOMMENDED_PRESET)}").value == "none"
     assert "Preview of augmented samples" not in [expander.label for expander in app.expander]
-    app.selectbox(key="train_preset_cnn").set_value("Photo-robust CNN").run()
+    app.selectbox(key="train_preset_cnn").set_value(PHOTO_PRESET).run()
     assert not app.exception
-    assert app.selectbox(key=f"train_augmentation_{preset_key('cnn', 'Photo-robust CNN')}").value == "photo"
+    assert app.selectbox(key=f"train_augmentation_{preset_key('cnn', PHOTO_PRESET)}").value == "photo"
     assert training_settings(app)["Epochs"] == 12
     assert "Preview of augmented samples" in [expander.label for expander in app.expander]
     assert "Top row: training images; below: augmented versions" in image_captions(app)

@@ -89,7 +89,7 @@ def test_gallery_image_view_reopens_from_the_url_and_ignores_a_bad_index(use_sma
 
 
 def test_a_background_build_runs_once_per_key_and_again_after_a_failure():
-    from ui.caches import background_build
+    from ui.background import background_build
 
     from fashion.errors import ExplanationError
 
@@ -126,10 +126,10 @@ def test_a_background_build_runs_once_per_key_and_again_after_a_failure():
 def test_a_background_build_gives_way_to_pages_until_one_waits_for_it(monkeypatch):
     import time
 
-    from ui import caches
+    from ui import background
 
-    monkeypatch.setattr(caches, "IDLE_SECONDS", 60.0)
-    monkeypatch.setattr(caches, "BUILD_WAIT_SECONDS", 60.0)
+    monkeypatch.setattr(background, "IDLE_SECONDS", 60.0)
+    monkeypatch.setattr(background, "BUILD_WAIT_SECONDS", 60.0)
 
     def prepare():
         def work(progress):
@@ -139,9 +139,9 @@ def test_a_background_build_gives_way_to_pages_until_one_waits_for_it(monkeypatc
 
         return work
 
-    with caches.page_running():
-        build = caches.background_build(("test-build", "model c"), prepare)
+    with background.page_running():
+        build = background.background_build(("test-build", "model c"), prepare)
         time.sleep(0.5)  # room for a build that would not give way to start
         assert build.done_count == 0 and not build.done()
-        with caches.waiting_for_background():
+        with background.waiting_for_background():
             assert build.result() == "index"

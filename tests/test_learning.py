@@ -8,7 +8,7 @@ import time
 import numpy as np
 
 from fashion import explanation_plots, learning, store
-from fashion.data import CLASS_NAMES
+from fashion.data import CLASS_NAMES, scale_images
 from fashion.job_database import JobDatabase
 from fashion.local_jobs import LocalJobs
 from fashion.models import HyperParameters, with_overrides
@@ -42,7 +42,7 @@ def test_each_epoch_snapshots_the_probes_and_the_first_layer(small_dataset):
         np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, atol=0.03)
         assert np.abs(first_layer).max() > 0.99  # each template scaled to its own peak
     # The probes' predictions are those of the model after the last epoch
-    final = np.asarray(result.model(learning.probe_images(probes) / 255.0, training=False))
+    final = np.asarray(result.model(scale_images(learning.probe_images(probes)), training=False))
     np.testing.assert_allclose(decoded[-1][0], final, atol=1 / 255 + 1e-6)
     # It learns: the first layer moves and the probes' guesses get better than at epoch 1
     assert not np.allclose(decoded[0][1], decoded[-1][1])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from fashion.models import MORE_EPOCHS
 from ui.caches import saved_models
 from ui.job_session import start_training_job
 
@@ -38,7 +39,7 @@ def show_continue_form(dataset, disabled: bool = False) -> None:
         )
         epochs_column, name_column = st.columns(2)
         more_epochs = epochs_column.number_input(
-            "More epochs", 1, 1000, value=1, step=1, key="train_continue_epochs"
+            "More epochs", *MORE_EPOCHS.range, value=1, step=1, key="train_continue_epochs"
         )
         new_name = name_column.text_input(
             "Name of the continued model (optional)", key="train_continue_name", placeholder=f"{name}-more"

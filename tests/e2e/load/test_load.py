@@ -38,7 +38,6 @@ SERVER_PEAK_LIMIT_MIB = 2048
 WORKER_PEAK_LIMIT_MIB = 2048
 IDLE_SESSION_LIMIT_MIB = 50  # measured 28: session state plus the figures its pages cache
 BROWSING_GROWTH_LIMIT_MIB = 300
-PAGE_LOAD_LIMIT_SECONDS = 120  # measured up to 75 s for four loads at once
 
 
 @pytest.fixture(autouse=True)
@@ -348,4 +347,3 @@ def test_sessions_train_browse_and_upload_with_bounded_memory(
     assert 0 < figures["worker_peak_rss_mib"] < WORKER_PEAK_LIMIT_MIB, figures
     assert figures["extra_per_idle_session_mib"] < IDLE_SESSION_LIMIT_MIB, figures
     assert figures["server_growth_while_browsing_mib"] < BROWSING_GROWTH_LIMIT_MIB, figures
-    assert figures["page_load_during_training_max_s"] < PAGE_LOAD_LIMIT_SECONDS, figures

@@ -1,0 +1,95 @@
+"""The Map page's embedding: the model's 2-D map of test images, its points and its clickable chart."""
+
+from __future__ import annotations
+
+import base64
+import io
+
+import numpy as np
+import streamlit as st
+
+from ui.caches import cached_dataset, cached_model, model_directory, test_probabilities
+
+MAP_POINT_SIZE = 30
+
+
+def _thumbnail_url(image: np.ndarray) -> str:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(255 - np.asarray(image, dtype=np.uint8)).resize((56, 56)).save(buffer, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+@st.cache_resource(show_spinner="Building the map (once per model)…", max_entries=2)
+def embedding(identity: tuple, source: str):
+    """The model's cached 2-D map of a stratified test sample."""
+    from fashion import explain
+
+    data = cached_dataset(source)
+    return explain.embedding_map(
+        cached_model(*identity), model_directory(identity), data.test_images, data.test_labels
+    )
+
+
+@st.cache_data(show_spinner=False, max_entries=2)
+def map_points(identity: tuple, source: str):
+    """One row per map point: test index, x, y, true and predicted class, right or wrong, thumbnail."""
+    import pandas as pd
+
+    from fashion.data import CLASS_NAMES
+
+    data = cached_dataset(source)
+    points = embedding(identity, source)
+    predicted = test_probabilities(*identity, source).argmax(axis=1)[points.indices]
+    true_labels = data.test_labels[points.indices]
+    return pd.DataFrame(
+        {
+            "index": points.indices.astype(int),
+            "x": points.coordinates[:, 0],
+            "y": points.coordinates[:, 1],
+            "true class": [CLASS_NAMES[label] for label in true_labels],
+            "predicted": [CLASS_NAMES[label] for label in predicted],
+            "result": np.where(predicted == true_labels, "right", "wrong"),
+            "image": [_thumbnail_url(data.test_images[index]) for index in points.indices],
+        }
+    )
+
+
+def map_chart(points, extra_point=None):
+    """The map as an Altair scatter: colour by true class, crosses for mistakes; a click selects."""
+    import altair as alt
+
+    from fashion.data import CLASS_NAMES
+    from fashion.explanation_plots import CLASS_COLOURS
+
+    selection = alt.selection_point(name="point", fields=["index"], on="click", clear="dblclick")
+    chart = (
+        alt.Chart(points)
+        .mark_point(filled=True, size=MAP_POINT_SIZE)
+        .encode(
+            x=alt.X("x:Q", axis=None),
+            y=alt.Y("y:Q", axis=None),
+            color=alt.Color("true class:N", scale=alt.Scale(domain=CLASS_NAMES, range=CLASS_COLOURS)),
+            shape=alt.Shape(
+                "result:N", scale=alt.Scale(domain=["right", "wrong"], range=["circle", "cross"])
+            ),
+            opacity=alt.condition(selection, alt.value(0.85), alt.value(0.25)),
+            tooltip=["index:Q", "true class:N", "predicted:N", "image:N"],
+        )
+        .add_params(selection)
+    )
+    if extra_point is not None:
+        import pandas as pd
+
+        star = pd.DataFrame({"x": [extra_point[0]], "y": [extra_point[1]], "label": ["your image"]})
+        chart = chart + alt.Chart(star).mark_point(
+            shape="diamond", size=400, filled=True, color="black"
+        ).encode(x="x:Q", y="y:Q", tooltip=["label:N"])
+    return chart.properties(height=560)
+
+
+def selected_map_index(event) -> int | None:
+    """The test index of the point clicked on the map, if any."""
+    chosen = (event or {}).get("selection", {}).get("point") or []
+    return int(chosen[0]["index"]) if chosen and "index" in chosen[0] else None
