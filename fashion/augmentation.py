@@ -217,16 +217,25 @@ def make_batches(
     return AugmentedBatches()
 
 
+PREVIEW_COUNT = 8  # training images in the Train page's preview (its top row)
+PREVIEW_VARIANTS = 3  # augmented versions of each, in the rows below
+
+
+def preview_indices(image_count: int, seed: int = 0, count: int = PREVIEW_COUNT) -> np.ndarray:
+    """The training images the augmentation preview shows in its top row, left to right."""
+    return np.random.default_rng(seed).choice(image_count, size=count, replace=False)
+
+
 def preview_grid(
     images: np.ndarray,
     settings: AugmentationSettings,
     seed: int = 0,
-    count: int = 8,
+    count: int = PREVIEW_COUNT,
     labels: np.ndarray | None = None,
 ) -> np.ndarray:
-    """uint8 grid: count training images (top row) and three augmented versions of each below."""
-    generator = np.random.default_rng(seed)
-    picked = generator.choice(len(images), size=count, replace=False)
+    """uint8 grid: the preview_indices images (top row) and PREVIEW_VARIANTS augmented versions below."""
+    picked = preview_indices(len(images), seed, count)
+    generator = np.random.default_rng([seed, 1])  # the augmentations' own stream
     chosen = scale_images(images[picked])
     chosen_labels = labels[picked] if labels is not None else None
     # In the preview every image is augmented, so each row shows what the recipe does
@@ -235,6 +244,6 @@ def preview_grid(
         if settings.fraction >= 1.0
         else AugmentationSettings(**{**settings.__dict__, "fraction": 1.0})
     )
-    rows = [chosen] + [augment_images(chosen, shown, generator, chosen_labels) for _ in range(3)]
-    grid = np.concatenate([np.concatenate(list(row), axis=1) for row in rows], axis=0)
+    variants = [augment_images(chosen, shown, generator, chosen_labels) for _ in range(PREVIEW_VARIANTS)]
+    grid = np.concatenate([np.concatenate(list(row), axis=1) for row in [chosen, *variants]], axis=0)
     return unscale_images(grid)

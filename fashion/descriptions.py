@@ -74,11 +74,24 @@ def sample_grid_description(labels, indices) -> str:
     return f"A grid of {len(items)} training images, row by row: " + ", ".join(items) + "."
 
 
+def augmentation_preview_description(indices, labels, variants: int, augmentation: str) -> str:
+    """The Train page's augmentation preview: its top row's images and the augmented versions below."""
+    items = [f"#{int(index)} {CLASS_NAMES[int(label)]}" for index, label in zip(indices, labels)]
+    return (
+        f"Preview of the {augmentation} augmentation: the top row holds {len(items)} training images, "
+        "left to right: "
+        + ", ".join(items)
+        + f"; below each one, {variants} augmented versions of it, one per row."
+    )
+
+
 def class_count_description(counts) -> str:
     """The class count bar chart: each class's number of training images."""
-    return "Bar chart of training images per class: " + ", ".join(
-        f"{name} {int(count):,}" for name, count in zip(CLASS_NAMES, counts)
-    ) + "."
+    return (
+        "Bar chart of training images per class: "
+        + ", ".join(f"{name} {int(count):,}" for name, count in zip(CLASS_NAMES, counts))
+        + "."
+    )
 
 
 def sample_image_description(index: int, label: int, image: np.ndarray) -> str:
@@ -164,9 +177,11 @@ def model_input_description(image: np.ndarray) -> str:
 
 def per_class_accuracy_description(per_class_accuracy) -> str:
     """The per-class accuracy bar chart in words."""
-    return "Accuracy per class: " + ", ".join(
-        f"{name} {percent(accuracy)}" for name, accuracy in zip(CLASS_NAMES, per_class_accuracy)
-    ) + "."
+    return (
+        "Accuracy per class: "
+        + ", ".join(f"{name} {percent(accuracy)}" for name, accuracy in zip(CLASS_NAMES, per_class_accuracy))
+        + "."
+    )
 
 
 def _where(saliency: np.ndarray) -> str:

@@ -4,8 +4,8 @@ import streamlit as st
 
 from ui import caches, continuation, job_session, startup, training_view
 from ui import recipes as recipe_view
-from fashion import plots, store
-from fashion.augmentation import AUGMENTATIONS, preview_grid
+from fashion import descriptions, plots, store
+from fashion.augmentation import AUGMENTATIONS, PREVIEW_VARIANTS, preview_grid, preview_indices
 from fashion.errors import FashionError
 from fashion.models import ARCHITECTURES, LIMITS, with_overrides
 
@@ -101,8 +101,15 @@ with details_column:
                 seed=int(seed),
                 labels=dataset.train_labels,
             )
+            shown = preview_indices(len(dataset.train_labels), int(seed))
             caption = "Top row: training images; below: augmented versions"
-            st.image(plots.pixel_image(grid, 2), caption=caption)
+            st.image(
+                plots.pixel_image(grid, 2),
+                caption=caption,
+                alt=descriptions.augmentation_preview_description(
+                    shown, dataset.train_labels[shown], PREVIEW_VARIANTS, augmentation_name
+                ),
+            )
 
 
 try:

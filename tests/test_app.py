@@ -258,6 +258,12 @@ def test_photo_robust_preset_turns_augmentation_on_with_a_preview(use_small_data
     assert training_settings(app)["Epochs"] == 12
     assert "Preview of augmented samples" in [expander.label for expander in app.expander]
     assert "Top row: training images; below: augmented versions" in image_captions(app)
+    # The preview speaks: its alt text names the top row's 8 images and the 3 augmented rows
+    (preview,) = [
+        image.proto.imgs[0] for image in app.get("image") if image.proto.imgs[0].caption.startswith("Top row")
+    ]
+    assert preview.alt.startswith("Preview of the photo augmentation: the top row holds 8 training images")
+    assert preview.alt.count(", #") == 7 and preview.alt.endswith("3 augmented versions of it, one per row.")
 
 
 def test_train_page_runs_a_short_job_to_the_end(use_small_data, models_dir):

@@ -7,11 +7,13 @@ import pytest
 
 from fashion.augmentation import (
     AUGMENTATIONS,
+    PREVIEW_VARIANTS,
     AugmentationSettings,
     augment_images,
     fit_item,
     paired,
     preview_grid,
+    preview_indices,
     turned,
 )
 from fashion.data import CLASS_NAMES
@@ -102,8 +104,12 @@ def test_only_shoes_become_pairs_or_turn():
 
 def test_preview_grid_shows_originals_and_three_variants(small_dataset):
     grid = preview_grid(small_dataset.train_images, AUGMENTATIONS["photo"], seed=3, count=5)
-    assert grid.shape == (4 * 28, 5 * 28) and grid.dtype == np.uint8
+    assert grid.shape == ((1 + PREVIEW_VARIANTS) * 28, 5 * 28) and grid.dtype == np.uint8
     assert not np.array_equal(grid[:28], grid[28:56])
+    # The top row is the images preview_indices names (what the preview's alt text lists), in order
+    shown = preview_indices(len(small_dataset.train_images), seed=3, count=5)
+    top_row = np.concatenate(list(small_dataset.train_images[shown]), axis=1)
+    assert np.abs(grid[:28].astype(int) - top_row).max() <= 1
 
 
 def test_unknown_augmentation_is_refused_and_the_preset_uses_photo():

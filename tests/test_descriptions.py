@@ -106,3 +106,10 @@ def test_comparison_curves_give_each_models_last_epoch():
         "training accuracy 0.850; quick, epoch 1: training loss 0.700, training accuracy 0.750, "
         "validation loss 0.720, validation accuracy 0.740."
     )
+
+
+def test_augmentation_preview_names_the_top_row_and_the_augmented_rows():
+    assert descriptions.augmentation_preview_description([12, 7], [4, 9], 3, "photo") == (
+        "Preview of the photo augmentation: the top row holds 2 training images, left to right: "
+        "#12 Coat, #7 Ankle boot; below each one, 3 augmented versions of it, one per row."
+    )

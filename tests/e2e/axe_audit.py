@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from app_driver import assert_no_error, wait_until_idle
 from axe_playwright_python.sync_playwright import Axe
-from e2e_server import REPOSITORY
+from harness import REPOSITORY
 
 AXE_REPORT_DIRECTORY = REPOSITORY / "test-artifacts" / "axe"
 WCAG_21_AA_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
@@ -46,3 +47,34 @@ def assert_accessible(page, state: str) -> None:
 def report_path(state: str) -> Path:
     """Where the full axe report of a state is saved."""
     return AXE_REPORT_DIRECTORY / f"{state}.json"
+
+
+class Audits:
+    """The serious/critical violations found in each state visited, reported together at the end."""
+
+    def __init__(self, page, screenshot):
+        self.page = page
+        self.screenshot = screenshot
+        self.found: dict[str, list[dict]] = {}
+
+    def check(self, state: str, page=None) -> None:
+        """Audit a page (this collector's tab unless another is given) under a state's name; screenshot it."""
+        page = page or self.page
+        wait_until_idle(page)
+        assert_no_error(page)
+        # Audit the page once its images have arrived, not while Streamlit is still drawing
+        page.wait_for_function("Array.from(document.images).every(image => image.complete)")
+        self.found[state] = audit(page, state)
+        self.screenshot(page, state)
+
+    def check_live(self, state: str, page=None) -> None:
+        """Audit a view that reruns on its own (a live job) or shows an error, without waiting for idle."""
+        page = page or self.page
+        self.found[state] = audit(page, state)
+        self.screenshot(page, state)
+
+    def assert_clean(self) -> None:
+        """Fail with every state's report if any state had a serious or critical violation."""
+        failing = {state: violations for state, violations in self.found.items() if violations}
+        report = "\n\n".join(f"[{state}]\n{describe(violations)}" for state, violations in failing.items())
+        assert not failing, f"axe-core violations in {len(failing)} of {len(self.found)} states:\n{report}"

@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from axe_audit import Audits
 from harness import CHROMIUM_PATH, REPOSITORY, AppServer, launch_chromium
 from playwright.sync_api import expect
 
@@ -73,3 +74,9 @@ def screenshot(request):
         return path
 
     return take
+
+
+@pytest.fixture
+def audits(page, screenshot):
+    """An axe-core Audits collector on this test's tab (tests/e2e/axe_audit.py)."""
+    return Audits(page, screenshot)

@@ -4,55 +4,26 @@ No serious or critical violation."""
 
 from __future__ import annotations
 
+import os
 import re
+import signal
 
 import numpy as np
 import pytest
 from app_driver import (
-    assert_no_error,
     fill_training_form,
     open_page,
     photo_like,
     show_only_class,
     wait_until_idle,
 )
-from axe_audit import audit, describe
-from e2e_server import AppServer
+from e2e_server import AppServer, new_tab
 from playwright.sync_api import expect
 
-from fashion.models import EXACT_TUTORIAL_PRESET
+from fashion.job_database import JobDatabase
+from fashion.models import EXACT_TUTORIAL_PRESET, PHOTO_PRESET
 
 TRAINING_TIMEOUT_MS = 240_000
-
-
-class Audits:
-    """The serious/critical violations found in each state visited, reported together at the end."""
-
-    def __init__(self, page, screenshot):
-        self.page = page
-        self.screenshot = screenshot
-        self.found: dict[str, list[dict]] = {}
-
-    def check(self, state: str) -> None:
-        """Audit the page as it is now under the name of this state (and screenshot it)."""
-        wait_until_idle(self.page)
-        assert_no_error(self.page)
-        # Audit the page once its images have arrived, not while Streamlit is still drawing
-        self.page.wait_for_function("Array.from(document.images).every(image => image.complete)")
-        self.found[state] = audit(self.page, state)
-        self.screenshot(self.page, state)
-
-    def assert_clean(self) -> None:
-        """Fail with every state's report if any state had a serious or critical violation."""
-        failing = {state: violations for state, violations in self.found.items() if violations}
-        report = "\n\n".join(f"[{state}]\n{describe(violations)}" for state, violations in failing.items())
-        assert not failing, f"axe-core violations in {len(failing)} of {len(self.found)} states:\n{report}"
-
-
-@pytest.fixture
-def audits(page, screenshot):
-    """An Audits collector on this test's tab."""
-    return Audits(page, screenshot)
 
 
 def test_explore_and_train_pages_pass_axe(app_server, page, audits):
@@ -76,7 +47,32 @@ def test_explore_and_train_pages_pass_axe(app_server, page, audits):
     ).to_be_visible()
     open_page(page, app_server.url, "train", heading="Train")
     audits.check("train-form")
+    # The Photo-robust preset turns augmentation on: its preview of augmented samples, opened
+    choose(page, "Architecture", "Small CNN")
+    choose(page, "Preset", PHOTO_PRESET)
+    preview_expander = page.locator('[data-testid="stExpander"]').filter(
+        has_text="Preview of augmented samples"
+    )
+    preview_expander.locator("summary").click()
+    preview = page.get_by_role(
+        "img",
+        name=re.compile(
+            r"^Preview of the photo augmentation: the top row holds 8 training images, left to right: "
+            r"(#\d+ [^,;]+, ){7}#\d+ [^,;]+; below each one, 3 augmented versions of it, one per row\.$"
+        ),
+    )
+    expect(preview).to_be_visible()
+    audits.check("train-photo-robust-preview")
+    audits.screenshot(page, "train-augmentation-preview", preview)
     audits.assert_clean()
+
+
+def choose(page, label: str, option: str) -> None:
+    """Pick an option of the selectbox with this label and wait for the page's rerun."""
+    page.get_by_role("combobox", name=label).click()
+    page.get_by_role("option", name=option).click()
+    expect(page.get_by_role("combobox", name=label)).to_have_value(option)
+    wait_until_idle(page)
 
 
 def test_predictions_states_pass_axe(app_server, page, audits):
@@ -130,7 +126,7 @@ def test_try_page_states_pass_axe(app_server, page, audits, small_dataset, tmp_p
     file_input.set_input_files(str(broken_path))
     expect(page.locator('[data-testid="stAlertContentError"]')).to_contain_text("notes.png cannot be used:")
     wait_until_idle(page)
-    audits.found["try-broken-file"] = audit(page, "try-broken-file")
+    audits.check_live("try-broken-file")
     page.locator(".st-key-try_random button").click()
     expect(page.get_by_text(re.compile(r"^Test image #\d+ \("))).to_be_visible()
     audits.check("try-random-test-image")
@@ -146,8 +142,18 @@ def empty_store_server(tmp_path_factory, small_data_dir):
     server.stop()
 
 
-def test_no_model_yet_during_and_after_training_pass_axe(empty_store_server, page, audits):
-    """With no model: the no-model panels; then a training while it runs (live charts, sidebar) and after."""
+def start_long_training(page, name: str) -> str:
+    """Start a tutorial job long enough to be audited while it runs (the fast loop ran 2 epochs in about a
+    second; it is stopped or killed later); returns its id."""
+    fill_training_form(page, epochs=200, batch_size=1, subset=1000, name=name, preset=EXACT_TUTORIAL_PRESET)
+    page.locator(".st-key-train_start button").click()
+    expect(page).to_have_url(re.compile(r"[?&]job=\w+"))
+    return re.search(r"job=(\w+)", page.url).group(1)
+
+
+def test_no_model_yet_during_and_after_training_pass_axe(empty_store_server, browser, page, audits):
+    """With no model: the no-model panels; a training running, a second browser's job queued (Cancel), the
+    first job failed when its worker died (Retry), its retry cancelled, the second job stopped and saved."""
     server = empty_store_server
     open_page(page, server.url, "predictions", heading="Predictions")
     expect(page.get_by_role("button", name="Train the tutorial model")).to_be_visible()
@@ -156,108 +162,52 @@ def test_no_model_yet_during_and_after_training_pass_axe(empty_store_server, pag
     audits.check("try-no-model")
 
     open_page(page, server.url, "train", heading="Train")
-    # Long enough to be audited while it runs (the fast loop ran 2 epochs in about a second), then stopped
-    fill_training_form(
-        page, epochs=200, batch_size=1, subset=1000, name="a11y-run", preset=EXACT_TUTORIAL_PRESET
-    )
-    page.locator(".st-key-train_start button").click()
-    expect(page.get_by_text(re.compile(r"^\d+ epoch\(s\) plotted\.$"))).to_be_visible(
-        timeout=TRAINING_TIMEOUT_MS
-    )
+    first_job = start_long_training(page, "a11y-run")
+    plotted = re.compile(r"^\d+ epoch\(s\) plotted\.$")
+    expect(page.get_by_text(plotted)).to_be_visible(timeout=TRAINING_TIMEOUT_MS)
     expect(page.locator(".st-key-training_stop button")).to_be_visible()
-    audits.found["train-running"] = audit(page, "train-running")
-    audits.screenshot(page, "train-running")
-    page.locator(".st-key-training_stop button").click()
-    expect(page.get_by_text(re.compile(r"^Stopped early after \d+ of 200 epochs"))).to_be_visible(
+    audits.check_live("train-running")
+
+    # One job trains at a time here: a second browser's job waits in line, with its Cancel button
+    second = new_tab(browser)
+    open_page(second, server.url, "train", heading="Train")
+    start_long_training(second, "a11y-second")
+    expect(
+        second.get_by_text(re.compile(r"^Your job is queued, 1st in line, starts in about"))
+    ).to_be_visible()
+    cancel = second.locator(".st-key-training_cancel button")
+    expect(cancel).to_be_visible()
+    cancel.scroll_into_view_if_needed()
+    audits.check_live("train-queued", second)
+
+    # The first job's worker process dies: the job has failed, with a Retry button
+    worker_pid = JobDatabase(server.models_dir / ".jobs.sqlite3").get(first_job)["worker_pid"]
+    os.kill(worker_pid, signal.SIGKILL)
+    expect(page.get_by_text(re.compile(r"the training process ended unexpectedly"))).to_be_visible(
         timeout=TRAINING_TIMEOUT_MS
     )
-    audits.check("train-finished")
-    curves = page.get_by_role(
+    retry = page.locator(".st-key-training_retry button")
+    expect(retry).to_be_visible()
+    wait_until_idle(page)
+    retry.scroll_into_view_if_needed()
+    audits.check_live("train-failed-with-retry")
+    # Retry queues the same settings again (behind the second job, now started); cancelled at once
+    retry.click()
+    expect(page.get_by_text(re.compile(r"^Your job is queued, \d+(st|nd) in line"))).to_be_visible()
+    page.locator(".st-key-training_cancel button").click()
+    expect(page.get_by_text("This job was cancelled before it started.")).to_be_visible()
+    audits.check("train-retry-cancelled")
+
+    # The second job runs once the first has gone; stopped, it is saved
+    expect(second.get_by_text(plotted)).to_be_visible(timeout=TRAINING_TIMEOUT_MS)
+    second.locator(".st-key-training_stop button").click()
+    expect(second.get_by_text(re.compile(r"^Stopped early after \d+ of 200 epochs"))).to_be_visible(
+        timeout=TRAINING_TIMEOUT_MS
+    )
+    audits.check("train-finished", second)
+    curves = second.get_by_role(
         "img", name=re.compile(r"^Loss and accuracy curves over \d+ epoch\(s\); epoch \d+: training loss \d")
     )
     expect(curves).to_have_count(1)
-    audits.assert_clean()
-
-
-# Machado et al. (2009) full-severity matrices; an SVG feColorMatrix works in linear RGB, as they need
-SIMULATIONS = {
-    "deuteranopia": "0.367322 0.860646 -0.227968 0 0  0.280085 0.672501 0.047413 0 0  "
-    "-0.011820 0.042940 0.968881 0 0  0 0 0 1 0",
-    "protanopia": "0.152286 1.052583 -0.204868 0 0  0.114503 0.786281 0.099216 0 0  "
-    "-0.003882 -0.048116 1.051998 0 0  0 0 0 1 0",
-}
-SIMULATE_SCRIPT = """values => {
-    document.getElementById('colour-vision-simulation')?.remove();
-    const svg = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
-    svg.id = 'colour-vision-simulation';
-    svg.setAttribute('style', 'position:absolute;width:0;height:0');
-    svg.innerHTML =
-        `<filter id="simulated-vision"><feColorMatrix type="matrix" values="${values}"/></filter>`;
-    document.body.appendChild(svg);
-    document.documentElement.style.filter = 'url(#simulated-vision)';
-    return getComputedStyle(document.documentElement).filter;
-}"""
-
-
-def test_gallery_under_colour_blindness_simulation(app_server, page, screenshot):
-    """Screenshots of the gallery, a mistake and the captions as deuteranopes and protanopes see them."""
-    open_page(page, app_server.url, "predictions?model=small-tutorial", heading="Predictions")
-    expect(page.get_by_text(re.compile(r"^300 test images match; showing 15"))).to_be_visible()
-    captions = page.locator('[data-testid="stExpander"]').filter(has_text="The captions as text")
-    captions.locator("summary").click()
-    expect(captions.locator("li").first).to_be_visible()
-    wait_until_idle(page)
-    gallery_image = page.get_by_role("img", name=re.compile(r"^15 test images with their bar charts"))
-    mistake_image = page.get_by_role("img", name=re.compile(r"^Test image #\d+, .+\(wrong \u2717\)"))
-    screenshot(page, "gallery-full-colour", gallery_image)
-    for deficiency, matrix in SIMULATIONS.items():
-        assert page.evaluate(SIMULATE_SCRIPT, matrix).startswith("url(")
-        screenshot(page, f"gallery-{deficiency}", gallery_image)
-        screenshot(page, f"captions-{deficiency}", captions)
-        screenshot(page, f"mistake-{deficiency}", mistake_image)
-
-
-def choose_theme(page, theme: str) -> None:
-    """Pick Light, Dark or System in the app menu (the three-dot button at the top right)."""
-    page.get_by_role("button", name="Main menu").click()
-    page.get_by_role("menuitemradio", name=theme).click()
-    if page.get_by_role("menu").count():
-        page.keyboard.press("Escape")
-
-
-def go_to(page, title: str) -> None:
-    """Follow the sidebar's link to a page and wait until it has drawn."""
-    page.get_by_role("link", name=title).click()
-    expect(page.get_by_role("heading", name=title, exact=True).first).to_be_visible()
-    wait_until_idle(page)
-
-
-def test_dark_theme_pages_pass_axe_and_figures_stay_readable(
-    app_server, page, audits, small_dataset, tmp_path
-):
-    """Dark theme chosen in the app menu: every page passes axe; figures keep their light card."""
-    open_page(page, app_server.url, "", heading="Explore the data")
-    choose_theme(page, "Dark")
-    app_background = "getComputedStyle(document.querySelector('[data-testid=stApp]')).backgroundColor"
-    page.wait_for_function(f"{app_background} === 'rgb(14, 17, 23)'")
-    expect(page.get_by_text(re.compile(r"Showing 25 training images of all classes"))).to_be_visible()
-    audits.check("dark-explore")
-    # On through the sidebar's links, as a user would (the chosen theme lasts while the tab is open)
-    go_to(page, "Predictions")
-    assert page.evaluate(app_background) == "rgb(14, 17, 23)"
-    page.get_by_text("Only wrong", exact=True).click()
-    expect(page.get_by_text(re.compile(r"^(?!300 )[\d,]+ test images match"))).to_be_visible()
-    audits.check("dark-predictions-only-wrong")
-    gallery_figure = page.get_by_role("img", name=re.compile(r"^15 test images with their bar charts"))
-    audits.screenshot(page, "dark-gallery-figure", gallery_figure)
-    go_to(page, "Train")
-    audits.check("dark-train")
-    go_to(page, "Try your own image")
-    bag = small_dataset.test_images[np.flatnonzero(small_dataset.test_labels == 8)[0]]
-    photo_path = tmp_path / "bag-photo.png"
-    photo_path.write_bytes(photo_like(bag, seed=3))
-    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(photo_path))
-    expect(page.get_by_text("The 28x28 model input, enlarged")).to_be_visible()
-    audits.check("dark-try-uploaded-photo")
-    audits.screenshot(page, "dark-bar-chart", page.get_by_role("img", name=re.compile(r"^Bar chart: ")))
+    second.context.close()
     audits.assert_clean()

@@ -7,11 +7,9 @@ import re
 import time
 
 import numpy as np
-import pytest
 from app_driver import assert_no_error, open_page, photo_like, wait_until_idle
 from PIL import Image
 from playwright.sync_api import expect
-from test_accessibility import Audits
 from test_journeys import start_training, stop_training_at_end  # noqa: F401 - a fixture used below
 
 from fashion.data import CLASS_NAMES
@@ -167,12 +165,6 @@ def test_clicking_a_point_on_the_map_opens_its_image(app_server, page, screensho
     open_page(second_tab, app_server.url, page.url.split("/", 3)[3], heading="Map")
     expect(second_tab.get_by_role("heading", name=f"Test image #{hovered_index}")).to_be_visible()
     assert_no_error(second_tab)
-
-
-@pytest.fixture
-def audits(page, screenshot):
-    """An axe-core Audits collector on this test's tab."""
-    return Audits(page, screenshot)
 
 
 def test_why_and_the_map_pass_axe(app_server, page, audits):

@@ -171,11 +171,8 @@ def test_continue_a_model_by_one_epoch(runs_server, page, screenshot):
     ]
 
 
-def test_compare_and_saved_models_pass_axe(runs_server, page, screenshot):
+def test_compare_and_saved_models_pass_axe(runs_server, page, audits):
     """axe-core (WCAG 2.1 A/AA): Compare with two models and Saved models, with a delete confirmation open."""
-    from test_accessibility import Audits
-
-    audits = Audits(page, screenshot)
     open_page(page, runs_server.url, "compare?models=small-tutorial,one-epoch", heading="Compare models")
     expect(
         page.get_by_text(re.compile(r"^[\d,]+ test images that small-tutorial gets right"))
