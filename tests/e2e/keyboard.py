@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import re
+
+import numpy as np
+from PIL import Image
 
 # What has the focus: its name (label, aria-label or text), tag and role; and the box that shows it
 # (the data grid for its hidden accessible cells, else the widget, else the element).
@@ -23,6 +27,8 @@ FOCUSED_ELEMENT_SCRIPT = """() => {
 }"""
 
 TAB_LIMIT = 80
+FOCUS_LEVELS = 24
+FOCUS_PIXELS = 20
 
 
 class FocusNotFound(AssertionError):
@@ -41,11 +47,39 @@ def picture(page, box: dict) -> bytes | None:
     return page.screenshot(clip=box)
 
 
+def looks_different(first: bytes | None, second: bytes | None) -> bool:
+    """Whether two pictures of one box differ by more than rendering noise: at least FOCUS_PIXELS pixels
+    changed by more than FOCUS_LEVELS levels (a focus ring changes hundreds; a neighbour's edge, one)."""
+    if first is None or second is None:
+        return False
+    first_pixels, second_pixels = (
+        np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), dtype=int) for png in (first, second)
+    )
+    if first_pixels.shape != second_pixels.shape:
+        return True
+    changed = (np.abs(first_pixels - second_pixels).max(axis=-1) > FOCUS_LEVELS).sum()
+    return int(changed) >= FOCUS_PIXELS
+
+
+def focus_shows(page, element: dict) -> bool:
+    """Whether the focused element's box looks different with the focus than without it.
+
+    The focus is taken away (blur) for one picture and given back; Chromium shows the ring again, as the
+    focus came from the keyboard.
+    """
+    with_focus = picture(page, element["box"])
+    page.evaluate("() => { window.tabTarget = document.activeElement; window.tabTarget.blur(); }")
+    without_focus = picture(page, element["box"])
+    page.evaluate("() => window.tabTarget.focus({focusVisible: true})")
+    return looks_different(with_focus, without_focus)
+
+
 def tab_to(page, name: str | re.Pattern, backwards: bool = False, visited: list | None = None) -> dict:
     """Press Tab (or Shift+Tab) until the element whose name matches has the focus; returns it.
 
     Each element the focus passes on the way is appended to `visited`, with `visible`: whether its box
-    looked different while it had the focus than after the focus moved on (by the user's own Tab).
+    looked different while it had the focus than after the focus moved on (by the user's own Tab); the
+    element reached is appended too, its focus checked by focus_shows.
     """
     # A button's or link's text may start with its icon's name ("arrow_forward Next")
     pattern = name if isinstance(name, re.Pattern) else re.compile(rf"^([a-z_]+ )?{re.escape(name)}$")
@@ -54,7 +88,7 @@ def tab_to(page, name: str | re.Pattern, backwards: bool = False, visited: list 
     for _ in range(TAB_LIMIT):
         page.keyboard.press(key)
         if previous is not None and previous_picture is not None:
-            previous["visible"] = picture(page, previous["box"]) != previous_picture
+            previous["visible"] = looks_different(picture(page, previous["box"]), previous_picture)
             if visited is not None:
                 visited.append(previous)
         element = focused(page)
@@ -62,6 +96,8 @@ def tab_to(page, name: str | re.Pattern, backwards: bool = False, visited: list 
         if element is None:
             continue
         if pattern.search(element["name"]):
+            if visited is not None:
+                visited.append({**element, "visible": focus_shows(page, element), "target": True})
             return element
         previous_picture = picture(page, element["box"])
     last = visited[-5:] if visited else None
