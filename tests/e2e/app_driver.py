@@ -133,3 +133,22 @@ def camera_video(photo: bytes) -> bytes:
     half = (width // 2, height // 2)
     planes = [luma.tobytes(), blue.resize(half, Image.BOX).tobytes(), red.resize(half, Image.BOX).tobytes()]
     return f"YUV4MPEG2 W{width} H{height} F30:1 Ip A1:1\nFRAME\n".encode() + b"".join(planes)
+
+
+def choose_option(page: Page, label: str, option_name: str) -> None:
+    """Choose an option of the selectbox with this label by typing its name (retried: a rerun may close
+    the list again)."""
+    chooser = page.get_by_role("combobox", name=label, exact=True)
+    option = page.get_by_role("option", name=option_name, exact=True)
+    wait_until_idle(page)
+    for _ in range(5):
+        chooser.click()
+        chooser.fill(option_name)
+        try:
+            expect(option).to_be_visible(timeout=5_000)
+            break
+        except AssertionError:
+            page.keyboard.press("Escape")
+    option.click()
+    expect(chooser).to_have_value(option_name)
+    wait_until_idle(page)

@@ -10,7 +10,7 @@ import zipfile
 
 import numpy as np
 import pytest
-from app_driver import assert_no_error, number_input, open_page, wait_until_idle
+from app_driver import assert_no_error, choose_option, number_input, open_page, wait_until_idle
 from harness import AppServer
 from playwright.sync_api import expect
 
@@ -70,6 +70,64 @@ def test_compare_two_models_and_open_a_disagreement(runs_server, page, screensho
     expect(page).to_have_url(re.compile(r"model=one-epoch"))
     assert_no_error(page)
     screenshot(page, "compare-opened-mistake", page.locator('[data-testid="stImage"]').last)
+
+
+def test_compare_class_filter_and_a_model_deleted_elsewhere(runs_server, page, screenshot, small_dataset):
+    """The class filter narrows the disagreements; a compared model deleted elsewhere is named."""
+    from fashion import store
+    from fashion.data import CLASS_NAMES
+
+    shutil.copytree(runs_server.models_dir / "one-epoch", runs_server.models_dir / "doomed")
+    # small-tutorial right and one-epoch wrong, per true class, counted here from the two models
+    images, labels = as_model_input(small_dataset.test_images), small_dataset.test_labels
+    right = {
+        name: predict_probabilities(store.load_model(name, runs_server.models_dir), images).argmax(1)
+        == labels
+        for name in ("small-tutorial", "one-epoch")
+    }
+    per_class = np.bincount(labels[right["small-tutorial"] & ~right["one-epoch"]], minlength=len(CLASS_NAMES))
+    true_class = int(per_class.argmax())
+    open_page(
+        page, runs_server.url, "compare?models=small-tutorial,one-epoch,doomed", heading="Compare models"
+    )
+    count_text = page.get_by_text(re.compile(r"^[\d,]+ test images that small-tutorial gets right"))
+    expect(count_text).to_have_text(re.compile(rf"^{per_class.sum():,} test images that small-tutorial"))
+    choose_option(page, "True class", CLASS_NAMES[true_class])
+    expect(count_text).to_have_text(
+        re.compile(rf"^{per_class[true_class]:,} test images that small-tutorial")
+    )
+    # Only that class's images, once the rerun has replaced the list of all classes
+    class_name = re.escape(CLASS_NAMES[true_class])
+    expect(page.get_by_text(re.compile(rf"^Test image #\d+ \((?!{class_name}\))"))).to_have_count(0)
+    captions = page.get_by_text(re.compile(rf"^Test image #\d+ \({class_name}\)$"))
+    expect(captions).to_have_count(min(int(per_class[true_class]), 8))
+    wait_until_idle(page)
+    page.locator('[data-testid="stHeading"]').filter(
+        has_text="Where they disagree"
+    ).scroll_into_view_if_needed()
+    screenshot(page, "compare-one-class")
+    # Another session deletes a compared model; the next run of this page says so and compares the rest
+    store.delete_model("doomed", runs_server.models_dir)
+    page.get_by_text(re.compile(r"^one-epoch right, small-tutorial wrong")).click()
+    wait_until_idle(page)
+    notice = page.get_by_text(
+        "No longer in the store (renamed or deleted, perhaps in another session): doomed."
+    )
+    expect(notice).to_be_visible()
+    expect(page.get_by_text(re.compile(r"^[\d,]+ test images that one-epoch gets right"))).to_be_visible()
+    expect(page).to_have_url(re.compile(r"models=small-tutorial(%2C|,)one-epoch(&|$)"))
+    assert_no_error(page)
+    notice.scroll_into_view_if_needed()
+    screenshot(page, "compare-model-deleted-elsewhere")
+    # A link to Saved models naming the deleted model says so too, and shows the newest instead
+    open_page(page, runs_server.url, "models?saved=doomed", heading="Saved models")
+    newest = store.list_models(runs_server.models_dir)[0].name
+    expect(
+        page.get_by_text(re.compile(rf"^No longer in the store .*: doomed; showing {newest}\.$"))
+    ).to_be_visible()
+    expect(page.get_by_role("combobox", name="Model", exact=True)).to_have_value(newest)
+    assert_no_error(page)
+    screenshot(page, "saved-models-model-deleted-elsewhere")
 
 
 def download(page, button_name: str):
