@@ -145,3 +145,21 @@ def test_a_background_build_gives_way_to_pages_until_one_waits_for_it(monkeypatc
         assert build.done_count == 0 and not build.done()
         with background.waiting_for_background():
             assert build.result() == "index"
+
+
+def test_map_legend_symbols_read_on_the_light_and_the_dark_theme():
+    import pandas as pd
+
+    from fashion.display import relative_luminance
+    from fashion.plots import NEUTRAL_BAR_COLOUR
+    from ui.map_view import map_chart
+
+    points = pd.DataFrame(
+        {"x": [0.0, 1.0], "y": [0.0, 1.0], "true class": ["Coat", "Bag"], "result": ["right", "wrong"]}
+    )
+    legend = map_chart(points).to_dict()["encoding"]["shape"]["legend"]
+    assert legend["symbolFillColor"] == legend["symbolStrokeColor"] == NEUTRAL_BAR_COLOUR
+    # WCAG's 3:1 for graphics against white and Streamlit's dark background rgb(14, 17, 23)
+    symbol = relative_luminance(int(NEUTRAL_BAR_COLOUR[1:3], 16))
+    dark = 0.2126 * relative_luminance(14) + 0.7152 * relative_luminance(17) + 0.0722 * relative_luminance(23)
+    assert 1.05 / (symbol + 0.05) >= 3 and (symbol + 0.05) / (dark + 0.05) >= 3

@@ -62,6 +62,7 @@ def map_chart(points, extra_point=None):
 
     from fashion.data import CLASS_NAMES
     from fashion.explanation_plots import CLASS_COLOURS
+    from fashion.plots import NEUTRAL_BAR_COLOUR
 
     selection = alt.selection_point(name="point", fields=["index"], on="click", clear="dblclick")
     chart = (
@@ -71,8 +72,11 @@ def map_chart(points, extra_point=None):
             x=alt.X("x:Q", axis=None),
             y=alt.Y("y:Q", axis=None),
             color=alt.Color("true class:N", scale=alt.Scale(domain=CLASS_NAMES, range=CLASS_COLOURS)),
+            # The shape legend's symbols in a grey that reads on the light and the dark theme alike
             shape=alt.Shape(
-                "result:N", scale=alt.Scale(domain=["right", "wrong"], range=["circle", "cross"])
+                "result:N",
+                scale=alt.Scale(domain=["right", "wrong"], range=["circle", "cross"]),
+                legend=alt.Legend(symbolFillColor=NEUTRAL_BAR_COLOUR, symbolStrokeColor=NEUTRAL_BAR_COLOUR),
             ),
             opacity=alt.condition(selection, alt.value(0.85), alt.value(0.25)),
             tooltip=["index:Q", "true class:N", "predicted:N", "image:N"],
