@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import numpy as np
+from colour_vision import COLOUR_BLINDNESS, cielab_as_seen
 from matplotlib.colors import to_hex
 
 from fashion import plots
@@ -85,8 +86,10 @@ def test_sample_grid_and_bar_chart_with_class_names():
 
 def test_other_figures_render_to_png():
     matrix = np.arange(100).reshape(10, 10)
-    history = [{"epoch": 1, "loss": 0.5, "accuracy": 0.8, "val_loss": 0.6, "val_accuracy": 0.79},
-               {"epoch": 2, "loss": 0.4, "accuracy": 0.85, "val_loss": 0.5, "val_accuracy": 0.82}]
+    history = [
+        {"epoch": 1, "loss": 0.5, "accuracy": 0.8, "val_loss": 0.6, "val_accuracy": 0.79},
+        {"epoch": 2, "loss": 0.4, "accuracy": 0.85, "val_loss": 0.5, "val_accuracy": 0.82},
+    ]
     for figure in (
         plots.image_with_colorbar(np.arange(784).reshape(28, 28) % 256),
         plots.confusion_matrix_figure(matrix, highlight=(6, 0)),
@@ -118,41 +121,6 @@ def test_pixel_table_shades_cells_like_the_pixels():
     assert cell_style(table, "row0_col1") == ["background-color:", "rgb(0,0,0);", "color:", "#fff;"]
     scaled = pixel_table_html(np.array([[0.5]], dtype=np.float32), "{:.2f}")
     assert ">0.50</td>" in scaled and "rgb(128,128,128);" in cell_style(scaled, "row0_col0")
-
-
-# Machado, Oliveira and Fernandes (2009) simulation matrices at full severity, applied to linear RGB
-COLOUR_BLINDNESS = {
-    "deuteranopia": [
-        [0.367322, 0.860646, -0.227968],
-        [0.280085, 0.672501, 0.047413],
-        [-0.011820, 0.042940, 0.968881],
-    ],
-    "protanopia": [
-        [0.152286, 1.052583, -0.204868],
-        [0.114503, 0.786281, 0.099216],
-        [-0.003882, -0.048116, 1.051998],
-    ],
-    "tritanopia": [
-        [1.255528, -0.076749, -0.178779],
-        [-0.078411, 0.930809, 0.147602],
-        [0.004733, 0.691367, 0.303900],
-    ],
-}
-
-
-def cielab_as_seen(hex_colour: str, deficiency: str | None) -> np.ndarray:
-    """The CIELAB coordinates of a colour as a person with this colour-vision deficiency sees it."""
-    from matplotlib.colors import to_rgb
-
-    linear = np.array(
-        [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in to_rgb(hex_colour)]
-    )
-    if deficiency:
-        linear = np.clip(np.array(COLOUR_BLINDNESS[deficiency]) @ linear, 0, 1)
-    xyz = np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]]) @ linear
-    xyz /= np.array([0.95047, 1.0, 1.08883])
-    f = np.where(xyz > 0.008856, np.cbrt(xyz), 7.787 * xyz + 16 / 116)
-    return np.array([116 * f[1] - 16, 500 * (f[0] - f[1]), 200 * (f[1] - f[2])])
 
 
 def test_right_and_wrong_colours_stay_apart_for_colour_blind_eyes():

@@ -11,6 +11,7 @@ import signal
 import numpy as np
 import pytest
 from app_driver import (
+    choose_option,
     fill_training_form,
     open_page,
     photo_like,
@@ -48,8 +49,8 @@ def test_explore_and_train_pages_pass_axe(app_server, page, audits):
     open_page(page, app_server.url, "train", heading="Train")
     audits.check("train-form")
     # The Photo-robust preset turns augmentation on: its preview of augmented samples, opened
-    choose(page, "Architecture", "Small CNN")
-    choose(page, "Preset", PHOTO_PRESET)
+    choose_option(page, "Architecture", "Small CNN")
+    choose_option(page, "Preset", PHOTO_PRESET)
     preview_expander = page.locator('[data-testid="stExpander"]').filter(
         has_text="Preview of augmented samples"
     )
@@ -65,14 +66,6 @@ def test_explore_and_train_pages_pass_axe(app_server, page, audits):
     audits.check("train-photo-robust-preview")
     audits.screenshot(page, "train-augmentation-preview", preview)
     audits.assert_clean()
-
-
-def choose(page, label: str, option: str) -> None:
-    """Pick an option of the selectbox with this label and wait for the page's rerun."""
-    page.get_by_role("combobox", name=label).click()
-    page.get_by_role("option", name=option).click()
-    expect(page.get_by_role("combobox", name=label)).to_have_value(option)
-    wait_until_idle(page)
 
 
 def test_predictions_states_pass_axe(app_server, page, audits):

@@ -8,21 +8,25 @@ import re
 
 import numpy as np
 from app_driver import open_page, photo_like, wait_until_idle
+from colour_vision import cielab, cielab_as_seen, svg_colour_matrix
+from matplotlib.colors import to_rgb
+from PIL import Image
 from playwright.sync_api import expect
 from test_explanations import click_why, neighbour_names
 from test_runs_journeys import runs_server  # noqa: F401 - a fixture used below: small-tutorial and one-epoch
+
+from fashion import plots
 
 APP_BACKGROUND = "getComputedStyle(document.querySelector('[data-testid=stApp]')).backgroundColor"
 DARK_BACKGROUND = "rgb(14, 17, 23)"
 
 
-# Machado et al. (2009) full-severity matrices; an SVG feColorMatrix works in linear RGB, as they need
-SIMULATIONS = {
-    "deuteranopia": "0.367322 0.860646 -0.227968 0 0  0.280085 0.672501 0.047413 0 0  "
-    "-0.011820 0.042940 0.968881 0 0  0 0 0 1 0",
-    "protanopia": "0.152286 1.052583 -0.204868 0 0  0.114503 0.786281 0.099216 0 0  "
-    "-0.003882 -0.048116 1.051998 0 0  0 0 0 1 0",
-}
+# The deficiencies simulated in the browser, through an SVG feColorMatrix of tests/colour_vision.py's matrix
+SIMULATED_DEFICIENCIES = ("deuteranopia", "protanopia")
+# Right and wrong must stay this far apart (CIELAB ΔE) as simulated; 2.3 is a just-noticeable difference
+RIGHT_WRONG_DISTANCE = 80
+# How far a measured colour may be from the matrix's prediction (rendering and rounding)
+PREDICTION_TOLERANCE = 10
 SIMULATE_SCRIPT = """values => {
     document.getElementById('colour-vision-simulation')?.remove();
     const svg = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
@@ -37,7 +41,8 @@ SIMULATE_SCRIPT = """values => {
 
 
 def test_gallery_under_colour_blindness_simulation(app_server, page, screenshot):
-    """Screenshots of the gallery, a mistake and the captions as deuteranopes and protanopes see them."""
+    """The gallery, a mistake and the captions as deuteranopes and protanopes see them: screenshots, and the
+    mistake's right and wrong colours measured far apart on them."""
     open_page(page, app_server.url, "predictions?model=small-tutorial", heading="Predictions")
     expect(page.get_by_text(re.compile(r"^300 test images match; showing 15"))).to_be_visible()
     captions = page.locator('[data-testid="stExpander"]').filter(has_text="The captions as text")
@@ -47,11 +52,39 @@ def test_gallery_under_colour_blindness_simulation(app_server, page, screenshot)
     gallery_image = page.get_by_role("img", name=re.compile(r"^15 test images with their bar charts"))
     mistake_image = page.get_by_role("img", name=re.compile(r"^Test image #\d+, .+\(wrong \u2717\)"))
     screenshot(page, "gallery-full-colour", gallery_image)
-    for deficiency, matrix in SIMULATIONS.items():
-        assert page.evaluate(SIMULATE_SCRIPT, matrix).startswith("url(")
+    # Where the mistake's figure is drawn in the right and the wrong colour (its true and predicted bars)
+    full_colour = pixels(screenshot(page, "mistake-full-colour", mistake_image))
+    right_pixels, wrong_pixels = (
+        np.abs(full_colour - np.array(to_rgb(colour)) * 255).max(axis=-1) <= 8
+        for colour in (plots.RIGHT_COLOUR, plots.WRONG_COLOUR)
+    )
+    assert right_pixels.sum() >= 50 and wrong_pixels.sum() >= 50, (right_pixels.sum(), wrong_pixels.sum())
+    for deficiency in SIMULATED_DEFICIENCIES:
+        assert page.evaluate(SIMULATE_SCRIPT, svg_colour_matrix(deficiency)).startswith("url(")
         screenshot(page, f"gallery-{deficiency}", gallery_image)
         screenshot(page, f"captions-{deficiency}", captions)
-        screenshot(page, f"mistake-{deficiency}", mistake_image)
+        simulated = pixels(screenshot(page, f"mistake-{deficiency}", mistake_image))
+        assert simulated.shape == full_colour.shape
+        # The colours measured on the simulated screenshot: the matrix's prediction (so the filter is
+        # the simulation), and right and wrong still far apart
+        right, wrong = (
+            cielab(np.median(simulated[mask], axis=0) / 255) for mask in (right_pixels, wrong_pixels)
+        )
+        for measured, colour in ((right, plots.RIGHT_COLOUR), (wrong, plots.WRONG_COLOUR)):
+            predicted = cielab_as_seen(colour, deficiency)
+            assert np.linalg.norm(measured - predicted) <= PREDICTION_TOLERANCE, (
+                deficiency,
+                colour,
+                measured,
+            )
+        distance = float(np.linalg.norm(right - wrong))
+        print(f"{deficiency}: right and wrong {distance:.0f} apart (CIELAB)")
+        assert distance >= RIGHT_WRONG_DISTANCE, (deficiency, distance)
+
+
+def pixels(png_path) -> np.ndarray:
+    """A screenshot's RGB pixels as integers."""
+    return np.asarray(Image.open(png_path).convert("RGB"), dtype=int)
 
 
 def choose_theme(page, theme: str) -> None:
