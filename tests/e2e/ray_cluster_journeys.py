@@ -13,6 +13,7 @@ import time
 
 import pytest
 from app_driver import assert_no_error, fill_training_form, open_page, wait_until_idle
+from axe_audit import Audits
 from e2e_server import new_tab
 from harness import AppServer
 from playwright.sync_api import expect
@@ -55,8 +56,11 @@ def replicas(cluster, tmp_path_factory, trained_store, small_data_dir):
         server.stop()
 
 
-def start_job(page, url: str, name: str, epochs: int, batch_size: int = 4, on_gpu: bool = False) -> str:
-    """Open Train on a replica, start a tutorial job on a small subset (on a GPU node); returns its id."""
+def start_job(
+    page, url: str, name: str, epochs: int, batch_size: int = 4, on_gpu: bool = False, audits=None
+) -> str:
+    """Open Train on a replica, start a tutorial job on a small subset (on a GPU node, the form audited by
+    axe-core with the box ticked); returns its id."""
     open_page(page, url, "train", heading="Train")
     fill_training_form(page, epochs=epochs, batch_size=batch_size, subset=1000, name=name)
     gpu_choice = page.get_by_role("checkbox", name="Run on a GPU node")
@@ -65,6 +69,8 @@ def start_job(page, url: str, name: str, epochs: int, batch_size: int = 4, on_gp
         page.get_by_text("Run on a GPU node").click()
         expect(gpu_choice).to_be_checked()
         wait_until_idle(page)
+        if audits is not None:
+            audits.check("ray-train-form-gpu-ticked", page)
     page.locator(".st-key-train_start button").click()
     expect(page).to_have_url(re.compile(r"[?&]job=\w+"))
     return re.search(r"job=(\w+)", page.url).group(1)
@@ -76,11 +82,15 @@ def test_two_replicas_share_jobs_on_two_nodes_and_a_lost_node_fails_its_job(
     first_replica, second_replica = replicas
     database = JobDatabase(first_replica.models_dir / ".jobs.sqlite3")
     anna, ben, carl, watcher = (new_tab(browser, 120_000) for _ in range(4))
+    # axe-core (WCAG 2.1 A/AA) on what only the cluster shows: the GPU checkbox, a GPU job, a lost node
+    audits = Audits(ben, screenshot)
     # Three browsers, three jobs: two run at once (one per node), the third waits in line
     # Anna's and Ben's jobs must outlast the whole test (the fast loop ran 200 epochs of batch 4 before
     # the lost node was reported once); the survivor is stopped at the end
     # Ben asks for a GPU: the head is the only node with one, so Anna's job goes to the second node
-    ben_job = start_job(ben, second_replica.url, "ray-ben", epochs=1000, batch_size=1, on_gpu=True)
+    ben_job = start_job(
+        ben, second_replica.url, "ray-ben", epochs=1000, batch_size=1, on_gpu=True, audits=audits
+    )
     anna_job = start_job(anna, first_replica.url, "ray-anna", epochs=1000, batch_size=1)
     carl_job = start_job(carl, first_replica.url, "ray-carl", epochs=2)
     running = re.compile(r"^Epoch \d+ of 1000: batch")
@@ -96,6 +106,8 @@ def test_two_replicas_share_jobs_on_two_nodes_and_a_lost_node_fails_its_job(
     expect(gpu_caption).to_be_visible()
     gpu_caption.scroll_into_view_if_needed()
     screenshot(ben, "ray-gpu-job-running")
+    audits.check_live("ray-gpu-job-running", ben)
+    audits.check_live("ray-third-job-queued", carl)
 
     # Ben's job opened on the other replica shows live progress: its plotted epochs grow
     # A live job's view reruns every second; on a loaded machine the runs may never leave it idle
@@ -115,6 +127,7 @@ def test_two_replicas_share_jobs_on_two_nodes_and_a_lost_node_fails_its_job(
     expect(anna.get_by_text(re.compile(r"^Training failed: the Ray node"))).to_be_visible(timeout=120_000)
     anna.locator(".st-key-training_retry button").scroll_into_view_if_needed()
     screenshot(anna, "ray-node-lost")
+    audits.check_live("ray-node-lost-with-retry", anna)
     assert not (first_replica.models_dir / "ray-anna").exists()
     assert not list(first_replica.models_dir.glob(".incomplete-*"))
     # Retry queues the same settings again, behind Carl's job; Anna cancels it
@@ -141,3 +154,4 @@ def test_two_replicas_share_jobs_on_two_nodes_and_a_lost_node_fails_its_job(
     for page in (anna, ben, carl, watcher):
         assert_no_error(page)
     screenshot(carl, "ray-queued-job-finished")
+    audits.assert_clean()
