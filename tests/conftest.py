@@ -12,7 +12,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from fashion import store  # noqa: E402
 from fashion.data import Dataset, load_dataset, subset, write_dataset  # noqa: E402
-from quick_training import QUICK_HYPER_PARAMETERS  # noqa: E402
+from quick_training import QUICK_HYPER_PARAMETERS, train_into_store  # noqa: E402
 
 SMALL_TRAIN_COUNT = 1000
 SMALL_TEST_COUNT = 300
@@ -72,18 +72,8 @@ def models_dir(monkeypatch, tmp_path) -> Path:
 @pytest.fixture(scope="session")
 def trained_store(tmp_path_factory, small_dataset) -> Path:
     """A store holding one tutorial model trained for 3 epochs on the small data set."""
-    from fashion.workflow import train_evaluate_save
-
     directory = tmp_path_factory.mktemp("trained-store")
-    previous = os.environ.get("FASHION_MODELS_DIR")
-    os.environ["FASHION_MODELS_DIR"] = str(directory)
-    try:
-        train_evaluate_save("tutorial", QUICK_HYPER_PARAMETERS, small_dataset, name="small-tutorial")
-    finally:
-        if previous is None:
-            os.environ.pop("FASHION_MODELS_DIR", None)
-        else:
-            os.environ["FASHION_MODELS_DIR"] = previous
+    train_into_store(directory, QUICK_HYPER_PARAMETERS, small_dataset, "small-tutorial")
     return directory
 
 

@@ -96,25 +96,11 @@ def test_compare_replaces_a_gone_model_when_one_would_be_left(use_small_data, st
 @pytest.fixture(scope="module")
 def disagreeing_store(tmp_path_factory, trained_store, small_dataset) -> Path:
     """small-tutorial beside one-epoch (the tutorial model, one epoch, another seed): they disagree."""
-    import os
-
-    from fashion.models import HyperParameters
-    from fashion.workflow import train_evaluate_save
+    from quick_training import ONE_EPOCH_OTHER_SEED, train_into_store
 
     directory = tmp_path_factory.mktemp("disagreeing") / "models"
     shutil.copytree(trained_store, directory)
-    previous = os.environ.get("FASHION_MODELS_DIR")
-    os.environ["FASHION_MODELS_DIR"] = str(directory)
-    try:
-        quick = HyperParameters(
-            epochs=1, batch_size=128, learning_rate=0.002, seed=11, validation_fraction=0.1
-        )
-        train_evaluate_save("tutorial", quick, small_dataset, name="one-epoch")
-    finally:
-        if previous is None:
-            os.environ.pop("FASHION_MODELS_DIR", None)
-        else:
-            os.environ["FASHION_MODELS_DIR"] = previous
+    train_into_store(directory, ONE_EPOCH_OTHER_SEED, small_dataset, "one-epoch")
     return directory
 
 

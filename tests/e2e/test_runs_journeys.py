@@ -16,31 +16,17 @@ from playwright.sync_api import expect
 
 from fashion import export
 from fashion.inference import as_model_input, predict_probabilities
-from fashion.models import HyperParameters
 
 
 @pytest.fixture(scope="module")
 def runs_server(tmp_path_factory, trained_store, small_data_dir, small_dataset):
     """A server over small-tutorial plus a one-epoch model with another seed (they disagree)."""
-    import os
-
-    from fashion.workflow import train_evaluate_save
+    from quick_training import ONE_EPOCH_OTHER_SEED, train_into_store
 
     work = tmp_path_factory.mktemp("e2e-runs")
     models_dir = work / "models"
     shutil.copytree(trained_store, models_dir)
-    previous = os.environ.get("FASHION_MODELS_DIR")
-    os.environ["FASHION_MODELS_DIR"] = str(models_dir)
-    try:
-        quick = HyperParameters(
-            epochs=1, batch_size=128, learning_rate=0.002, seed=11, validation_fraction=0.1
-        )
-        train_evaluate_save("tutorial", quick, small_dataset, name="one-epoch")
-    finally:
-        if previous is None:
-            os.environ.pop("FASHION_MODELS_DIR", None)
-        else:
-            os.environ["FASHION_MODELS_DIR"] = previous
+    train_into_store(models_dir, ONE_EPOCH_OTHER_SEED, small_dataset, "one-epoch")
     server = AppServer(models_dir, small_data_dir, work / "streamlit.log")
     yield server
     server.stop()
