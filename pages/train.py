@@ -44,7 +44,7 @@ with settings_column:
         f"{preset.steps_per_execution} batch(es) per step."
     )
 with details_column:
-    preset_key = training_view.preset_key(architecture, preset_name)
+    preset_key = recipe_view.preset_key(architecture, preset_name)
     epochs_column, batch_column = st.columns(2)
     epochs = epochs_column.number_input(
         "Epochs", *LIMITS["epochs"].range, value=preset.epochs, step=1, key=f"train_epochs_{preset_key}"

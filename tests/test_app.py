@@ -246,7 +246,7 @@ def test_train_page_starts_at_each_presets_values(use_small_data, models_dir):
 
 
 def test_photo_robust_preset_turns_augmentation_on_with_a_preview(use_small_data, models_dir):
-    from ui.training_view import preset_key
+    from ui.recipes import preset_key
 
     app = open_page("pages/train.py")
     app.selectbox(key="train_architecture").set_value("cnn").run()

@@ -9,7 +9,7 @@
 - `job_session`: which job is this browser's: its owner id, starting a job, the job in the URL.
 - `training_view`: a training job's live progress with Stop, and its results.
 - `continuation`: the Train page's "continue a saved model" form.
-- `recipes`: recipe links as a preset on the Train page, the reproducible switch, a share link.
+- `recipes`: recipe links as a preset on the Train page, preset widget keys, the reproducible switch.
 - `gallery`: the Predictions gallery's figures, captions, opened image and URL state.
 - `explanations`: "Why?" (saliency and nearest training images, and where a photo lands on the map).
 - `map_view`: the Map page's embedding, its points and its clickable chart.

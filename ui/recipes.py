@@ -1,6 +1,8 @@
-"""Recipe links on the Train page: a link's settings as a preset, the reproducible switch, a share link."""
+"""Recipes on the Train page: a link as a preset, preset widget keys, the reproducible switch, sharing."""
 
 from __future__ import annotations
+
+import re
 
 import streamlit as st
 
@@ -79,3 +81,9 @@ def app_root_url() -> str:
     url = st.context.url or ""
     scheme, _, rest = url.partition("://")
     return f"{scheme}://{rest.split('/')[0]}" if rest else ""
+
+
+def preset_key(architecture: str, preset_name: str) -> str:
+    """The Train page's widget key suffix of an architecture's preset: tutorial_recommended_fast."""
+    preset_slug = re.sub(r"[^a-z0-9]+", "_", preset_name.lower()).strip("_")
+    return f"{architecture}_{preset_slug}"

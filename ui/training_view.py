@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 import streamlit as st
 
 from ui.caches import training_jobs
@@ -193,9 +191,3 @@ def show_job_result(snapshot) -> None:
         mime="application/octet-stream",
         key="training_model_download",
     )
-
-
-def preset_key(architecture: str, preset_name: str) -> str:
-    """The Train page's widget key suffix of an architecture's preset: tutorial_recommended_fast."""
-    preset_slug = re.sub(r"[^a-z0-9]+", "_", preset_name.lower()).strip("_")
-    return f"{architecture}_{preset_slug}"
