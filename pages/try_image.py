@@ -140,5 +140,7 @@ if (entry.record or {}).get("hyper_parameters", {}).get("augmentation", "none") 
         icon=":material/photo_camera:",
     )
 
-# Why: saliency, the nearest training images and the map, on request
+# Why: saliency, the nearest training images and the map, on request; the training images' features
+# it needs are started now, while the user reads the prediction
+explanations.neighbour_build(caches.model_identity(entry), caches.data_key())
 explanations.show_photo_explanation(caches.model_identity(entry), caches.data_key(), model_input, true_label)

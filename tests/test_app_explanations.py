@@ -50,6 +50,11 @@ def test_try_page_explains_an_upload_and_places_it_on_the_map(use_small_data, st
     app = open_page("pages/try_image.py")
     app.file_uploader(key="try_upload").set_value(("shirt.png", png_bytes(), "image/png")).run()
     assert not neighbour_names_or_none(app)
+    # The features "Why?" needs are already being built for this store's model, before Why? is asked
+    from ui import background
+
+    building = [key for key in background._background_builds()["builds"] if key[0] == "neighbours"]
+    assert any(identity[2] == str(store_with_model) for _, identity, _ in building), building
     app.toggle(key="try_why").set_value(True).run()
     assert not app.exception and not app.error
     assert len(neighbour_names(app)) == 8
