@@ -1,12 +1,16 @@
 """A CNN's first "Why?" in Chromium: this checkout against another version of the app, interleaved.
 
-`python bench/bench_first_why.py --before REF [--rounds N]` serves REF (exported with `git archive`)
-and this checkout in turn, each over a fresh copy of one store (no `explain-cache/`, so the 60,000
-training images' features are computed), and times what a user waits for:
+`python bench/bench_first_why.py --before REF [--rounds N] [--page predictions|try]` serves REF
+(exported with `git archive`) and this checkout in turn, each over a fresh copy of one store (no
+`explain-cache/`, so the 60,000 training images' features are computed), and times what a user waits
+for:
 
 - `why_at_once`: Predictions drawn for the first time, "Why?" clicked straight away;
 - `predictions_warm` then `why_after_reading`: three more visits of Predictions (a user reloading: the
   figure "Predictions warm" of benchmark.py), 5 s of reading, then "Why?" clicked.
+
+With `--page try` the journeys are on the Try page instead: opened, "Random test image" pressed, its
+prediction drawn (`try_prediction`), then "Why?" at once or after 5 s of reading.
 
 Prints each run and the medians with their after/before ratios; writes bench/results/first-why-*.json.
 """
@@ -70,6 +74,40 @@ def click_why(page) -> float:
     return time.perf_counter() - started
 
 
+def try_prediction(page, url: str) -> float:
+    """Seconds from opening the Try page to a random test image's prediction drawn."""
+    started = time.perf_counter()
+    page.goto(url, wait_until="commit", timeout=TIMEOUT_MS)
+    page.get_by_role("button", name="Random test image").click(timeout=TIMEOUT_MS)
+    page.get_by_text("The 28x28 model input, enlarged").wait_for(state="visible", timeout=TIMEOUT_MS)
+    page.locator("[data-testid='stStatusWidget']").wait_for(state="hidden", timeout=TIMEOUT_MS)
+    return time.perf_counter() - started
+
+
+def click_try_why(page) -> float:
+    """Seconds from switching on the Try page's "Why?" to its neighbours drawn."""
+    started = time.perf_counter()
+    page.locator(".st-key-try_why").get_by_text("Why?").click()
+    page.get_by_text("Nearest training images").wait_for(state="visible", timeout=TIMEOUT_MS)
+    page.locator("[data-testid='stStatusWidget']").wait_for(state="hidden", timeout=TIMEOUT_MS)
+    return time.perf_counter() - started
+
+
+def try_journey(browser, app_directory: Path, store: Path, model: str, read_first: bool) -> dict:
+    """One server over a fresh store: the Try page's prediction of a test image, then its Why?."""
+    figures = {}
+    with AppServer(store, app_directory=app_directory) as server:
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        figures["try_prediction"] = try_prediction(page, f"{server.url}/try_image?model={model}")
+        if read_first:
+            time.sleep(READING_SECONDS)
+            figures["why_after_reading"] = click_try_why(page)
+        else:
+            figures["why_at_once"] = click_try_why(page)
+        page.close()
+    return figures
+
+
 def journey(browser, app_directory: Path, store: Path, model: str, read_first: bool) -> dict:
     """One server over a fresh store: Predictions, then Why? (after the warm visits if read_first)."""
     figures = {}
@@ -94,7 +132,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--before", required=True, help="git reference of the version to compare with")
     parser.add_argument("--rounds", type=int, default=2, help="interleaved rounds of each journey")
+    parser.add_argument("--page", choices=("predictions", "try"), default="predictions")
     arguments = parser.parse_args(argv)
+    run_journey = try_journey if arguments.page == "try" else journey
     from playwright.sync_api import sync_playwright
 
     work = Path(tempfile.mkdtemp(prefix="fashion-bench-first-why-"))
@@ -111,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
                     order = ["before", "after"] if round_number % 2 == 0 else ["after", "before"]
                     for version in order:
                         store = fresh_store(models_dir, work / f"store-{len(runs)}")
-                        figures = journey(browser, versions[version], store, model, read_first)
+                        figures = run_journey(browser, versions[version], store, model, read_first)
                         figures.update(version=version, load_average=os.getloadavg()[0])
                         runs.append(figures)
                         print(json.dumps(figures), flush=True)
@@ -121,7 +161,10 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(models_dir, ignore_errors=True)
         shutil.rmtree(work, ignore_errors=True)
     summary = {}
-    for key in ("predictions_first", "predictions_warm", "why_at_once", "why_after_reading"):
+    keys = ("predictions_first", "predictions_warm", "try_prediction", "why_at_once", "why_after_reading")
+    for key in keys:
+        if not any(key in run for run in runs):
+            continue
         medians = {
             version: statistics.median(run[key] for run in runs if run["version"] == version and key in run)
             for version in versions
@@ -130,8 +173,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{key}: before {medians['before']:.2f} s, after {medians['after']:.2f} s, "
               f"after/before {summary[key]['ratio_after_over_before']:.2f}")
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    output = RESULTS_DIR / f"first-why-{time.strftime('%Y%m%d-%H%M%S')}.json"
-    output.write_text(json.dumps({"before": arguments.before, "summary": summary, "runs": runs}, indent=2))
+    output = RESULTS_DIR / f"first-why-{arguments.page}-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    record = {"before": arguments.before, "page": arguments.page, "summary": summary, "runs": runs}
+    output.write_text(json.dumps(record, indent=2))
     print(f"Written to {output.relative_to(REPO_ROOT)}")
     return 0
 
