@@ -65,10 +65,10 @@ def visit_predictions(page, url: str) -> float:
     return time.perf_counter() - started
 
 
-def click_why(page) -> float:
-    """Seconds from a click on the mistake browser's "Why?" to its neighbours drawn."""
+def click_why(page, key: str = "predictions_why") -> float:
+    """Seconds from a click on a "Why?" switch (the mistake browser's, or key's) to its neighbours drawn."""
     started = time.perf_counter()
-    page.locator(".st-key-predictions_why").get_by_text("Why?").click()
+    page.locator(f".st-key-{key}").get_by_text("Why?").click()
     page.get_by_text("Nearest training images").wait_for(state="visible", timeout=TIMEOUT_MS)
     page.locator("[data-testid='stStatusWidget']").wait_for(state="hidden", timeout=TIMEOUT_MS)
     return time.perf_counter() - started
@@ -84,15 +84,6 @@ def try_prediction(page, url: str) -> float:
     return time.perf_counter() - started
 
 
-def click_try_why(page) -> float:
-    """Seconds from switching on the Try page's "Why?" to its neighbours drawn."""
-    started = time.perf_counter()
-    page.locator(".st-key-try_why").get_by_text("Why?").click()
-    page.get_by_text("Nearest training images").wait_for(state="visible", timeout=TIMEOUT_MS)
-    page.locator("[data-testid='stStatusWidget']").wait_for(state="hidden", timeout=TIMEOUT_MS)
-    return time.perf_counter() - started
-
-
 def try_journey(browser, app_directory: Path, store: Path, model: str, read_first: bool) -> dict:
     """One server over a fresh store: the Try page's prediction of a test image, then its Why?."""
     figures = {}
@@ -101,9 +92,9 @@ def try_journey(browser, app_directory: Path, store: Path, model: str, read_firs
         figures["try_prediction"] = try_prediction(page, f"{server.url}/try_image?model={model}")
         if read_first:
             time.sleep(READING_SECONDS)
-            figures["why_after_reading"] = click_try_why(page)
+            figures["why_after_reading"] = click_why(page, "try_why")
         else:
-            figures["why_at_once"] = click_try_why(page)
+            figures["why_at_once"] = click_why(page, "try_why")
         page.close()
     return figures
 
