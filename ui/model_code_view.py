@@ -1,0 +1,43 @@
+"""The code of a model on a page: its standalone Keras script in an expander, with copy and download."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def model_script(name: str, created: str, store_folder: str) -> str:
+    """The script of a saved model, once per name and creation time."""
+    from fashion import model_code
+
+    return model_code.model_script(name)
+
+
+def show_model_code(entry, key_prefix: str) -> None:
+    """A "Code" expander: the script that reproduces the saved model, its copy button and a download."""
+    from fashion import model_code
+    from fashion.errors import FashionError
+    from ui.caches import model_identity
+
+    with st.expander("Code: train this model in plain TensorFlow/Keras", icon=":material/code:"):
+        try:
+            text = model_script(*model_identity(entry))
+        except FashionError as error:
+            st.error(f"The code of {entry.name} cannot be written: {error}")
+            return
+        st.caption(
+            "A standalone Python script (TensorFlow/Keras and NumPy, nothing from this app) with the same "
+            "layers, optimizer, schedule, batch size, epochs, validation split, seed and augmentation. "
+            "Run it with `--data-dir` pointing at the four Fashion-MNIST .gz files, or let Keras download "
+            "them; `--limit 2000` tries it quickly. The same comes from `python -m fashion code "
+            f"{entry.name}`."
+        )
+        st.download_button(
+            "Download the script (.py)",
+            text.encode("utf-8"),
+            file_name=model_code.script_file_name(entry.name),
+            mime="text/x-python",
+            key=f"{key_prefix}_code_download",
+            icon=":material/download:",
+        )
+        st.code(text, language="python", line_numbers=True)
