@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import inspect
+import json
 import os
 import tempfile
 import textwrap
@@ -103,19 +104,20 @@ def _settings_block(architecture_name: str, hyper_parameters: HyperParameters) -
     return "\n".join(
         [
             "# The settings the model was trained with",
-            f"ARCHITECTURE = {architecture_name!r}",
+            f"ARCHITECTURE = {json.dumps(architecture_name)}",
             f"EPOCHS = {hyper_parameters.epochs!r}",
             f"BATCH_SIZE = {hyper_parameters.batch_size!r}",
             f"LEARNING_RATE = {hyper_parameters.learning_rate!r}",
-            f"LEARNING_RATE_SCHEDULE = {hyper_parameters.schedule!r}  # 'cosine': decays to 0 over all steps",
+            f"LEARNING_RATE_SCHEDULE = {json.dumps(hyper_parameters.schedule)}"
+            "  # cosine: decays to 0 over all steps",
             f"VALIDATION_FRACTION = {hyper_parameters.validation_fraction!r}  # held out for validation",
             f"SEED = {hyper_parameters.seed!r}",
             f"TRAIN_LIMIT = {hyper_parameters.train_limit!r}  # None: every training image",
             f"STEPS_PER_EXECUTION = {hyper_parameters.steps_per_execution!r}  # batches per TensorFlow call",
             f"DETERMINISTIC = {hyper_parameters.deterministic!r}  # TensorFlow's op determinism (slower)",
-            f"AUGMENTATION = {hyper_parameters.augmentation!r}",
+            f"AUGMENTATION = {json.dumps(hyper_parameters.augmentation)}",
             "",
-            f"CLASS_NAMES = {CLASS_NAMES!r}",
+            f"CLASS_NAMES = {json.dumps(CLASS_NAMES)}",
             f"IMAGE_SIZE = {IMAGE_SIZE}",
             f"NUM_CLASSES = {NUM_CLASSES}",
             "IDX_FILES = {",
@@ -254,7 +256,7 @@ PREPROCESS_CODE = textwrap.dedent(
     order = np.random.default_rng(SEED).permutation(len(train_labels))
     if train_limit is not None:
         order = order[:train_limit]
-    validation_count = int(round(len(order) * VALIDATION_FRACTION))
+    validation_count = round(len(order) * VALIDATION_FRACTION)
     validation_indices = np.sort(order[:validation_count])
     kept_indices = np.sort(order[validation_count:])
     validation_images, validation_labels = train_images[validation_indices], train_labels[validation_indices]
@@ -274,7 +276,7 @@ def _layers_code(architecture_name: str) -> str:
         "# Build the layers\n"
         "model = keras.Sequential(\n"
         f"    {textwrap.indent(layer_list_source(architecture_name), '    ').lstrip()},\n"
-        f"    name={architecture_name!r},\n)\n"
+        f"    name={json.dumps(architecture_name)},\n)\n"
     )
 
 
@@ -353,7 +355,11 @@ USE_CODE = textwrap.dedent(
     print(f"Test image 1 (truly {CLASS_NAMES[test_labels[1]]}):")
     for class_name, probability in zip(CLASS_NAMES, single_probabilities):
         print(f"{class_name:>12} {probability:6.1%} {'#' * round(probability * 40)}")
+    """
+)
 
+SAVE_CODE = textwrap.dedent(
+    """\
     # Keep the model and the figures, if asked to (written whole, then renamed into place)
     if arguments.save_model:
         model.save(arguments.save_model)
@@ -363,7 +369,7 @@ USE_CODE = textwrap.dedent(
             "test_loss": float(test_loss),
             "train_seconds": train_seconds,
             "parameter_count": int(model.count_params()),
-            "train_count": int(len(train_labels)),
+            "train_count": len(train_labels),
             "history": {key: [float(value) for value in values] for key, values in history.history.items()},
         }
         temporary = Path(arguments.results_json + ".incomplete")
@@ -385,6 +391,7 @@ STEP_TITLES = {
     "evaluate": "Evaluate accuracy",
     "predict": "Make predictions",
     "use": "Use the trained model",
+    "save": "Save the model and the figures",
 }
 
 
@@ -409,6 +416,7 @@ def script_steps(
         "evaluate": EVALUATE_CODE,
         "predict": PREDICT_CODE,
         "use": USE_CODE,
+        "save": SAVE_CODE,
     }
     return [ScriptStep(key, STEP_TITLES[key], code) for key, code in codes.items()]
 

@@ -115,7 +115,7 @@ def test_augmentation_is_written_out_only_for_a_model_that_had_one():
     plain = model_code.script_text(model_code.script_steps("cnn", presets("cnn")["Recommended (fast)"]))
     assert "def augment_images(" in photo and "make_batches(train_images" in photo
     assert "def augment_images(" not in plain and "make_batches" not in plain
-    assert "AUGMENTATION = 'none'" in plain
+    assert 'AUGMENTATION = "none"' in plain
 
 
 def test_cli_writes_the_script_of_a_saved_model(store_with_model, tmp_path, capsys):
