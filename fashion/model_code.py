@@ -164,7 +164,7 @@ def _header(
             "       [--epochs N] [--save-model FILE.keras] [--results-json FILE.json]",
             '"""',
         ]
-    ).replace("{this file}", f"{name or architecture_name}.py")
+    ).replace("{this file}", script_file_name(name or architecture_name))
     imports = (
         "import argparse\nimport gzip\nimport json\nimport math\nimport os\nimport time\n"
         + ("from dataclasses import dataclass\n" if hyper_parameters.augmentation != "none" else "")

@@ -138,3 +138,12 @@ def test_a_folder_as_output_is_refused_clearly(store_with_model, tmp_path, capsy
     assert main(["code", "small-tutorial", "--output", str(folder)]) == 2
     assert "is a folder" in capsys.readouterr().err
     assert list(folder.iterdir()) == []
+
+
+def test_a_record_of_an_unknown_architecture_is_refused_clearly(store_with_model, capsys):
+    record_path = store_with_model / "small-tutorial" / store.RECORD_FILE
+    record = json.loads(record_path.read_text())
+    record_path.write_text(json.dumps({**record, "architecture": "transformer"}))
+    assert main(["code", "small-tutorial"]) == 2
+    error = capsys.readouterr().err
+    assert "unknown architecture 'transformer'" in error and error.count("\n") == 1

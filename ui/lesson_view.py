@@ -92,7 +92,7 @@ def show_lesson(dataset, entry) -> None:
         steps = model_code.script_steps(architecture, hyper_parameters)
     codes = {step.key: step.code for step in steps}
     with st.expander("Imports and settings (the top of the script)", icon=":material/settings:"):
-        st.code(codes["setup"], language=CODE_LANGUAGE)
+        st.code(codes["setup"], language=CODE_LANGUAGE, wrap_lines=True)
     if entry is not None:
         from ui.model_code_view import show_model_code
 
@@ -111,7 +111,7 @@ def show_lesson(dataset, entry) -> None:
     for number, step in enumerate(lesson.LESSON_STEPS, start=1):
         st.header(f"Step {number}: {step.title}", anchor=f"step-{step.key}")
         st.markdown(step.explanation)
-        st.code(codes[step.key], language=CODE_LANGUAGE)
+        st.code(codes[step.key], language=CODE_LANGUAGE, wrap_lines=True)
         with show_result():
             results[step.key]()
         st.page_link(
@@ -199,7 +199,7 @@ def show_train(entry, augmentation_code: str | None) -> None:
 
     if augmentation_code:
         with st.expander("The augmentation, written out"):
-            st.code(augmentation_code, language=CODE_LANGUAGE)
+            st.code(augmentation_code, language=CODE_LANGUAGE, wrap_lines=True)
     if entry is None:
         from ui.model_pages import no_model_panel
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from app_driver import assert_no_error, open_page, wait_until_idle
@@ -92,4 +93,20 @@ def test_lesson_read_with_no_model_then_trained_from_the_page(lesson_server, pag
     read_step(page, 8, screenshot, "trained-predict")
     read_step(page, 9, screenshot, "trained-use")
     audits.check("lesson-trained")
+
+    # The same model's code on Saved models: the script, its copy button and its download
+    open_page(page, server.url, "models", heading="Saved models")
+    expander = page.get_by_test_id("stExpander").filter(has_text="Code: train this model")
+    expander.locator("summary").click()
+    code = expander.get_by_test_id("stCode")
+    expect(code).to_contain_text("keras.layers.Dense(128")
+    expect(code).to_contain_text("model.fit(")
+    expect(expander.get_by_role("button", name="Download the script (.py)")).to_be_visible()
+    with page.expect_download() as download_info:
+        expander.get_by_role("button", name="Download the script (.py)").click()
+    downloaded = download_info.value
+    assert re.fullmatch(r"tutorial_\d+_\d+\.py", downloaded.suggested_filename), downloaded.suggested_filename
+    assert "keras.Sequential(" in Path(downloaded.path()).read_text(encoding="utf-8")
+    expander.evaluate("element => element.scrollIntoView({block: 'start'})")
+    audits.check("models-code-open")
     audits.assert_clean()
