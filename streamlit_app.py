@@ -19,6 +19,7 @@ pages = [
     st.Page("pages/compare.py", title="Compare models", icon=":material/compare:"),
     st.Page("pages/models.py", title="Saved models", icon=":material/inventory_2:"),
     st.Page("pages/try_image.py", title="Try your own image", icon=":material/photo_camera:"),
+    st.Page("pages/lesson.py", title="Lesson", icon=":material/school:"),
 ]
 page = st.navigation(pages)
 

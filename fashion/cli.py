@@ -385,6 +385,19 @@ def command_explain(arguments) -> int:
     return 0
 
 
+def command_code(arguments) -> int:
+    """The standalone TensorFlow/Keras script that reproduces a saved model, to stdout or a file."""
+    from fashion import model_code
+
+    text = model_code.model_script(arguments.name)
+    if arguments.output:
+        path = model_code.write_script(text, Path(arguments.output))
+        print(f"Wrote {path}")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of python -m fashion."""
     parser = argparse.ArgumentParser(
@@ -458,6 +471,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     explain_parser.add_argument("--json", action="store_true")
     explain_parser.set_defaults(handler=command_explain)
+
+    code_parser = commands.add_parser("code", help="the standalone Keras script reproducing a saved model")
+    code_parser.add_argument("name", metavar="NAME")
+    code_parser.add_argument("--output", help="write the script to this file (default: stdout)")
+    code_parser.set_defaults(handler=command_code)
     return parser
 
 

@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from ui import model_management, model_pages
+from ui import model_code_view, model_management, model_pages
 from fashion import store
 from fashion.recipes import recipe_of_record
 
@@ -56,6 +56,7 @@ if entry.readable:
     )
     st.header("Download")
     model_management.show_exports(entry)
+    model_code_view.show_model_code(entry, "models")
 else:
     st.error(f"{name} is unreadable: {entry.error}. It can only be deleted.")
 st.header("Rename or delete")

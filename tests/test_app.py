@@ -294,6 +294,7 @@ def test_train_page_runs_a_short_job_to_the_end(use_small_data, models_dir):
     assert [button.label for button in app.get("download_button")] == [
         "Download the history (CSV)",
         "Download the model (.keras)",
+        "Download the script (.py)",
     ]
 
 

@@ -191,3 +191,6 @@ def show_job_result(snapshot) -> None:
         mime="application/octet-stream",
         key="training_model_download",
     )
+    from ui.model_code_view import show_model_code
+
+    show_model_code(store.get_entry(snapshot.model_name), "training")

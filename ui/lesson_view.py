@@ -1,0 +1,279 @@
+"""The Lesson page's pieces: the model it follows, and each step's explanation, code, live result and link."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from ui import caches
+from ui.model_code_view import CODE_LANGUAGE
+
+MODEL_KEY = "lesson_model"
+FIRST_IMAGES = 25  # the tutorial's 5x5 grid of the first training images
+PREDICTED_INDEX = 0  # the test image of the step "predict"
+SINGLE_INDEX = 1  # the test image of the step "use", as in the tutorial
+
+
+def choose_model():
+    """A picker of the saved models (the one chosen elsewhere first); None when there is none yet."""
+    models = caches.saved_models()
+    if not models:
+        return None
+    names = [entry.name for entry in models]
+    if st.session_state.get(MODEL_KEY) not in names:
+        active = caches.active_entry()
+        st.session_state[MODEL_KEY] = active.name if active is not None else names[0]
+    name = st.selectbox("Model the lesson follows", names, key=MODEL_KEY)
+    return models[names.index(name)]
+
+
+def table(rows: list[dict]) -> None:
+    """A small static table, its first column as the row names."""
+    frame = pd.DataFrame(rows)
+    st.table(frame.set_index(frame.columns[0]))
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def explore_pngs(source: str) -> tuple[bytes, bytes]:
+    """The first training image with its colour bar, and the first 25 with their class names, as PNGs."""
+    from fashion import plots
+    from fashion.data import CLASS_NAMES
+
+    dataset = caches.cached_dataset(source)
+    first = plots.image_with_colorbar(
+        dataset.train_images[0], f"#0: {CLASS_NAMES[dataset.train_labels[0]]}"
+    )
+    grid = plots.sample_grid(dataset.train_images[:FIRST_IMAGES], dataset.train_labels[:FIRST_IMAGES])
+    return plots.figure_to_png(first), plots.figure_to_png(grid, dpi=72)
+
+
+@st.cache_resource(show_spinner="Building the network…", max_entries=2)
+def untrained_model(architecture: str, settings: tuple):
+    """The architecture's layers, built but not trained, for the summary before any model exists."""
+    from fashion.models import HyperParameters, build_model
+    from fashion.training import configure_tensorflow
+
+    configure_tensorflow()
+    return build_model(architecture, HyperParameters.from_dict(dict(settings)), 1)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def prediction_pngs(identity: tuple, source: str) -> tuple[bytes, bytes]:
+    """The step "predict"'s image and bars (test image 0) and the step "use"'s bar chart (test image 1)."""
+    from fashion import plots
+
+    probabilities = caches.test_probabilities(*identity, source)
+    labels = caches.cached_dataset(source).test_labels
+    images = caches.cached_dataset(source).test_images
+    pair = plots.prediction_pair(
+        images[PREDICTED_INDEX], probabilities[PREDICTED_INDEX], int(labels[PREDICTED_INDEX])
+    )
+    bars = plots.value_bar_chart(probabilities[SINGLE_INDEX], int(labels[SINGLE_INDEX]))
+    return plots.figure_to_png(pair), plots.figure_to_png(bars)
+
+
+def show_result(title: str = "Result"):
+    """A bordered box for a step's live result, titled."""
+    box = st.container(border=True)
+    box.markdown(f"**{title}**")
+    return box
+
+
+def show_lesson(dataset, entry) -> None:
+    """Every step of the lesson for a saved model (entry) or, with None, the tutorial's network untrained."""
+    from fashion import lesson, model_code
+    from fashion.models import RECOMMENDED_PRESET, presets
+
+    if entry is not None:
+        architecture, hyper_parameters = model_code.record_settings(entry.record)
+        steps = model_code.script_steps(architecture, hyper_parameters, entry.name, entry.record)
+    else:
+        architecture, hyper_parameters = "tutorial", presets("tutorial")[RECOMMENDED_PRESET]
+        steps = model_code.script_steps(architecture, hyper_parameters)
+    codes = {step.key: step.code for step in steps}
+    with st.expander("Imports and settings (the top of the script)", icon=":material/settings:"):
+        st.code(codes["setup"], language=CODE_LANGUAGE, wrap_lines=True)
+    if entry is not None:
+        from ui.model_code_view import show_model_code
+
+        show_model_code(entry, "lesson")
+    results = {
+        "import": lambda: show_import(dataset),
+        "explore": lambda: show_explore(dataset),
+        "preprocess": lambda: show_preprocess(dataset, entry, hyper_parameters),
+        "layers": lambda: show_layers(entry, architecture, hyper_parameters),
+        "compile": lambda: show_compile(dataset, entry, hyper_parameters),
+        "train": lambda: show_train(entry, codes.get("augment")),
+        "evaluate": lambda: show_evaluate(dataset, entry),
+        "predict": lambda: show_predict(dataset, entry),
+        "use": lambda: show_use(dataset, entry),
+    }
+    for number, step in enumerate(lesson.LESSON_STEPS, start=1):
+        st.header(f"Step {number}: {step.title}", anchor=f"step-{step.key}")
+        st.markdown(step.explanation)
+        st.code(codes[step.key], language=CODE_LANGUAGE, wrap_lines=True)
+        with show_result():
+            results[step.key]()
+        st.page_link(
+            step.deeper_page, label=f"Go deeper: {step.deeper_label}", icon=":material/arrow_forward:"
+        )
+
+
+def show_import(dataset) -> None:
+    """The arrays' shapes, types and value ranges, and the class names."""
+    from fashion.data import CLASS_NAMES, dataset_summary
+
+    table(dataset_summary(dataset))
+    named = ", ".join(f"{label} {name}" for label, name in enumerate(CLASS_NAMES))
+    st.markdown(f"Labels 0-9 stand for: {named}.")
+
+
+def show_explore(dataset) -> None:
+    """The first image with its colour bar, and the first 25 with their class names."""
+    from fashion import descriptions
+
+    first_png, grid_png = explore_pngs(caches.data_key())
+    image_column, grid_column = st.columns([2, 3])
+    image_column.image(
+        first_png,
+        caption="The first training image",
+        alt=descriptions.sample_image_description(0, int(dataset.train_labels[0]), dataset.train_images[0]),
+    )
+    indices = list(range(min(FIRST_IMAGES, len(dataset.train_labels))))
+    grid_column.image(
+        grid_png,
+        caption=f"The first {len(indices)} training images",
+        alt=descriptions.sample_grid_description(dataset.train_labels[indices], indices),
+    )
+
+
+def show_preprocess(dataset, entry, hyper_parameters) -> None:
+    """The first image's pixel range before and after scaling, and the split's image counts."""
+    from fashion.data import scale_images
+    from fashion.lesson import split_counts
+
+    first = dataset.train_images[0]
+    scaled = scale_images(first)
+    if entry is not None and "train_count" in entry.record:
+        train_count, validation_count = entry.record["train_count"], entry.record.get("validation_count", 0)
+    else:
+        train_count, validation_count = split_counts(len(dataset.train_labels), hyper_parameters)
+    table(
+        [
+            {"": "first image's pixels", "before": f"{first.min()}-{first.max()} ({first.dtype})",
+             "after": f"{scaled.min():.2f}-{scaled.max():.2f} ({scaled.dtype})"},
+            {"": "images", "before": f"{len(dataset.train_labels):,} training",
+             "after": f"{train_count:,} training + {validation_count:,} validation"},
+        ]
+    )
+
+
+def show_layers(entry, architecture: str, hyper_parameters) -> None:
+    """The model's summary: layers, output shapes and parameters."""
+    from fashion.lesson import layer_rows
+
+    if entry is not None:
+        model = caches.cached_model(*caches.model_identity(entry))
+        st.caption(f"The layers of **{entry.name}**.")
+    else:
+        model = untrained_model(architecture, tuple(sorted(hyper_parameters.to_dict().items())))
+        st.caption("The tutorial's network, built but not trained yet.")
+    table(layer_rows(model))
+    st.metric("Parameters", f"{model.count_params():,}")
+
+
+def show_compile(dataset, entry, hyper_parameters) -> None:
+    """The optimizer, learning rate, loss, metric, batch size and epochs."""
+    from fashion.lesson import compile_rows, split_counts
+
+    if entry is not None and "train_count" in entry.record:
+        train_count = entry.record["train_count"]
+    else:
+        train_count = split_counts(len(dataset.train_labels), hyper_parameters)[0]
+    table(compile_rows(hyper_parameters, train_count))
+
+
+def show_train(entry, augmentation_code: str | None) -> None:
+    """The saved model's per-epoch curves, or the offer to train the tutorial's network live."""
+    from ui.training_view import show_history_charts
+
+    if augmentation_code:
+        with st.expander("The augmentation, written out"):
+            st.code(augmentation_code, language=CODE_LANGUAGE, wrap_lines=True)
+    if entry is None:
+        from ui.model_pages import no_model_panel
+
+        no_model_panel("lesson")
+        return
+    record = entry.record
+    history = record.get("history", [])
+    st.caption(
+        f"{len(history)} epoch(s) in {record.get('train_seconds', 0):,.0f} s "
+        f"on {record.get('train_count', 0):,} images."
+    )
+    parent = record.get("parent")
+    continued_after = len(history) - record.get("continued_epochs", len(history)) if parent else 0
+    show_history_charts(history, continued_after, parent)
+
+
+def no_model_yet() -> None:
+    """Say that a result waits for a trained model."""
+    st.info("Train the model in step 6 first; this result then shows here.", icon=":material/hourglass_top:")
+
+
+def show_evaluate(dataset, entry) -> None:
+    """The test accuracy and loss of the model, computed on the test set loaded here."""
+    if entry is None:
+        no_model_yet()
+        return
+    from fashion.evaluation import summarize
+
+    probabilities = caches.test_probabilities(*caches.model_identity(entry), caches.data_key())
+    evaluation = summarize(probabilities, dataset.test_labels)
+    accuracy_column, loss_column = st.columns(2)
+    accuracy_column.metric("Test accuracy", f"{evaluation.accuracy:.2%}")
+    loss_column.metric("Test loss", f"{evaluation.loss:.4f}")
+    st.caption(f"On {len(dataset.test_labels):,} test images.")
+
+
+def show_predict(dataset, entry) -> None:
+    """Test image 0 with the model's ten probabilities."""
+    if entry is None:
+        no_model_yet()
+        return
+    from fashion import descriptions
+
+    probabilities = caches.test_probabilities(*caches.model_identity(entry), caches.data_key())
+    pair_png, _ = prediction_pngs(caches.model_identity(entry), caches.data_key())
+    st.image(
+        pair_png,
+        caption=f"Test image {PREDICTED_INDEX} and its probabilities",
+        alt=descriptions.prediction_pair_description(
+            PREDICTED_INDEX, probabilities[PREDICTED_INDEX], int(dataset.test_labels[PREDICTED_INDEX])
+        ),
+    )
+
+
+def show_use(dataset, entry) -> None:
+    """One image, as a batch of one, and the bars of its ten probabilities."""
+    if entry is None:
+        no_model_yet()
+        return
+    from fashion import descriptions, plots
+
+    probabilities = caches.test_probabilities(*caches.model_identity(entry), caches.data_key())
+    _, bars_png = prediction_pngs(caches.model_identity(entry), caches.data_key())
+    image_column, bars_column = st.columns([1, 3])
+    image = dataset.test_images[SINGLE_INDEX]
+    image_column.image(
+        plots.pixel_image(image, 6),
+        caption=f"Test image {SINGLE_INDEX}",
+        alt=descriptions.model_input_description(image),
+    )
+    bars_column.image(
+        bars_png,
+        caption="Its ten probabilities",
+        alt=descriptions.bar_chart_description(
+            probabilities[SINGLE_INDEX], int(dataset.test_labels[SINGLE_INDEX])
+        ),
+    )
