@@ -69,7 +69,13 @@ def show_history_charts(history: list[dict], continued_after: int = 0, parent: s
 
 def show_job(job_id: str | None) -> None:
     """A training job: its place in line while queued, live progress while it runs, then its results."""
-    snapshot = training_jobs().get(job_id)
+    from fashion.errors import JobDatabaseError
+
+    try:
+        snapshot = training_jobs().get(job_id)
+    except JobDatabaseError as error:
+        st.error(str(error), icon=":material/cloud_off:")
+        return
     if snapshot is None:
         st.info("That training job is not known to this server.")
         return
@@ -82,10 +88,17 @@ def show_job(job_id: str | None) -> None:
 @st.fragment(run_every=LIVE_REFRESH_SECONDS)
 def live_job_progress(job_id: str) -> None:
     """Charts, a progress bar with speed and time left, and a Stop button; refreshed every second."""
+    from fashion.errors import JobDatabaseError
     from fashion.jobs import describe_wait
 
-    jobs = training_jobs()
-    snapshot = jobs.get(job_id)
+    try:
+        jobs = training_jobs()
+        snapshot = jobs.get(job_id)
+        learning = jobs.learning(job_id)
+    except JobDatabaseError as error:
+        # Shown until the database is back: the next refresh, a second later, tries again
+        st.error(str(error), icon=":material/cloud_off:")
+        return
     if snapshot is None or not (snapshot.active or snapshot.queued):
         st.rerun()
     if snapshot.gpus:
@@ -120,7 +133,7 @@ def live_job_progress(job_id: str) -> None:
         jobs.stop(job_id)
         st.rerun(scope="fragment")
     show_history_charts(snapshot.history, snapshot.parent_epochs, snapshot.parent)
-    show_learning(jobs.learning(job_id))
+    show_learning(learning)
 
 
 def offer_retry(job_id: str) -> None:
