@@ -141,8 +141,10 @@ def test_a_gpu_is_asked_for_only_where_the_cluster_has_one(small_dataset, models
     from fashion.ray_jobs import task_resources
 
     # Worker processes on this machine have no GPU to offer: a clear message, no job recorded
+    local = LocalJobs(database, max_jobs=1)
+    local.close()  # its dispatcher must not train the queued jobs below
     with pytest.raises(ConfigurationError, match="asks for 1 GPU"):
-        LocalJobs(database, max_jobs=1).start("tutorial", QUICK, small_dataset, gpus=1)
+        local.start("tutorial", QUICK, small_dataset, gpus=1)
     assert database.recent() == []
     # On a cluster with a GPU the job keeps its choice, its Ray task asks for the GPU, and a retry keeps it
     jobs = OneGpuCluster(database, max_jobs=1)

@@ -106,7 +106,11 @@ def live_job_progress(job_id: str) -> None:
     if snapshot.queued:
         st.info(f"Your job is {describe_wait(snapshot)}.", icon=":material/hourglass_top:")
         if st.button("Cancel", key="training_cancel", icon=":material/cancel:"):
-            jobs.cancel(job_id)
+            try:
+                jobs.cancel(job_id)
+            except JobDatabaseError as error:
+                st.error(str(error), icon=":material/cloud_off:")
+                return
             st.rerun()
         return
     batch = snapshot.batch
@@ -130,7 +134,11 @@ def live_job_progress(job_id: str) -> None:
     if snapshot.stop_requested:
         st.warning("Stopping after the current batch; the epochs completed so far are kept.")
     elif st.button("Stop", key="training_stop", icon=":material/stop_circle:"):
-        jobs.stop(job_id)
+        try:
+            jobs.stop(job_id)
+        except JobDatabaseError as error:
+            st.error(str(error), icon=":material/cloud_off:")
+            return
         st.rerun(scope="fragment")
     show_history_charts(snapshot.history, snapshot.parent_epochs, snapshot.parent)
     show_learning(learning)
