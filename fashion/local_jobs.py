@@ -76,7 +76,8 @@ class LocalJobs(Jobs):
         self._closed = False
         self._database_unreachable = False
         self.dispatch()
-        threading.Thread(target=self._dispatch_forever, name="job-dispatcher", daemon=True).start()
+        self._dispatcher = threading.Thread(target=self._dispatch_forever, name="job-dispatcher", daemon=True)
+        self._dispatcher.start()
 
     def job_queued(self, job_id: str) -> None:
         self.dispatch()
@@ -94,9 +95,11 @@ class LocalJobs(Jobs):
             pass  # The worker has already ended.
 
     def close(self) -> None:
-        """Stop dispatching (the running workers go on and report until they end)."""
+        """Stop dispatching, once the dispatch under way has ended (running workers go on and report)."""
         self._closed = True
         self._wake.set()
+        if self._dispatcher is not threading.current_thread():
+            self._dispatcher.join(timeout=DISPATCH_INTERVAL_SECONDS + 30)
 
     def _dispatch_forever(self) -> None:
         while not self._closed:

@@ -226,8 +226,12 @@ def test_the_database_down_past_the_patience_interrupts_the_job_with_retry(
     assert "job database could not be reached" in interrupted.error and "Retry" in interrupted.error
     assert len(interrupted.history) >= 1
     assert store.list_entries(models_dir) == []
-    retried = jobs.retry(job.job_id, small_dataset, owner="anna")
-    assert retried.job_id != job.job_id and retried.hyper_parameters == LONG
+    # Retry queues the same settings again (on a replica that starts nothing: the test ends here)
+    jobs.close()
+    queue_only = QueueOnly(jobs.database, max_jobs=1)
+    retried = queue_only.retry(job.job_id, small_dataset, owner="anna")
+    assert retried.job_id != job.job_id and retried.hyper_parameters == LONG and retried.queued
+    assert queue_only.cancel(retried.job_id)
 
 
 def test_the_database_unreachable_when_start_is_pressed_is_a_message_and_no_job(
