@@ -91,6 +91,12 @@ class QuestionMarks:
         return self.connection.execute(statement.replace("?", "%s"), list(parameters))
 
 
+def first_line(error: Exception) -> str:
+    """The first non-empty line of an error's message (libpq adds hints on later lines)."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    return lines[0] if lines else type(error).__name__
+
+
 def describe_server(url: str) -> str:
     """'PostgreSQL database fashion on db.school:5432', without the password."""
     try:
@@ -103,7 +109,7 @@ def describe_server(url: str) -> str:
 
 
 class PostgresJobDatabase(JobRecords):
-    """The job records in a PostgreSQL database; every operation is one transaction on its own connection."""
+    """The job records in a PostgreSQL database; every operation is one transaction (or one read)."""
 
     UPSERT_LEARNING = (
         "INSERT INTO job_learning (job_id, epoch, probes, snapshot) VALUES (?, ?, ?, ?)"
@@ -117,7 +123,13 @@ class PostgresJobDatabase(JobRecords):
         self.server = describe_server(url)
         self._idle: list = []
         self._idle_lock = threading.Lock()
-        self.run(migrate)
+        try:
+            self.run(migrate)
+        except psycopg.Error as error:  # a role that may not create tables, say: said once, clearly
+            raise JobDatabaseError(
+                f"The job database ({self.server}) could not be prepared: {first_line(error)}. "
+                "The role in FASHION_JOBS_DATABASE_URL needs to be allowed to create tables there."
+            ) from error
 
     def run(self, operation, write: bool = True):
         """operation(connection) once; again on a new connection when a kept one had gone stale."""
@@ -154,8 +166,7 @@ class PostgresJobDatabase(JobRecords):
 
     def unavailable(self, error: Exception) -> JobDatabaseError:
         """The clear message for a server that is down or went away."""
-        lines = [line.strip() for line in str(error).strip().splitlines() if line.strip()]
-        reason = lines[0] if lines else type(error).__name__
+        reason = first_line(error)
         return JobDatabaseError(
             f"The job database ({self.server}) cannot be reached: {reason}. Nothing was changed; "
             "try again in a moment, and if it persists ask whoever runs the server to check PostgreSQL."

@@ -290,3 +290,13 @@ def test_an_app_replica_killed_mid_job_leaves_the_job_and_its_curves_to_another(
         jobs.cancel(record["job_id"]) or jobs.stop(record["job_id"])
     for record in jobs.database.unfinished():
         wait_for(jobs, record["job_id"], lambda job: not job.active)
+
+
+def test_a_role_that_may_not_create_the_tables_is_a_clear_error(postgres_url):
+    import psycopg
+
+    with psycopg.connect(postgres_url, autocommit=True) as connection:
+        connection.execute("CREATE ROLE student LOGIN")
+        connection.execute("REVOKE CREATE ON SCHEMA public FROM PUBLIC")
+    with pytest.raises(JobDatabaseError, match="could not be prepared: permission denied for schema public"):
+        open_job_database(postgres_url.replace("postgres@", "student@"))
