@@ -2,6 +2,7 @@
 queue's wait estimate against the real wait, and an app replica's memory.
 
     python3 bench/scaling.py local         # one machine, FASHION_MAX_JOBS=1, the SQLite queue
+    python3 bench/scaling.py replicas      # 2 replicas, 2 places: SQLite against PostgreSQL, interleaved
     unshare -n sh -c 'ip link set lo up && python3 bench/scaling.py ray'   # Ray: needs root
 
 Each run trains the tutorial network with the recommended settings on a 10,000-image subset of the
@@ -18,7 +19,7 @@ import time
 from pathlib import Path
 
 REPOSITORY = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(REPOSITORY), str(REPOSITORY / "tests" / "e2e")]
+sys.path[:0] = [str(REPOSITORY), str(REPOSITORY / "tests" / "e2e"), str(REPOSITORY / "tests")]
 
 from fashion.data import load_dataset  # noqa: E402
 from fashion.job_database import JobDatabase  # noqa: E402
@@ -51,9 +52,11 @@ def run_batch(jobs, dataset, label: str) -> dict:
     }
 
 
-def warm_up(jobs, dataset, count: int) -> None:
+def warm_up(jobs, dataset, count: int, hyper_parameters=SUBSET) -> None:
     """Run count jobs at once and wait for them: the estimate learns the speed, Ray's workers start."""
-    started = [jobs.start("tutorial", SUBSET, dataset, owner=f"warm-up-{index}") for index in range(count)]
+    started = [
+        jobs.start("tutorial", hyper_parameters, dataset, owner=f"warm-up-{index}") for index in range(count)
+    ]
     while any(jobs.get(job.job_id).state not in ("finished", "failed") for job in started):
         time.sleep(0.5)
 
@@ -66,6 +69,77 @@ def measure_local(work: Path) -> list[dict]:
     jobs = LocalJobs(JobDatabase(work / "jobs.sqlite3"), max_jobs=1, max_queued=50)
     warm_up(jobs, dataset, 1)
     return [run_batch(jobs, dataset, "local, FASHION_MAX_JOBS=1")]
+
+
+# The replicas' batches: shorter jobs, so the queue's own costs (claims, starts) weigh more
+REPLICA_JOBS = 6
+REPLICA_SUBSET = with_overrides(SUBSET, train_limit=3000, epochs=5)
+REPLICA_ROUNDS = 2
+
+
+def start_gaps(ended) -> list[float]:
+    """For each job that waited: seconds from the end of a job (its place freed) to this job's claim."""
+    gaps = []
+    for job in ended:
+        freed = [other.finished_at for other in ended if (other.finished_at or 0) <= job.started_at]
+        if job.started_at - job.queued_at > 1.0 and freed:
+            gaps.append(round(job.started_at - max(freed), 3))
+    return gaps
+
+
+def run_replica_batch(replicas, dataset, label: str) -> dict:
+    """REPLICA_JOBS jobs submitted alternately to the replicas at once, followed to the end."""
+    submitted = time.time()
+    snapshots = [
+        replicas[index % len(replicas)].start("tutorial", REPLICA_SUBSET, dataset, owner=f"{label}-{index}")
+        for index in range(REPLICA_JOBS)
+    ]
+    unfinished = ("queued", "starting", "running", "saving")
+    while any(replicas[0].get(snapshot.job_id).state in unfinished for snapshot in snapshots):
+        time.sleep(0.25)
+    ended = [replicas[0].get(snapshot.job_id) for snapshot in snapshots]
+    wall = max(job.finished_at for job in ended) - submitted
+    runners = {record["runner"] for record in replicas[0].database.recent(REPLICA_JOBS)}
+    return {
+        "label": label,
+        "jobs": REPLICA_JOBS,
+        "states": sorted({job.state for job in ended}),
+        "replicas_that_ran_jobs": len(runners),
+        "wall_seconds": round(wall, 1),
+        "jobs_per_minute": round(REPLICA_JOBS * 60 / wall, 2),
+        "seconds_from_a_freed_place_to_the_next_claim": start_gaps(ended),
+    }
+
+
+def measure_replicas(work: Path) -> list[dict]:
+    """Two replicas (LocalJobs, each with its dispatcher and workers) sharing 2 places, over SQLite and
+    over PostgreSQL (a throwaway server, as in the tests), the backends interleaved REPLICA_ROUNDS times."""
+    from postgres_server import PostgresServer
+
+    from fashion.jobs import open_job_database
+    from fashion.local_jobs import LocalJobs
+
+    dataset = load_dataset(allow_download=False)
+    server = PostgresServer()
+    try:
+        locations = {"sqlite": str(work / "jobs.sqlite3"), "postgresql": server.new_database()}
+        replicas = {
+            name: [LocalJobs(open_job_database(location), max_jobs=2, max_queued=50) for _ in range(2)]
+            for name, location in locations.items()
+        }
+        results = []
+        for name in locations:
+            warm_up(replicas[name][0], dataset, 2, REPLICA_SUBSET)
+        for round_number in range(1, REPLICA_ROUNDS + 1):
+            for name in locations:
+                label = f"{name}, 2 replicas, round {round_number}"
+                results.append(run_replica_batch(replicas[name], dataset, label))
+        for group in replicas.values():
+            for jobs in group:
+                jobs.close()
+        return results
+    finally:
+        server.remove()
 
 
 def replica_memory(models_dir: Path) -> dict:
@@ -117,6 +191,8 @@ if __name__ == "__main__":
         os.environ["FASHION_MODELS_DIR"] = str(work / "models")
         if mode == "ray":
             figures = measure_ray(work)
+        elif mode == "replicas":
+            figures = measure_replicas(work)
         else:
             figures = measure_local(work)
             figures.append({"replica_memory_local_mode": replica_memory(work / "models")})

@@ -39,3 +39,7 @@ class ExportError(FashionError):
 
 class ExplanationError(FashionError):
     """A model or an input cannot be explained (saliency, neighbours, map)."""
+
+
+class JobDatabaseError(FashionError):
+    """The job database cannot be reached or used (a PostgreSQL server that is down or refuses us)."""

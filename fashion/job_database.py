@@ -1,22 +1,32 @@
-"""Training job records in SQLite beside the model store, shared by every app process of the machine."""
+"""Training job records in SQLite beside the model store, shared by every app process of the machine.
+
+The default backend of the job records (fashion.job_records): one file, no service to run. Every
+write is one BEGIN IMMEDIATE transaction, so one writer at a time across processes decides each
+claim. Its schema is versioned with SQLite's user_version and brought up to date on open.
+"""
 
 from __future__ import annotations
 
-import json
 import os
 import sqlite3
-import time
 from contextlib import contextmanager
 from pathlib import Path
 
 from fashion import store
+from fashion.job_records import (  # noqa: F401 - the names older code imports from here
+    ACTIVE_STATES,
+    JSON_COLUMNS,
+    QUEUED_STATE,
+    JobRecords,
+    JobState,
+    decode,
+    encode,
+    now,
+)
 
 DATABASE_VARIABLE = "FASHION_JOBS_DATABASE"
 DATABASE_FILE = ".jobs.sqlite3"  # hidden, so the store never lists it as a model
 BUSY_TIMEOUT_SECONDS = 30
-ACTIVE_STATES = ("starting", "running", "saving")
-QUEUED_STATE = "queued"
-JSON_COLUMNS = ("hyper_parameters", "history", "batch")
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -80,17 +90,49 @@ def add_missing_columns(connection) -> None:
             connection.execute(f"ALTER TABLE jobs ADD COLUMN {column} {definition}")
 
 
-class JobDatabase:
-    """Reads and writes job records; every write is one short transaction."""
+def create_or_complete(connection) -> None:
+    """Version 1: the tables (a database from before the versions gains the columns added since)."""
+    # One statement at a time: executescript would commit the migration's transaction first
+    for statement in SCHEMA.split(";"):
+        if statement.strip():
+            connection.execute(statement)
+    add_missing_columns(connection)
+
+
+# The schema's versions in order: MIGRATIONS[n - 1] brings version n - 1 to n.
+MIGRATIONS = (create_or_complete,)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def migrate(connection) -> None:
+    """Run the migrations this database has not had, each once (BEGIN IMMEDIATE: one process at a time)."""
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        (version,) = connection.execute("PRAGMA user_version").fetchone()
+        for number in range(version + 1, SCHEMA_VERSION + 1):
+            MIGRATIONS[number - 1](connection)
+            connection.execute(f"PRAGMA user_version = {number}")
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
+    connection.execute("COMMIT")
+
+
+class JobDatabase(JobRecords):
+    """The job records in one SQLite file; every write is one short transaction."""
+
+    UPSERT_LEARNING = (
+        "INSERT OR REPLACE INTO job_learning (job_id, epoch, probes, snapshot) VALUES (?, ?, ?, ?)"
+    )
 
     def __init__(self, path: Path):
         self.path = Path(path)
+        self.location = str(self.path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        connection = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_SECONDS)
+        connection = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None)
         try:
             connection.execute("PRAGMA journal_mode=WAL")  # readers never wait for the writer
-            connection.executescript(SCHEMA)
-            add_missing_columns(connection)
+            migrate(connection)
         finally:
             connection.close()
 
@@ -110,127 +152,15 @@ class JobDatabase:
         finally:
             connection.close()
 
-    def insert(self, connection, record: dict) -> None:
-        """Add a new job record (inside a transaction)."""
-        record = encode(record)
-        columns = ", ".join(record)
-        placeholders = ", ".join("?" for _ in record)
-        connection.execute(f"INSERT INTO jobs ({columns}) VALUES ({placeholders})", list(record.values()))
-
-    def update(self, job_id: str, connection=None, **fields) -> None:
-        """Change some fields of one job."""
-        if connection is None:
-            with self.transaction() as own_connection:
-                return self.update(job_id, own_connection, **fields)
-        fields = encode(fields)
-        assignments = ", ".join(f"{column} = ?" for column in fields)
-        connection.execute(f"UPDATE jobs SET {assignments} WHERE job_id = ?", [*fields.values(), job_id])
-
-    def append_epoch(self, job_id: str, epoch: dict) -> None:
-        """Add one epoch's metrics to a job's history."""
-        with self.transaction() as connection:
-            row = connection.execute("SELECT history FROM jobs WHERE job_id = ?", (job_id,)).fetchone()
-            if row is not None:
-                history = json.loads(row["history"]) + [epoch]
-                connection.execute(
-                    "UPDATE jobs SET history = ? WHERE job_id = ?", (json.dumps(history), job_id)
-                )
-
-    def record_event(self, job_id: str, event: str, report: dict) -> None:
-        """Move a job on by one event of its training's report (start, batch, epoch, saving, the end)."""
-        if event == "epoch":
-            self.append_epoch(job_id, report)
-        elif event == "learning":
-            self.append_learning(job_id, report["probes"], report["snapshot"])
-        elif event == "batch":
-            self.update(job_id, batch=report)
-        elif event in ("start", "saving"):
-            self.update(job_id, state="running" if event == "start" else "saving")
-        elif event == "finished":
-            self.update(
-                job_id,
-                state="finished",
-                finished_at=now(),
-                model_name=report["model_name"],
-                test_accuracy=report["test_accuracy"],
-                test_loss=report["test_loss"],
-                parameter_count=report["parameter_count"],
-            )
-        elif event == "stopped":
-            self.update(job_id, state="stopped", finished_at=now())
-        elif event == "failed":
-            self.update(job_id, state="failed", finished_at=now(), error=report["error"])
-
-    def append_learning(self, job_id: str, probes: dict, snapshot: dict) -> None:
-        """Keep one epoch's probe predictions and first layer (fashion.learning) of a job."""
-        with self.transaction() as connection:
-            connection.execute(
-                "INSERT OR REPLACE INTO job_learning (job_id, epoch, probes, snapshot) VALUES (?, ?, ?, ?)",
-                (job_id, int(snapshot["epoch"]), json.dumps(probes), json.dumps(snapshot)),
-            )
-
-    def learning(self, job_id: str) -> dict:
-        """A job's probes and per-epoch snapshots so far ({} before its first epoch ends)."""
-        connection = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_SECONDS)
-        try:
-            rows = connection.execute(
-                "SELECT probes, snapshot FROM job_learning WHERE job_id = ? ORDER BY epoch", (job_id,)
-            ).fetchall()
-        finally:
-            connection.close()
-        if not rows:
-            return {}
-        return {"probes": json.loads(rows[-1][0]), "snapshots": [json.loads(row[1]) for row in rows]}
-
-    def get(self, job_id: str) -> dict | None:
-        """One job's record, or None."""
-        rows = self.select("SELECT * FROM jobs WHERE job_id = ?", (job_id,))
-        return rows[0] if rows else None
-
-    def select(self, query: str, parameters=()) -> list[dict]:
-        """Records read with one query, decoded."""
+    @contextmanager
+    def read(self):
+        """A connection outside any transaction: in WAL mode a reader never waits for the writer."""
         connection = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_SECONDS)
         connection.row_factory = sqlite3.Row
         try:
-            return [decode(dict(row)) for row in connection.execute(query, parameters).fetchall()]
+            yield connection
         finally:
             connection.close()
 
-    def unfinished(self) -> list[dict]:
-        """Active and queued jobs, in the order they were asked for."""
-        states = (*ACTIVE_STATES, QUEUED_STATE)
-        placeholders = ", ".join("?" for _ in states)
-        return self.select(f"SELECT * FROM jobs WHERE state IN ({placeholders}) ORDER BY sequence", states)
-
-    def recent(self, limit: int = 50) -> list[dict]:
-        """The latest jobs, newest first."""
-        return self.select("SELECT * FROM jobs ORDER BY sequence DESC LIMIT ?", (limit,))
-
-    def finished_rates(self, architecture: str, limit: int = 20) -> list[dict]:
-        """Recent ended jobs of one architecture with their history, to estimate training speed."""
-        return self.select(
-            "SELECT * FROM jobs WHERE architecture = ? AND history != '[]' ORDER BY sequence DESC LIMIT ?",
-            (architecture, limit),
-        )
-
-
-def encode(record: dict) -> dict:
-    """JSON columns as text."""
-    return {
-        key: json.dumps(value) if key in JSON_COLUMNS and value is not None else value
-        for key, value in record.items()
-    }
-
-
-def decode(row: dict) -> dict:
-    """JSON columns back into Python values."""
-    for key in JSON_COLUMNS:
-        if row.get(key) is not None:
-            row[key] = json.loads(row[key])
-    row["stop_requested"] = bool(row.get("stop_requested"))
-    return row
-
-
-def now() -> float:
-    """The time stamps of job records: seconds since the epoch."""
-    return time.time()
+    def serialize_queue(self, connection) -> None:
+        """Nothing to add: BEGIN IMMEDIATE already lets one transaction write at a time."""

@@ -2,7 +2,8 @@
 
 Two backends implement it: worker processes on this machine (`fashion.local_jobs`, the default) and
 a Ray cluster (`fashion.ray_jobs`, when FASHION_RAY_ADDRESS is set). Both keep their records in the
-SQLite job database beside the model store, so a `?job=` link outlives the server process.
+job records (`fashion.job_records`): the SQLite file beside the model store by default, or PostgreSQL
+with FASHION_JOBS_DATABASE_URL, so a `?job=` link outlives the server process.
 """
 
 from __future__ import annotations
@@ -16,13 +17,8 @@ from pathlib import Path
 from fashion import store
 from fashion.data import Dataset
 from fashion.errors import ConfigurationError, JobLimitError, JobStateError
-from fashion.job_database import (
-    ACTIVE_STATES,
-    QUEUED_STATE,
-    JobDatabase,
-    database_path,
-    now,
-)
+from fashion.job_database import JobDatabase, database_path
+from fashion.job_records import ACTIVE_STATES, QUEUED_STATE, JobRecords, JobState, now
 from fashion.models import HyperParameters
 from fashion.training import BatchReport
 
@@ -30,8 +26,10 @@ MAX_JOBS_VARIABLE = "FASHION_MAX_JOBS"
 MAX_QUEUED_VARIABLE = "FASHION_MAX_QUEUED"
 JOBS_PER_SESSION_VARIABLE = "FASHION_JOBS_PER_SESSION"
 RAY_ADDRESS_VARIABLE = "FASHION_RAY_ADDRESS"
+DATABASE_URL_VARIABLE = "FASHION_JOBS_DATABASE_URL"
+POSTGRESQL_SCHEMES = ("postgresql://", "postgres://")
 DEFAULT_MAX_QUEUED = 40
-RETRYABLE_STATES = ("failed", "interrupted")
+RETRYABLE_STATES = (JobState.FAILED, JobState.INTERRUPTED)
 # Until this machine has finished a job of an architecture, rough defaults: training images per
 # second, and the seconds around the training (starting TensorFlow, loading the data, the save).
 DEFAULT_IMAGES_PER_SECOND = {"tutorial": 60000.0, "cnn": 4000.0}
@@ -129,7 +127,7 @@ class Jobs:
 
     def __init__(
         self,
-        database: JobDatabase,
+        database: JobRecords,
         max_jobs: int | None = None,
         max_queued: int | None = None,
         jobs_per_session: int | None = None,
@@ -185,27 +183,20 @@ class Jobs:
             "history": parent_history,
             "gpus": gpus,
         }
-        with self.database.transaction() as connection:
-            waiting = [
-                row["state"]
-                for row in connection.execute("SELECT state FROM jobs WHERE state = ?", (QUEUED_STATE,))
-            ]
-            if owner is not None:
-                own = connection.execute(
-                    "SELECT state FROM jobs WHERE owner = ? AND state IN (?, ?, ?, ?)",
-                    (owner, QUEUED_STATE, *ACTIVE_STATES),
-                ).fetchall()
-                if len(own) >= self.jobs_per_session:
-                    doing = "waiting in line" if own[0]["state"] == QUEUED_STATE else "running"
-                    raise JobLimitError(
-                        f"You already have a training job {doing}; stop or cancel it before starting another."
-                    )
-            if len(waiting) >= self.max_queued and not self.has_free_place(connection):
+
+        def admit(waiting: int, active: int, own_states: list[str]) -> None:
+            if len(own_states) >= self.jobs_per_session:
+                doing = "waiting in line" if own_states[0] == QUEUED_STATE else "running"
                 raise JobLimitError(
-                    f"The training queue is full ({len(waiting)} jobs waiting). "
+                    f"You already have a training job {doing}; stop or cancel it before starting another."
+                )
+            if waiting >= self.max_queued and active >= self.max_jobs:
+                raise JobLimitError(
+                    f"The training queue is full ({waiting} jobs waiting). "
                     "Please try again when some of them have started."
                 )
-            self.database.insert(connection, record)
+
+        self.database.add_job(record, admit)
         self.job_queued(record["job_id"])
         return self.get(record["job_id"])
 
@@ -224,13 +215,6 @@ class Jobs:
             parent=record.get("parent"),
             gpus=record.get("gpus") or 0,
         )
-
-    def has_free_place(self, connection) -> bool:
-        """True when a new job would start at once."""
-        (running,) = connection.execute(
-            "SELECT COUNT(*) FROM jobs WHERE state IN (?, ?, ?)", ACTIVE_STATES
-        ).fetchone()
-        return running < self.max_jobs
 
     def get(self, job_id: str | None) -> JobSnapshot | None:
         """The job with this id (with its queue place and estimated start while it waits), or None."""
@@ -263,12 +247,7 @@ class Jobs:
 
     def cancel(self, job_id: str) -> bool:
         """Take a queued job out of the line; True when it was still waiting."""
-        with self.database.transaction() as connection:
-            cursor = connection.execute(
-                "UPDATE jobs SET state = 'cancelled', finished_at = ? WHERE job_id = ? AND state = ?",
-                (now(), job_id, QUEUED_STATE),
-            )
-            return cursor.rowcount == 1
+        return self.database.cancel(job_id)
 
     def learning(self, job_id: str) -> dict:
         """A job's probe predictions and first layer per completed epoch so far (fashion.learning)."""
@@ -296,7 +275,7 @@ def expected_seconds(snapshot: JobSnapshot, speed: tuple[float, float]) -> float
     return overhead_seconds + hyper_parameters.epochs * images / images_per_second
 
 
-def measured_speed(database: JobDatabase, architecture: str) -> tuple[float, float]:
+def measured_speed(database: JobRecords, architecture: str) -> tuple[float, float]:
     """Training images per second and the seconds around the training (start-up, evaluation, save),
     from recent jobs of this architecture on this machine, else defaults."""
     images, seconds, overheads = 0.0, 0.0, []
@@ -306,7 +285,7 @@ def measured_speed(database: JobDatabase, architecture: str) -> tuple[float, flo
         training_seconds = sum(row.get("seconds", 0) for row in record["history"])
         images += per_epoch * len(record["history"])
         seconds += training_seconds
-        if record["state"] == "finished" and record["started_at"] and record["finished_at"]:
+        if record["state"] == JobState.FINISHED and record["started_at"] and record["finished_at"]:
             overheads.append(record["finished_at"] - record["started_at"] - training_seconds)
     images_per_second = (
         images / seconds if seconds > 0 else DEFAULT_IMAGES_PER_SECOND.get(architecture, 10000.0)
@@ -315,7 +294,7 @@ def measured_speed(database: JobDatabase, architecture: str) -> tuple[float, flo
     return images_per_second, max(0.0, overhead)
 
 
-def estimate_queue(snapshots: list[JobSnapshot], places: int, database: JobDatabase) -> list[JobSnapshot]:
+def estimate_queue(snapshots: list[JobSnapshot], places: int, database: JobRecords) -> list[JobSnapshot]:
     """Give each queued job its place in line and when it should start, from the running jobs' time left."""
     speeds = {}
     for snapshot in snapshots:
@@ -358,18 +337,41 @@ def describe_wait(snapshot: JobSnapshot) -> str:
     return f"queued, {position}{suffix} in line, starts in {when}"
 
 
+def job_database_location() -> str:
+    """Where the job records are: FASHION_JOBS_DATABASE_URL (postgresql://...), else the SQLite file."""
+    url = os.environ.get(DATABASE_URL_VARIABLE, "").strip()
+    if not url:
+        return str(database_path())
+    if not url.startswith(POSTGRESQL_SCHEMES):
+        raise ConfigurationError(
+            f"{DATABASE_URL_VARIABLE} must be a postgresql:// address (such as "
+            "postgresql://fashion@db.school/fashion_jobs); unset it to keep the job records in SQLite."
+        )
+    return url
+
+
+def open_job_database(location: str) -> JobRecords:
+    """The job records at location: PostgreSQL for a postgresql:// address, else the SQLite file there."""
+    if location.startswith(POSTGRESQL_SCHEMES):
+        from fashion.job_database_postgres import PostgresJobDatabase  # psycopg only when asked for
+
+        return PostgresJobDatabase(location)
+    return JobDatabase(Path(location))
+
+
 _default_jobs: dict[tuple, Jobs] = {}
 _default_lock = threading.Lock()
 
 
 def default_jobs() -> Jobs:
-    """This process's jobs, chosen once from the environment: Ray with FASHION_RAY_ADDRESS, else local."""
+    """This process's jobs, chosen once from the environment: Ray with FASHION_RAY_ADDRESS, else local;
+    their records in PostgreSQL with FASHION_JOBS_DATABASE_URL, else in SQLite."""
     ray_address = os.environ.get(RAY_ADDRESS_VARIABLE)
-    path = database_path()
-    key = (str(path), ray_address)
+    location = job_database_location()
+    key = (location, ray_address)
     with _default_lock:
         if key not in _default_jobs:
-            database = JobDatabase(path)
+            database = open_job_database(location)
             if ray_address:
                 from fashion.ray_jobs import RayJobs
 

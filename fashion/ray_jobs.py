@@ -2,10 +2,10 @@
 (and a GPU, when the user picks one and the cluster has one).
 
 Ray's scheduler places the tasks on nodes and holds them until a node is free. A detached, named
-actor (the job board, on the head node) carries the tasks' progress into the job database in the
-shared model store, which every app replica reads, so a reload that lands on another replica finds
-the same job, live; Stop is a flag in that database that the task reads. Only this module imports
-ray: the embedded default never starts or needs it.
+actor (the job board, on the head node) carries the tasks' progress into the job database (the
+SQLite file in the shared model store, or PostgreSQL), which every app replica reads, so a reload
+that lands on another replica finds the same job, live; Stop is a flag in that database that the
+task reads. Only this module imports ray: the embedded default never starts or needs it.
 """
 
 from __future__ import annotations
@@ -15,12 +15,11 @@ import os
 import sys
 import threading
 import time
-from pathlib import Path
-
 import ray
 
-from fashion.job_database import ACTIVE_STATES, QUEUED_STATE, JobDatabase, now
-from fashion.jobs import Jobs, integer_from_environment
+from fashion.errors import JobDatabaseError
+from fashion.job_records import ACTIVE_STATES, JobRecords, JobState
+from fashion.jobs import Jobs, integer_from_environment, open_job_database
 
 RAY_NAMESPACE = "fashion-studio"
 CPUS_PER_JOB_VARIABLE = "FASHION_RAY_CPUS_PER_JOB"
@@ -35,25 +34,20 @@ HEAD_NODE_RESOURCE = "node:__internal_head__"
 class JobBoard:
     """Writes the progress reports of every training task into one job database, one at a time."""
 
-    def __init__(self, database_path: str):
-        self.database = JobDatabase(Path(database_path))
+    def __init__(self, database_location: str):
+        self.database = open_job_database(database_location)
 
     def report(self, job_id: str, event: str, fields: dict) -> None:
         """Record one event of a training task."""
         self.database.record_event(job_id, event, fields)
 
 
-def claim(database: JobDatabase, job_id: str, node_id: str) -> bool:
+def claim(database: JobRecords, job_id: str, node_id: str) -> bool:
     """Mark a queued job as starting on a node; False when it was cancelled meanwhile."""
-    with database.transaction() as connection:
-        row = connection.execute("SELECT state FROM jobs WHERE job_id = ?", (job_id,)).fetchone()
-        if row is None or row["state"] != QUEUED_STATE:
-            return False
-        database.update(job_id, connection, state="starting", started_at=now(), runner=f"ray:{node_id}")
-    return True
+    return database.claim(job_id, f"ray:{node_id}")
 
 
-def train_on_the_cluster(record: dict, database_path: str, board) -> str:
+def train_on_the_cluster(record: dict, database_location: str, board) -> str:
     """One job as a Ray task: train, evaluate and save, reporting progress through the job board.
 
     The task never waits on another Ray call while it trains: Ray lends a blocked task's CPU to the
@@ -75,14 +69,18 @@ def train_on_the_cluster(record: dict, database_path: str, board) -> str:
     os.environ["FASHION_MODELS_DIR"] = record["store_directory"]
     if record["data_directory"]:
         os.environ["FASHION_MNIST_DIR"] = record["data_directory"]
-    job_id, database = record["job_id"], JobDatabase(Path(database_path))
+    job_id, database = record["job_id"], open_job_database(database_location)
     if not claim(database, job_id, ray.get_runtime_context().get_node_id()):
         return "cancelled"
     stop_event, done = threading.Event(), threading.Event()
 
     def watch_for_stop() -> None:
         while not done.wait(STOP_POLL_SECONDS):
-            if database.get(job_id)["stop_requested"]:
+            try:
+                stop_requested = database.get(job_id)["stop_requested"]
+            except JobDatabaseError:
+                continue  # read again once the database is back
+            if stop_requested:
                 stop_event.set()
                 return
 
@@ -126,16 +124,16 @@ def connect(address: str) -> None:
 class RayJobs(Jobs):
     """Jobs that run as Ray tasks; this replica watches the tasks it submitted and marks lost ones."""
 
-    def __init__(self, database: JobDatabase, address: str, **limits):
+    def __init__(self, database: JobRecords, address: str, **limits):
         connect(address)
         self.cpus_per_job = integer_from_environment(CPUS_PER_JOB_VARIABLE, 1, 1)
         super().__init__(database, **{"max_jobs": self.cluster_places(), **limits})
         self._places_checked = time.monotonic()
         self._gpus = int(ray.cluster_resources().get("GPU", 0))
-        board_name = "fashion-job-board-" + hashlib.sha256(str(database.path).encode()).hexdigest()[:12]
+        board_name = "fashion-job-board-" + hashlib.sha256(database.location.encode()).hexdigest()[:12]
         self.board = JobBoard.options(
             name=board_name, lifetime="detached", get_if_exists=True, resources={HEAD_NODE_RESOURCE: 0.001}
-        ).remote(str(database.path))
+        ).remote(database.location)
         self._tasks: dict[str, ray.ObjectRef] = {}
         self._lock = threading.Lock()
         threading.Thread(target=self._watch_forever, name="ray-job-watcher", daemon=True).start()
@@ -160,7 +158,7 @@ class RayJobs(Jobs):
         record = self.database.get(job_id)
         remote_function = train_on_a_gpu if record.get("gpus") else train_on_cpus
         task = remote_function.options(**task_resources(record, self.cpus_per_job)).remote(
-            record, str(self.database.path), self.board
+            record, self.database.location, self.board
         )
         with self._lock:
             self._tasks[job_id] = task
@@ -215,16 +213,8 @@ class RayJobs(Jobs):
 
     def fail_if_unfinished(self, job_id: str, reason: str) -> None:
         """Mark a job failed, unless it has ended already; its model was never written."""
-        with self.database.transaction() as connection:
-            connection.execute(
-                "UPDATE jobs SET state = 'failed', finished_at = ?, error = ?"
-                " WHERE job_id = ? AND state IN (?, ?, ?, ?)",
-                (
-                    now(),
-                    f"Training failed: {reason}; nothing was saved. "
-                    "Retry starts it again with the same settings.",
-                    job_id,
-                    QUEUED_STATE,
-                    *ACTIVE_STATES,
-                ),
-            )
+        self.database.end_if_unfinished(
+            job_id,
+            JobState.FAILED,
+            f"Training failed: {reason}; nothing was saved. Retry starts it again with the same settings.",
+        )

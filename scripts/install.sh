@@ -10,6 +10,8 @@ if command -v apt-get >/dev/null 2>&1; then
   [ -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ] || missing="$missing dataset-fashion-mnist"
   [ -x /usr/bin/chromium ] || missing="$missing chromium"
   fc-list 2>/dev/null | grep -qi dejavu || missing="$missing fonts-dejavu-core"
+  # The job tests run a throwaway PostgreSQL server (FASHION_JOBS_DATABASE_URL's backend)
+  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$missing postgresql"
   if [ -n "$missing" ]; then
     echo "Installing with apt:$missing"
     $SUDO apt-get update -qq

@@ -13,6 +13,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 from fashion import store  # noqa: E402
 from fashion.data import Dataset, load_dataset, subset, write_dataset  # noqa: E402
 from quick_training import QUICK_HYPER_PARAMETERS, train_into_store  # noqa: E402
+from postgres_server import postgres_server, postgres_url  # noqa: E402, F401 - fixtures
 
 SMALL_TRAIN_COUNT = 1000
 SMALL_TEST_COUNT = 300

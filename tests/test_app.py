@@ -353,8 +353,7 @@ def test_a_failed_job_offers_a_retry_with_the_same_settings(use_small_data, mode
         "error": "Training failed: the Ray node training it was lost; nothing was saved. "
         "Retry starts it again with the same settings.",
     }  # fmt: skip
-    with jobs.database.transaction() as connection:
-        jobs.database.insert(connection, lost)
+    jobs.database.insert(lost)
     app = open_page("pages/train.py", {"job": "lostjob00001"})
     assert app.error[0].value.startswith("Training failed: the Ray node training it was lost")
     app.button(key="training_retry").click().run()

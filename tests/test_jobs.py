@@ -1,4 +1,5 @@
-"""The jobs on one machine: the queue's order, limits, cancel and estimates, stops, faults and restarts."""
+"""The jobs: the queue's order, limits, cancel and estimates, stops, faults and restarts, each with the job
+records in SQLite (the default) and in PostgreSQL (a throwaway server, tests/postgres_server.py)."""
 
 from __future__ import annotations
 
@@ -16,8 +17,8 @@ from quick_training import QUICK_HYPER_PARAMETERS as QUICK
 
 from fashion import store
 from fashion.errors import ConfigurationError, JobLimitError, JobStateError
-from fashion.job_database import JobDatabase
-from fashion.jobs import Jobs, describe_wait
+from fashion.job_records import JobRecords
+from fashion.jobs import Jobs, describe_wait, open_job_database
 from fashion.local_jobs import LocalJobs
 from fashion.models import with_overrides
 
@@ -27,10 +28,12 @@ LONG = with_overrides(QUICK, epochs=200, batch_size=8, steps_per_execution=1)
 ONE_EPOCH = with_overrides(QUICK, epochs=1)
 
 
-@pytest.fixture
-def database(tmp_path) -> JobDatabase:
-    """An empty job database of its own."""
-    return JobDatabase(tmp_path / "jobs.sqlite3")
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request, tmp_path) -> JobRecords:
+    """An empty job database of its own: a SQLite file, or a database on the session's PostgreSQL server."""
+    if request.param == "postgresql":
+        return open_job_database(request.getfixturevalue("postgres_url"))
+    return open_job_database(str(tmp_path / "jobs.sqlite3"))
 
 
 @pytest.fixture
@@ -138,8 +141,10 @@ def test_a_gpu_is_asked_for_only_where_the_cluster_has_one(small_dataset, models
     from fashion.ray_jobs import task_resources
 
     # Worker processes on this machine have no GPU to offer: a clear message, no job recorded
+    local = LocalJobs(database, max_jobs=1)
+    local.close()  # its dispatcher must not train the queued jobs below
     with pytest.raises(ConfigurationError, match="asks for 1 GPU"):
-        LocalJobs(database, max_jobs=1).start("tutorial", QUICK, small_dataset, gpus=1)
+        local.start("tutorial", QUICK, small_dataset, gpus=1)
     assert database.recent() == []
     # On a cluster with a GPU the job keeps its choice, its Ray task asks for the GPU, and a retry keeps it
     jobs = OneGpuCluster(database, max_jobs=1)
@@ -192,16 +197,15 @@ def test_stop_while_saving_lets_the_save_complete_in_the_worker(
 APP_PROCESS = textwrap.dedent(
     """
     import sys, time
-    from pathlib import Path
     from fashion.data import load_dataset
-    from fashion.job_database import JobDatabase
+    from fashion.jobs import open_job_database
     from fashion.local_jobs import LocalJobs
     from fashion.models import HyperParameters
 
     quick = HyperParameters(epochs=1, batch_size=64, learning_rate=0.003, seed=7, validation_fraction=0.1)
     long = HyperParameters(epochs=200, batch_size=8, learning_rate=0.003, seed=7, validation_fraction=0.1)
     dataset = load_dataset(allow_download=False)
-    jobs = LocalJobs(JobDatabase(Path(sys.argv[1])), max_jobs=1)
+    jobs = LocalJobs(open_job_database(sys.argv[1]), max_jobs=1)
     running = jobs.start("tutorial", long, dataset, "interrupted", owner="anna")
     jobs.start("tutorial", quick, dataset, "queued-first", owner="ben")
     jobs.start("tutorial", quick, dataset, "queued-second", owner="carl")
@@ -218,7 +222,7 @@ def test_after_a_restart_links_work_the_running_job_is_interrupted_and_the_queue
 ):
     environment = dict(os.environ, FASHION_MNIST_DIR=str(small_data_dir), PYTHONPATH=str(REPOSITORY))
     app = subprocess.Popen(
-        [sys.executable, "-c", APP_PROCESS, str(database.path)],
+        [sys.executable, "-c", APP_PROCESS, database.location],
         stdout=subprocess.PIPE,
         text=True,
         env=environment,
@@ -256,12 +260,10 @@ def test_the_wait_estimate_adds_the_time_left_and_the_durations_ahead(database):
 
     # A finished job: 2 epochs of 900 images in 1 s each, 12 s from start to save: 900 img/s, 10 s around
     epochs = [{"epoch": number, "seconds": 1.0} for number in (1, 2)]
-    with database.transaction() as connection:
-        finished = record("done", "finished", history=epochs, started_at=100.0, finished_at=112.0)
-        database.insert(connection, finished)
-        database.insert(connection, record("running", "running", started_at=time.time()))
-        database.insert(connection, record("next", "queued"))
-        database.insert(connection, record("after", "queued"))
+    database.insert(record("done", "finished", history=epochs, started_at=100.0, finished_at=112.0))
+    database.insert(record("running", "running", started_at=time.time()))
+    database.insert(record("next", "queued"))
+    database.insert(record("after", "queued"))
     snapshots = [snapshot_from_record(row) for row in database.unfinished()]
     snapshots[0].batch = BatchReport(1, 2, 5, 10, 900.0, 3.0, 6.0, 0.5, 0.8)  # 6 s of training left
     running, following, last = estimate_queue(snapshots, 1, database)

@@ -66,15 +66,14 @@ def test_probabilities(name: str, created: str, store_folder: str, source: str):
 
 def training_jobs():
     """The training jobs (local worker processes or a Ray cluster, chosen once from the environment)."""
-    from fashion.job_database import database_path
-    from fashion.jobs import RAY_ADDRESS_VARIABLE
+    from fashion.jobs import RAY_ADDRESS_VARIABLE, job_database_location
 
-    return _training_jobs(str(database_path()), os.environ.get(RAY_ADDRESS_VARIABLE))
+    return _training_jobs(job_database_location(), os.environ.get(RAY_ADDRESS_VARIABLE))
 
 
 @st.cache_resource
 def _training_jobs(database: str, ray_address: str | None):
-    """Kept across the file watcher's module reloads; one per job database."""
+    """Kept across the file watcher's module reloads; one per job database (a SQLite path or a URL)."""
     from fashion.jobs import default_jobs
 
     return default_jobs()

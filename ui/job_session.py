@@ -88,8 +88,13 @@ def own_job():
 
 def current_job_id() -> str | None:
     """The job named in the URL, else this browser's queued or running job, else None."""
+    from fashion.errors import JobDatabaseError
+
     job_id = st.query_params.get(JOB_QUERY_PARAMETER)
-    if job_id and training_jobs().get(job_id) is not None:
-        return job_id
-    own = own_job()
+    try:
+        if job_id and training_jobs().get(job_id) is not None:
+            return job_id
+        own = own_job()
+    except JobDatabaseError:
+        return job_id  # its view says the database cannot be reached
     return own.job_id if own else job_id

@@ -24,16 +24,28 @@ def show_sidebar() -> None:
         if isinstance(accuracy, (int, float)):
             st.metric("Test accuracy", f"{accuracy:.2%}")
         st.caption(f"{record.get('architecture', '?')}, {record.get('epochs_run', '?')} epochs")
-    if training_jobs().list():
+    from fashion.errors import JobDatabaseError
+
+    try:
+        training = bool(training_jobs().list())
+    except JobDatabaseError:
+        st.caption("Training jobs cannot be shown: the job database cannot be reached.")
+        return
+    if training:
         sidebar_job_status()
 
 
 @st.fragment(run_every=SIDEBAR_REFRESH_SECONDS)
 def sidebar_job_status() -> None:
     """This browser's job (its place in line, or a small progress bar), else the job training now."""
+    from fashion.errors import JobDatabaseError
     from fashion.jobs import describe_wait
 
-    jobs = training_jobs().list()
+    try:
+        jobs = training_jobs().list()
+    except JobDatabaseError:
+        st.caption("Training jobs cannot be shown: the job database cannot be reached.")
+        return
     own = next((job for job in jobs if job.owner == session_owner()), None)
     shown = own or next((job for job in jobs if job.active), None)
     if shown is None:

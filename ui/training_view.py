@@ -69,7 +69,13 @@ def show_history_charts(history: list[dict], continued_after: int = 0, parent: s
 
 def show_job(job_id: str | None) -> None:
     """A training job: its place in line while queued, live progress while it runs, then its results."""
-    snapshot = training_jobs().get(job_id)
+    from fashion.errors import JobDatabaseError
+
+    try:
+        snapshot = training_jobs().get(job_id)
+    except JobDatabaseError as error:
+        st.error(str(error), icon=":material/cloud_off:")
+        return
     if snapshot is None:
         st.info("That training job is not known to this server.")
         return
@@ -82,10 +88,17 @@ def show_job(job_id: str | None) -> None:
 @st.fragment(run_every=LIVE_REFRESH_SECONDS)
 def live_job_progress(job_id: str) -> None:
     """Charts, a progress bar with speed and time left, and a Stop button; refreshed every second."""
+    from fashion.errors import JobDatabaseError
     from fashion.jobs import describe_wait
 
-    jobs = training_jobs()
-    snapshot = jobs.get(job_id)
+    try:
+        jobs = training_jobs()
+        snapshot = jobs.get(job_id)
+        learning = jobs.learning(job_id)
+    except JobDatabaseError as error:
+        # Shown until the database is back: the next refresh, a second later, tries again
+        st.error(str(error), icon=":material/cloud_off:")
+        return
     if snapshot is None or not (snapshot.active or snapshot.queued):
         st.rerun()
     if snapshot.gpus:
@@ -93,7 +106,11 @@ def live_job_progress(job_id: str) -> None:
     if snapshot.queued:
         st.info(f"Your job is {describe_wait(snapshot)}.", icon=":material/hourglass_top:")
         if st.button("Cancel", key="training_cancel", icon=":material/cancel:"):
-            jobs.cancel(job_id)
+            try:
+                jobs.cancel(job_id)
+            except JobDatabaseError as error:
+                st.error(str(error), icon=":material/cloud_off:")
+                return
             st.rerun()
         return
     batch = snapshot.batch
@@ -117,10 +134,14 @@ def live_job_progress(job_id: str) -> None:
     if snapshot.stop_requested:
         st.warning("Stopping after the current batch; the epochs completed so far are kept.")
     elif st.button("Stop", key="training_stop", icon=":material/stop_circle:"):
-        jobs.stop(job_id)
+        try:
+            jobs.stop(job_id)
+        except JobDatabaseError as error:
+            st.error(str(error), icon=":material/cloud_off:")
+            return
         st.rerun(scope="fragment")
     show_history_charts(snapshot.history, snapshot.parent_epochs, snapshot.parent)
-    show_learning(jobs.learning(job_id))
+    show_learning(learning)
 
 
 def offer_retry(job_id: str) -> None:

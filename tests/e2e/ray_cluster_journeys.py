@@ -1,5 +1,8 @@
 """Two app replicas on a two-node Ray cluster over one store: run by test_ray_cluster.py in `unshare -n`.
 
+With FASHION_TEST_JOBS_BACKEND=postgresql the job records are in a database on a throwaway PostgreSQL
+server (on a Unix socket, so inside the namespace too) rather than in the store's SQLite file.
+
 Not collected on its own (no test_ prefix): it starts Ray, which must only happen in a private
 network namespace where loopback is the only interface.
 """
@@ -19,7 +22,7 @@ from harness import AppServer
 from playwright.sync_api import expect
 from ray_cluster import RayCluster
 
-from fashion.job_database import JobDatabase
+from fashion.jobs import open_job_database
 
 TRAINING_TIMEOUT_MS = 240_000
 
@@ -38,19 +41,29 @@ def cluster(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def replicas(cluster, tmp_path_factory, trained_store, small_data_dir):
-    """Two app servers on the cluster over one shared model store."""
+def job_database_location(request) -> str | None:
+    """The PostgreSQL database of the job records when FASHION_TEST_JOBS_BACKEND=postgresql, else None."""
+    if os.environ.get("FASHION_TEST_JOBS_BACKEND") == "postgresql":
+        return request.getfixturevalue("postgres_server").new_database()
+    return None
+
+
+@pytest.fixture(scope="module")
+def replicas(cluster, tmp_path_factory, trained_store, small_data_dir, job_database_location):
+    """Two app servers on the cluster over one shared model store (and the PostgreSQL job records)."""
     work = tmp_path_factory.mktemp("ray-replicas")
     models_dir = work / "models"
     shutil.copytree(trained_store, models_dir)
-    previous = os.environ.get("FASHION_RAY_ADDRESS")
-    os.environ["FASHION_RAY_ADDRESS"] = cluster.address
+    settings = {"FASHION_RAY_ADDRESS": cluster.address}
+    if job_database_location:
+        settings["FASHION_JOBS_DATABASE_URL"] = job_database_location
+    previous = {name: os.environ.get(name) for name in settings}
+    os.environ.update(settings)
     try:
         servers = [AppServer(models_dir, small_data_dir, work / f"streamlit-{index}.log") for index in (1, 2)]
     finally:
-        os.environ.pop("FASHION_RAY_ADDRESS") if previous is None else os.environ.update(
-            FASHION_RAY_ADDRESS=previous
-        )
+        for name, value in previous.items():
+            os.environ.pop(name) if value is None else os.environ.update({name: value})
     yield servers
     for server in servers:
         server.stop()
@@ -77,10 +90,11 @@ def start_job(
 
 
 def test_two_replicas_share_jobs_on_two_nodes_and_a_lost_node_fails_its_job(
-    cluster, replicas, browser, screenshot
+    cluster, replicas, browser, screenshot, job_database_location
 ):
     first_replica, second_replica = replicas
-    database = JobDatabase(first_replica.models_dir / ".jobs.sqlite3")
+    database = open_job_database(job_database_location or str(first_replica.models_dir / ".jobs.sqlite3"))
+    assert type(database).__name__ == ("PostgresJobDatabase" if job_database_location else "JobDatabase")
     anna, ben, carl, watcher = (new_tab(browser, 120_000) for _ in range(4))
     # axe-core (WCAG 2.1 A/AA) on what only the cluster shows: the GPU checkbox, a GPU job, a lost node
     audits = Audits(ben, screenshot)
