@@ -39,3 +39,7 @@ class ExportError(FashionError):
 
 class ExplanationError(FashionError):
     """A model or an input cannot be explained (saliency, neighbours, map)."""
+
+
+class PhotoDatasetError(FashionError):
+    """The real photos or their label file are missing, unreadable or fail their checksum."""
