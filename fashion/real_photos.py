@@ -286,6 +286,29 @@ def load_real_photos(
     )
 
 
+def available_count() -> int:
+    """How many labelled photos the photo folder holds now (no rendering: cheap enough for a page)."""
+    directory = find_photos_directory()
+    if directory is None:
+        return 0
+    try:
+        return sum((directory / row.file).is_file() for row in read_label_file())
+    except PhotoDatasetError:
+        return 0
+
+
+def trained_on_sentence(trained_on: dict | None) -> str:
+    """What a model learnt from, as its record says: "Fashion-MNIST (54,000 images) and 3,359 real photos"."""
+    if not trained_on:
+        return "Fashion-MNIST"
+    parts = [f"Fashion-MNIST ({trained_on.get('fashion_mnist', 0):,} images)"]
+    if "real_photos" in trained_on:
+        parts.append(f"{trained_on['real_photos']:,} real photos")
+    if "own_photos" in trained_on:
+        parts.append(f"{trained_on['own_photos']:,} of your own photos")
+    return ", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else parts[0]
+
+
 # Each class of the training part is repeated up to this many times to reach OVERSAMPLE_TARGET photos,
 # so the scarce footwear is seen often enough without drowning Fashion-MNIST.
 OVERSAMPLE_TARGET = 400

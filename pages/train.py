@@ -4,7 +4,7 @@ import streamlit as st
 
 from ui import caches, continuation, job_session, startup, training_view
 from ui import recipes as recipe_view
-from fashion import descriptions, plots, store
+from fashion import descriptions, plots, real_photos, store
 from fashion.augmentation import AUGMENTATIONS, PREVIEW_VARIANTS, preview_grid, preview_indices
 from fashion.errors import FashionError
 from fashion.models import ARCHITECTURES, LIMITS, with_overrides
@@ -43,6 +43,15 @@ with settings_column:
         f"Validation hold-out {preset.validation_fraction:.0%}, {preset.schedule} learning rate, "
         f"{preset.steps_per_execution} batch(es) per step."
     )
+    if preset.real_photos:
+        photo_count = real_photos.available_count()
+        if photo_count:
+            st.caption(
+                f"Learns from Fashion-MNIST and {photo_count:,} real labelled photos (CC0 clothing dataset); "
+                f"one in {real_photos.HELD_OUT_ONE_IN} is held out to check it and set its 'none of the ten'."
+            )
+        else:
+            st.warning(f"This preset learns from real photos, and none are here. {real_photos.FIX_HINT}")
 with details_column:
     preset_key = recipe_view.preset_key(architecture, preset_name)
     epochs_column, batch_column = st.columns(2)
@@ -131,6 +140,8 @@ if st.button("Start training", key="train_start", type="primary", icon=":materia
     try:
         if settings_error is not None:
             raise settings_error
+        if hyper_parameters.real_photos and not real_photos.available_count():
+            raise FashionError(f"No real photos to learn from. {real_photos.FIX_HINT}")
         clean_name = store.sanitize_name(model_name) if model_name.strip() else None
     except FashionError as error:
         st.error(str(error))

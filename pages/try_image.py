@@ -107,7 +107,7 @@ st.subheader("Prediction")
 if prediction.out_of_distribution:
     st.warning(
         "This may be none of the ten classes: the model is more torn between classes "
-        f"than on {ood.CALIBRATION_QUANTILE:.0%} of the Fashion-MNIST test images "
+        f"than on {calibration.calibrated_on} "
         f"(uncertainty {prediction.ood_score:.2f}, threshold {prediction.ood_threshold:.2f}). "
         "On real photos such doubt often means a wrong answer even for one of the ten. "
         "Its best guess is below, for what it is worth.",
@@ -136,7 +136,7 @@ if unsure and not prediction.out_of_distribution:
 if (entry.record or {}).get("hyper_parameters", {}).get("augmentation", "none") == "none":
     st.info(
         f"For your own photos, train the **{PHOTO_PRESET}** preset (Train page, architecture Small CNN): "
-        "it learns from photo-like variants of the training images.",
+        "it learns from real photos and photo-like variants of the training images.",
         icon=":material/photo_camera:",
     )
 
