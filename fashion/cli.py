@@ -391,7 +391,7 @@ def command_photos_download(arguments) -> int:
     """Download the real photos' originals at the pinned commit, each checked by SHA-256."""
     from fashion import real_photos
 
-    destination = Path(arguments.to) if arguments.to else real_photos.download_directory()
+    destination = Path(arguments.to) if arguments.to else real_photos.download_destination()
 
     def progress(number: int, total: int) -> None:
         if number % 200 == 0 or number == total:
@@ -399,7 +399,7 @@ def command_photos_download(arguments) -> int:
 
     fetched = real_photos.download_photos(destination, base_url=arguments.base_url, progress=progress)
     print(f"{fetched:,} photos downloaded into {destination} (the others were already there and checked).")
-    if arguments.to:
+    if arguments.to and real_photos.find_photos_directory() != destination:
         print(f"Set {real_photos.ENVIRONMENT_VARIABLE}={destination} so the app finds them.")
     return 0
 
@@ -478,15 +478,15 @@ def build_parser() -> argparse.ArgumentParser:
     explain_parser.add_argument("--json", action="store_true")
     explain_parser.set_defaults(handler=command_explain)
 
-    from fashion.real_photos import SOURCE_URL
-
     photos_parser = commands.add_parser("photos", help="the real labelled photos (CC0 clothing-dataset)")
     photos_commands = photos_parser.add_subparsers(dest="photos_command", required=True)
     download_parser = photos_commands.add_parser(
         "download", help="download the originals at a pinned commit, each checked by SHA-256"
     )
-    download_parser.add_argument("--to", help="the folder to fill (default: real-photos in the cache folder)")
-    download_parser.add_argument("--base-url", default=SOURCE_URL, help=argparse.SUPPRESS)
+    download_parser.add_argument(
+        "--to", help="the folder to fill (default: FASHION_PHOTOS_DIR, else real-photos in the cache folder)"
+    )
+    download_parser.add_argument("--base-url", help=argparse.SUPPRESS)
     download_parser.set_defaults(handler=command_photos_download)
     return parser
 

@@ -34,6 +34,7 @@ SOURCE_REPOSITORY = "alexeygrigorev/clothing-dataset"
 SOURCE_COMMIT = "7ed86a9cc56763b6acb35e41cb35184e43a5d218"
 SOURCE_LICENSE = "CC0-1.0"
 SOURCE_URL = f"https://raw.githubusercontent.com/{SOURCE_REPOSITORY}/{SOURCE_COMMIT}/"
+SOURCE_URL_VARIABLE = "FASHION_PHOTOS_URL"  # a mirror of the source, laid out as the repository
 DOWNLOAD_COMMAND = "python -m fashion photos download"
 FIX_HINT = (
     f"Run `{DOWNLOAD_COMMAND}` (about 4,200 CC0 photos from {SOURCE_REPOSITORY}), "
@@ -85,8 +86,9 @@ def is_held_out(file: str) -> bool:
     return int.from_bytes(digest[:4], "big") % HELD_OUT_ONE_IN == 0
 
 
-def read_label_file(path: Path = LABELS_PATH) -> list[LabelRow]:
-    """The rows of a label file; PhotoDatasetError naming the file and line of anything wrong."""
+def read_label_file(path: Path | None = None) -> list[LabelRow]:
+    """The rows of a label file (the project's own by default); PhotoDatasetError naming what is wrong."""
+    path = path or LABELS_PATH
     try:
         with open(path, newline="") as handle:
             reader = csv.DictReader(handle)
@@ -130,6 +132,12 @@ def read_label_file(path: Path = LABELS_PATH) -> list[LabelRow]:
 def download_directory() -> Path:
     """Where `photos download` puts the originals: real-photos in the cache folder."""
     return cache_directory() / "real-photos"
+
+
+def download_destination() -> Path:
+    """Where a download goes: FASHION_PHOTOS_DIR when set, else the download folder."""
+    configured = os.environ.get(ENVIRONMENT_VARIABLE)
+    return Path(configured).expanduser() if configured else download_directory()
 
 
 def find_photos_directory() -> Path | None:
@@ -235,9 +243,10 @@ def _write_cache(path: Path, arrays: dict) -> None:
 
 
 def load_real_photos(
-    directory: Path | None = None, labels_path: Path = LABELS_PATH, workers: int | None = None
+    directory: Path | None = None, labels_path: Path | None = None, workers: int | None = None
 ) -> RealPhotos:
     """The labelled photos of a folder, rendered (from the cache while files and pipeline are unchanged)."""
+    labels_path = labels_path or LABELS_PATH
     rows = read_label_file(labels_path)
     directory = directory or find_photos_directory()
     if directory is None:
@@ -348,8 +357,8 @@ def write_whole(target: Path, data: bytes) -> None:
 
 def download_photos(
     destination: Path | None = None,
-    labels_path: Path = LABELS_PATH,
-    base_url: str = SOURCE_URL,
+    labels_path: Path | None = None,
+    base_url: str | None = None,
     fetch=fetch_url,
     progress=None,
 ) -> int:
@@ -359,7 +368,8 @@ def download_photos(
     Returns how many photos were fetched; PhotoDatasetError on the first that fails.
     """
     rows = read_label_file(labels_path)
-    destination = destination or download_directory()
+    destination = destination or download_destination()
+    base_url = base_url or os.environ.get(SOURCE_URL_VARIABLE) or SOURCE_URL
     fetched = 0
     for number, row in enumerate(rows, start=1):
         target = destination / row.file

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ui import caches, continuation, job_session, startup, training_view
+from ui import caches, continuation, job_session, photo_source, startup, training_view
 from ui import recipes as recipe_view
 from fashion import descriptions, plots, real_photos, store
 from fashion.augmentation import AUGMENTATIONS, PREVIEW_VARIANTS, preview_grid, preview_indices
@@ -44,14 +44,7 @@ with settings_column:
         f"{preset.steps_per_execution} batch(es) per step."
     )
     if preset.real_photos:
-        photo_count = real_photos.available_count()
-        if photo_count:
-            st.caption(
-                f"Learns from Fashion-MNIST and {photo_count:,} real labelled photos (CC0 clothing dataset); "
-                f"one in {real_photos.HELD_OUT_ONE_IN} is held out to check it and set its 'none of the ten'."
-            )
-        else:
-            st.warning(f"This preset learns from real photos, and none are here. {real_photos.FIX_HINT}")
+        photo_source.show_photo_source()
 with details_column:
     preset_key = recipe_view.preset_key(architecture, preset_name)
     epochs_column, batch_column = st.columns(2)

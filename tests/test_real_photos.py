@@ -189,9 +189,6 @@ def test_the_cli_reports_a_failed_download_in_one_line(tmp_path, source_server, 
     labels, rows = served_labels(tmp_path, served)
     (served / rows[0]["file"]).unlink()
     monkeypatch.setattr(real_photos, "LABELS_PATH", labels)
-    monkeypatch.setattr(
-        real_photos, "download_photos", partial(real_photos.download_photos, labels_path=labels)
-    )
     status = cli.main(["photos", "download", "--to", str(tmp_path / "downloaded"), "--base-url", base_url])
     error = capsys.readouterr().err.strip().splitlines()
     assert status == 2
@@ -245,3 +242,29 @@ def test_the_photo_preset_without_photos_says_in_one_line_how_to_get_them(
     with pytest.raises(PhotoDatasetError) as raised:
         train("cnn", with_overrides(PHOTO_ROBUST, epochs=1, train_limit=300), small_dataset)
     assert "python -m fashion photos download" in str(raised.value) and "\n" not in str(raised.value)
+
+
+def test_the_train_pages_button_downloads_the_photos(
+    use_small_data, models_dir, tmp_path, source_server, monkeypatch
+):
+    from app_pages import open_page
+
+    from fashion.models import PHOTO_PRESET
+
+    served, base_url = source_server
+    labels, rows = served_labels(tmp_path, served)
+    monkeypatch.setattr(real_photos, "LABELS_PATH", labels)
+    monkeypatch.setenv("FASHION_PHOTOS_DIR", str(tmp_path / "mine"))
+    monkeypatch.setenv("FASHION_PHOTOS_URL", base_url)
+    app = open_page("pages/train.py")
+    app.selectbox(key="train_architecture").set_value("cnn").run()
+    app.selectbox(key="train_preset_cnn").set_value(PHOTO_PRESET).run()
+    assert any("none are here" in warning.value for warning in app.warning)
+    app.button(key="train_download_photos").click().run()
+    assert not app.exception
+    assert any("3 photos downloaded" in message.value for message in app.success)
+    assert sorted(path.name for path in (tmp_path / "mine" / "images").iterdir()) == sorted(
+        Path(row["file"]).name for row in rows
+    )
+    app.run()
+    assert any("3 real labelled photos" in caption.value for caption in app.caption)
