@@ -43,3 +43,7 @@ class ExplanationError(FashionError):
 
 class PhotoDatasetError(FashionError):
     """The real photos or their label file are missing, unreadable or fail their checksum."""
+
+
+class OwnPhotoError(FashionError):
+    """A photo of the user's own cannot be kept, found or deleted (caps, ownership, class)."""

@@ -1,0 +1,76 @@
+"""The user's own photos: kept per browser, capped, deleted only by their owner."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from fashion import own_photos
+from fashion.errors import ImageError, OwnPhotoError
+
+SHARED_PHOTOS = Path(__file__).resolve().parents[1].parent / "shared" / "real-photos"
+ALICE = "browser-" + "a" * 16
+BOB = "browser-" + "b" * 16
+
+
+@pytest.fixture
+def photo_bytes() -> bytes:
+    """One real photo's bytes."""
+    return sorted((SHARED_PHOTOS / "images").iterdir())[0].read_bytes()
+
+
+def test_a_kept_photo_is_listed_counted_and_rendered_for_its_owner_only(models_dir, photo_bytes):
+    kept = own_photos.keep_photo(ALICE, photo_bytes, 7)
+    own_photos.keep_photo(ALICE, photo_bytes, 7)
+    own_photos.keep_photo(ALICE, photo_bytes, 0)
+    photos = own_photos.list_photos(ALICE)
+    assert [photo.label for photo in photos] == [7, 7, 0] and photos[0] == kept
+    assert kept.class_name == "Sneaker" and kept.path.read_bytes() == photo_bytes
+    assert own_photos.class_counts(ALICE).tolist() == [1, 0, 0, 0, 0, 0, 0, 2, 0, 0]
+    images, labels = own_photos.rendered_photos(ALICE)
+    assert images.shape == (3, 28, 28) and images.dtype == np.uint8 and labels.tolist() == [7, 7, 0]
+    # Another browser sees none of them, and the store does not list them as a model.
+    assert own_photos.list_photos(BOB) == [] and own_photos.class_counts(BOB).sum() == 0
+    assert own_photos.rendered_photos(BOB)[0].shape == (0, 28, 28)
+    from fashion import store
+
+    assert store.list_entries() == []
+
+
+def test_only_the_owner_deletes_a_photo(models_dir, photo_bytes):
+    kept = own_photos.keep_photo(ALICE, photo_bytes, 3)
+    with pytest.raises(OwnPhotoError, match="no such photo among yours"):
+        own_photos.delete_photo(BOB, kept.photo_id)
+    with pytest.raises(OwnPhotoError, match="no such photo among yours"):
+        own_photos.delete_photo(ALICE, "../" + BOB)
+    assert len(own_photos.list_photos(ALICE)) == 1
+    own_photos.delete_photo(ALICE, kept.photo_id)
+    assert own_photos.list_photos(ALICE) == [] and not kept.path.exists()
+    with pytest.raises(OwnPhotoError, match="no such photo"):
+        own_photos.delete_photo(ALICE, kept.photo_id)
+
+
+def test_caps_on_count_and_size_say_what_to_do(models_dir, photo_bytes, monkeypatch):
+    monkeypatch.setattr(own_photos, "MAX_PHOTOS", 2)
+    own_photos.keep_photo(ALICE, photo_bytes, 1)
+    own_photos.keep_photo(ALICE, photo_bytes, 1)
+    with pytest.raises(OwnPhotoError, match="already keep 2 photos.*delete some in My photos"):
+        own_photos.keep_photo(ALICE, photo_bytes, 1)
+    own_photos.keep_photo(BOB, photo_bytes, 1)  # the cap is per browser
+    monkeypatch.setattr(own_photos, "MAX_PHOTO_BYTES", len(photo_bytes) - 1)
+    with pytest.raises(OwnPhotoError, match="at most"):
+        own_photos.keep_photo(BOB, photo_bytes, 1)
+    assert len(own_photos.list_photos(ALICE)) == 2 and len(own_photos.list_photos(BOB)) == 1
+
+
+def test_bad_input_is_refused_and_nothing_kept(models_dir, photo_bytes):
+    with pytest.raises(ImageError):
+        own_photos.keep_photo(ALICE, b"not an image", 1)
+    with pytest.raises(OwnPhotoError, match="one of the ten"):
+        own_photos.keep_photo(ALICE, photo_bytes, 10)
+    with pytest.raises(OwnPhotoError, match="no identity"):
+        own_photos.keep_photo("../../etc", photo_bytes, 1)
+    assert own_photos.list_photos(ALICE) == []
+    assert not list((models_dir / own_photos.FOLDER_NAME).rglob("*.photo"))
