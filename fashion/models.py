@@ -66,6 +66,9 @@ class HyperParameters:
     # Also learn from the real labelled photos (fashion/real_photos.py): their classes, and their
     # "none of the ten" photos as outliers the model should be unsure about.
     real_photos: bool = False
+    # Also learn from the photos this browser kept (fashion/own_photos.py): the owner id, "" for none.
+    # Private: never part of a recipe link, and a continuation by anyone trains without them.
+    own_photos: str = ""
 
     def validated(self) -> "HyperParameters":
         """Return self, or raise ConfigurationError naming the first value out of range."""
@@ -77,6 +80,10 @@ class HyperParameters:
             raise ConfigurationError(
                 f"schedule must be one of {', '.join(SCHEDULES)}, not {self.schedule!r}."
             )
+        from fashion.own_photos import OWNER_PATTERN
+
+        if self.own_photos and not OWNER_PATTERN.fullmatch(self.own_photos):
+            raise ConfigurationError("own_photos must name a browser that kept photos, or be empty.")
         from fashion.augmentation import AUGMENTATIONS
 
         if self.augmentation not in AUGMENTATIONS:

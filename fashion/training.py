@@ -191,6 +191,14 @@ def training_arrays(dataset: Dataset, hyper_parameters: HyperParameters):
             real_photos_summary=photos.summary(),
             real_photos_source=photos.source,
         )
+    if hyper_parameters.own_photos:
+        from fashion.own_photos import OWN_PHOTO_REPEATS, rendered_photos
+
+        own_images, own_labels = rendered_photos(hyper_parameters.own_photos)
+        repeated_images = np.repeat(scale_images(own_images), OWN_PHOTO_REPEATS, axis=0)
+        train_images = np.concatenate([train_images, repeated_images])
+        train_labels = np.concatenate([train_labels, np.repeat(own_labels, OWN_PHOTO_REPEATS)])
+        trained_on["own_photos"] = int(len(own_labels))
     return train_images, train_labels, validation_images, validation_labels, trained_on
 
 
@@ -346,7 +354,8 @@ def continued_hyper_parameters(parent_record: dict, more_epochs: int) -> HyperPa
     parent_epochs = len(parent_record.get("history", []))
     hyper_parameters = HyperParameters.from_dict(parent_record.get("hyper_parameters", {}))
     MORE_EPOCHS.check(more_epochs)
-    return replace(hyper_parameters, epochs=parent_epochs + more_epochs).validated()
+    # Whose photos the parent learnt from is not handed on: anyone may continue a saved model.
+    return replace(hyper_parameters, epochs=parent_epochs + more_epochs, own_photos="").validated()
 
 
 def _restart_schedule(model, hyper_parameters: HyperParameters, total_steps: int) -> None:

@@ -74,3 +74,24 @@ def test_bad_input_is_refused_and_nothing_kept(models_dir, photo_bytes):
         own_photos.keep_photo("../../etc", photo_bytes, 1)
     assert own_photos.list_photos(ALICE) == []
     assert not list((models_dir / own_photos.FOLDER_NAME).rglob("*.photo"))
+
+
+def test_a_model_learns_from_its_owners_photos_and_no_one_elses(models_dir, small_dataset, photo_bytes):
+    from fashion.models import HyperParameters
+    from fashion.recipes import recipe_of_record, recipe_query
+    from fashion.training import continued_hyper_parameters
+    from fashion.workflow import train_evaluate_save
+
+    for label in (5, 7, 9):
+        own_photos.keep_photo(ALICE, photo_bytes, label)
+    own_photos.keep_photo(BOB, photo_bytes, 1)
+    settings = HyperParameters(epochs=1, batch_size=64, train_limit=300, own_photos=ALICE).validated()
+    finished = train_evaluate_save("cnn", settings, small_dataset, name="alice-model")
+    record = finished.entry.record
+    assert record["trained_on"] == {"fashion_mnist": 270, "own_photos": 3}
+    assert finished.result.train_count == 270 + 3 * own_photos.OWN_PHOTO_REPEATS
+    # Whose photos they were never travels in a recipe link, and a continuation trains without them.
+    assert "own_photos" not in recipe_query("cnn", settings) and "own_photos" not in recipe_of_record(record)
+    assert continued_hyper_parameters(record, 1).own_photos == ""
+    with pytest.raises(Exception, match="own_photos must name a browser"):
+        HyperParameters(own_photos="../elsewhere").validated()
