@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ui import caches, continuation, job_session, photo_source, startup, training_view
+from ui import caches, continuation, job_session, own_photos_view, photo_source, startup, training_view
 from ui import recipes as recipe_view
 from fashion import descriptions, plots, real_photos, store
 from fashion.augmentation import AUGMENTATIONS, PREVIEW_VARIANTS, preview_grid, preview_indices
@@ -43,8 +43,10 @@ with settings_column:
         f"Validation hold-out {preset.validation_fraction:.0%}, {preset.schedule} learning rate, "
         f"{preset.steps_per_execution} batch(es) per step."
     )
+    own_photos_owner = ""
     if preset.real_photos:
         photo_source.show_photo_source()
+        own_photos_owner = own_photos_view.include_switch()
 with details_column:
     preset_key = recipe_view.preset_key(architecture, preset_name)
     epochs_column, batch_column = st.columns(2)
@@ -124,6 +126,7 @@ try:
         train_limit=int(subset_size) if use_subset else None,
         deterministic=deterministic,
         augmentation=augmentation_name,
+        own_photos=own_photos_owner,
     )
     settings_error = None
 except FashionError as error:

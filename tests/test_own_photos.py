@@ -95,3 +95,40 @@ def test_a_model_learns_from_its_owners_photos_and_no_one_elses(models_dir, smal
     assert continued_hyper_parameters(record, 1).own_photos == ""
     with pytest.raises(Exception, match="own_photos must name a browser"):
         HyperParameters(own_photos="../elsewhere").validated()
+
+
+def expander_labels(app) -> list[str]:
+    """The labels of the page's expanders."""
+    return [expander.label for expander in app.expander]
+
+
+def test_try_page_keeps_lists_and_deletes_a_photo_for_this_browser_only(
+    use_small_data, store_with_model, photo_bytes
+):
+    from app_pages import open_page
+
+    app = open_page("pages/try_image.py")
+    assert "My photos (0)" in expander_labels(app)
+    app.file_uploader(key="try_upload").set_value(("sneakers.jpg", photo_bytes, "image/jpeg")).run()
+    app.selectbox(key="try_keep_class").set_value(7)
+    app.button[[button.label for button in app.button].index("Keep this photo to teach the model")].click()
+    app.run()
+    assert not app.exception
+    assert any("Kept as Sneaker" in message.value for message in app.success)
+    assert "My photos (1)" in expander_labels(app)
+    assert any(caption.value.startswith("Only this browser sees these. Sneaker 1") for caption in app.caption)
+    # Another browser (a new session) sees none of it, and its Train page offers nothing to include.
+    other = open_page("pages/try_image.py")
+    assert "My photos (0)" in expander_labels(other)
+    (owner,) = [path.name for path in (store_with_model / own_photos.FOLDER_NAME).iterdir()]
+    (kept,) = own_photos.list_photos(owner)
+    # This browser's Train page offers to include it; then it deletes it.
+    app.switch_page("pages/train.py").run()
+    app.selectbox(key="train_architecture").set_value("cnn").run()
+    app.selectbox(key="train_preset_cnn").set_value("Photo-robust CNN").run()
+    assert app.toggle(key="train_include_own_photos").label == "Include my photos (1)"
+    assert app.toggle(key="train_include_own_photos").value is True
+    app.switch_page("pages/try_image.py").run()
+    app.button(key=f"my_photos_delete_{kept.photo_id}").click().run()
+    assert not app.exception
+    assert "My photos (0)" in expander_labels(app) and own_photos.list_photos(owner) == []
