@@ -9,6 +9,7 @@ fashion/resources/real_photos_labels.csv (file, class, source_sha256, source_byt
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import os
 import tempfile
@@ -301,7 +302,18 @@ def available_count() -> int:
     if directory is None:
         return 0
     try:
-        return sum((directory / row.file).is_file() for row in read_label_file())
+        folder_time = (directory / "images").stat().st_mtime_ns
+        labels_time = LABELS_PATH.stat().st_mtime_ns
+    except OSError:
+        return 0
+    return _counted(directory, LABELS_PATH, folder_time, labels_time)
+
+
+@functools.lru_cache(maxsize=8)
+def _counted(directory: Path, labels_path: Path, folder_time: int, labels_time: int) -> int:
+    """available_count's count, kept while the images folder and the label file are unchanged."""
+    try:
+        return sum((directory / row.file).is_file() for row in read_label_file(labels_path))
     except PhotoDatasetError:
         return 0
 
