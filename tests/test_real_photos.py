@@ -230,6 +230,12 @@ def test_the_photo_preset_learns_from_the_photos_and_says_so(small_dataset, fort
     answer = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert answer["ood"]["threshold"] == round(calibration["tta"]["threshold"], 4)
     assert isinstance(answer["ood"]["flagged"], bool)
+    # Continued for one more epoch: the outlier loss is restored with the optimizer, the photos again.
+    more = with_overrides(settings, epochs=2)
+    continued = train_evaluate_save("cnn", more, small_dataset, name="photo-model-2", parent="photo-model")
+    assert continued.result.epochs_run == 1
+    assert continued.entry.record["trained_on"]["real_photos"] == record["trained_on"]["real_photos"]
+    assert "ood" in continued.entry.record
 
 
 def test_the_photo_preset_without_photos_says_in_one_line_how_to_get_them(
