@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import functools
 import hashlib
+import multiprocessing
 import os
 import tempfile
 import urllib.request
@@ -208,7 +209,8 @@ def render_photos(paths: list[str], workers: int | None = None) -> list[tuple[np
     workers = workers or render_workers()
     if workers == 1 or len(paths) < 50:
         return [render_file(path) for path in paths]
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    # Spawned, not forked: the caller may be a process where TensorFlow's threads already run.
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
         return list(pool.map(render_file, paths, chunksize=32))
 
 
