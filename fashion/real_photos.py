@@ -204,10 +204,13 @@ def render_workers() -> int:
     return max(1, cores or 1)
 
 
+POOL_MINIMUM = 50  # fewer photos than this render faster here than processes start
+
+
 def render_photos(paths: list[str], workers: int | None = None) -> list[tuple[np.ndarray | None, str]]:
     """Render photos, in a pool of processes when there are many."""
     workers = workers or render_workers()
-    if workers == 1 or len(paths) < 50:
+    if workers == 1 or len(paths) < POOL_MINIMUM:
         return [render_file(path) for path in paths]
     # Spawned, not forked: the caller may be a process where TensorFlow's threads already run.
     with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:

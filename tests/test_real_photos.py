@@ -69,6 +69,15 @@ def test_photos_are_rendered_as_light_items_on_black_with_their_labels(photo_fol
     assert "none of the ten 2" in photos.summary()
 
 
+def test_a_pool_of_processes_renders_the_same_photos(photo_folder, monkeypatch):
+    folder, _ = photo_folder
+    paths = [str(folder / row["file"]) for row in pick_rows()[:3]]
+    monkeypatch.setattr(real_photos, "POOL_MINIMUM", 2)
+    pooled = real_photos.render_photos(paths, workers=2)
+    alone = real_photos.render_photos(paths, workers=1)
+    assert all(np.array_equal(first[0], second[0]) for first, second in zip(pooled, alone))
+
+
 def test_a_corrupt_photo_is_named_and_skipped_and_a_missing_one_counted(photo_folder):
     folder, labels = photo_folder
     rows = pick_rows()
