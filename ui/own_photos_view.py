@@ -80,6 +80,7 @@ def show_my_photos() -> None:
                     photo.path.read_bytes(),
                     width=THUMBNAIL_WIDTH,
                     caption=f"{photo.class_name}, kept {photo.created[:10]}",
+                    alt=f"Your photo kept as {photo.class_name} on {photo.created[:10]}.",
                 )
                 column.button(
                     "Delete",
