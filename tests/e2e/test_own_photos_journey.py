@@ -45,6 +45,8 @@ def test_keep_a_photo_train_with_it_and_delete_it(photo_app, browser, page, scre
     page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(sneaker_photo(tmp_path)))
     expect(page.get_by_text("28x28, what the model sees", exact=True)).to_be_visible()
     wait_until_idle(page)
+    page.get_by_text("keep this photo with its right class for the Photo model").scroll_into_view_if_needed()
+    screenshot(page, "keep-form")
     choose_option(page, "That's actually a", "Sneaker")
     page.get_by_role("button", name="Keep this photo to teach the model").click()
     kept_notice = "Kept as Sneaker: it is in My photos, seen only by this browser."
@@ -85,6 +87,7 @@ def test_keep_a_photo_train_with_it_and_delete_it(photo_app, browser, page, scre
     )
     trained_on = re.compile(r"^Trained on Fashion-MNIST \(270 images\), \d+ real photos and 1 of your own")
     expect(page.get_by_text(trained_on)).to_be_visible()
+    page.get_by_text(trained_on).scroll_into_view_if_needed()
     record = json.loads((photo_app.models_dir / "e2e-with-my-photo" / "record.json").read_text())
     assert record["trained_on"]["own_photos"] == 1, record["trained_on"]
     assert_no_error(page)
@@ -94,6 +97,10 @@ def test_keep_a_photo_train_with_it_and_delete_it(photo_app, browser, page, scre
     open_page(page, photo_app.url, "try_image?model=small-tutorial", heading="Try your own image")
     page.get_by_text("My photos (1)").click()
     wait_until_idle(page)
+    # The thumbnail's late load moves the Delete button below it: click once it has loaded.
+    thumbnail = page.get_by_role("img", name=re.compile(r"^Your photo kept as Sneaker"))
+    expect(thumbnail).to_be_visible()
+    thumbnail.evaluate("image => image.decode()")
     page.get_by_role("button", name="Delete").click()
     expect(page.get_by_text("My photos (0)")).to_be_visible()
     wait_until_idle(page)
