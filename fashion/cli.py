@@ -1,4 +1,4 @@
-"""The command line: python -m fashion train | predict | evaluate | models | export | explain."""
+"""The command line: python -m fashion train | predict | evaluate | models | export | explain | photos."""
 
 from __future__ import annotations
 
@@ -176,13 +176,15 @@ def command_predict(arguments) -> int:
     photos = [(file_name, read_photo(file_name, switches)) for file_name in arguments.images]
     model = store.load_model(name)
     batch_of = photo.tta_batch if switches["tta"] else (lambda image: image[None])
+    # A model trained on the real photos carries its own calibration, set on held-out photos.
+    calibration = ood.saved_calibration(entry.record, switches["tta"])
     try:
-        dataset = load_dataset()
+        dataset = None if calibration is not None else load_dataset()
     except FashionError as error:
         # Without the data set there is nothing to calibrate on: classify, and say so once.
         print(f"warning: no 'none of the ten' score ({error})", file=sys.stderr)
         calibration = None
-    else:
+    if dataset is not None:
         model_key = ood.model_file_key(entry.model_path, switches["tta"])
         calibration = ood.cached_calibration(model, model_key, dataset, batch_of)
     for file_name, prepared in photos:
@@ -398,6 +400,23 @@ def command_code(arguments) -> int:
     return 0
 
 
+def command_photos_download(arguments) -> int:
+    """Download the real photos' originals at the pinned commit, each checked by SHA-256."""
+    from fashion import real_photos
+
+    destination = Path(arguments.to) if arguments.to else real_photos.download_destination()
+
+    def progress(number: int, total: int) -> None:
+        if number % 200 == 0 or number == total:
+            print(f"{number:,}/{total:,} photos", file=sys.stderr, flush=True)
+
+    fetched = real_photos.download_photos(destination, base_url=arguments.base_url, progress=progress)
+    print(f"{fetched:,} photos downloaded into {destination} (the others were already there and checked).")
+    if arguments.to and real_photos.find_photos_directory() != destination:
+        print(f"Set {real_photos.ENVIRONMENT_VARIABLE}={destination} so the app finds them.")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of python -m fashion."""
     parser = argparse.ArgumentParser(
@@ -476,6 +495,18 @@ def build_parser() -> argparse.ArgumentParser:
     code_parser.add_argument("name", metavar="NAME")
     code_parser.add_argument("--output", help="write the script to this file (default: stdout)")
     code_parser.set_defaults(handler=command_code)
+
+
+    photos_parser = commands.add_parser("photos", help="the real labelled photos (CC0 clothing-dataset)")
+    photos_commands = photos_parser.add_subparsers(dest="photos_command", required=True)
+    download_parser = photos_commands.add_parser(
+        "download", help="download the originals at a pinned commit, each checked by SHA-256"
+    )
+    download_parser.add_argument(
+        "--to", help="the folder to fill (default: FASHION_PHOTOS_DIR, else real-photos in the cache folder)"
+    )
+    download_parser.add_argument("--base-url", help=argparse.SUPPRESS)
+    download_parser.set_defaults(handler=command_photos_download)
     return parser
 
 

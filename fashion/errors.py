@@ -43,3 +43,11 @@ class ExplanationError(FashionError):
 
 class JobDatabaseError(FashionError):
     """The job database cannot be reached or used (a PostgreSQL server that is down or refuses us)."""
+
+
+class PhotoDatasetError(FashionError):
+    """The real photos or their label file are missing, unreadable or fail their checksum."""
+
+
+class OwnPhotoError(FashionError):
+    """A photo of the user's own cannot be kept, found or deleted (caps, ownership, class)."""

@@ -10,7 +10,11 @@ from fashion.errors import ConfigurationError
 from fashion.models import HyperParameters, get_architecture
 
 ARCHITECTURE_KEY = "arch"
-RECIPE_KEYS = (ARCHITECTURE_KEY, *(field.name for field in fields(HyperParameters)))
+PRIVATE_KEYS = ("own_photos",)  # whose photos a run learnt from never travels in a link
+RECIPE_KEYS = (
+    ARCHITECTURE_KEY,
+    *(field.name for field in fields(HyperParameters) if field.name not in PRIVATE_KEYS),
+)
 # Measured with paired CLI runs on a quiet machine (BENCHMARKS.md): the median ratio of the tutorial's
 # recommended run with TensorFlow op determinism to one without, on 2 cores (1.08; the CNN's 1.01).
 REPRODUCIBLE_SLOWDOWN = 1.1
@@ -20,7 +24,7 @@ def recipe_query(architecture: str, hyper_parameters: HyperParameters) -> dict[s
     """The query parameters of a recipe: arch plus every hyper-parameter that is set."""
     query = {ARCHITECTURE_KEY: architecture}
     for name, value in hyper_parameters.to_dict().items():
-        if value is None:
+        if value is None or name in PRIVATE_KEYS:
             continue
         query[name] = ("1" if value else "0") if isinstance(value, bool) else str(value)
     return query
@@ -45,7 +49,7 @@ def recipe_from_query(query: Mapping[str, str]) -> tuple[str, HyperParameters] |
     defaults = get_architecture(architecture).defaults.to_dict()
     values = {}
     for field in fields(HyperParameters):
-        if field.name not in query:
+        if field.name not in query or field.name in PRIVATE_KEYS:
             continue
         text = str(query[field.name]).strip()
         default = defaults[field.name]

@@ -15,7 +15,7 @@ from fashion import learning
 from fashion.augmentation import get_settings, make_batches
 from fashion.data import Dataset, scale_images
 from fashion.epoch_loop import fit_in_memory
-from fashion.models import MORE_EPOCHS, HyperParameters, build_model, get_architecture
+from fashion.models import MORE_EPOCHS, HyperParameters, build_model, custom_objects, get_architecture
 
 _configured_lock = threading.Lock()
 
@@ -137,6 +137,7 @@ class TrainingResult:
     parent: str | None = None
     parent_history: list[dict] = field(default_factory=list)
     learning: dict = field(default_factory=dict)  # fashion.learning's probes and per-epoch snapshots
+    trained_on: dict = field(default_factory=dict)  # what the model learnt from (training_arrays)
 
     @property
     def epochs_run(self) -> int:
@@ -165,6 +166,40 @@ def split_training_data(
         scale_images(dataset.train_images[validation_indices]),
         dataset.train_labels[validation_indices].astype(np.int32),
     )
+
+
+def training_arrays(dataset: Dataset, hyper_parameters: HyperParameters):
+    """split_training_data, plus the real photos' training part when the settings ask for them.
+
+    Returns (train images, train labels, validation images, validation labels, trained_on); the
+    validation images stay Fashion-MNIST's, so val_accuracy means what it always meant.
+    """
+    train_images, train_labels, validation_images, validation_labels = split_training_data(
+        dataset, hyper_parameters
+    )
+    trained_on = {"fashion_mnist": int(len(train_labels))}
+    if hyper_parameters.real_photos:
+        from fashion.real_photos import load_real_photos, oversampled_training_part
+
+        photos = load_real_photos()
+        photo_images, photo_labels = oversampled_training_part(photos, hyper_parameters.seed)
+        train_images = np.concatenate([train_images, scale_images(photo_images)])
+        train_labels = np.concatenate([train_labels, photo_labels])
+        trained_on.update(
+            real_photos=int((~photos.held_out).sum()),
+            real_photos_held_out=int(photos.held_out.sum()),
+            real_photos_summary=photos.summary(),
+            real_photos_source=photos.source,
+        )
+    if hyper_parameters.own_photos:
+        from fashion.own_photos import OWN_PHOTO_REPEATS, rendered_photos
+
+        own_images, own_labels = rendered_photos(hyper_parameters.own_photos)
+        repeated_images = np.repeat(scale_images(own_images), OWN_PHOTO_REPEATS, axis=0)
+        train_images = np.concatenate([train_images, repeated_images])
+        train_labels = np.concatenate([train_labels, np.repeat(own_labels, OWN_PHOTO_REPEATS)])
+        trained_on["own_photos"] = int(len(own_labels))
+    return train_images, train_labels, validation_images, validation_labels, trained_on
 
 
 def _make_progress_callback(listener, stop_event, hyper_parameters, steps_per_epoch, history, first_epoch=0):
@@ -269,7 +304,7 @@ def train(
     import keras
 
     listener = listener or TrainingListener()
-    train_images, train_labels, validation_images, validation_labels = split_training_data(
+    train_images, train_labels, validation_images, validation_labels, trained_on = training_arrays(
         dataset, hyper_parameters
     )
     steps_per_epoch = math.ceil(len(train_labels) / hyper_parameters.batch_size)
@@ -284,6 +319,7 @@ def train(
         history=history,
         train_count=len(train_labels),
         validation_count=len(validation_labels),
+        trained_on=trained_on,
     )
     listener.on_start(hyper_parameters.epochs, steps_per_epoch, len(train_labels))
     if stop_event is not None and stop_event.is_set():
@@ -318,7 +354,8 @@ def continued_hyper_parameters(parent_record: dict, more_epochs: int) -> HyperPa
     parent_epochs = len(parent_record.get("history", []))
     hyper_parameters = HyperParameters.from_dict(parent_record.get("hyper_parameters", {}))
     MORE_EPOCHS.check(more_epochs)
-    return replace(hyper_parameters, epochs=parent_epochs + more_epochs).validated()
+    # Whose photos the parent learnt from is not handed on: anyone may continue a saved model.
+    return replace(hyper_parameters, epochs=parent_epochs + more_epochs, own_photos="").validated()
 
 
 def _restart_schedule(model, hyper_parameters: HyperParameters, total_steps: int) -> None:
@@ -358,14 +395,18 @@ def continue_training(
     import keras
 
     listener = listener or TrainingListener()
-    train_images, train_labels, validation_images, validation_labels = split_training_data(dataset, total)
+    train_images, train_labels, validation_images, validation_labels, trained_on = training_arrays(
+        dataset, total
+    )
     steps_per_epoch = math.ceil(len(train_labels) / total.batch_size)
     # Another shuffle order than the parent's first epochs, the same on every continuation.
     set_op_determinism(total.deterministic)
     keras.utils.set_random_seed(total.seed + first_epoch)
     try:
         # compile=True restores the optimizer with its variables (Adam's moments, the step count).
-        model = keras.saving.load_model(entry.model_path, safe_mode=True, compile=True)
+        model = keras.saving.load_model(
+            entry.model_path, safe_mode=True, compile=True, custom_objects=custom_objects()
+        )
     except Exception as error:  # noqa: BLE001 - any failure to load means an unreadable model
         from fashion.errors import ModelStoreError
 
@@ -381,6 +422,7 @@ def continue_training(
         validation_count=len(validation_labels),
         parent=entry.name,
         parent_history=parent_history,
+        trained_on=trained_on,
     )
     listener.on_start(more_epochs, steps_per_epoch, len(train_labels))
     if stop_event is not None and stop_event.is_set():

@@ -43,7 +43,24 @@ def make_record(result: TrainingResult, evaluation: Evaluation, dataset: Dataset
         "tensorflow_version": tf.__version__,
         "keras_version": keras.__version__,
         **({"learning": result.learning} if result.learning.get("snapshots") else {}),
+        **({"trained_on": result.trained_on} if result.trained_on else {}),
     }
+
+
+def photo_calibration(model, dataset: Dataset) -> dict | None:
+    """The "none of the ten" calibration of a model trained on the real photos, on their held-out part.
+
+    None when no held-out clothing photo is there (a partial folder): the model then falls back to
+    the calibration on the Fashion-MNIST test set, as any other model.
+    """
+    from fashion import ood
+    from fashion.data import scale_images
+    from fashion.real_photos import load_real_photos
+
+    images, labels = load_real_photos().part(held_out=True)
+    if not (labels >= 0).any():
+        return None
+    return ood.calibrate_on_photos(model, scale_images(images), labels, dataset.test_images)
 
 
 def train_evaluate_save(
@@ -68,5 +85,9 @@ def train_evaluate_save(
     if on_saving is not None:
         on_saving()
     evaluation = evaluate(result.model, dataset.test_images, dataset.test_labels)
-    entry = store.save_model(result.model, make_record(result, evaluation, dataset), name)
+    record = make_record(result, evaluation, dataset)
+    calibration = photo_calibration(result.model, dataset) if result.hyper_parameters.real_photos else None
+    if calibration is not None:
+        record["ood"] = calibration
+    entry = store.save_model(result.model, record, name)
     return FinishedRun(result, evaluation, entry)

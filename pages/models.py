@@ -5,6 +5,7 @@ import streamlit as st
 
 from ui import model_code_view, model_management, model_pages
 from fashion import store
+from fashion.real_photos import trained_on_sentence
 from fashion.recipes import recipe_of_record
 
 MODEL_QUERY_PARAMETER = "saved"
@@ -25,6 +26,7 @@ st.dataframe(
                 "epochs": (entry.record or {}).get("epochs_run"),
                 "test accuracy": (entry.record or {}).get("test_accuracy"),
                 "continued from": (entry.record or {}).get("parent"),
+                "trained on": trained_on_sentence((entry.record or {}).get("trained_on")),
                 "created": (entry.record or {}).get("created"),
                 "problem": entry.error,
             }
@@ -42,6 +44,7 @@ st.query_params[MODEL_QUERY_PARAMETER] = name
 entry = entries[name]
 
 if entry.readable:
+    st.caption(f"{name} was trained on {trained_on_sentence(entry.record.get('trained_on'))}.")
     st.page_link(
         "pages/train.py",
         label=f"Continue training {name}",

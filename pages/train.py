@@ -2,9 +2,9 @@
 
 import streamlit as st
 
-from ui import caches, continuation, job_session, startup, training_view
+from ui import caches, continuation, job_session, own_photos_view, photo_source, startup, training_view
 from ui import recipes as recipe_view
-from fashion import descriptions, plots, store
+from fashion import descriptions, plots, real_photos, store
 from fashion.augmentation import AUGMENTATIONS, PREVIEW_VARIANTS, preview_grid, preview_indices
 from fashion.errors import FashionError
 from fashion.models import ARCHITECTURES, LIMITS, with_overrides
@@ -43,6 +43,10 @@ with settings_column:
         f"Validation hold-out {preset.validation_fraction:.0%}, {preset.schedule} learning rate, "
         f"{preset.steps_per_execution} batch(es) per step."
     )
+    own_photos_owner = ""
+    if preset.real_photos:
+        photo_source.show_photo_source()
+        own_photos_owner = own_photos_view.include_switch()
 with details_column:
     preset_key = recipe_view.preset_key(architecture, preset_name)
     epochs_column, batch_column = st.columns(2)
@@ -122,6 +126,7 @@ try:
         train_limit=int(subset_size) if use_subset else None,
         deterministic=deterministic,
         augmentation=augmentation_name,
+        own_photos=own_photos_owner,
     )
     settings_error = None
 except FashionError as error:
@@ -131,6 +136,8 @@ if st.button("Start training", key="train_start", type="primary", icon=":materia
     try:
         if settings_error is not None:
             raise settings_error
+        if hyper_parameters.real_photos and not real_photos.available_count():
+            raise FashionError(f"No real photos to learn from. {real_photos.FIX_HINT}")
         clean_name = store.sanitize_name(model_name) if model_name.strip() else None
     except FashionError as error:
         st.error(str(error))

@@ -4,7 +4,7 @@ import random
 
 import streamlit as st
 
-from ui import caches, explanations, gallery, model_pages
+from ui import caches, explanations, gallery, model_pages, own_photos_view
 from fashion import descriptions, inference, ood, photo, plots
 from fashion.data import CLASS_NAMES, scale_images
 from fashion.errors import FashionError, ImageError
@@ -47,6 +47,8 @@ if camera_column.toggle("Use the camera", key="try_use_camera"):
     taken = camera_column.camera_input(
         "Take a photo", key="try_camera", on_change=choose_source, args=("camera",)
     )
+
+own_photos_view.show_my_photos()
 
 # Decide what to classify: the input touched last that still holds something
 source = st.session_state.get("try_source")
@@ -107,7 +109,7 @@ st.subheader("Prediction")
 if prediction.out_of_distribution:
     st.warning(
         "This may be none of the ten classes: the model is more torn between classes "
-        f"than on {ood.CALIBRATION_QUANTILE:.0%} of the Fashion-MNIST test images "
+        f"than on {calibration.calibrated_on} "
         f"(uncertainty {prediction.ood_score:.2f}, threshold {prediction.ood_threshold:.2f}). "
         "On real photos such doubt often means a wrong answer even for one of the ten. "
         "Its best guess is below, for what it is worth.",
@@ -130,13 +132,15 @@ with top_column:
     if true_label is not None:
         verdict = "right" if int(probabilities.argmax()) == true_label else "wrong"
         st.markdown(f"The true class is **{CLASS_NAMES[true_label]}**: the model is {verdict}.")
+if prepared is not None:
+    own_photos_view.show_keep_form(chosen_file.getvalue(), int(probabilities.argmax()))
 unsure = inference.unsure_warning(probabilities)
 if unsure and not prediction.out_of_distribution:
     st.warning(unsure)
 if (entry.record or {}).get("hyper_parameters", {}).get("augmentation", "none") == "none":
     st.info(
         f"For your own photos, train the **{PHOTO_PRESET}** preset (Train page, architecture Small CNN): "
-        "it learns from photo-like variants of the training images.",
+        "it learns from real photos and photo-like variants of the training images.",
         icon=":material/photo_camera:",
     )
 

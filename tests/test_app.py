@@ -19,7 +19,7 @@ from app_pages import APP_FILE, TIMEOUT, markdown_texts, open_page
 from streamlit.testing.v1 import AppTest
 
 from fashion.data import dataset_summary, sample_indices
-from fashion.models import PHOTO_PRESET, RECOMMENDED_PRESET
+from fashion.models import PHOTO_PRESET, PHOTO_ROBUST, RECOMMENDED_PRESET
 
 RECOMMENDED_TUTORIAL = "tutorial_recommended_fast"  # the Train page's key suffix of the first preset
 
@@ -255,7 +255,7 @@ def test_photo_robust_preset_turns_augmentation_on_with_a_preview(use_small_data
     app.selectbox(key="train_preset_cnn").set_value(PHOTO_PRESET).run()
     assert not app.exception
     assert app.selectbox(key=f"train_augmentation_{preset_key('cnn', PHOTO_PRESET)}").value == "photo"
-    assert training_settings(app)["Epochs"] == 12
+    assert training_settings(app)["Epochs"] == PHOTO_ROBUST.epochs
     assert "Preview of augmented samples" in [expander.label for expander in app.expander]
     assert "Top row: training images; below: augmented versions" in image_captions(app)
     # The preview speaks: its alt text names the top row's 8 images and the 3 augmented rows
@@ -264,6 +264,26 @@ def test_photo_robust_preset_turns_augmentation_on_with_a_preview(use_small_data
     ]
     assert preview.alt.startswith("Preview of the photo augmentation: the top row holds 8 training images")
     assert preview.alt.count(", #") == 7 and preview.alt.endswith("3 augmented versions of it, one per row.")
+
+
+def test_photo_preset_says_what_it_learns_from_or_how_to_get_the_photos(
+    use_small_data, models_dir, monkeypatch, tmp_path
+):
+    from fashion.real_photos import HELD_OUT_ONE_IN, available_count
+
+    app = open_page("pages/train.py")
+    app.selectbox(key="train_architecture").set_value("cnn").run()
+    app.selectbox(key="train_preset_cnn").set_value(PHOTO_PRESET).run()
+    expected = f"Learns from Fashion-MNIST and {available_count():,} real labelled photos"
+    assert any(caption.value.startswith(expected) for caption in app.caption)
+    assert f"one in {HELD_OUT_ONE_IN} is held out" in " ".join(caption.value for caption in app.caption)
+    # Without the photos: one line saying how to get them, and Start refuses with the same advice.
+    monkeypatch.setenv("FASHION_PHOTOS_DIR", str(tmp_path))
+    app.run()
+    (warning,) = [warning.value for warning in app.warning if "real photos" in warning.value]
+    assert "python -m fashion photos download" in warning and "\n" not in warning
+    app.button(key="train_start").click().run()
+    assert any("python -m fashion photos download" in error.value for error in app.error)
 
 
 def test_train_page_runs_a_short_job_to_the_end(use_small_data, models_dir):

@@ -247,3 +247,17 @@ def test_a_bad_recipe_link_says_why(use_small_data, store_with_model):
     app = open_page("pages/train.py", {"arch": "tutorial", "epochs": "many"})
     assert "epochs 'many' is not a valid value" in app.error[0].value
     assert app.selectbox(key="train_preset_tutorial").value != "From the shared link"
+
+
+def test_models_page_says_what_each_model_was_trained_on(use_small_data, store_with_model):
+    import json
+
+    record_path = store.get_entry("small-tutorial").path / store.RECORD_FILE
+    record = json.loads(record_path.read_text())
+    record["trained_on"] = {"fashion_mnist": 900, "real_photos": 3359}
+    record_path.write_text(json.dumps(record))
+    app = open_page("pages/models.py", {"saved": "small-tutorial"})
+    sentence = "small-tutorial was trained on Fashion-MNIST (900 images) and 3,359 real photos."
+    assert sentence in [caption.value for caption in app.caption]
+    table = app.dataframe[0].value
+    assert table.loc["small-tutorial", "trained on"] == "Fashion-MNIST (900 images) and 3,359 real photos"

@@ -113,7 +113,11 @@ def ood_calibration(name: str, created: str, store_folder: str, source: str, tta
     """The model's out-of-distribution calibration (also kept on disk), once per model and TTA switch."""
     from fashion import ood, photo, store
 
+    entry = store.get_entry(name)
+    saved = ood.saved_calibration(entry.record, tta)  # set on held-out real photos when trained on them
+    if saved is not None:
+        return saved
     model = cached_model(name, created, store_folder)
-    model_key = ood.model_file_key(store.get_entry(name).model_path, tta)
+    model_key = ood.model_file_key(entry.model_path, tta)
     batch_of = photo.tta_batch if tta else (lambda image: image[None])
     return ood.cached_calibration(model, model_key, cached_dataset(source), batch_of)

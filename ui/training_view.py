@@ -180,6 +180,14 @@ def show_job_result(snapshot) -> None:
     else:
         st.success(f"Training finished in {snapshot.finished_at - snapshot.started_at:,.0f} s.")
     st.markdown(f"Saved as **{snapshot.model_name}**")
+    try:
+        trained_on = store.get_entry(snapshot.model_name).record.get("trained_on")
+    except FashionError:
+        trained_on = None
+    if trained_on:
+        from fashion.real_photos import trained_on_sentence
+
+        st.caption(f"Trained on {trained_on_sentence(trained_on)}.")
     accuracy_column, loss_column, parameters_column = st.columns(3)
     accuracy_column.metric("Test accuracy", f"{snapshot.test_accuracy:.2%}")
     loss_column.metric("Test loss", f"{snapshot.test_loss:.4f}")
