@@ -41,7 +41,8 @@ def saliency_figure(
         image_axes.set_xticks([])
         image_axes.set_yticks([])
         image_axes.set_xlabel(
-            f"{CLASS_NAMES[int(np.argmax(probabilities))]} {100 * float(np.max(probabilities)):.0f}%"
+            f"this input alone: {CLASS_NAMES[int(np.argmax(probabilities))]} "
+            f"{100 * float(np.max(probabilities)):.0f}%"
         )
     else:
         draw_image(image_axes, image, probabilities, int(true_label))

@@ -129,9 +129,14 @@ st.expander("The samples as text").markdown(
     "\n".join(f"- #{index}: {CLASS_NAMES[dataset.train_labels[index]]}" for index in grid_indices)
 )
 
-# One sample, large, with its pixel values
+# One sample, large, with its pixel values; a new class filter moves it to the filtered grid's first image
 st.header("One sample")
 st.session_state.setdefault("explore_sample_index", grid_indices[0] if grid_indices else 0)
+if st.session_state.get("explore_sample_filter", ()) != chosen_classes:
+    st.session_state["explore_sample_filter"] = chosen_classes
+    shown_index = st.session_state["explore_sample_index"]
+    if grid_indices and chosen_classes and int(dataset.train_labels[shown_index]) not in chosen_classes:
+        st.session_state["explore_sample_index"] = grid_indices[0]
 sample_index = st.number_input(
     "Training image index (the # under each image above)",
     min_value=0,

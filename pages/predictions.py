@@ -179,8 +179,8 @@ else:
         alt=descriptions.prediction_pair_description(index, probabilities[index], int(labels[index])),
     )
     st.caption(
-        f"Test image #{index}: a {CLASS_NAMES[labels[index]]} "
-        f"the model took for a {CLASS_NAMES[probabilities[index].argmax()]}."
+        f"Test image #{index}: {descriptions.with_article(CLASS_NAMES[labels[index]])} the model took "
+        f"for {descriptions.with_article(CLASS_NAMES[probabilities[index].argmax()])}."
     )
     why = st.toggle(
         "Why?", key="predictions_why", bind="query-params", help="Saliency and the nearest training images"

@@ -41,7 +41,7 @@ with settings_column:
     preset = available_presets[preset_name]
     st.caption(
         f"Validation hold-out {preset.validation_fraction:.0%}, {preset.schedule} learning rate, "
-        f"{preset.steps_per_execution} batch(es) per step."
+        f"{descriptions.count_of(preset.steps_per_execution, 'batch', 'batches')} per step."
     )
 with details_column:
     preset_key = recipe_view.preset_key(architecture, preset_name)

@@ -104,15 +104,14 @@ except FashionError as error:
 prediction = ood.predict_photo(model, batch, calibration)
 probabilities = prediction.probabilities
 st.subheader("Prediction")
+if len(batch) > 1:
+    st.caption(f"The average over the input and its {len(batch) - 1} test-time variants.")
 if prediction.out_of_distribution:
-    st.warning(
-        "This may be none of the ten classes: the model is more torn between classes "
-        f"than on {ood.CALIBRATION_QUANTILE:.0%} of the Fashion-MNIST test images "
-        f"(uncertainty {prediction.ood_score:.2f}, threshold {prediction.ood_threshold:.2f}). "
-        "On real photos such doubt often means a wrong answer even for one of the ten. "
-        "Its best guess is below, for what it is worth.",
-        icon=":material/help:",
+    doubt, doubt_numbers = descriptions.photo_doubt_message(
+        prediction.ood_score, prediction.ood_threshold, ood.CALIBRATION_QUANTILE
     )
+    st.warning(doubt, icon=":material/help:")
+    st.caption("How unsure, in numbers", help=doubt_numbers)
 input_column, chart_column, top_column = st.columns([1, 2, 1])
 input_column.image(
     plots.pixel_image(model_input, 8),
@@ -143,4 +142,6 @@ if (entry.record or {}).get("hyper_parameters", {}).get("augmentation", "none") 
 # Why: saliency, the nearest training images and the map, on request; the training images' features
 # it needs are started now, while the user reads the prediction
 explanations.neighbour_build(caches.model_identity(entry), caches.data_key())
-explanations.show_photo_explanation(caches.model_identity(entry), caches.data_key(), model_input, true_label)
+explanations.show_photo_explanation(
+    caches.model_identity(entry), caches.data_key(), model_input, true_label, averaged_over=len(batch)
+)

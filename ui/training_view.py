@@ -53,7 +53,9 @@ def show_history_charts(history: list[dict], continued_after: int = 0, parent: s
         st.caption("The charts gain a point at the end of each epoch.")
         if not history:
             return
-    st.caption(f"{len(history)} epoch(s) plotted.")
+    from fashion.descriptions import count_of
+
+    st.caption(f"{count_of(len(history), 'epoch')} plotted.")
     # One PNG, cached per history: the live view redraws every second, and two interactive charts
     # rebuilt that often were remounted before the second (accuracy) one had drawn.
     rows = tuple(tuple(sorted(row.items())) for row in history)

@@ -203,7 +203,7 @@ def test_continue_a_model_by_one_epoch(runs_server, page, screenshot):
     expect(page.get_by_text("Saved as small-tutorial-more")).to_be_visible(timeout=180_000)
     wait_until_idle(page)
     expect(page.get_by_text("Continues small-tutorial: epochs 1-3 are its own")).to_be_visible()
-    expect(page.get_by_text("4 epoch(s) plotted.")).to_be_visible()
+    expect(page.get_by_text("4 epochs plotted.")).to_be_visible()
     assert_no_error(page)
     screenshot(page, "continued-curves", page.locator('[data-testid="stImage"]').last)
     record = json.loads((runs_server.models_dir / "small-tutorial-more" / "record.json").read_text())
