@@ -3,8 +3,9 @@
 import pandas as pd
 import streamlit as st
 
-from ui import model_management, model_pages
+from ui import model_choice, model_management, model_pages
 from fashion import store
+from fashion.models import preset_label, trained_settings, training_summary
 from fashion.recipes import recipe_of_record
 
 MODEL_QUERY_PARAMETER = "saved"
@@ -22,6 +23,9 @@ st.dataframe(
             {
                 "name": entry.name,
                 "architecture": (entry.record or {}).get("architecture"),
+                "preset": preset_label(entry.record) if entry.record else None,
+                "augmentation": trained_settings(entry.record).augmentation if entry.record else None,
+                "training images": (entry.record or {}).get("train_count"),
                 "epochs": (entry.record or {}).get("epochs_run"),
                 "test accuracy": (entry.record or {}).get("test_accuracy"),
                 "continued from": (entry.record or {}).get("parent"),
@@ -37,9 +41,12 @@ st.dataframe(
 
 # The model to work on: just renamed, else the one chosen before, else from the URL, else the newest
 model_management.keep_selected_model(list(entries), st.query_params.get(MODEL_QUERY_PARAMETER))
-name = st.selectbox("Model", list(entries), key="models_selected")
+labels = model_choice.labelled_names(list(entries.values()))
+name = st.selectbox("Model", list(entries), format_func=labels.get, key="models_selected")
 st.query_params[MODEL_QUERY_PARAMETER] = name
 entry = entries[name]
+if entry.record:
+    st.caption(f"How {name} was trained: {training_summary(entry.record)}.")
 
 if entry.readable:
     st.page_link(

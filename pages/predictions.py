@@ -3,11 +3,12 @@
 import pandas as pd
 import streamlit as st
 
-from ui import caches, explanations, gallery, model_pages
+from ui import caches, explanations, gallery, model_choice, model_pages
 from fashion import descriptions, evaluation
 from fashion.data import CLASS_NAMES
 from fashion.display import confusion_table
 from fashion.errors import FashionError
+from fashion.models import training_summary
 
 FILTERS = ["All", "Only wrong", "By true class", "By predicted class", "One confusion cell"]
 ORDERS = {"index": "By index", "confidence": "Most confidently wrong first"}
@@ -29,7 +30,13 @@ def move_browser(step: int) -> None:
 # The model: from the URL, else the one chosen before, else the newest
 names = [entry.name for entry in models]
 gallery.restore_predictions_state(names, list(ORDERS))
-name = st.selectbox("Model", names, key="predictions_model", on_change=restart_browser)
+name = st.selectbox(
+    "Model",
+    names,
+    format_func=model_choice.labelled_names(models).get,
+    key="predictions_model",
+    on_change=restart_browser,
+)
 st.session_state[caches.ACTIVE_MODEL_KEY] = name
 st.query_params["model"] = name
 entry = models[names.index(name)]
@@ -49,6 +56,7 @@ accuracy_column.metric("Test accuracy", f"{summary.accuracy:.2%}")
 loss_column.metric("Test loss", f"{summary.loss:.4f}")
 wrong_column.metric(f"Wrong (of {len(labels):,})", f"{int((summary.predicted_labels != labels).sum()):,}")
 architecture_column.metric("Architecture", str((entry.record or {}).get("architecture", "?")))
+st.caption(f"How {name} was trained: {training_summary(entry.record)}.")
 per_class_column, matrix_column = st.columns([2, 3])
 with per_class_column:
     st.subheader("Accuracy per class")

@@ -82,7 +82,7 @@ with details_column:
     model_name = name_column.text_input(
         "Model name (optional)",
         key="train_model_name",
-        placeholder=store.default_name(architecture),
+        placeholder=store.default_name(architecture, preset_name),
     )
     deterministic = recipe_view.reproducible_checkbox()
     gpus = job_session.gpu_choice()
@@ -131,7 +131,8 @@ if st.button("Start training", key="train_start", type="primary", icon=":materia
     try:
         if settings_error is not None:
             raise settings_error
-        clean_name = store.sanitize_name(model_name) if model_name.strip() else None
+        typed = model_name.strip()
+        clean_name = store.sanitize_name(typed) if typed else store.default_name(architecture, preset_name)
     except FashionError as error:
         st.error(str(error))
     else:

@@ -4,20 +4,16 @@ import random
 
 import streamlit as st
 
-from ui import caches, explanations, gallery, model_pages
+from ui import caches, explanations, gallery, model_choice, model_pages
 from fashion import descriptions, inference, ood, photo, plots
 from fashion.data import CLASS_NAMES, scale_images
 from fashion.errors import FashionError, ImageError
-from fashion.models import PHOTO_PRESET
 
 PHOTO_TYPES = ["png", "jpg", "jpeg", "webp", "bmp", "gif"]
 
-dataset, _ = model_pages.start_model_page("Try your own image", "try")
-entry = caches.active_entry()
-st.caption(
-    f"Predicting with **{entry.name}** (choose another model on the Predictions page). "
-    "Best results: one item, centred, on a plain background, like the Fashion-MNIST photos."
-)
+dataset, models = model_pages.start_model_page("Try your own image", "try")
+entry = model_choice.try_model_picker(models)
+st.caption("Best results: one item, centred, on a plain background, like the Fashion-MNIST photos.")
 
 
 def choose_source(source: str) -> None:
@@ -132,12 +128,6 @@ with top_column:
 unsure = inference.unsure_warning(probabilities)
 if unsure and not prediction.out_of_distribution:
     st.warning(unsure)
-if (entry.record or {}).get("hyper_parameters", {}).get("augmentation", "none") == "none":
-    st.info(
-        f"For your own photos, train the **{PHOTO_PRESET}** preset (Train page, architecture Small CNN): "
-        "it learns from photo-like variants of the training images.",
-        icon=":material/photo_camera:",
-    )
 
 # Why: saliency, the nearest training images and the map, on request; the training images' features
 # it needs are started now, while the user reads the prediction

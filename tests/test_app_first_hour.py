@@ -88,3 +88,89 @@ def test_one_sample_follows_the_class_filter(use_small_data, models_dir, small_d
     ]
     app.number_input(key="explore_sample_index").set_value(same_class[-1]).run()
     assert app.number_input(key="explore_sample_index").value == same_class[-1]
+
+
+# Models carry their preset; the Try page's own model
+
+
+def add_photo_model(store_directory, name: str = "photo-robust-small") -> None:
+    """A copy of small-tutorial whose record says the Photo-robust preset trained it, older than the rest."""
+    import json
+    import shutil
+
+    from fashion import store
+    from fashion.models import PHOTO_ROBUST
+
+    shutil.copytree(store_directory / "small-tutorial", store_directory / name)
+    record_path = store_directory / name / store.RECORD_FILE
+    record = json.loads(record_path.read_text())
+    record.update(name=name, architecture="cnn", hyper_parameters=PHOTO_ROBUST.to_dict())
+    record["created"] = "2000-01-01T00:00:00+00:00"
+    record_path.write_text(json.dumps(record))
+
+
+def test_try_page_without_a_photo_model_uses_the_newest_and_suggests_the_preset(
+    use_small_data, store_with_model
+):
+    from fashion.models import PHOTO_PRESET
+
+    app = open_page("pages/try_image.py")
+    assert app.selectbox(key="try_model").value == "small-tutorial"
+    assert any(
+        caption.value.startswith("Answered by **small-tutorial**: the newest model: none is trained for")
+        for caption in app.caption
+    )
+    assert any(PHOTO_PRESET in info.value for info in app.info)
+
+
+def test_try_page_starts_on_the_photo_model_and_says_why(use_small_data, store_with_model):
+    from fashion.models import PHOTO_PRESET
+
+    add_photo_model(store_with_model)
+    app = open_page("pages/try_image.py")
+    picker = app.selectbox(key="try_model")
+    assert picker.value == "photo-robust-small"  # older than small-tutorial, but trained for photos
+    assert picker.options == ["small-tutorial · custom settings", f"photo-robust-small · {PHOTO_PRESET}"]
+    assert app.query_params["model"] == "photo-robust-small"
+    assert any(
+        caption.value.startswith("Answered by **photo-robust-small**: the newest model trained for photos")
+        for caption in app.caption
+    )
+    assert not any(PHOTO_PRESET in info.value for info in app.info)  # no "train the preset" hint
+    app.button(key="try_random").click().run()
+    assert not app.exception and not app.error
+    # Another model, picked here: kept in the URL, and the photo model is named as the better bet
+    picker.set_value("small-tutorial").run()
+    assert app.query_params["model"] == "small-tutorial"
+    assert any(
+        caption.value.startswith("Answered by **small-tutorial**: the model chosen above; **photo-robust")
+        for caption in app.caption
+    )
+
+
+def test_try_page_opens_the_model_in_its_url(use_small_data, store_with_model):
+    add_photo_model(store_with_model)
+    linked = open_page("pages/try_image.py", {"model": "small-tutorial"})
+    assert linked.selectbox(key="try_model").value == "small-tutorial"
+    assert linked.query_params["model"] == "small-tutorial"
+
+
+def test_lists_and_pickers_show_each_models_preset(use_small_data, store_with_model):
+    from fashion.models import PHOTO_PRESET
+
+    add_photo_model(store_with_model)
+    saved = open_page("pages/models.py", {"saved": "photo-robust-small"})
+    table = saved.dataframe[0].value
+    assert table.loc["photo-robust-small", "preset"] == PHOTO_PRESET
+    assert table.loc["photo-robust-small", "augmentation"] == "photo"
+    assert table.loc["small-tutorial", "preset"] == "custom settings"
+    assert any(
+        caption.value.startswith("How photo-robust-small was trained: cnn, preset: Photo-robust CNN, "
+                                 "augmentation: photo, data: ")
+        for caption in saved.caption
+    )
+    for page, key in (("pages/predictions.py", "predictions_model"), ("pages/map.py", "map_model")):
+        app = open_page(page)
+        assert f"photo-robust-small · {PHOTO_PRESET}" in app.selectbox(key=key).options, page
+    compare = open_page("pages/compare.py")
+    assert f"photo-robust-small · {PHOTO_PRESET}" in compare.multiselect(key="compare_models").options

@@ -23,7 +23,10 @@ def show_sidebar() -> None:
         accuracy = record.get("test_accuracy")
         if isinstance(accuracy, (int, float)):
             st.metric("Test accuracy", f"{accuracy:.2%}")
-        st.caption(f"{record.get('architecture', '?')}, {record.get('epochs_run', '?')} epochs")
+        from fashion.models import preset_label
+
+        architecture, epochs = record.get("architecture", "?"), record.get("epochs_run", "?")
+        st.caption(f"{architecture}, {preset_label(record)}, {epochs} epochs")
     if training_jobs().list():
         sidebar_job_status()
 
