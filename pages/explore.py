@@ -145,23 +145,20 @@ sample_index = st.number_input(
     key="explore_sample_index",
 )
 sample = dataset.train_images[sample_index]
-image_column, values_column = st.columns([2, 3])
-with image_column:
-    st.image(
-        sample_png(caches.data_key(), int(sample_index)),
-        width=420,
-        alt=descriptions.sample_image_description(
-            int(sample_index), int(dataset.train_labels[sample_index]), sample
-        ),
-    )
-with values_column:
-    raw_tab, scaled_tab = st.tabs(["Raw values 0–255", "Scaled values 0–1 (what the model sees)"])
-    raw_tab.html(pixel_table_html(sample, "{:d}", f"Raw pixel values of training image #{sample_index}"))
-    scaled_tab.html(
-        pixel_table_html(
-            scale_images(sample), "{:.2f}", f"Scaled pixel values of training image #{sample_index}"
-        )
-    )
+st.image(
+    sample_png(caches.data_key(), int(sample_index)),
+    width=420,
+    alt=descriptions.sample_image_description(
+        int(sample_index), int(dataset.train_labels[sample_index]), sample
+    ),
+)
+# The 28x28 values under the image, at the page's full width; the table scrolls where a window is narrow
+st.caption("Its 28x28 pixel values. If the table is cut off on the right or at the bottom, scroll inside it.")
+raw_tab, scaled_tab = st.tabs(["Raw values 0–255", "Scaled values 0–1 (what the model sees)"])
+raw_tab.html(pixel_table_html(sample, "{:d}", f"Raw pixel values of training image #{sample_index}"))
+scaled_tab.html(
+    pixel_table_html(scale_images(sample), "{:.2f}", f"Scaled pixel values of training image #{sample_index}")
+)
 
 # The mean image of each class
 st.header("Mean image of each class")

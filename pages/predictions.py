@@ -5,7 +5,7 @@ import streamlit as st
 
 from ui import caches, explanations, gallery, model_choice, model_pages
 from fashion import descriptions, evaluation
-from fashion.data import CLASS_NAMES
+from fashion.data import CLASS_NAMES, SHORT_CLASS_NAMES
 from fashion.display import confusion_table
 from fashion.errors import FashionError
 from fashion.models import training_summary
@@ -78,8 +78,28 @@ def open_confusion_cell() -> None:
         row, column = cells_chosen[0]
         st.session_state["predictions_filter"] = "One confusion cell"
         st.session_state["predictions_cell_true"] = CLASS_NAMES[int(row)]
-        st.session_state["predictions_cell_predicted"] = column
+        st.session_state["predictions_cell_predicted"] = CLASS_NAMES[SHORT_CLASS_NAMES.index(column)]
         st.session_state["predictions_page"] = 1
+
+
+# The clickable table under both, the page's full width, short names: all 10 columns show at 1024 px
+st.subheader("Confusion table")
+st.caption(
+    "Rows: the true class; columns: the predicted class, T-shirt to Boot (if the last columns are cut off, "
+    "scroll the table sideways). Click a cell to show its images in the gallery below."
+)
+st.dataframe(
+    confusion_table(summary.confusion_matrix, SHORT_CLASS_NAMES),
+    key="predictions_matrix_table",
+    on_select=open_confusion_cell,
+    selection_mode="single-cell",
+    width="content",
+    # 72 + 10 x 48 pixels: narrower than the page at a 1024 px window (about 560 px)
+    column_config={
+        "_index": st.column_config.Column(width=72),
+        **{name: st.column_config.NumberColumn(width=48) for name in SHORT_CLASS_NAMES},
+    },
+)
 
 
 # The gallery: image + bar chart pairs, filtered and paged
@@ -115,13 +135,7 @@ with matrix_column:
         gallery.prediction_png(identity, source, "matrix", (), highlight),
         alt=descriptions.confusion_matrix_description(summary.confusion_matrix, highlight),
     )
-    st.caption("Click a cell of this table to show its images in the gallery.")
-    st.dataframe(
-        confusion_table(summary.confusion_matrix),
-        key="predictions_matrix_table",
-        on_select=open_confusion_cell,
-        selection_mode="single-cell",
-    )
+    st.caption("The clickable confusion table is below, above the gallery.")
 indices = evaluation.filter_indices(
     probabilities,
     labels,
