@@ -4,7 +4,7 @@ import random
 
 import streamlit as st
 
-from ui import caches, startup
+from ui import caches, next_steps, startup
 from fashion import descriptions
 from fashion.display import pixel_table_html
 from fashion.data import (
@@ -24,6 +24,7 @@ st.caption(
     "Fashion-MNIST: 70,000 grayscale 28x28 images of clothing in 10 classes, "
     "60,000 for training and 10,000 for testing."
 )
+next_steps.start_here()
 st.session_state.setdefault("explore_seed", 0)
 
 dataset = caches.dataset_or_error()
@@ -163,3 +164,4 @@ scaled_tab.html(
 # The mean image of each class
 st.header("Mean image of each class")
 st.image(means_png, alt=descriptions.mean_images_description())
+next_steps.next_step("pages/train.py", "train a model on these images")

@@ -4,7 +4,7 @@ import streamlit as st
 
 from fashion import descriptions
 from fashion.errors import FashionError
-from ui import caches, explanations, gallery, map_view, model_choice, model_pages
+from ui import caches, explanations, gallery, map_view, model_choice, model_pages, next_steps
 
 dataset, models = model_pages.start_model_page("Map", "map")
 
@@ -58,5 +58,6 @@ if point.isdigit() and int(point) < len(dataset.test_labels):
         alt=descriptions.prediction_pair_description(index, probabilities, int(dataset.test_labels[index])),
     )
     explanations.show_test_explanation(identity, source, index)
+    next_steps.next_step("pages/try_image.py", "try a photo of your own on this model", {"model": name})
 else:
     st.info("Click a point of the map to open its image, its saliency and its nearest training images.")

@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from ui import model_choice, model_management, model_pages
+from ui import model_choice, model_management, model_pages, next_steps
 from fashion import store
 from fashion.models import preset_label, trained_settings, training_summary
 from fashion.recipes import recipe_of_record
@@ -61,6 +61,7 @@ if entry.readable:
         query_params=recipe_of_record(entry.record),
         icon=":material/link:",
     )
+    next_steps.next_step("pages/predictions.py", f"see the predictions of {name}", {"model": name})
     st.header("Download")
     model_management.show_exports(entry)
 else:

@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from ui import caches, explanations, gallery, model_choice, model_pages
+from ui import caches, explanations, gallery, model_choice, model_pages, next_steps
 from fashion import descriptions, evaluation
 from fashion.data import CLASS_NAMES, SHORT_CLASS_NAMES
 from fashion.display import confusion_table
@@ -209,6 +209,10 @@ else:
     )
     if why:
         explanations.show_test_explanation(identity, source, index)
+        where = {"model": name, "point": str(index)}
+        next_steps.next_step("pages/map.py", "see where it lies among the test images on the Map", where)
+    else:
+        st.caption("Next: switch on **Why?** above to see what the model looked at and what it recalls.")
     st.query_params.update({"wrong": str(position), "order": order})
 
 # "Why?" needs the training images' features: start them now, while the user reads the page

@@ -128,6 +128,7 @@ with top_column:
 unsure = inference.unsure_warning(probabilities)
 if unsure and not prediction.out_of_distribution:
     st.warning(unsure)
+model_choice.try_another_model(models, entry)
 
 # Why: saliency, the nearest training images and the map, on request; the training images' features
 # it needs are started now, while the user reads the prediction

@@ -174,3 +174,85 @@ def test_lists_and_pickers_show_each_models_preset(use_small_data, store_with_mo
         assert f"photo-robust-small · {PHOTO_PRESET}" in app.selectbox(key=key).options, page
     compare = open_page("pages/compare.py")
     assert f"photo-robust-small · {PHOTO_PRESET}" in compare.multiselect(key="compare_models").options
+
+
+# A way in and a next step
+
+
+def page_links(app) -> list[tuple[str, str]]:
+    """(label, page) of every page link drawn."""
+    return [(link.proto.label, link.proto.page) for link in app.get("page_link")]
+
+
+def test_first_page_says_where_to_start_and_what_comes_next(use_small_data, models_dir):
+    app = open_page()
+    assert any(text.startswith("**Start here.** Fashion-MNIST Studio") for text in markdown_texts(app))
+    labels = [label for label, _ in page_links(app)]
+    assert labels[:3] == [
+        "1. Look at the data (this page, below)",
+        "2. Train a model (about 15 seconds)",
+        "3. See what it gets right and wrong, and why",
+    ]
+    assert labels[-1] == "Next: train a model on these images"
+
+
+def test_a_mistake_leads_to_why_and_why_to_the_map(use_small_data, store_with_model):
+    app = open_page("pages/predictions.py")
+    assert any(caption.value.startswith("Next: switch on **Why?**") for caption in app.caption)
+    app.toggle(key="predictions_why").set_value(True).run()
+    assert not app.exception
+    links = [label for label, _ in page_links(app)]
+    assert "Next: see where it lies among the test images on the Map" in links
+    assert not any(caption.value.startswith("Next: switch on **Why?**") for caption in app.caption)
+
+
+def test_after_a_prediction_the_try_page_offers_another_model(use_small_data, store_with_model):
+    add_photo_model(store_with_model)
+    app = open_page("pages/try_image.py")
+    app.button(key="try_random").click().run()
+    shown = [header.value for header in app.main.subheader if header.value.startswith("Test image #")]
+    ask = app.button(key="try_another_model")
+    assert ask.label == "Next: ask small-tutorial (custom settings) about this image"
+    ask.click().run()
+    assert not app.exception and not app.error
+    assert app.selectbox(key="try_model").value == "small-tutorial"
+    assert app.query_params["model"] == "small-tutorial"
+    # The same image, now asked of the other model, which offers the photo model back
+    assert [s.value for s in app.main.subheader if s.value.startswith("Test image #")] == shown
+    offered = app.button(key="try_another_model").label
+    assert offered.startswith("Next: ask photo-robust-small (Photo-robust CNN)")
+
+
+def test_a_single_model_leads_the_try_page_to_training_another(use_small_data, store_with_model):
+    app = open_page("pages/try_image.py")
+    app.button(key="try_random").click().run()
+    labels = [label for label, _ in page_links(app)]
+    assert "Next: train a second model, then ask it about this image too" in labels
+    assert app.get("button") and not any(button.key == "try_another_model" for button in app.button)
+
+
+def test_a_finished_training_links_to_its_predictions_under_its_preset_name(use_small_data, models_dir):
+    import time
+
+    from fashion.jobs import default_jobs
+
+    app = open_page("pages/train.py")
+    app.selectbox(key="train_preset_tutorial").set_value("Exact tutorial settings").run()
+    app.number_input(key="train_epochs_tutorial_exact_tutorial_settings").set_value(1)
+    app.checkbox(key="train_use_subset").check().run()
+    app.number_input(key="train_subset_size").set_value(200)
+    app.button(key="train_start").click().run()
+    assert not app.exception and not app.error
+    job_id = app.query_params["job"]
+    deadline = time.monotonic() + 240
+    while default_jobs().get(job_id).active and time.monotonic() < deadline:
+        time.sleep(0.5)
+    snapshot = default_jobs().get(job_id)
+    assert snapshot.state == "finished", snapshot.error
+    assert re.fullmatch(r"exact-tutorial-\d{8}-\d{6}", snapshot.model_name)
+    app.run()
+    assert f"Saved as **{snapshot.model_name}**" in markdown_texts(app)
+    links = [link.proto for link in app.get("page_link")]
+    assert [(link.label, link.query_string) for link in links if link.label.startswith("Next:")] == [
+        ("Next: see its predictions", f"model={snapshot.model_name}")
+    ]

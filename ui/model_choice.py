@@ -59,3 +59,30 @@ def try_model_picker(models: list):
             icon=":material/photo_camera:",
         )
     return entry
+
+
+def _ask_model(name: str) -> None:
+    """Switch the Try page to another model; the photo stays."""
+    st.session_state[TRY_MODEL_KEY] = st.session_state[TRY_CHOSEN_KEY] = name
+    st.session_state[ACTIVE_MODEL_KEY] = name
+
+
+def try_another_model(models: list, current) -> None:
+    """The Try page's next step: the same image asked of another model (the photo model first)."""
+    from fashion.models import best_model_for_photos, preset_label
+
+    others = [entry for entry in models if entry.name != current.name]
+    if not others:
+        from ui.next_steps import next_step
+
+        next_step("pages/train.py", "train a second model, then ask it about this image too")
+        return
+    other, _ = best_model_for_photos(others)
+    st.button(
+        f"Next: ask {other.name} ({preset_label(other.record)}) about this image",
+        key="try_another_model",
+        on_click=_ask_model,
+        args=(other.name,),
+        icon=":material/arrow_forward:",
+        type="tertiary",
+    )

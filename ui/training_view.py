@@ -161,6 +161,9 @@ def show_job_result(snapshot) -> None:
     else:
         st.success(f"Training finished in {snapshot.finished_at - snapshot.started_at:,.0f} s.")
     st.markdown(f"Saved as **{snapshot.model_name}**")
+    from ui.next_steps import next_step
+
+    next_step("pages/predictions.py", "see its predictions", {"model": snapshot.model_name})
     accuracy_column, loss_column, parameters_column = st.columns(3)
     accuracy_column.metric("Test accuracy", f"{snapshot.test_accuracy:.2%}")
     loss_column.metric("Test loss", f"{snapshot.test_loss:.4f}")
