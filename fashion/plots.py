@@ -63,11 +63,11 @@ def draw_image(axes, image: np.ndarray, probabilities: np.ndarray, true_label: i
 def draw_value_array(axes, probabilities: np.ndarray, true_label: int | None) -> list:
     """The tutorial's plot_value_array: grey bars, predicted red, true blue, the predicted bar hatched.
 
-    Each bar is named by its class's short name. Without a true class (an upload) the predicted bar is
-    dark grey: it is neither right nor wrong.
+    Each bar is named by its class's short name, at 8 pt. Without a true class (an upload) the
+    predicted bar is dark grey: it is neither right nor wrong.
     """
     axes.grid(False)
-    axes.set_xticks(range(NUM_CLASSES), SHORT_CLASS_NAMES, rotation=90, fontsize=7)
+    axes.set_xticks(range(NUM_CLASSES), SHORT_CLASS_NAMES, rotation=90, fontsize=8)
     axes.tick_params(axis="x", length=2, pad=1)
     axes.set_yticks([])
     bars = axes.bar(range(NUM_CLASSES), probabilities, color=NEUTRAL_BAR_COLOUR)
@@ -155,7 +155,8 @@ def value_bar_chart(probabilities: np.ndarray, true_label: int | None = None) ->
     figure = Figure(figsize=(6, 3.4))
     axes = figure.add_subplot()
     bars = draw_value_array(axes, probabilities, true_label)
-    axes.set_xticks(range(NUM_CLASSES), CLASS_NAMES, rotation=45, ha="right")
+    axes.set_xticks(range(NUM_CLASSES), CLASS_NAMES, rotation=45, ha="right", fontsize=10)
+    axes.tick_params(axis="x", length=3.5, pad=3.5)  # the full names at matplotlib's usual size
     axes.set_yticks([0, 0.25, 0.5, 0.75, 1.0])
     axes.set_ylabel("probability")
     # The predicted bar says so in words (with a mark when the true class is known), above the bar

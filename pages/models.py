@@ -17,17 +17,21 @@ if notice:
 
 # Every entry of the store, unreadable ones included so that they can be deleted
 entries = {entry.name: entry for entry in store.list_entries()}
+st.caption(
+    "One row per saved model: its preset, accuracy and how it was trained. On a narrow window, scroll the "
+    "table sideways for the later columns (continued from, created, problem)."
+)
 st.dataframe(
     pd.DataFrame(
         [
             {
                 "name": entry.name,
-                "architecture": (entry.record or {}).get("architecture"),
                 "preset": preset_label(entry.record) if entry.record else None,
+                "test accuracy": (entry.record or {}).get("test_accuracy"),
+                "architecture": (entry.record or {}).get("architecture"),
                 "augmentation": trained_settings(entry.record).augmentation if entry.record else None,
                 "training images": (entry.record or {}).get("train_count"),
                 "epochs": (entry.record or {}).get("epochs_run"),
-                "test accuracy": (entry.record or {}).get("test_accuracy"),
                 "continued from": (entry.record or {}).get("parent"),
                 "created": (entry.record or {}).get("created"),
                 "problem": entry.error,

@@ -60,10 +60,12 @@ else:
         st.stop()
 
 # A switch for each step of the photo pipeline; changing one re-runs the prediction
-switch_columns = st.columns(len(photo.STEPS))
+switch_columns = st.columns(2)  # two by two: four in a row cut their names short at a 1024 px window
 switches = {
-    step.name: column.toggle(step.title, value=True, key=f"try_step_{step.name}", help=step.description)
-    for column, step in zip(switch_columns, photo.STEPS)
+    step.name: switch_columns[number % 2].toggle(
+        step.title, value=True, key=f"try_step_{step.name}", help=step.description
+    )
+    for number, step in enumerate(photo.STEPS)
 }
 if source == "random" and "try_random_index" in st.session_state:
     prepared = None

@@ -25,8 +25,11 @@ def show_sidebar() -> None:
             st.metric("Test accuracy", f"{accuracy:.2%}")
         from fashion.models import preset_label
 
-        architecture, epochs = record.get("architecture", "?"), record.get("epochs_run", "?")
-        st.caption(f"{architecture}, {preset_label(record)}, {epochs} epochs")
+        from fashion.descriptions import count_of
+
+        epochs = record.get("epochs_run")
+        epochs_text = count_of(epochs, "epoch") if isinstance(epochs, int) else "? epochs"
+        st.caption(f"{record.get('architecture', '?')}, {preset_label(record)}, {epochs_text}")
     if training_jobs().list():
         sidebar_job_status()
 
