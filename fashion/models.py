@@ -249,15 +249,18 @@ def preset_label(record: dict | None) -> str:
 
 def training_summary(record: dict | None) -> str:
     """One line on how a saved model was trained: architecture, preset, augmentation, data and epochs."""
+    from fashion.descriptions import count_of
+
     record = record or {}
     training, held_out = record.get("train_count"), record.get("validation_count")
     data = f"{training:,} training images" if isinstance(training, int) else "the training images"
     if isinstance(held_out, int) and held_out:
         data += f" ({held_out:,} more held out for validation)"
+    epochs = record.get("epochs_run")
     return (
         f"{record.get('architecture', '?')}, preset: {preset_label(record)}, "
         f"augmentation: {trained_settings(record).augmentation}, data: {data}, "
-        f"{record.get('epochs_run', '?')} epochs"
+        f"{count_of(epochs, 'epoch') if isinstance(epochs, int) else '? epochs'}"
     )
 
 

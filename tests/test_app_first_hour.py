@@ -256,3 +256,22 @@ def test_a_finished_training_links_to_its_predictions_under_its_preset_name(use_
     assert [(link.label, link.query_string) for link in links if link.label.startswith("Next:")] == [
         ("Next: see its predictions", f"model={snapshot.model_name}")
     ]
+
+
+def test_the_doubt_warning_is_words_with_the_numbers_in_its_help(
+    use_small_data, store_with_model, monkeypatch
+):
+    from fashion import ood
+
+    # A threshold below any entropy: every image is called "none of the ten"
+    monkeypatch.setattr(ood, "cached_calibration", lambda *arguments: ood.OodCalibration(-1.0, 1))
+    app = open_page("pages/try_image.py")
+    app.button(key="try_random").click().run()
+    assert not app.exception and not app.error
+    warnings = [warning.value for warning in app.warning]
+    assert any(warning.startswith("The model is unsure: its top answers are close") for warning in warnings)
+    assert not any("threshold" in warning or "uncertainty" in warning for warning in warnings)
+    details = [caption for caption in app.caption if caption.value == "How unsure, in numbers"]
+    assert len(details) == 1
+    numbers = r"Uncertainty \(the entropy of the class probabilities\) \d\.\d\d: above -1\.00"
+    assert re.search(numbers, details[0].help), details[0].help

@@ -78,3 +78,19 @@ def test_training_summary_names_preset_augmentation_and_data():
         "cnn, preset: Photo-robust CNN, augmentation: photo, data: 54,000 training images "
         "(6,000 more held out for validation), 12 epochs"
     )
+
+
+def test_compare_lists_preset_and_augmentation_when_they_differ():
+    from fashion.comparison import differing_settings
+
+    photo = record("cnn", PHOTO_ROBUST)
+    plain = record("cnn", ARCHITECTURES["cnn"].defaults)
+    differing = differing_settings({"photo": photo, "plain": plain})
+    assert differing["preset"] == {"photo": PHOTO_PRESET, "plain": RECOMMENDED_PRESET}
+    assert differing["augmentation"] == {"photo": "photo", "plain": "none"}
+    old_record = {"architecture": "cnn", "hyper_parameters": {"seed": 1}}
+    assert "augmentation" not in differing_settings({"old": old_record, "plain": plain})
+
+
+def test_training_summary_of_one_epoch_says_epoch():
+    assert training_summary({**record("tutorial", TUTORIAL_EXACT), "epochs_run": 1}).endswith(", 1 epoch")

@@ -74,7 +74,7 @@ def test_first_hour_journey(first_hour_server, wide_page, screenshot):
     expect(page.get_by_text("Its 28x28 pixel values. If the table is cut off")).to_be_visible()
     # All 28 raw columns fit the box (no sideways scrolling), and the box fits the page
     scroll_width, client_width = raw_table.evaluate("box => [box.scrollWidth, box.clientWidth]")
-    assert scroll_width <= client_width, f"the raw pixel table scrolls sideways: {scroll_width} > {client_width}"
+    assert scroll_width <= client_width, f"the raw table scrolls sideways: {scroll_width} > {client_width}"
     assert horizontally_inside(raw_table, main)
     audits.check(f"explore-bag-pixel-table-{width}")
     next_link = page.get_by_role("link", name="Next: train a model on these images")
@@ -101,6 +101,32 @@ def test_first_hour_journey(first_hour_server, wide_page, screenshot):
     expect(to_map).to_be_visible(timeout=120_000)
     wait_until_idle(page)
     audits.check(f"predictions-mistake-why-{width}")
+
+    # Map: the picker names the preset; a point's next step opens the Try page on the same model
+    open_page(page, url, "map?point=7", heading="Map")
+    expect(page.get_by_role("combobox", name="Model")).to_have_value("small-tutorial · custom settings")
+    to_try = page.get_by_role("link", name="Next: try a photo of your own on this model")
+    expect(to_try).to_be_visible(timeout=120_000)
+    wait_until_idle(page)
+    audits.check(f"map-point-next-step-{width}")
+    to_try.click()
+    expect(page.get_by_role("heading", name="Try your own image", exact=True)).to_be_visible()
+    try_picker = page.get_by_role("combobox", name="Model", exact=True)
+    expect(try_picker).to_have_value("small-tutorial · custom settings")
+    answered_here = re.compile(r"^Answered by small-tutorial: the model chosen above;")
+    expect(page.get_by_text(answered_here)).to_be_visible()
+
+    # Compare: the chosen models named with their presets, and a next step to the most accurate
+    open_page(page, url, "compare", heading="Compare models")
+    chosen = page.locator(".st-key-compare_models")
+    expect(chosen).to_contain_text(f"{PHOTO_MODEL} · {PHOTO_PRESET}")
+    expect(chosen).to_contain_text("small-tutorial · custom settings")
+    differing = page.locator('[data-testid="stDataFrame"]').first
+    expect(differing).to_contain_text("augmentation")
+    expect(differing).to_contain_text("Photo-robust CNN")
+    to_best = re.compile(r"^Next: try a photo of your own on .+, the most accurate$")
+    expect(page.get_by_role("link", name=to_best)).to_be_visible()
+    audits.check(f"compare-{width}")
 
     # Try: its own picker starts on the photo model, says why, and offers the other model next
     open_page(page, url, "try_image", heading="Try your own image")
