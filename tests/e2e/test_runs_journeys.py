@@ -111,7 +111,8 @@ def test_compare_class_filter_and_a_model_deleted_elsewhere(runs_server, page, s
     expect(
         page.get_by_text(re.compile(rf"^No longer in the store .*: doomed; showing {newest}\.$"))
     ).to_be_visible()
-    expect(page.get_by_role("combobox", name="Model", exact=True)).to_have_value(newest)
+    # The picker names each model with its preset ("one-epoch · custom settings")
+    expect(page.get_by_role("combobox", name="Model", exact=True)).to_have_value(re.compile(rf"^{newest} · "))
     assert_no_error(page)
     screenshot(page, "saved-models-model-deleted-elsewhere")
 
