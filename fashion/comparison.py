@@ -6,11 +6,14 @@ import numpy as np
 
 from fashion.data import CLASS_NAMES
 from fashion.errors import ConfigurationError
+from fashion.models import preset_label
 
 MIN_MODELS, MAX_MODELS = 2, 4
 # The settings a record holds, in the order a reader expects them, with their labels.
 SETTING_LABELS = {
     "architecture": "architecture",
+    "preset": "preset",
+    "augmentation": "augmentation",
     "epochs_run": "epochs run",
     "batch_size": "batch size",
     "learning_rate": "learning rate",
@@ -39,6 +42,8 @@ def settings_of(record: dict) -> dict:
     hyper_parameters = record.get("hyper_parameters") or {}
     merged = {**hyper_parameters, **{key: record.get(key) for key in SETTING_LABELS if key in record}}
     merged.pop("epochs", None)  # epochs_run says what was trained; epochs is only what was asked
+    merged["preset"] = preset_label(record)
+    merged.setdefault("augmentation", "none")  # records from before augmentation trained without it
     return {label: merged.get(key) for key, label in SETTING_LABELS.items()}
 
 

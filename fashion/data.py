@@ -28,6 +28,10 @@ CLASS_NAMES = [
     "Ankle boot",
 ]
 NUM_CLASSES = len(CLASS_NAMES)
+# The same classes in at most 8 letters, for the ticks of small bar charts.
+SHORT_CLASS_NAMES = [
+    "T-shirt", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Boot",
+]  # fmt: skip
 IMAGE_SIZE = 28
 PIXEL_MAX = 255  # uint8 pixels run 0-255; the model sees them divided by this
 

@@ -20,6 +20,27 @@ def with_article(class_name: str) -> str:
     return ("an " if class_name[0].lower() in "aeiou" else "a ") + class_name
 
 
+def count_of(number: int, singular: str, plural: str | None = None) -> str:
+    """A count with its noun in the right number: "1 epoch", "1,000 images"; plural when not noun + "s"."""
+    if number == 1:
+        return f"1 {singular}"
+    return f"{number:,} {plural or singular + 's'}"
+
+
+def photo_doubt_message(score: float, threshold: float, calibrated_on: str) -> tuple[str, str]:
+    """The Try page's "none of the ten" warning in words, and the numbers behind it for its help text."""
+    words = (
+        "The model is unsure: its top answers are close, and this may be none of the ten classes. "
+        "On real photos such doubt often means a wrong answer even for one of the ten. "
+        "Its best guess is below, for what it is worth."
+    )
+    numbers = (
+        f"Uncertainty (the entropy of the class probabilities) {score:.2f}: above {threshold:.2f}, "
+        f"the level that {calibrated_on} stay under."
+    )
+    return words, numbers
+
+
 def percent(probability: float) -> str:
     """A probability as a whole percentage: 0.914 -> "91 %"."""
     return f"{100 * float(probability):.0f} %"
@@ -147,7 +168,8 @@ def training_curves_description(history: list[dict]) -> str:
         return "Loss and accuracy curves: no epoch has ended yet."
     last, first = history[-1], history[0]
     return (
-        f"Loss and accuracy curves over {len(history)} epoch(s); epoch {last['epoch']}: {epoch_values(last)}"
+        f"Loss and accuracy curves over {count_of(len(history), 'epoch')}; "
+        f"epoch {last['epoch']}: {epoch_values(last)}"
         f" (epoch {first['epoch']}: training loss {first['loss']:.3f}, accuracy {first['accuracy']:.3f})."
     )
 

@@ -34,14 +34,15 @@ def saliency_figure(
 ) -> Figure:
     """The tutorial's image and bars with one saliency panel per class ("what pulled it to X")."""
     panels = 2 + len(saliency_maps)
-    figure = Figure(figsize=(2.6 * panels, 3.3))
+    figure = Figure(figsize=(2.6 * panels, 3.6))
     image_axes = figure.add_subplot(1, panels, 1)
     if true_label is None:
         image_axes.imshow(image, cmap="binary")
         image_axes.set_xticks([])
         image_axes.set_yticks([])
         image_axes.set_xlabel(
-            f"{CLASS_NAMES[int(np.argmax(probabilities))]} {100 * float(np.max(probabilities)):.0f}%"
+            f"this input alone: {CLASS_NAMES[int(np.argmax(probabilities))]} "
+            f"{100 * float(np.max(probabilities)):.0f}%"
         )
     else:
         draw_image(image_axes, image, probabilities, int(true_label))
@@ -54,7 +55,7 @@ def saliency_figure(
         )
     draw_value_array(figure.add_subplot(1, panels, panels), probabilities, true_label)
     # Fixed margins: tight_layout would draw the figure once more just to measure it.
-    figure.subplots_adjust(left=0.02, right=0.98, bottom=0.13, top=0.84, wspace=0.12)
+    figure.subplots_adjust(left=0.02, right=0.98, bottom=0.2, top=0.86, wspace=0.12)
     return figure
 
 

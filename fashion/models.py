@@ -245,6 +245,76 @@ def presets(architecture_name: str) -> dict[str, HyperParameters]:
     return {RECOMMENDED_PRESET: architecture.defaults, EXACT_TUTORIAL_PRESET: TUTORIAL_EXACT, **extra}
 
 
+# The word a preset puts before the architecture in a model's default name ("photo-robust-cnn-...").
+PRESET_NAME_PARTS = {
+    RECOMMENDED_PRESET: "recommended", EXACT_TUTORIAL_PRESET: "exact", PHOTO_PRESET: "photo-robust",
+}  # fmt: skip
+# The settings that make a preset: a model trained longer, on a subset or with another seed keeps its preset.
+PRESET_FIELDS = (
+    "batch_size", "learning_rate", "validation_fraction", "schedule", "steps_per_execution", "augmentation",
+    "real_photos",
+)  # fmt: skip
+CUSTOM_SETTINGS = "custom settings"
+
+
+def trained_settings(record: dict | None) -> HyperParameters:
+    """The hyper-parameters a saved model's record says it was trained with (defaults where missing)."""
+    return HyperParameters.from_dict((record or {}).get("hyper_parameters") or {})
+
+
+def preset_of_record(record: dict | None) -> str | None:
+    """The preset a saved model was trained with, read from its record's settings; None for custom ones."""
+    record = record or {}
+    if record.get("architecture") not in ARCHITECTURES:
+        return None
+    trained = trained_settings(record)
+    for name, preset in presets(record["architecture"]).items():
+        if all(getattr(trained, field) == getattr(preset, field) for field in PRESET_FIELDS):
+            return name
+    return None
+
+
+def preset_label(record: dict | None) -> str:
+    """The preset's name for lists and pickers, or "custom settings"."""
+    return preset_of_record(record) or CUSTOM_SETTINGS
+
+
+def training_summary(record: dict | None) -> str:
+    """One line on how a saved model was trained: architecture, preset, augmentation, data and epochs."""
+    from fashion.descriptions import count_of
+
+    record = record or {}
+    training, held_out = record.get("train_count"), record.get("validation_count")
+    data = f"{training:,} training images" if isinstance(training, int) else "the training images"
+    if isinstance(held_out, int) and held_out:
+        data += f" ({held_out:,} more held out for validation)"
+    epochs = record.get("epochs_run")
+    return (
+        f"{record.get('architecture', '?')}, preset: {preset_label(record)}, "
+        f"augmentation: {trained_settings(record).augmentation}, data: {data}, "
+        f"{count_of(epochs, 'epoch') if isinstance(epochs, int) else '? epochs'}"
+    )
+
+
+def is_photo_model(record: dict | None) -> bool:
+    """True for a model trained for users' photos: on real photos or on photo-like variants."""
+    settings = trained_settings(record)
+    return settings.real_photos or settings.augmentation == PHOTO_ROBUST.augmentation
+
+
+def best_model_for_photos(entries: list) -> tuple:
+    """Of store entries, newest first: the best for photos and why (real photos, then photo-like variants)."""
+    if not entries:
+        return None, ""
+    for entry in entries:
+        if trained_settings(entry.record).real_photos:
+            return entry, f"the newest model that learnt from real photos ({PHOTO_PRESET} preset)"
+    for entry in entries:
+        if is_photo_model(entry.record):
+            return entry, f"the newest model trained for photos ({PHOTO_PRESET} preset's augmentation)"
+    return entries[0], f"the newest model: none is trained for photos yet ({PHOTO_PRESET} preset)"
+
+
 def preset_named(architecture_name: str, preset_name: str) -> HyperParameters:
     """The named preset of an architecture; ConfigurationError listing the known ones."""
     known = presets(architecture_name)

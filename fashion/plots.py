@@ -9,7 +9,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 from matplotlib.ticker import MaxNLocator
 
-from fashion.data import CLASS_NAMES, NUM_CLASSES, unscale_images
+from fashion.data import CLASS_NAMES, NUM_CLASSES, SHORT_CLASS_NAMES, unscale_images
 
 # The tutorial's blue (right) and red (wrong), shifted so that colour-blind eyes tell them apart: a deep
 # blue and a vermilion stay blue and ochre under deuteranopia and protanopia (simulated CIELAB distance
@@ -63,10 +63,12 @@ def draw_image(axes, image: np.ndarray, probabilities: np.ndarray, true_label: i
 def draw_value_array(axes, probabilities: np.ndarray, true_label: int | None) -> list:
     """The tutorial's plot_value_array: grey bars, predicted red, true blue, the predicted bar hatched.
 
-    Without a true class (an upload) the predicted bar is dark grey: it is neither right nor wrong.
+    Each bar is named by its class's short name, at 8 pt. Without a true class (an upload) the
+    predicted bar is dark grey: it is neither right nor wrong.
     """
     axes.grid(False)
-    axes.set_xticks([])
+    axes.set_xticks(range(NUM_CLASSES), SHORT_CLASS_NAMES, rotation=90, fontsize=8)
+    axes.tick_params(axis="x", length=2, pad=1)
     axes.set_yticks([])
     bars = axes.bar(range(NUM_CLASSES), probabilities, color=NEUTRAL_BAR_COLOUR)
     axes.set_ylim([0, 1])
@@ -115,7 +117,7 @@ def sample_grid(
 
 def prediction_pair(image: np.ndarray, probabilities: np.ndarray, true_label: int) -> Figure:
     """The tutorial's image + bar chart pair for one prediction."""
-    figure = Figure(figsize=(6, 3))
+    figure = Figure(figsize=(6, 3.3))
     draw_image(figure.add_subplot(1, 2, 1), image, probabilities, true_label)
     draw_value_array(figure.add_subplot(1, 2, 2), probabilities, true_label)
     figure.tight_layout()
@@ -133,7 +135,7 @@ def prediction_grid(
     """A grid of image + bar chart pairs (by default at most 5 x 3, like the tutorial's); no empty rows."""
     count = min(len(images), rows * columns)
     rows = max(1, math.ceil(count / columns))
-    figure = Figure(figsize=(2 * 2 * columns, 2 * rows))
+    figure = Figure(figsize=(2 * 2 * columns, 2.3 * rows))  # room under each row for the class ticks
     for position in range(count):
         image_axes = figure.add_subplot(rows, 2 * columns, 2 * position + 1)
         draw_image(image_axes, images[position], probabilities[position], int(true_labels[position]))
@@ -153,7 +155,8 @@ def value_bar_chart(probabilities: np.ndarray, true_label: int | None = None) ->
     figure = Figure(figsize=(6, 3.4))
     axes = figure.add_subplot()
     bars = draw_value_array(axes, probabilities, true_label)
-    axes.set_xticks(range(NUM_CLASSES), CLASS_NAMES, rotation=45, ha="right")
+    axes.set_xticks(range(NUM_CLASSES), CLASS_NAMES, rotation=45, ha="right", fontsize=10)
+    axes.tick_params(axis="x", length=3.5, pad=3.5)  # the full names at matplotlib's usual size
     axes.set_yticks([0, 0.25, 0.5, 0.75, 1.0])
     axes.set_ylabel("probability")
     # The predicted bar says so in words (with a mark when the true class is known), above the bar

@@ -170,9 +170,12 @@ def unique_name(base: str, directory: Path | None = None) -> str:
     return candidate
 
 
-def default_name(architecture: str) -> str:
-    """A readable default name: the architecture and the local time."""
-    return f"{architecture}-{time.strftime('%Y%m%d-%H%M%S')}"
+def default_name(architecture: str, preset: str | None = None) -> str:
+    """A readable default name: the preset's word (if any), the architecture and the local time."""
+    from fashion.models import PRESET_NAME_PARTS
+
+    part = PRESET_NAME_PARTS.get(preset)
+    return f"{part + '-' if part else ''}{architecture}-{time.strftime('%Y%m%d-%H%M%S')}"
 
 
 def save_model(model, record: dict, name: str | None = None, directory: Path | None = None) -> StoreEntry:

@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from ui import caches, comparison as compare_view, model_pages
+from ui import caches, comparison as compare_view, model_choice, model_pages, next_steps
 from fashion import comparison, descriptions, evaluation
 from fashion.data import CLASS_NAMES
 from fashion.errors import FashionError
@@ -17,7 +17,11 @@ if len(entries) < 2:
     st.info("Comparing needs at least two saved models; train another one on the Train page.")
     st.stop()
 chosen = st.multiselect(
-    "Models to compare (2 to 4)", list(entries), key="compare_models", max_selections=comparison.MAX_MODELS
+    "Models to compare (2 to 4)",
+    list(entries),
+    format_func=model_choice.labelled_names(models).get,
+    key="compare_models",
+    max_selections=comparison.MAX_MODELS,
 )
 try:
     comparison.check_model_count(chosen)
@@ -100,3 +104,7 @@ if direction == 0:
     compare_view.show_disagreements(entries[first], entries[second], only_first_right, source, labels)
 else:
     compare_view.show_disagreements(entries[second], entries[first], only_second_right, source, labels)
+best = max(chosen, key=lambda name: summaries[name].accuracy)
+next_steps.next_step(
+    "pages/try_image.py", f"try a photo of your own on {best}, the most accurate", {"model": best}
+)

@@ -4,7 +4,7 @@ import random
 
 import streamlit as st
 
-from ui import caches, startup
+from ui import caches, next_steps, startup
 from fashion import descriptions
 from fashion.display import pixel_table_html
 from fashion.data import (
@@ -24,6 +24,7 @@ st.caption(
     "Fashion-MNIST: 70,000 grayscale 28x28 images of clothing in 10 classes, "
     "60,000 for training and 10,000 for testing."
 )
+next_steps.start_here()
 st.session_state.setdefault("explore_seed", 0)
 
 dataset = caches.dataset_or_error()
@@ -129,9 +130,14 @@ st.expander("The samples as text").markdown(
     "\n".join(f"- #{index}: {CLASS_NAMES[dataset.train_labels[index]]}" for index in grid_indices)
 )
 
-# One sample, large, with its pixel values
+# One sample, large, with its pixel values; a new class filter moves it to the filtered grid's first image
 st.header("One sample")
 st.session_state.setdefault("explore_sample_index", grid_indices[0] if grid_indices else 0)
+if st.session_state.get("explore_sample_filter", ()) != chosen_classes:
+    st.session_state["explore_sample_filter"] = chosen_classes
+    shown_index = st.session_state["explore_sample_index"]
+    if grid_indices and chosen_classes and int(dataset.train_labels[shown_index]) not in chosen_classes:
+        st.session_state["explore_sample_index"] = grid_indices[0]
 sample_index = st.number_input(
     "Training image index (the # under each image above)",
     min_value=0,
@@ -140,24 +146,22 @@ sample_index = st.number_input(
     key="explore_sample_index",
 )
 sample = dataset.train_images[sample_index]
-image_column, values_column = st.columns([2, 3])
-with image_column:
-    st.image(
-        sample_png(caches.data_key(), int(sample_index)),
-        width=420,
-        alt=descriptions.sample_image_description(
-            int(sample_index), int(dataset.train_labels[sample_index]), sample
-        ),
-    )
-with values_column:
-    raw_tab, scaled_tab = st.tabs(["Raw values 0–255", "Scaled values 0–1 (what the model sees)"])
-    raw_tab.html(pixel_table_html(sample, "{:d}", f"Raw pixel values of training image #{sample_index}"))
-    scaled_tab.html(
-        pixel_table_html(
-            scale_images(sample), "{:.2f}", f"Scaled pixel values of training image #{sample_index}"
-        )
-    )
+st.image(
+    sample_png(caches.data_key(), int(sample_index)),
+    width=420,
+    alt=descriptions.sample_image_description(
+        int(sample_index), int(dataset.train_labels[sample_index]), sample
+    ),
+)
+# The 28x28 values under the image, at the page's full width; the table scrolls where a window is narrow
+st.caption("Its 28x28 pixel values. If the table is cut off on the right or at the bottom, scroll inside it.")
+raw_tab, scaled_tab = st.tabs(["Raw values 0–255", "Scaled values 0–1 (what the model sees)"])
+raw_tab.html(pixel_table_html(sample, "{:d}", f"Raw pixel values of training image #{sample_index}"))
+scaled_tab.html(
+    pixel_table_html(scale_images(sample), "{:.2f}", f"Scaled pixel values of training image #{sample_index}")
+)
 
 # The mean image of each class
 st.header("Mean image of each class")
 st.image(means_png, alt=descriptions.mean_images_description())
+next_steps.next_step("pages/train.py", "train a model on these images")

@@ -4,7 +4,7 @@ import streamlit as st
 
 from fashion import descriptions
 from fashion.errors import FashionError
-from ui import caches, explanations, gallery, map_view, model_pages
+from ui import caches, explanations, gallery, map_view, model_choice, model_pages, next_steps
 
 dataset, models = model_pages.start_model_page("Map", "map")
 
@@ -13,7 +13,7 @@ names = [entry.name for entry in models]
 if st.session_state.get("map_model") not in names:
     wanted = st.session_state.get(caches.ACTIVE_MODEL_KEY)
     st.session_state["map_model"] = wanted if wanted in names else names[0]
-name = st.selectbox("Model", names, key="map_model")
+name = st.selectbox("Model", names, format_func=model_choice.labelled_names(models).get, key="map_model")
 st.session_state[caches.ACTIVE_MODEL_KEY] = name
 st.query_params["model"] = name
 identity = caches.model_identity(models[names.index(name)])
@@ -58,5 +58,6 @@ if point.isdigit() and int(point) < len(dataset.test_labels):
         alt=descriptions.prediction_pair_description(index, probabilities, int(dataset.test_labels[index])),
     )
     explanations.show_test_explanation(identity, source, index)
+    next_steps.next_step("pages/try_image.py", "try a photo of your own on this model", {"model": name})
 else:
     st.info("Click a point of the map to open its image, its saliency and its nearest training images.")

@@ -3,8 +3,9 @@
 import pandas as pd
 import streamlit as st
 
-from ui import model_code_view, model_management, model_pages
+from ui import model_choice, model_code_view, model_management, model_pages, next_steps
 from fashion import store
+from fashion.models import preset_label, trained_settings, training_summary
 from fashion.real_photos import trained_on_sentence
 from fashion.recipes import recipe_of_record
 
@@ -17,14 +18,21 @@ if notice:
 
 # Every entry of the store, unreadable ones included so that they can be deleted
 entries = {entry.name: entry for entry in store.list_entries()}
+st.caption(
+    "One row per saved model: its preset, accuracy and how it was trained. On a narrow window, scroll the "
+    "table sideways for the later columns (continued from, created, problem)."
+)
 st.dataframe(
     pd.DataFrame(
         [
             {
                 "name": entry.name,
-                "architecture": (entry.record or {}).get("architecture"),
-                "epochs": (entry.record or {}).get("epochs_run"),
+                "preset": preset_label(entry.record) if entry.record else None,
                 "test accuracy": (entry.record or {}).get("test_accuracy"),
+                "architecture": (entry.record or {}).get("architecture"),
+                "augmentation": trained_settings(entry.record).augmentation if entry.record else None,
+                "training images": (entry.record or {}).get("train_count"),
+                "epochs": (entry.record or {}).get("epochs_run"),
                 "continued from": (entry.record or {}).get("parent"),
                 "trained on": trained_on_sentence((entry.record or {}).get("trained_on")),
                 "created": (entry.record or {}).get("created"),
@@ -39,9 +47,12 @@ st.dataframe(
 
 # The model to work on: just renamed, else the one chosen before, else from the URL, else the newest
 model_management.keep_selected_model(list(entries), st.query_params.get(MODEL_QUERY_PARAMETER))
-name = st.selectbox("Model", list(entries), key="models_selected")
+labels = model_choice.labelled_names(list(entries.values()))
+name = st.selectbox("Model", list(entries), format_func=labels.get, key="models_selected")
 st.query_params[MODEL_QUERY_PARAMETER] = name
 entry = entries[name]
+if entry.record:
+    st.caption(f"How {name} was trained: {training_summary(entry.record)}.")
 
 if entry.readable:
     st.caption(f"{name} was trained on {trained_on_sentence(entry.record.get('trained_on'))}.")
@@ -57,6 +68,7 @@ if entry.readable:
         query_params=recipe_of_record(entry.record),
         icon=":material/link:",
     )
+    next_steps.next_step("pages/predictions.py", f"see the predictions of {name}", {"model": name})
     st.header("Download")
     model_management.show_exports(entry)
     model_code_view.show_model_code(entry, "models")

@@ -3,11 +3,12 @@
 import pandas as pd
 import streamlit as st
 
-from ui import caches, explanations, gallery, model_pages
+from ui import caches, explanations, gallery, model_choice, model_pages, next_steps
 from fashion import descriptions, evaluation
-from fashion.data import CLASS_NAMES
+from fashion.data import CLASS_NAMES, SHORT_CLASS_NAMES
 from fashion.display import confusion_table
 from fashion.errors import FashionError
+from fashion.models import training_summary
 
 FILTERS = ["All", "Only wrong", "By true class", "By predicted class", "One confusion cell"]
 ORDERS = {"index": "By index", "confidence": "Most confidently wrong first"}
@@ -29,7 +30,13 @@ def move_browser(step: int) -> None:
 # The model: from the URL, else the one chosen before, else the newest
 names = [entry.name for entry in models]
 gallery.restore_predictions_state(names, list(ORDERS))
-name = st.selectbox("Model", names, key="predictions_model", on_change=restart_browser)
+name = st.selectbox(
+    "Model",
+    names,
+    format_func=model_choice.labelled_names(models).get,
+    key="predictions_model",
+    on_change=restart_browser,
+)
 st.session_state[caches.ACTIVE_MODEL_KEY] = name
 st.query_params["model"] = name
 entry = models[names.index(name)]
@@ -49,6 +56,7 @@ accuracy_column.metric("Test accuracy", f"{summary.accuracy:.2%}")
 loss_column.metric("Test loss", f"{summary.loss:.4f}")
 wrong_column.metric(f"Wrong (of {len(labels):,})", f"{int((summary.predicted_labels != labels).sum()):,}")
 architecture_column.metric("Architecture", str((entry.record or {}).get("architecture", "?")))
+st.caption(f"How {name} was trained: {training_summary(entry.record)}.")
 per_class_column, matrix_column = st.columns([2, 3])
 with per_class_column:
     st.subheader("Accuracy per class")
@@ -70,8 +78,28 @@ def open_confusion_cell() -> None:
         row, column = cells_chosen[0]
         st.session_state["predictions_filter"] = "One confusion cell"
         st.session_state["predictions_cell_true"] = CLASS_NAMES[int(row)]
-        st.session_state["predictions_cell_predicted"] = column
+        st.session_state["predictions_cell_predicted"] = CLASS_NAMES[SHORT_CLASS_NAMES.index(column)]
         st.session_state["predictions_page"] = 1
+
+
+# The clickable table under both, the page's full width, short names: all 10 columns show at 1024 px
+st.subheader("Confusion table")
+st.caption(
+    "Rows: the true class; columns: the predicted class, T-shirt to Boot (if the last columns are cut off, "
+    "scroll the table sideways). Click a cell to show its images in the gallery below."
+)
+st.dataframe(
+    confusion_table(summary.confusion_matrix, SHORT_CLASS_NAMES),
+    key="predictions_matrix_table",
+    on_select=open_confusion_cell,
+    selection_mode="single-cell",
+    width="content",
+    # 72 + 10 x 48 pixels: narrower than the page at a 1024 px window (about 560 px)
+    column_config={
+        "_index": st.column_config.Column(width=72),
+        **{name: st.column_config.NumberColumn(width=48) for name in SHORT_CLASS_NAMES},
+    },
+)
 
 
 # The gallery: image + bar chart pairs, filtered and paged
@@ -107,13 +135,7 @@ with matrix_column:
         gallery.prediction_png(identity, source, "matrix", (), highlight),
         alt=descriptions.confusion_matrix_description(summary.confusion_matrix, highlight),
     )
-    st.caption("Click a cell of this table to show its images in the gallery.")
-    st.dataframe(
-        confusion_table(summary.confusion_matrix),
-        key="predictions_matrix_table",
-        on_select=open_confusion_cell,
-        selection_mode="single-cell",
-    )
+    st.caption("The clickable confusion table is below, above the gallery.")
 indices = evaluation.filter_indices(
     probabilities,
     labels,
@@ -179,14 +201,18 @@ else:
         alt=descriptions.prediction_pair_description(index, probabilities[index], int(labels[index])),
     )
     st.caption(
-        f"Test image #{index}: a {CLASS_NAMES[labels[index]]} "
-        f"the model took for a {CLASS_NAMES[probabilities[index].argmax()]}."
+        f"Test image #{index}: {descriptions.with_article(CLASS_NAMES[labels[index]])} the model took "
+        f"for {descriptions.with_article(CLASS_NAMES[probabilities[index].argmax()])}."
     )
     why = st.toggle(
         "Why?", key="predictions_why", bind="query-params", help="Saliency and the nearest training images"
     )
     if why:
         explanations.show_test_explanation(identity, source, index)
+        where = {"model": name, "point": str(index)}
+        next_steps.next_step("pages/map.py", "see where it lies among the test images on the Map", where)
+    else:
+        st.caption("Next: switch on **Why?** above to see what the model looked at and what it recalls.")
     st.query_params.update({"wrong": str(position), "order": order})
 
 # "Why?" needs the training images' features: start them now, while the user reads the page

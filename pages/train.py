@@ -41,7 +41,7 @@ with settings_column:
     preset = available_presets[preset_name]
     st.caption(
         f"Validation hold-out {preset.validation_fraction:.0%}, {preset.schedule} learning rate, "
-        f"{preset.steps_per_execution} batch(es) per step."
+        f"{descriptions.count_of(preset.steps_per_execution, 'batch', 'batches')} per step."
     )
     own_photos_owner = ""
     if preset.real_photos:
@@ -86,7 +86,7 @@ with details_column:
     model_name = name_column.text_input(
         "Model name (optional)",
         key="train_model_name",
-        placeholder=store.default_name(architecture),
+        placeholder=store.default_name(architecture, preset_name),
     )
     deterministic = recipe_view.reproducible_checkbox()
     gpus = job_session.gpu_choice()
@@ -138,7 +138,8 @@ if st.button("Start training", key="train_start", type="primary", icon=":materia
             raise settings_error
         if hyper_parameters.real_photos and not real_photos.available_count():
             raise FashionError(f"No real photos to learn from. {real_photos.FIX_HINT}")
-        clean_name = store.sanitize_name(model_name) if model_name.strip() else None
+        typed = model_name.strip()
+        clean_name = store.sanitize_name(typed) if typed else store.default_name(architecture, preset_name)
     except FashionError as error:
         st.error(str(error))
     else:

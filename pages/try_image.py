@@ -4,20 +4,16 @@ import random
 
 import streamlit as st
 
-from ui import caches, explanations, gallery, model_pages, own_photos_view
+from ui import caches, explanations, gallery, model_choice, model_pages, own_photos_view
 from fashion import descriptions, inference, ood, photo, plots
 from fashion.data import CLASS_NAMES, scale_images
 from fashion.errors import FashionError, ImageError
-from fashion.models import PHOTO_PRESET
 
 PHOTO_TYPES = ["png", "jpg", "jpeg", "webp", "bmp", "gif"]
 
-dataset, _ = model_pages.start_model_page("Try your own image", "try")
-entry = caches.active_entry()
-st.caption(
-    f"Predicting with **{entry.name}** (choose another model on the Predictions page). "
-    "Best results: one item, centred, on a plain background, like the Fashion-MNIST photos."
-)
+dataset, models = model_pages.start_model_page("Try your own image", "try")
+entry = model_choice.try_model_picker(models)
+st.caption("Best results: one item, centred, on a plain background, like the Fashion-MNIST photos.")
 
 
 def choose_source(source: str) -> None:
@@ -66,10 +62,12 @@ else:
         st.stop()
 
 # A switch for each step of the photo pipeline; changing one re-runs the prediction
-switch_columns = st.columns(len(photo.STEPS))
+switch_columns = st.columns(2)  # two by two: four in a row cut their names short at a 1024 px window
 switches = {
-    step.name: column.toggle(step.title, value=True, key=f"try_step_{step.name}", help=step.description)
-    for column, step in zip(switch_columns, photo.STEPS)
+    step.name: switch_columns[number % 2].toggle(
+        step.title, value=True, key=f"try_step_{step.name}", help=step.description
+    )
+    for number, step in enumerate(photo.STEPS)
 }
 if source == "random" and "try_random_index" in st.session_state:
     prepared = None
@@ -106,15 +104,14 @@ except FashionError as error:
 prediction = ood.predict_photo(model, batch, calibration)
 probabilities = prediction.probabilities
 st.subheader("Prediction")
+if len(batch) > 1:
+    st.caption(f"The average over the input and its {len(batch) - 1} test-time variants.")
 if prediction.out_of_distribution:
-    st.warning(
-        "This may be none of the ten classes: the model is more torn between classes "
-        f"than on {calibration.calibrated_on} "
-        f"(uncertainty {prediction.ood_score:.2f}, threshold {prediction.ood_threshold:.2f}). "
-        "On real photos such doubt often means a wrong answer even for one of the ten. "
-        "Its best guess is below, for what it is worth.",
-        icon=":material/help:",
+    doubt, doubt_numbers = descriptions.photo_doubt_message(
+        prediction.ood_score, prediction.ood_threshold, calibration.calibrated_on
     )
+    st.warning(doubt, icon=":material/help:")
+    st.caption("How unsure, in numbers", help=doubt_numbers)
 input_column, chart_column, top_column = st.columns([1, 2, 1])
 input_column.image(
     plots.pixel_image(model_input, 8),
@@ -137,14 +134,11 @@ if prepared is not None:
 unsure = inference.unsure_warning(probabilities)
 if unsure and not prediction.out_of_distribution:
     st.warning(unsure)
-if (entry.record or {}).get("hyper_parameters", {}).get("augmentation", "none") == "none":
-    st.info(
-        f"For your own photos, train the **{PHOTO_PRESET}** preset (Train page, architecture Small CNN): "
-        "it learns from real photos and photo-like variants of the training images.",
-        icon=":material/photo_camera:",
-    )
+model_choice.try_another_model(models, entry)
 
 # Why: saliency, the nearest training images and the map, on request; the training images' features
 # it needs are started now, while the user reads the prediction
 explanations.neighbour_build(caches.model_identity(entry), caches.data_key())
-explanations.show_photo_explanation(caches.model_identity(entry), caches.data_key(), model_input, true_label)
+explanations.show_photo_explanation(
+    caches.model_identity(entry), caches.data_key(), model_input, true_label, averaged_over=len(batch)
+)

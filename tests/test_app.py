@@ -355,7 +355,7 @@ def test_stop_keeps_the_epochs_done_and_a_second_job_waits_in_line(use_small_dat
     assert not app.exception
     assert app.info[0].value.startswith("Stopped early after")
     assert "the model trained so far was saved" in app.info[0].value
-    assert any(text.startswith("Saved as **tutorial-") for text in markdown_texts(app))
+    assert any(text.startswith("Saved as **recommended-tutorial-") for text in markdown_texts(app))
 
 
 def test_a_failed_job_offers_a_retry_with_the_same_settings(use_small_data, models_dir):

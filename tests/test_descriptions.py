@@ -55,7 +55,7 @@ def test_curves_say_the_last_epoch_values():
         {"epoch": 2, "loss": 0.4123, "accuracy": 0.8567, "val_loss": 0.45, "val_accuracy": 0.84},
     ]
     text = descriptions.training_curves_description(history)
-    assert "over 2 epoch(s); epoch 2: training loss 0.412, training accuracy 0.857" in text
+    assert "over 2 epochs; epoch 2: training loss 0.412, training accuracy 0.857" in text
     assert "validation loss 0.450, validation accuracy 0.840" in text
     no_validation = descriptions.training_curves_description([{"epoch": 1, "loss": 1.0, "accuracy": 0.5}])
     assert "validation" not in no_validation

@@ -114,14 +114,25 @@ def show_test_explanation(identity: tuple, source: str, index: int) -> None:
     show_explanation(identity, source, data.test_images[index], int(data.test_labels[index]))
 
 
-def show_photo_explanation(identity: tuple, source: str, image, true_label: int | None = None) -> None:
-    """"Why?" for the Try page's image: saliency, nearest training images and where it lands on the map."""
+def show_photo_explanation(
+    identity: tuple, source: str, image, true_label: int | None = None, averaged_over: int = 1
+) -> None:
+    """"Why?" for the Try page's image: saliency, nearest training images and where it lands on the map.
+
+    averaged_over: how many variants the page's prediction averaged (test-time augmentation), said here
+    since Why? looks at the input alone and its percentages can then differ.
+    """
     from fashion import descriptions, explanation_plots
     from fashion.errors import FashionError
     from ui.gallery import show_figure
 
     if not st.toggle("Why?", key="try_why", help="Saliency, the nearest training images and the map"):
         return
+    if averaged_over > 1:
+        st.caption(
+            f"Why? looks at the 28x28 input alone; the prediction above averages it with its "
+            f"{averaged_over - 1} test-time variants, so the two percentages can differ."
+        )
     figures = show_explanation(identity, source, image, true_label)
     if not figures:
         return

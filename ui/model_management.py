@@ -117,7 +117,11 @@ def show_rename_and_delete(entry) -> None:
                 st.error(str(error))
             else:
                 st.session_state["models_next"] = renamed.name
-                st.session_state["models_notice"] = f"Renamed {entry.name} to {renamed.name}."
+                st.session_state["models_notice"] = (
+                    f"{entry.name} already has that name."
+                    if renamed.name == entry.name
+                    else f"Renamed {entry.name} to {renamed.name}."
+                )
                 st.rerun()
     confirming = st.session_state.get("models_confirm_delete") == entry.name
     if not confirming:

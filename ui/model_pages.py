@@ -39,7 +39,10 @@ def no_model_panel(page_name: str) -> None:
         "Train the tutorial model", key=f"{page_name}_train_tutorial", type="primary", disabled=busy
     )
     if clicked and dataset is not None:
-        start_training_job("tutorial", presets("tutorial")[RECOMMENDED_PRESET], dataset)
+        from fashion.store import default_name
+
+        name = default_name("tutorial", RECOMMENDED_PRESET)
+        start_training_job("tutorial", presets("tutorial")[RECOMMENDED_PRESET], dataset, name)
     if job_id:
         show_job(job_id)
 

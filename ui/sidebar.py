@@ -23,7 +23,13 @@ def show_sidebar() -> None:
         accuracy = record.get("test_accuracy")
         if isinstance(accuracy, (int, float)):
             st.metric("Test accuracy", f"{accuracy:.2%}")
-        st.caption(f"{record.get('architecture', '?')}, {record.get('epochs_run', '?')} epochs")
+        from fashion.models import preset_label
+
+        from fashion.descriptions import count_of
+
+        epochs = record.get("epochs_run")
+        epochs_text = count_of(epochs, "epoch") if isinstance(epochs, int) else "? epochs"
+        st.caption(f"{record.get('architecture', '?')}, {preset_label(record)}, {epochs_text}")
     from fashion.errors import JobDatabaseError
 
     try:

@@ -53,7 +53,9 @@ def show_history_charts(history: list[dict], continued_after: int = 0, parent: s
         st.caption("The charts gain a point at the end of each epoch.")
         if not history:
             return
-    st.caption(f"{len(history)} epoch(s) plotted.")
+    from fashion.descriptions import count_of
+
+    st.caption(f"{count_of(len(history), 'epoch')} plotted.")
     # One PNG, cached per history: the live view redraws every second, and two interactive charts
     # rebuilt that often were remounted before the second (accuracy) one had drawn.
     rows = tuple(tuple(sorted(row.items())) for row in history)
@@ -188,6 +190,9 @@ def show_job_result(snapshot) -> None:
         from fashion.real_photos import trained_on_sentence
 
         st.caption(f"Trained on {trained_on_sentence(trained_on)}.")
+    from ui.next_steps import next_step
+
+    next_step("pages/predictions.py", "see its predictions", {"model": snapshot.model_name})
     accuracy_column, loss_column, parameters_column = st.columns(3)
     accuracy_column.metric("Test accuracy", f"{snapshot.test_accuracy:.2%}")
     loss_column.metric("Test loss", f"{snapshot.test_loss:.4f}")

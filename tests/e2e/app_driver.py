@@ -84,7 +84,7 @@ def expander_text(page: Page, title: str) -> list[str]:
 
 def plotted_epochs(page) -> int | None:
     """How many epochs the live charts show now (None before the first one ends)."""
-    caption = page.get_by_text(re.compile(r"^\d+ epoch\(s\) plotted\.$"))
+    caption = page.get_by_text(re.compile(r"^\d+ epochs? plotted\.$"))
     if caption.count() == 0:
         return 0 if page.get_by_text("The charts gain a point").count() else None
     return int(caption.first.inner_text().split()[0])

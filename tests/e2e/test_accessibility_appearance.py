@@ -99,7 +99,8 @@ def choose_theme(page, theme: str) -> None:
 
 def go_to(page, title: str) -> None:
     """Follow the sidebar's link to a page and wait until it has drawn (in the dark theme still)."""
-    page.get_by_role("link", name=title).click()
+    # The sidebar's own link: the pages' "Next: ..." links name other pages too
+    page.get_by_test_id("stSidebarNavItems").get_by_role("link", name=title, exact=True).click()
     expect(page.get_by_role("heading", name=title, exact=True).first).to_be_visible()
     wait_until_idle(page)
     assert page.evaluate(APP_BACKGROUND) == DARK_BACKGROUND

@@ -46,7 +46,7 @@ def click_why(page, key: str):
 def test_why_shows_saliency_and_labelled_neighbours_of_a_mistake(app_server, page, screenshot):
     """ "Why?" on the mistake browser draws the saliency panels and lists the neighbours' classes."""
     open_page(page, app_server.url, "predictions?model=small-tutorial", heading="Predictions")
-    caption = page.get_by_text(re.compile(r"^Test image #\d+: a .+ the model took for a "))
+    caption = page.get_by_text(re.compile(r"^Test image #\d+: an? .+ the model took for an? "))
     expect(caption).to_be_visible()
     saliency, thumbnails = click_why(page, "predictions_why")
     expect(page.get_by_text(re.compile(r"^Saliency by integrated gradients"))).to_be_visible()

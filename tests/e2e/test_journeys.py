@@ -97,7 +97,7 @@ def test_training_plots_each_epoch_while_it_runs(app_server, page, screenshot, s
     print("plotted epochs seen while running:", seen_running)
     assert seen_running == sorted(seen_running), seen_running
     assert len([count for count in seen_running if count > 0]) >= 2, seen_running
-    expect(page.get_by_text("3 epoch(s) plotted.")).to_be_visible()
+    expect(page.get_by_text("3 epochs plotted.")).to_be_visible()
     expect(page.get_by_text("e2e-three-epochs").first).to_be_visible()
     assert (app_server.models_dir / "e2e-three-epochs" / "model.keras").is_file()
     assert_no_error(page)
@@ -119,7 +119,7 @@ def test_training_survives_a_reload_and_stops_on_request(app_server, page, scree
     expect(page.get_by_text(re.compile(r"^Epoch \d+ of 20: batch"))).to_be_visible()
     expect(page.locator(".st-key-training_stop button")).to_be_visible()
     screenshot(page, "train-after-reload")
-    expect(page.get_by_text(re.compile(r"^[1-9]\d* epoch\(s\) plotted\."))).to_be_visible(
+    expect(page.get_by_text(re.compile(r"^[1-9]\d* epochs? plotted\."))).to_be_visible(
         timeout=TRAINING_TIMEOUT_SECONDS * 1000
     )
     page.locator(".st-key-training_stop button").click()
@@ -303,7 +303,7 @@ def is_reddish(css_colour: str) -> bool:
 
 def browser_image_index(page) -> int:
     """The test-set index of the mistake shown in the browser, from its caption."""
-    caption = page.get_by_text(re.compile(r"^Test image #\d+: a .+ the model took for a "))
+    caption = page.get_by_text(re.compile(r"^Test image #\d+: an? .+ the model took for an? "))
     expect(caption).to_be_visible()
     return int(re.search(r"#(\d+)", caption.inner_text()).group(1))
 

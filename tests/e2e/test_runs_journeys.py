@@ -111,7 +111,8 @@ def test_compare_class_filter_and_a_model_deleted_elsewhere(runs_server, page, s
     expect(
         page.get_by_text(re.compile(rf"^No longer in the store .*: doomed; showing {newest}\.$"))
     ).to_be_visible()
-    expect(page.get_by_role("combobox", name="Model", exact=True)).to_have_value(newest)
+    # The picker names each model with its preset ("one-epoch · custom settings")
+    expect(page.get_by_role("combobox", name="Model", exact=True)).to_have_value(re.compile(rf"^{newest} · "))
     assert_no_error(page)
     screenshot(page, "saved-models-model-deleted-elsewhere")
 
@@ -203,7 +204,7 @@ def test_continue_a_model_by_one_epoch(runs_server, page, screenshot):
     expect(page.get_by_text("Saved as small-tutorial-more")).to_be_visible(timeout=180_000)
     wait_until_idle(page)
     expect(page.get_by_text("Continues small-tutorial: epochs 1-3 are its own")).to_be_visible()
-    expect(page.get_by_text("4 epoch(s) plotted.")).to_be_visible()
+    expect(page.get_by_text("4 epochs plotted.")).to_be_visible()
     assert_no_error(page)
     screenshot(page, "continued-curves", page.locator('[data-testid="stImage"]').last)
     record = json.loads((runs_server.models_dir / "small-tutorial-more" / "record.json").read_text())

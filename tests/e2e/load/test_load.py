@@ -279,7 +279,7 @@ def test_sessions_train_browse_and_upload_with_bounded_memory(
     after_browsing = memory_kib(pid)["VmRSS"]
 
     # The trainer's curves kept growing during all this, loss and accuracy in one image; then it stops the run
-    expect(trainer.get_by_text(re.compile(r"^[1-9]\d* epoch\(s\) plotted\.$"))).to_be_visible()
+    expect(trainer.get_by_text(re.compile(r"^[1-9]\d* epochs? plotted\.$"))).to_be_visible()
     curves = (
         trainer.locator('[data-testid="stImage"]')
         .filter(has_text="Loss and accuracy per epoch")
