@@ -133,7 +133,9 @@ def test_try_page_starts_on_the_photo_model_and_says_why(use_small_data, store_w
     assert picker.options == ["small-tutorial · custom settings", f"photo-robust-small · {PHOTO_PRESET}"]
     assert app.query_params["model"] == "photo-robust-small"
     assert any(
-        caption.value.startswith("Answered by **photo-robust-small**: the newest model trained for photos")
+        caption.value.startswith(
+            "Answered by **photo-robust-small**: the newest model that learnt from real photos"
+        )
         for caption in app.caption
     )
     assert not any(PHOTO_PRESET in info.value for info in app.info)  # no "train the preset" hint

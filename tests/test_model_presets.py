@@ -57,7 +57,14 @@ def test_try_page_starts_on_the_newest_photo_model_else_the_newest():
     plain_new = SimpleNamespace(name="cnn-new", record=record("cnn", ARCHITECTURES["cnn"].defaults))
     photo_old = SimpleNamespace(name="photo-old", record=record("cnn", PHOTO_ROBUST))
     chosen, why = best_model_for_photos([plain_new, photo_old])
-    assert chosen is photo_old and "trained for photos" in why
+    assert chosen is photo_old and "learnt from real photos" in why
+    # A model that learnt from real photos goes before a newer one with photo-like variants only
+    variants_only = replace(PHOTO_ROBUST, real_photos=False)
+    variants_new = SimpleNamespace(name="variants-new", record=record("cnn", variants_only))
+    chosen, why = best_model_for_photos([variants_new, photo_old])
+    assert chosen is photo_old
+    chosen, why = best_model_for_photos([plain_new, variants_new])
+    assert chosen is variants_new and "trained for photos" in why
     chosen, why = best_model_for_photos([plain_new])
     assert chosen is plain_new and "none is trained for photos" in why
     assert best_model_for_photos([]) == (None, "")

@@ -20,10 +20,14 @@ def model_script(name: str, created: str, store_folder: str) -> str:
 
 def show_model_code(entry, key_prefix: str) -> None:
     """A "Code" expander: the script that reproduces the saved model, its copy button and a download."""
-    from fashion import model_code
-    from fashion.errors import FashionError
+    from fashion import model_code, store
+    from fashion.errors import FashionError, ModelNotFoundError
     from ui.caches import model_identity
 
+    try:
+        store.get_entry(entry.name)
+    except ModelNotFoundError:
+        return  # deleted meanwhile: the page already says so, and a script of it would mislead
     with st.expander("Code: train this model in plain TensorFlow/Keras", icon=":material/code:"):
         try:
             text = model_script(*model_identity(entry))
