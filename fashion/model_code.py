@@ -17,6 +17,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 
 from fashion.data import CLASS_NAMES, IMAGE_SIZE, NUM_CLASSES
+from fashion.descriptions import count_of
 from fashion.errors import ConfigurationError, FashionError
 from fashion.models import HyperParameters, get_architecture
 
@@ -140,7 +141,20 @@ def _header(
     if record and record.get("test_accuracy") is not None:
         notes.append(
             f"In the app it reached a test accuracy of {record['test_accuracy']:.2%} "
-            f"after {record.get('epochs_run', hyper_parameters.epochs)} epoch(s)."
+            f"after {count_of(record.get('epochs_run', hyper_parameters.epochs), 'epoch')}."
+        )
+    if hyper_parameters.real_photos or hyper_parameters.own_photos:
+        trained_on = (record or {}).get("trained_on") or {}
+        photos = [
+            count_of(trained_on[key], noun)
+            for key, noun in (("real_photos", "real photo"), ("own_photos", "photo of the user's own"))
+            if trained_on.get(key)
+        ]
+        notes.append(
+            f"In the app it also learnt from {' and '.join(photos) or 'real photos'}, rendered to\n"
+            "28x28 by the app's photo pipeline, with the 'none of the ten' photos as outliers whose loss\n"
+            "pulls their probabilities towards uniform. Those photos are not part of Fashion-MNIST: this\n"
+            "script trains on Fashion-MNIST alone, so its model answers real photos less well than the app's."
         )
     if record and record.get("parent"):
         notes.append(

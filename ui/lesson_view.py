@@ -205,10 +205,12 @@ def show_train(entry, augmentation_code: str | None) -> None:
 
         no_model_panel("lesson")
         return
+    from fashion.descriptions import count_of
+
     record = entry.record
     history = record.get("history", [])
     st.caption(
-        f"{len(history)} epoch(s) in {record.get('train_seconds', 0):,.0f} s "
+        f"{count_of(len(history), 'epoch')} in {record.get('train_seconds', 0):,.0f} s "
         f"on {record.get('train_count', 0):,} images."
     )
     parent = record.get("parent")
