@@ -132,7 +132,7 @@ def test_first_hour_journey(first_hour_server, wide_page, screenshot):
     open_page(page, url, "try_image", heading="Try your own image")
     picker = page.get_by_role("combobox", name="Model", exact=True)
     expect(picker).to_have_value(f"{PHOTO_MODEL} · {PHOTO_PRESET}")
-    answered = re.compile(rf"^Answered by {PHOTO_MODEL}: the newest model trained for photos")
+    answered = re.compile(rf"^Answered by {PHOTO_MODEL}: the newest model that learnt from real photos")
     expect(page.get_by_text(answered)).to_be_visible()
     expect(page.get_by_text(re.compile("train the Photo-robust CNN preset"))).to_have_count(0)
     assert f"model={PHOTO_MODEL}" in page.url
