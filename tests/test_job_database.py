@@ -6,6 +6,7 @@ The PostgreSQL server is a throwaway one per test session (tests/postgres_server
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -282,7 +283,8 @@ def test_an_app_replica_killed_mid_job_leaves_the_job_and_its_curves_to_another(
     assert not app.exception
     assert app.warning[0].value.startswith("The server stopped while this job was training")
     assert app.button(key="training_retry").label == "Retry with the same settings"
-    plotted = [caption.value for caption in app.caption if caption.value.endswith("epoch(s) plotted.")]
+    plotted_caption = re.compile(r"[\d,]+ epochs? plotted\.")
+    plotted = [caption.value for caption in app.caption if plotted_caption.fullmatch(caption.value)]
     assert plotted and int(plotted[0].split()[0]) >= 1
     assert any(image.proto.imgs[0].caption == "Loss and accuracy per epoch" for image in app.get("image"))
     # The queued jobs the killed replica had taken in go on here

@@ -44,7 +44,7 @@ def test_the_job_view_through_a_database_restart(
     page.locator(".st-key-train_start button").click()
     expect(page).to_have_url(re.compile(r"[?&]job=\w+"))
     job_id = re.search(r"job=(\w+)", page.url).group(1)
-    plotted = page.get_by_text(re.compile(r"^\d+ epoch\(s\) plotted\.$"))
+    plotted = page.get_by_text(re.compile(r"^\d+ epochs? plotted\.$"))
     expect(plotted).to_be_visible(timeout=TRAINING_TIMEOUT_MS)
 
     # The server goes down: the live view says so, in place of the progress, and keeps trying

@@ -79,8 +79,8 @@ def test_lesson_read_with_no_model_then_trained_from_the_page(lesson_server, pag
     expect(page.get_by_role("button", name="Train the tutorial model")).to_have_count(0)
     for number in range(1, len(LESSON_STEPS) + 1):
         read_step(page, number)
-    expect(page.get_by_text(re.compile(r"^The layers of tutorial-"))).to_be_visible()
-    curves = page.get_by_role("img", name=re.compile(r"^Loss and accuracy curves over 12 epoch\(s\)"))
+    expect(page.get_by_text(re.compile(r"^The layers of recommended-tutorial-"))).to_be_visible()
+    curves = page.get_by_role("img", name=re.compile(r"^Loss and accuracy curves over 12 epochs"))
     expect(curves).to_have_count(1)
     main = page.get_by_test_id("stMain")
     expect(main.get_by_test_id("stMetric").filter(has_text="Test accuracy")).to_have_count(1)
