@@ -105,7 +105,8 @@ def test_lesson_read_with_no_model_then_trained_from_the_page(lesson_server, pag
     with page.expect_download() as download_info:
         expander.get_by_role("button", name="Download the script (.py)").click()
     downloaded = download_info.value
-    assert re.fullmatch(r"tutorial_\d+_\d+\.py", downloaded.suggested_filename), downloaded.suggested_filename
+    file_name = downloaded.suggested_filename
+    assert re.fullmatch(r"recommended_tutorial_\d+_\d+\.py", file_name), file_name
     assert "keras.Sequential(" in Path(downloaded.path()).read_text(encoding="utf-8")
     expander.evaluate("element => element.scrollIntoView({block: 'start'})")
     audits.check("models-code-open")
