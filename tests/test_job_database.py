@@ -15,7 +15,7 @@ import time
 import pytest
 from app_pages import open_page
 from quick_training import QUICK_HYPER_PARAMETERS as QUICK
-from test_jobs import APP_PROCESS, LONG, REPOSITORY, wait_for
+from test_jobs import APP_PROCESS, LONG, REPOSITORY, stop_and_close, wait_for
 
 from fashion import store
 from fashion.errors import ConfigurationError, JobDatabaseError, JobLimitError
@@ -184,12 +184,7 @@ def replicas_on_postgres(postgres_url):
         return made[-1]
 
     yield make
-    for jobs in made:
-        for snapshot in jobs.list():
-            jobs.cancel(snapshot.job_id) or jobs.stop(snapshot.job_id)
-        for snapshot in jobs.list():
-            wait_for(jobs, snapshot.job_id, lambda job: not job.active, seconds=120)
-        jobs.close()
+    stop_and_close(made)
 
 
 def test_the_database_restarted_while_a_job_trains_loses_nothing_of_its_record(

@@ -46,6 +46,11 @@ def open_jobs(database):
         return made[-1]
 
     yield make
+    stop_and_close(made)
+
+
+def stop_and_close(made: list) -> None:
+    """Cancel or stop every job of each LocalJobs, wait until none is active, then close its dispatcher."""
     for jobs in made:
         for snapshot in jobs.list():
             jobs.cancel(snapshot.job_id) or jobs.stop(snapshot.job_id)
