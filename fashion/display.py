@@ -57,6 +57,12 @@ def pixel_table_html(values: np.ndarray, number_format: str = "{:d}", label: str
     )
 
 
+def grid_column_width(labels: list[str]) -> int:
+    """Pixels a data-grid column needs to show the longest of `labels` whole (the app's 14 px font)."""
+    # 7 px a character is wider than the widest of the short class names draws; 20 px is the cell padding
+    return 7 * max(len(label) for label in labels) + 20
+
+
 def confusion_table(matrix: np.ndarray, class_names: list[str] | None = None):
     """The confusion matrix as a pandas Styler: true classes as rows, predicted as columns, shaded."""
     import pandas as pd

@@ -6,7 +6,7 @@ import streamlit as st
 from ui import caches, explanations, gallery, model_choice, model_pages, next_steps
 from fashion import descriptions, evaluation
 from fashion.data import CLASS_NAMES, SHORT_CLASS_NAMES
-from fashion.display import confusion_table
+from fashion.display import confusion_table, grid_column_width
 from fashion.errors import FashionError
 from fashion.models import training_summary
 
@@ -82,22 +82,28 @@ def open_confusion_cell() -> None:
         st.session_state["predictions_page"] = 1
 
 
-# The clickable table under both, the page's full width, short names: all 10 columns show at 1024 px
+# The clickable table under both, with the short class names
 st.subheader("Confusion table")
 st.caption(
     "Rows: the true class; columns: the predicted class, T-shirt to Boot (if the last columns are cut off, "
     "scroll the table sideways). Click a cell to show its images in the gallery below."
 )
+matrix_table = confusion_table(summary.confusion_matrix, SHORT_CLASS_NAMES)
 st.dataframe(
-    confusion_table(summary.confusion_matrix, SHORT_CLASS_NAMES),
+    matrix_table,
     key="predictions_matrix_table",
     on_select=open_confusion_cell,
     selection_mode="single-cell",
     width="content",
-    # 72 + 10 x 48 pixels: narrower than the page at a 1024 px window (about 560 px)
+    # Each column as wide as its name: the whole table shows at 1400 px, and scrolls sideways at 1024 px
     column_config={
-        "_index": st.column_config.Column(width=72),
-        **{name: st.column_config.NumberColumn(width=48) for name in SHORT_CLASS_NAMES},
+        "_index": st.column_config.Column(
+            width=grid_column_width([matrix_table.data.index.name, *SHORT_CLASS_NAMES])
+        ),
+        **{
+            name: st.column_config.NumberColumn(width=grid_column_width([name]))
+            for name in SHORT_CLASS_NAMES
+        },
     },
 )
 

@@ -89,6 +89,17 @@ def test_first_hour_journey(first_hour_server, wide_page, screenshot):
     table.scroll_into_view_if_needed()
     wait_until_idle(page)
     assert horizontally_inside(table, main), "the confusion table runs past the page"
+    # Columns as wide as their names: the whole grid shows at 1400 px; at 1024 px it scrolls sideways,
+    # which the caption says
+    scroller = table.locator(".dvn-scroller")
+    scroll_width, client_width = scroller.evaluate("box => [box.scrollWidth, box.clientWidth]")
+    if width >= 1400:
+        assert scroll_width <= client_width, f"the grid scrolls sideways: {scroll_width} > {client_width}"
+    else:
+        hint = page.get_by_text(re.compile(r"if the last columns are cut off, scroll the table sideways"))
+        expect(hint).to_be_visible()
+        screenshot(page, f"predictions-confusion-table-start-{width}", table)
+        scroller.evaluate("box => { box.scrollLeft = box.scrollWidth; }")
     # The grid keeps an accessible copy of the cells it shows: the last column (Boot) is among them
     expect(table.locator("#glide-cell-10-9")).to_be_attached()
     audits.check(f"predictions-confusion-table-{width}")
