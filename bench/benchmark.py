@@ -87,7 +87,8 @@ def worker_project_training(config: dict) -> dict:
     from fashion.data.fashion_mnist import load_dataset
     from fashion.training.evaluation import evaluate
     from fashion.training.models import RECOMMENDED_PRESET, presets, with_overrides
-    from fashion.training.run import configure_tensorflow, train
+    from fashion.training.run import train
+    from fashion.training.tensorflow_setup import configure_tensorflow
 
     # TensorFlow's import is process start-up, outside the timer as in the tutorial's reference.
     configure_tensorflow()
@@ -188,7 +189,7 @@ def worker_inference(config: dict) -> dict:
     from fashion.training import inference
     from fashion.data.fashion_mnist import load_dataset
     from fashion.training.models import build_model, get_architecture, with_overrides
-    from fashion.training.run import configure_tensorflow
+    from fashion.training.tensorflow_setup import configure_tensorflow
 
     configure_tensorflow()
     import keras

@@ -9,6 +9,7 @@ import sys
 import threading
 from pathlib import Path
 
+from fashion import settings
 from fashion.data.fashion_mnist import CLASS_NAMES
 from fashion.errors import FashionError
 from fashion.store.export import FORMATS, QUANTIZATIONS
@@ -419,7 +420,7 @@ def command_photos_download(arguments) -> int:
     fetched = real_photos.download_photos(destination, base_url=arguments.base_url, progress=progress)
     print(f"{fetched:,} photos downloaded into {destination} (the others were already there and checked).")
     if arguments.to and real_photos.find_photos_directory() != destination:
-        print(f"Set {real_photos.ENVIRONMENT_VARIABLE}={destination} so the app finds them.")
+        print(f"Set {settings.PHOTOS_DIR.name}={destination} so the app finds them.")
     return 0
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from fashion.settings import MODELS_DIR
 from fashion.lesson import model_code
 from fashion.store import model_store as store
 from fashion.cli import main
@@ -38,8 +39,8 @@ def preset_store(tmp_path_factory, small_dataset) -> Path:
     from fashion.training.workflow import train_evaluate_save
 
     directory = tmp_path_factory.mktemp("preset-store")
-    previous = os.environ.get(store.ENVIRONMENT_VARIABLE)
-    os.environ[store.ENVIRONMENT_VARIABLE] = str(directory)
+    previous = os.environ.get(MODELS_DIR.name)
+    os.environ[MODELS_DIR.name] = str(directory)
     try:
         for architecture, preset in PRESET_CASES:
             preset_settings = presets(architecture)[preset]
@@ -47,9 +48,9 @@ def preset_store(tmp_path_factory, small_dataset) -> Path:
             train_evaluate_save(architecture, settings, small_dataset, name=saved_name(architecture, preset))
     finally:
         if previous is None:
-            os.environ.pop(store.ENVIRONMENT_VARIABLE, None)
+            os.environ.pop(MODELS_DIR.name, None)
         else:
-            os.environ[store.ENVIRONMENT_VARIABLE] = previous
+            os.environ[MODELS_DIR.name] = previous
     return directory
 
 
@@ -78,7 +79,7 @@ def test_script_trains_the_same_model_and_imports_nothing_of_the_project(
 ):
     import keras
 
-    monkeypatch.setenv(store.ENVIRONMENT_VARIABLE, str(preset_store))
+    monkeypatch.setenv(MODELS_DIR.name, str(preset_store))
     name = saved_name(architecture, preset)
     source = model_code.model_script(name)
     assert imported_modules(source) <= ALLOWED_IMPORTS, imported_modules(source) - ALLOWED_IMPORTS

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import os
-
 import streamlit as st
 
+from fashion import settings
 from ui.startup import exempt_imports_from_garbage_collection
 
 ACTIVE_MODEL_KEY = "active_model"
@@ -13,7 +12,7 @@ ACTIVE_MODEL_KEY = "active_model"
 
 def data_key() -> str:
     """What decides which data set is loaded (FASHION_MNIST_DIR), used as a cache key."""
-    return os.environ.get("FASHION_MNIST_DIR", "")
+    return settings.MNIST_DIR.text() or ""
 
 
 def store_key() -> str:
@@ -46,7 +45,7 @@ def dataset_or_error():
 def cached_model(name: str, created: str, store_folder: str):
     """A saved Keras model, loaded once per name and creation time."""
     from fashion.store import model_store as store
-    from fashion.training.run import configure_tensorflow
+    from fashion.training.tensorflow_setup import configure_tensorflow
 
     configure_tensorflow()
     import keras  # noqa: F401 - imported here so that its objects are frozen before the first model loads
@@ -66,10 +65,9 @@ def test_probabilities(name: str, created: str, store_folder: str, source: str):
 
 def training_jobs():
     """The training jobs (local worker processes or a Ray cluster, chosen once from the environment)."""
-    from fashion.jobs.job_queue import RAY_ADDRESS_VARIABLE
     from fashion.jobs import job_database_location
 
-    return _training_jobs(job_database_location(), os.environ.get(RAY_ADDRESS_VARIABLE))
+    return _training_jobs(job_database_location(), settings.RAY_ADDRESS.text())
 
 
 @st.cache_resource

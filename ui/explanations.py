@@ -128,7 +128,7 @@ def show_photo_explanation(
     from fashion.figures import descriptions
     from fashion.explain import explanation_plots
     from fashion.errors import FashionError
-    from ui.gallery import show_figure
+    from ui.figure_view import show_figure
 
     if not st.toggle("Why?", key="try_why", help="Saliency, the nearest training images and the map"):
         return

@@ -121,10 +121,3 @@ def show_image_view(identity: tuple, source: str, shown, probabilities, labels) 
     if why:
         explanations.show_test_explanation(identity, source, opened)
 
-
-def show_figure(figure, **image_options) -> None:
-    """Draw a matplotlib Figure as a PNG image."""
-    from fashion.figures.plots import figure_to_png
-
-    st.image(figure_to_png(figure), **image_options)
-

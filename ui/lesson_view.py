@@ -51,7 +51,7 @@ def explore_pngs(source: str) -> tuple[bytes, bytes]:
 def untrained_model(architecture: str, settings: tuple):
     """The architecture's layers, built but not trained, for the summary before any model exists."""
     from fashion.training.models import HyperParameters, build_model
-    from fashion.training.run import configure_tensorflow
+    from fashion.training.tensorflow_setup import configure_tensorflow
 
     configure_tensorflow()
     return build_model(architecture, HyperParameters.from_dict(dict(settings)), 1)

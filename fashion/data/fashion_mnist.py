@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from fashion.errors import DatasetError
+from fashion import settings
 
 CLASS_NAMES = [
     "T-shirt/top",
@@ -37,11 +38,10 @@ PIXEL_MAX = 255  # uint8 pixels run 0-255; the model sees them divided by this
 
 DEBIAN_DIR = Path("/usr/share/datasets/fashion-mnist")
 KERAS_CACHE_DIR = Path.home() / ".keras" / "datasets" / "fashion-mnist"
-ENVIRONMENT_VARIABLE = "FASHION_MNIST_DIR"
 
 FIX_HINT = (
     "Install Debian's package with `apt-get install dataset-fashion-mnist`, "
-    f"set {ENVIRONMENT_VARIABLE} to a folder holding the four .gz files, "
+    f"set {settings.MNIST_DIR.name} to a folder holding the four .gz files, "
     "or go online so Keras can download them."
 )
 
@@ -167,9 +167,9 @@ def read_idx_file(path: Path, expected: IdxFile) -> np.ndarray:
 def candidate_directories() -> list[Path]:
     """The folders searched for the files, in order."""
     directories = []
-    configured = os.environ.get(ENVIRONMENT_VARIABLE)
+    configured = settings.MNIST_DIR.path()
     if configured:
-        directories.append(Path(configured).expanduser())
+        directories.append(configured)
     directories += [KERAS_CACHE_DIR, DEBIAN_DIR]
     return directories
 
@@ -212,14 +212,12 @@ def parse_directory(directory: Path) -> Dataset:
 
 # Decoding the gzip files and checking their checksums takes ~0.6 s; the checked arrays are kept
 # as .npy files, memory-mapped read-only on later loads, keyed by the files' paths, sizes and times.
-CACHE_ENVIRONMENT_VARIABLE = "FASHION_CACHE_DIR"
 ARRAY_NAMES = ("train_images", "train_labels", "test_images", "test_labels")
 
 
 def cache_directory() -> Path:
     """Where decoded arrays are cached: FASHION_CACHE_DIR, else ~/.cache/fashion-mnist-studio."""
-    configured = os.environ.get(CACHE_ENVIRONMENT_VARIABLE)
-    return Path(configured).expanduser() if configured else Path.home() / ".cache" / "fashion-mnist-studio"
+    return settings.CACHE_DIR.path() or Path.home() / ".cache" / "fashion-mnist-studio"
 
 
 def dataset_fingerprint(directory: Path) -> str | None:
@@ -289,12 +287,12 @@ def download_with_keras() -> Path:
 
 def load_dataset(allow_download: bool = True) -> Dataset:
     """Load Fashion-MNIST from the first folder that has it, downloading only as a last resort."""
-    configured = os.environ.get(ENVIRONMENT_VARIABLE)
+    configured = settings.MNIST_DIR.text()
     if configured:
         directory = Path(configured).expanduser()
         if not directory.is_dir():
             raise DatasetError(
-                f"{ENVIRONMENT_VARIABLE}={configured} is not a folder. {FIX_HINT}"
+                f"{settings.MNIST_DIR.name}={configured} is not a folder. {FIX_HINT}"
             )
         return load_from_directory(directory)
     for directory in candidate_directories():

@@ -23,8 +23,8 @@ import numpy as np
 
 from fashion.data.fashion_mnist import CLASS_NAMES, IMAGE_SIZE, cache_directory
 from fashion.errors import FashionError, PhotoDatasetError
+from fashion import settings
 
-ENVIRONMENT_VARIABLE = "FASHION_PHOTOS_DIR"
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SHARED_DIR = PROJECT_ROOT.parent / "shared" / "real-photos"
 LABELS_PATH = Path(__file__).resolve().parent / "resources" / "real_photos_labels.csv"
@@ -36,11 +36,10 @@ SOURCE_REPOSITORY = "alexeygrigorev/clothing-dataset"
 SOURCE_COMMIT = "7ed86a9cc56763b6acb35e41cb35184e43a5d218"
 SOURCE_LICENSE = "CC0-1.0"
 SOURCE_URL = f"https://raw.githubusercontent.com/{SOURCE_REPOSITORY}/{SOURCE_COMMIT}/"
-SOURCE_URL_VARIABLE = "FASHION_PHOTOS_URL"  # a mirror of the source, laid out as the repository
 DOWNLOAD_COMMAND = "python -m fashion photos download"
 FIX_HINT = (
     f"Run `{DOWNLOAD_COMMAND}` (about 4,200 CC0 photos from {SOURCE_REPOSITORY}), "
-    f"or set {ENVIRONMENT_VARIABLE} to a folder holding images/<id>.jpg."
+    f"or set {settings.PHOTOS_DIR.name} to a folder holding images/<id>.jpg."
 )
 # One photo in this many (by a hash of its file name) is held out: never trained on, it validates
 # the Photo model and calibrates its "none of the ten" threshold.
@@ -138,15 +137,14 @@ def download_directory() -> Path:
 
 def download_destination() -> Path:
     """Where a download goes: FASHION_PHOTOS_DIR when set, else the download folder."""
-    configured = os.environ.get(ENVIRONMENT_VARIABLE)
-    return Path(configured).expanduser() if configured else download_directory()
+    return settings.PHOTOS_DIR.path() or download_directory()
 
 
 def find_photos_directory() -> Path | None:
     """FASHION_PHOTOS_DIR, else the download folder, else ../shared/real-photos; None when none has photos."""
-    configured = os.environ.get(ENVIRONMENT_VARIABLE)
+    configured = settings.PHOTOS_DIR.path()
     if configured:
-        return Path(configured).expanduser()
+        return configured
     for directory in (download_directory(), SHARED_DIR):
         if (directory / "images").is_dir():
             return directory
@@ -386,7 +384,7 @@ def download_photos(
     """
     rows = read_label_file(labels_path)
     destination = destination or download_destination()
-    base_url = base_url or os.environ.get(SOURCE_URL_VARIABLE) or SOURCE_URL
+    base_url = base_url or settings.PHOTOS_URL.text() or SOURCE_URL
     fetched = 0
     for number, row in enumerate(rows, start=1):
         target = destination / row.file

@@ -8,7 +8,6 @@ with FASHION_JOBS_DATABASE_URL, so a `?job=` link outlives the server process.
 
 from __future__ import annotations
 
-import os
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,16 +15,11 @@ from pathlib import Path
 from fashion.store import model_store as store
 from fashion.data.fashion_mnist import Dataset
 from fashion.errors import ConfigurationError, JobLimitError, JobStateError
+from fashion import settings
 from fashion.jobs.records import ACTIVE_STATES, QUEUED_STATE, JobRecords, JobState, now
 from fashion.training.models import HyperParameters
 from fashion.training.run import BatchReport
 
-MAX_JOBS_VARIABLE = "FASHION_MAX_JOBS"
-MAX_QUEUED_VARIABLE = "FASHION_MAX_QUEUED"
-JOBS_PER_SESSION_VARIABLE = "FASHION_JOBS_PER_SESSION"
-RAY_ADDRESS_VARIABLE = "FASHION_RAY_ADDRESS"
-DATABASE_URL_VARIABLE = "FASHION_JOBS_DATABASE_URL"
-POSTGRESQL_SCHEMES = ("postgresql://", "postgres://")
 DEFAULT_MAX_QUEUED = 40
 RETRYABLE_STATES = (JobState.FAILED, JobState.INTERRUPTED)
 # Until this machine has finished a job of an architecture, rough defaults: training images per
@@ -107,17 +101,9 @@ def snapshot_from_record(record: dict) -> JobSnapshot:
     )
 
 
-def integer_from_environment(variable: str, default: int, minimum: int) -> int:
-    """A whole-number setting from the environment; a bad value gives the default."""
-    try:
-        return max(minimum, int(os.environ.get(variable, str(default))))
-    except ValueError:
-        return default
-
-
 def max_jobs_from_environment() -> int:
     """Jobs trained at once on this machine, from FASHION_MAX_JOBS (default 1)."""
-    return integer_from_environment(MAX_JOBS_VARIABLE, 1, 1)
+    return settings.MAX_JOBS.integer(1, 1)
 
 
 class Jobs:
@@ -135,12 +121,12 @@ class Jobs:
         self.max_queued = (
             max_queued
             if max_queued is not None
-            else integer_from_environment(MAX_QUEUED_VARIABLE, DEFAULT_MAX_QUEUED, 0)
+            else settings.MAX_QUEUED.integer(DEFAULT_MAX_QUEUED, 0)
         )
         self.jobs_per_session = (
             jobs_per_session
             if jobs_per_session is not None
-            else integer_from_environment(JOBS_PER_SESSION_VARIABLE, 1, 1)
+            else settings.JOBS_PER_SESSION.integer(1, 1)
         )
 
     def start(

@@ -18,6 +18,7 @@ import threading
 from pathlib import Path
 
 from fashion.errors import JobDatabaseError
+from fashion import settings
 from fashion.jobs.records import ACTIVE_STATES, JobRecords, JobState
 from fashion.jobs.job_queue import Jobs
 
@@ -144,9 +145,9 @@ class LocalJobs(Jobs):
 
     def launch(self, record: dict) -> None:
         """Start the worker process of a claimed job and a thread that follows its reports."""
-        environment = dict(os.environ, FASHION_MODELS_DIR=record["store_directory"])
+        environment = {**os.environ, settings.MODELS_DIR.name: record["store_directory"]}
         if record["data_directory"]:
-            environment["FASHION_MNIST_DIR"] = record["data_directory"]
+            environment[settings.MNIST_DIR.name] = record["data_directory"]
         environment["PYTHONPATH"] = os.pathsep.join(
             filter(None, [PACKAGE_PARENT, environment.get("PYTHONPATH")])
         )

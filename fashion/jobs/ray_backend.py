@@ -18,12 +18,12 @@ import time
 import ray
 
 from fashion.errors import JobDatabaseError
+from fashion import settings
 from fashion.jobs.records import ACTIVE_STATES, JobRecords, JobState
-from fashion.jobs.job_queue import Jobs, integer_from_environment
-from fashion.jobs import open_job_database
+from fashion.jobs.job_queue import Jobs
+from fashion.jobs.databases import open_job_database
 
 RAY_NAMESPACE = "fashion-studio"
-CPUS_PER_JOB_VARIABLE = "FASHION_RAY_CPUS_PER_JOB"
 STOP_POLL_SECONDS = 0.5
 WATCH_INTERVAL_SECONDS = 0.5
 NODE_CHECK_SECONDS = 5.0
@@ -67,9 +67,9 @@ def train_on_the_cluster(record: dict, database_location: str, board) -> str:
         def send(self, event: str, **fields) -> None:
             self.last_report = board.report.remote(record["job_id"], event, fields)
 
-    os.environ["FASHION_MODELS_DIR"] = record["store_directory"]
+    os.environ[settings.MODELS_DIR.name] = record["store_directory"]
     if record["data_directory"]:
-        os.environ["FASHION_MNIST_DIR"] = record["data_directory"]
+        os.environ[settings.MNIST_DIR.name] = record["data_directory"]
     job_id, database = record["job_id"], open_job_database(database_location)
     if not claim(database, job_id, ray.get_runtime_context().get_node_id()):
         return "cancelled"
@@ -127,7 +127,7 @@ class RayJobs(Jobs):
 
     def __init__(self, database: JobRecords, address: str, **limits):
         connect(address)
-        self.cpus_per_job = integer_from_environment(CPUS_PER_JOB_VARIABLE, 1, 1)
+        self.cpus_per_job = settings.RAY_CPUS_PER_JOB.integer(1, 1)
         super().__init__(database, **{"max_jobs": self.cluster_places(), **limits})
         self._places_checked = time.monotonic()
         self._gpus = int(ray.cluster_resources().get("GPU", 0))

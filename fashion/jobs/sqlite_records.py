@@ -7,17 +7,16 @@ claim. Its schema is versioned with SQLite's user_version and brought up to date
 
 from __future__ import annotations
 
-import os
 import sqlite3
 from contextlib import contextmanager
 from pathlib import Path
 
+from fashion import settings
 from fashion.store import model_store as store
 from fashion.jobs.records import (
     JobRecords,
 )
 
-DATABASE_VARIABLE = "FASHION_JOBS_DATABASE"
 DATABASE_FILE = ".jobs.sqlite3"  # hidden, so the store never lists it as a model
 BUSY_TIMEOUT_SECONDS = 30
 
@@ -63,8 +62,7 @@ CREATE TABLE IF NOT EXISTS job_learning (
 
 def database_path() -> Path:
     """FASHION_JOBS_DATABASE, else .jobs.sqlite3 inside the model store folder."""
-    configured = os.environ.get(DATABASE_VARIABLE)
-    return Path(configured).expanduser() if configured else store.store_directory() / DATABASE_FILE
+    return settings.JOBS_DATABASE.path() or store.store_directory() / DATABASE_FILE
 
 
 # Columns added after the first release, with their definitions: added to an older database on open.

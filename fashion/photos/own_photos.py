@@ -19,11 +19,11 @@ import numpy as np
 
 from fashion.data.fashion_mnist import CLASS_NAMES, IMAGE_SIZE, NUM_CLASSES
 from fashion.errors import OwnPhotoError
+from fashion.training.models import OWNER_PATTERN
 
 FOLDER_NAME = ".own-photos"  # hidden, so the model store does not list it as a model
 MAX_PHOTOS = 100  # per browser
 MAX_PHOTO_BYTES = 5 * 1024 * 1024
-OWNER_PATTERN = re.compile(r"[a-z]+-[0-9a-f]{16}")
 PHOTO_ID_PATTERN = re.compile(r"[0-9a-f]{16}")
 # Each own photo is repeated this many times per epoch: a handful among 60,000 images must still count.
 OWN_PHOTO_REPEATS = 20

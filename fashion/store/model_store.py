@@ -14,8 +14,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from fashion.errors import ModelNotFoundError, ModelStoreError
+from fashion import settings
+from fashion.training.models import PRESET_NAME_PARTS
+from fashion.training.tensorflow_setup import configure_tensorflow
 
-ENVIRONMENT_VARIABLE = "FASHION_MODELS_DIR"
 DEFAULT_DIR = Path(__file__).resolve().parents[2] / "models"
 MODEL_FILE = "model.keras"
 RECORD_FILE = "record.json"
@@ -28,8 +30,7 @@ _opened_directories: set[Path] = set()
 
 def store_directory() -> Path:
     """The folder holding saved models: FASHION_MODELS_DIR, else models/ beside the app."""
-    configured = os.environ.get(ENVIRONMENT_VARIABLE)
-    return Path(configured).expanduser() if configured else DEFAULT_DIR
+    return settings.MODELS_DIR.path() or DEFAULT_DIR
 
 
 def _opened(directory: Path | None) -> Path:
@@ -172,8 +173,6 @@ def unique_name(base: str, directory: Path | None = None) -> str:
 
 def default_name(architecture: str, preset: str | None = None) -> str:
     """A readable default name: the preset's word (if any), the architecture and the local time."""
-    from fashion.training.models import PRESET_NAME_PARTS
-
     part = PRESET_NAME_PARTS.get(preset)
     return f"{part + '-' if part else ''}{architecture}-{time.strftime('%Y%m%d-%H%M%S')}"
 
@@ -226,8 +225,6 @@ def _json_default(value):
 def load_model(name: str, directory: Path | None = None):
     """Load a saved Keras model in safe mode; ModelStoreError if it is unreadable."""
     entry = get_entry(name, directory)
-    from fashion.training.run import configure_tensorflow
-
     configure_tensorflow()
     import keras
 

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, replace
 from typing import Callable
 
 from fashion.data.fashion_mnist import IMAGE_SIZE, NUM_CLASSES
 from fashion.errors import ConfigurationError
+from fashion.figures.descriptions import count_of
+from fashion.training.augmentation import AUGMENTATIONS
 
 SCHEDULES = ("constant", "cosine")
+# Whose own photos a run trains on: the job queue's owner, "browser-<16 hex>" or "session-<16 hex>".
+OWNER_PATTERN = re.compile(r"[a-z]+-[0-9a-f]{16}")
 
 
 @dataclass(frozen=True)
@@ -80,12 +85,8 @@ class HyperParameters:
             raise ConfigurationError(
                 f"schedule must be one of {', '.join(SCHEDULES)}, not {self.schedule!r}."
             )
-        from fashion.photos.own_photos import OWNER_PATTERN
-
         if self.own_photos and not OWNER_PATTERN.fullmatch(self.own_photos):
             raise ConfigurationError("own_photos must name a browser that kept photos, or be empty.")
-        from fashion.training.augmentation import AUGMENTATIONS
-
         if self.augmentation not in AUGMENTATIONS:
             raise ConfigurationError(
                 f"augmentation must be one of {', '.join(AUGMENTATIONS)}, not {self.augmentation!r}."
@@ -282,8 +283,6 @@ def preset_label(record: dict | None) -> str:
 
 def training_summary(record: dict | None) -> str:
     """One line on how a saved model was trained: architecture, preset, augmentation, data and epochs."""
-    from fashion.figures.descriptions import count_of
-
     record = record or {}
     training, held_out = record.get("train_count"), record.get("validation_count")
     data = f"{training:,} training images" if isinstance(training, int) else "the training images"
