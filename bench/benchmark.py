@@ -183,11 +183,12 @@ def _median_ms(function, repeats: int) -> float:
 
 
 def worker_inference(config: dict) -> dict:
-    """Warm per-image time: preprocess_photo + predict_one, against model.predict (the tutorial's way)."""
+    """Warm per-image time: prepare_photo + predict_one, against model.predict (the tutorial's way)."""
     import numpy as np
 
-    from fashion.training import inference
     from fashion.data.fashion_mnist import load_dataset
+    from fashion.photos.pipeline import prepare_photo
+    from fashion.training import inference
     from fashion.training.models import build_model, get_architecture, with_overrides
     from fashion.training.tensorflow_setup import configure_tensorflow
 
@@ -198,8 +199,8 @@ def worker_inference(config: dict) -> dict:
     photo = make_test_photo()
     calls = config.get("calls", 50)
     figures = {"photo_bytes": len(photo)}
-    figures["preprocess_ms"] = _median_ms(lambda: inference.preprocess_photo(photo), calls)
-    image = inference.preprocess_photo(photo).image
+    figures["preprocess_ms"] = _median_ms(lambda: prepare_photo(photo), calls)
+    image = prepare_photo(photo).image
     for architecture in ("tutorial", "cnn"):
         hyper_parameters = with_overrides(get_architecture(architecture).defaults, epochs=1)
         keras.utils.set_random_seed(0)
@@ -218,7 +219,7 @@ def worker_inference(config: dict) -> dict:
             lambda: inference.predict_one(model, image), calls
         )
         figures[f"{architecture}_photo_to_prediction_ms"] = _median_ms(
-            lambda: inference.predict_one(model, inference.preprocess_photo(photo).image), calls
+            lambda: inference.predict_one(model, prepare_photo(photo).image), calls
         )
         expected = np.asarray(model(batch, training=False))[0]
         figures[f"{architecture}_max_probability_difference"] = float(
@@ -546,7 +547,7 @@ def summary_rows(results: dict) -> list[tuple[str, str, str, str]]:
                     f"{total / INFERENCE_MS_TARGET:.2f}x of target",
                 )
             )
-        rows.append(("preprocess_photo (1000x1000 JPEG)", f"{inference['preprocess_ms']:.1f} ms", "-", "-"))
+        rows.append(("prepare_photo (1000x1000 JPEG)", f"{inference['preprocess_ms']:.1f} ms", "-", "-"))
     startup = results.get("startup")
     if startup and "skipped" not in startup:
         rows.append(

@@ -147,7 +147,7 @@ def command_train(arguments) -> int:
 
 def read_photo(file_name: str, switches: dict[str, bool] | None = None):
     """Read one image file and run it through the photo pipeline; FashionError naming the file."""
-    from fashion.training.inference import MAX_FILE_BYTES
+    from fashion.photos.image_file import MAX_FILE_BYTES
     from fashion.photos.pipeline import prepare_photo
 
     path = Path(file_name)

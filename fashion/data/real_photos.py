@@ -154,7 +154,7 @@ def find_photos_directory() -> Path | None:
 # The rendering is keyed by the source of the modules that turn a photo into 28x28, so any change to the
 # pipeline re-renders; PIPELINE_VERSION is bumped when what is kept from it changes.
 PIPELINE_VERSION = 1
-PIPELINE_MODULES = ("photos/pipeline.py", "training/inference.py")  # under fashion/
+PIPELINE_MODULES = ("photos/image_file.py", "photos/pipeline.py")  # under fashion/
 
 
 def pipeline_fingerprint() -> str:

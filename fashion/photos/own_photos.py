@@ -89,7 +89,7 @@ def class_counts(owner: str) -> np.ndarray:
 
 def keep_photo(owner: str, data: bytes, label: int) -> OwnPhoto:
     """Keep an uploaded photo with its class; OwnPhotoError (or ImageError) saying why when it cannot be."""
-    from fashion.training.inference import open_image
+    from fashion.photos.image_file import open_image
 
     if not isinstance(label, (int, np.integer)) or not 0 <= int(label) < NUM_CLASSES:
         raise OwnPhotoError(f"the class must be one of the ten (0-9), not {label!r}.")

@@ -9,7 +9,7 @@ from PIL import Image
 
 from fashion.data.fashion_mnist import IMAGE_SIZE, scale_images
 from fashion.errors import ImageError
-from fashion.training.inference import _shrink, open_image, to_grayscale
+from fashion.photos.image_file import open_image, shrink_to_working_size, to_grayscale
 
 # GrabCut runs on a copy this long on its longer side: enough for a 28-pixel item, fast on a CPU.
 SEGMENT_SIZE = 128
@@ -225,7 +225,7 @@ def prepare_photo(data: bytes, switches: dict[str, bool] | None = None) -> Photo
     image = open_image(data)
     original_size = image.size
     try:
-        image = _shrink(image)
+        image = shrink_to_working_size(image)
         rgb, gray, alpha = _photo_arrays(image)
     except (ValueError, OSError):
         raise ImageError(
