@@ -9,6 +9,8 @@ from fashion.figures import descriptions
 from fashion.figures.tables import pixel_table_html
 from fashion.data.fashion_mnist import (
     CLASS_NAMES,
+    TEST_IMAGES,
+    TRAIN_IMAGES,
     class_counts,
     dataset_summary,
     mean_images,
@@ -21,8 +23,8 @@ SAMPLE_GRID_WIDTH = 640  # pixels; drawn at this size, since Streamlit would shr
 startup.run_through_entry()
 st.title("Explore the data")
 st.caption(
-    "Fashion-MNIST: 70,000 grayscale 28x28 images of clothing in 10 classes, "
-    "60,000 for training and 10,000 for testing."
+    f"Fashion-MNIST: {TRAIN_IMAGES.full_count + TEST_IMAGES.full_count:,} grayscale 28x28 images of clothing "
+    f"in 10 classes, {TRAIN_IMAGES.full_count:,} for training and {TEST_IMAGES.full_count:,} for testing."
 )
 next_steps.start_here()
 st.session_state.setdefault("explore_seed", 0)

@@ -9,6 +9,9 @@ from ui.startup import exempt_imports_from_garbage_collection
 
 ACTIVE_MODEL_KEY = "active_model"
 
+# Why a model a page was showing may be gone: every notice of a model gone says it with these words.
+MODEL_GONE_REASON = "renamed or deleted, perhaps in another session"
+
 
 def data_key() -> str:
     """What decides which data set is loaded (FASHION_MNIST_DIR), used as a cache key."""

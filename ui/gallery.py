@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui.caches import ACTIVE_MODEL_KEY, cached_dataset, test_probabilities
+from ui.caches import ACTIVE_MODEL_KEY, MODEL_GONE_REASON, cached_dataset, test_probabilities
 
 GALLERY_ROWS, GALLERY_COLUMNS = 5, 3
 
@@ -43,8 +43,7 @@ def restore_predictions_state(model_names: list[str], orders: list[str]) -> None
         gone = st.session_state.get("predictions_model")
         if gone:
             st.info(
-                f"The model **{gone}** is no longer in the store (renamed or deleted, perhaps in another "
-                "session); showing another one.",
+                f"The model **{gone}** is no longer in the store ({MODEL_GONE_REASON}); showing another one.",
                 icon=":material/info:",
             )
         wanted = st.session_state.get(ACTIVE_MODEL_KEY)

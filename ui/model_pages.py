@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui.caches import dataset_or_error, saved_models
+from ui.caches import MODEL_GONE_REASON, dataset_or_error, saved_models
 from ui.startup import run_through_entry
 from ui.job_session import current_job_id, own_job, start_training_job
 from ui.training_view import show_job
@@ -53,7 +53,7 @@ def say_models_gone(names: list[str], instead: str = "") -> None:
         return
     listed = ", ".join(f"**{name}**" for name in names)
     st.info(
-        f"No longer in the store (renamed or deleted, perhaps in another session): {listed}"
+        f"No longer in the store ({MODEL_GONE_REASON}): {listed}"
         + (f"; {instead}." if instead else "."),
         icon=":material/info:",
     )

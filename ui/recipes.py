@@ -31,7 +31,7 @@ def apply_recipe_once(recipe) -> None:
         return
     st.session_state["train_recipe_applied"] = signature
     st.session_state["train_architecture"] = architecture
-    st.session_state[f"train_preset_{architecture}"] = RECIPE_PRESET
+    st.session_state[preset_widget_key(architecture)] = RECIPE_PRESET
     st.session_state["train_use_subset"] = hyper_parameters.train_limit is not None
     if hyper_parameters.train_limit is not None:
         st.session_state["train_subset_size"] = hyper_parameters.train_limit
@@ -81,6 +81,11 @@ def app_root_url() -> str:
     url = st.context.url or ""
     scheme, _, rest = url.partition("://")
     return f"{scheme}://{rest.split('/')[0]}" if rest else ""
+
+
+def preset_widget_key(architecture: str) -> str:
+    """The Train page's preset select box of an architecture: train_preset_cnn."""
+    return f"train_preset_{architecture}"
 
 
 def preset_key(architecture: str, preset_name: str) -> str:

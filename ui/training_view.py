@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from fashion.jobs.records import JobState
+
 from ui.caches import training_jobs
 from ui.learning_view import show_learning
 
@@ -130,7 +132,7 @@ def live_job_progress(job_id: str) -> None:
                 f" · training ends in {max(0.0, batch.total_seconds_left):,.0f} s"
             ),
         )
-    if snapshot.state == "saving":
+    if snapshot.state == JobState.SAVING:
         st.info("Training is over; evaluating on the test set and saving the model…")
     # The Stop button before the curves: drawing them is the slow part of each refresh.
     if snapshot.stop_requested:
@@ -159,14 +161,14 @@ def show_job_result(snapshot) -> None:
     from fashion.store import model_store as store
     from fashion.errors import FashionError
 
-    if snapshot.state == "failed":
+    if snapshot.state == JobState.FAILED:
         st.error(snapshot.error or "Training failed.")
         offer_retry(snapshot.job_id)
         return
-    if snapshot.state == "cancelled":
+    if snapshot.state == JobState.CANCELLED:
         st.info("This job was cancelled before it started.")
         return
-    if snapshot.state == "interrupted":
+    if snapshot.state == JobState.INTERRUPTED:
         st.warning(snapshot.error or "The server stopped while this job was training.")
         offer_retry(snapshot.job_id)
         show_history_charts(snapshot.history, snapshot.parent_epochs, snapshot.parent)

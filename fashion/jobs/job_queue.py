@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from fashion.store import model_store as store
-from fashion.data.fashion_mnist import Dataset
+from fashion.data.fashion_mnist import TRAIN_IMAGES, Dataset
 from fashion.errors import ConfigurationError, JobLimitError, JobStateError
 from fashion import settings
 from fashion.jobs.records import ACTIVE_STATES, QUEUED_STATE, JobRecords, JobState, now
@@ -255,7 +255,8 @@ def expected_seconds(snapshot: JobSnapshot, speed: tuple[float, float]) -> float
     """How long a job should take from start to saved model, at (images per second, overhead seconds)."""
     images_per_second, overhead_seconds = speed
     hyper_parameters = snapshot.hyper_parameters
-    images = (hyper_parameters.train_limit or 60000) * (1 - hyper_parameters.validation_fraction)
+    train_images = hyper_parameters.train_limit or TRAIN_IMAGES.full_count
+    images = train_images * (1 - hyper_parameters.validation_fraction)
     return overhead_seconds + hyper_parameters.epochs * images / images_per_second
 
 

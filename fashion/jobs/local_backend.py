@@ -19,7 +19,7 @@ from pathlib import Path
 
 from fashion.errors import JobDatabaseError
 from fashion import settings
-from fashion.jobs.records import ACTIVE_STATES, JobRecords, JobState
+from fashion.jobs.records import ACTIVE_STATES, JobEvent, JobRecords, JobState
 from fashion.jobs.job_queue import Jobs
 
 WORKER_MODULE = "fashion.jobs.worker"
@@ -166,7 +166,8 @@ class LocalJobs(Jobs):
                 env=environment,
             )
         except OSError as error:
-            self.apply_event(job_id, "failed", {"error": f"the training process could not start: {error}"})
+            failure = {"error": f"the training process could not start: {error}"}
+            self.apply_event(job_id, JobEvent.FAILED, failure)
             return
         with self._lock:
             self._processes[job_id] = process
@@ -200,7 +201,7 @@ class LocalJobs(Jobs):
                 if record is not None and record["state"] in ACTIVE_STATES:
                     self.apply_event(
                         job_id,
-                        "failed",
+                        JobEvent.FAILED,
                         {
                             "error": f"the training process ended unexpectedly (exit status {exit_code}); "
                             "see the log."

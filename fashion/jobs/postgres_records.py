@@ -22,7 +22,7 @@ from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import dict_row
 
 from fashion.errors import JobDatabaseError
-from fashion.jobs.records import JobRecords, now
+from fashion.jobs.records import JobRecords, create_jobs_table, now
 
 CONNECT_TIMEOUT_SECONDS = 5
 # The progress of a job in training waits this long for a restarted server before its job is given up
@@ -33,37 +33,15 @@ IDLE_CONNECTIONS_KEPT = 4
 MIGRATION_LOCK = 7_404_251_001
 QUEUE_LOCK = 7_404_251_002
 
+SQL_TYPES = {
+    "sequence": "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY",
+    "text": "TEXT",
+    "integer": "INTEGER",
+    "big_integer": "BIGINT",
+    "real": "DOUBLE PRECISION",
+}
 SCHEMA_VERSION_1 = (
-    """
-    CREATE TABLE IF NOT EXISTS jobs (
-        sequence BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-        job_id TEXT UNIQUE NOT NULL,
-        owner TEXT,
-        architecture TEXT NOT NULL,
-        hyper_parameters TEXT NOT NULL,
-        requested_name TEXT,
-        train_images INTEGER NOT NULL,
-        data_directory TEXT,
-        store_directory TEXT NOT NULL,
-        state TEXT NOT NULL,
-        history TEXT NOT NULL DEFAULT '[]',
-        batch TEXT,
-        queued_at DOUBLE PRECISION NOT NULL,
-        started_at DOUBLE PRECISION,
-        finished_at DOUBLE PRECISION,
-        model_name TEXT,
-        test_accuracy DOUBLE PRECISION,
-        test_loss DOUBLE PRECISION,
-        parameter_count BIGINT,
-        error TEXT,
-        stop_requested INTEGER NOT NULL DEFAULT 0,
-        runner TEXT,
-        worker_pid INTEGER,
-        parent TEXT,
-        parent_epochs INTEGER NOT NULL DEFAULT 0,
-        gpus INTEGER NOT NULL DEFAULT 0
-    )
-    """,
+    create_jobs_table(SQL_TYPES),
     "CREATE INDEX IF NOT EXISTS jobs_by_state ON jobs (state, sequence)",
     """
     CREATE TABLE IF NOT EXISTS job_learning (

@@ -72,7 +72,7 @@ def train_on_the_cluster(record: dict, database_location: str, board) -> str:
         os.environ[settings.MNIST_DIR.name] = record["data_directory"]
     job_id, database = record["job_id"], open_job_database(database_location)
     if not claim(database, job_id, ray.get_runtime_context().get_node_id()):
-        return "cancelled"
+        return JobState.CANCELLED.value
     stop_event, done = threading.Event(), threading.Event()
 
     def watch_for_stop() -> None:

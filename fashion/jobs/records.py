@@ -30,17 +30,71 @@ class JobState(enum.StrEnum):
     CANCELLED = "cancelled"
 
 
+class JobEvent(enum.StrEnum):
+    """What a training job reports on its way (the worker's JSON lines, the Ray board's reports).
+
+    An event that moves the job into a state carries that state's name.
+    """
+
+    START = "start"
+    BATCH = "batch"
+    EPOCH = "epoch"
+    LEARNING = "learning"
+    SAVING = JobState.SAVING.value
+    FINISHED = JobState.FINISHED.value
+    STOPPED = JobState.STOPPED.value
+    FAILED = JobState.FAILED.value
+
+
 ACTIVE_STATES = (JobState.STARTING, JobState.RUNNING, JobState.SAVING)
 QUEUED_STATE = JobState.QUEUED
 UNFINISHED_STATES = (*ACTIVE_STATES, QUEUED_STATE)
 JSON_COLUMNS = ("hyper_parameters", "history", "batch")
-# Every column of the jobs table, in the schema's order (the schemas of both backends have these)
-COLUMNS = (
-    "sequence", "job_id", "owner", "architecture", "hyper_parameters", "requested_name", "train_images",
-    "data_directory", "store_directory", "state", "history", "batch", "queued_at", "started_at",
-    "finished_at", "model_name", "test_accuracy", "test_loss", "parameter_count", "error",
-    "stop_requested", "runner", "worker_pid", "parent", "parent_epochs", "gpus",
-)  # fmt: skip
+# Every column of the jobs table, in the schema's order: (name, kind, constraint). Each backend builds its
+# CREATE TABLE from this with its own SQL type for each kind (create_jobs_table).
+COLUMN_DEFINITIONS = (
+    ("sequence", "sequence", ""),
+    ("job_id", "text", "UNIQUE NOT NULL"),
+    ("owner", "text", ""),
+    ("architecture", "text", "NOT NULL"),
+    ("hyper_parameters", "text", "NOT NULL"),
+    ("requested_name", "text", ""),
+    ("train_images", "integer", "NOT NULL"),
+    ("data_directory", "text", ""),
+    ("store_directory", "text", "NOT NULL"),
+    ("state", "text", "NOT NULL"),
+    ("history", "text", "NOT NULL DEFAULT '[]'"),
+    ("batch", "text", ""),
+    ("queued_at", "real", "NOT NULL"),
+    ("started_at", "real", ""),
+    ("finished_at", "real", ""),
+    ("model_name", "text", ""),
+    ("test_accuracy", "real", ""),
+    ("test_loss", "real", ""),
+    ("parameter_count", "big_integer", ""),
+    ("error", "text", ""),
+    ("stop_requested", "integer", "NOT NULL DEFAULT 0"),
+    ("runner", "text", ""),
+    ("worker_pid", "integer", ""),
+    ("parent", "text", ""),
+    ("parent_epochs", "integer", "NOT NULL DEFAULT 0"),
+    ("gpus", "integer", "NOT NULL DEFAULT 0"),
+)
+COLUMNS = tuple(name for name, _, _ in COLUMN_DEFINITIONS)
+
+
+def column_definitions(types: dict[str, str]) -> dict[str, str]:
+    """Each column's SQL definition, with a backend's SQL type for each kind of column."""
+    return {
+        name: " ".join(part for part in (types[kind], constraint) if part)
+        for name, kind, constraint in COLUMN_DEFINITIONS
+    }
+
+
+def create_jobs_table(types: dict[str, str]) -> str:
+    """The CREATE TABLE statement of the jobs table, with a backend's SQL type for each kind of column."""
+    body = ",\n    ".join(f"{name} {definition}" for name, definition in column_definitions(types).items())
+    return f"CREATE TABLE IF NOT EXISTS jobs (\n    {body}\n)"
 
 
 class JobRecords:
@@ -92,7 +146,8 @@ class JobRecords:
             counts = {
                 row["state"]: row["count"]
                 for row in connection.execute(
-                    "SELECT state, COUNT(*) AS count FROM jobs WHERE state IN (?, ?, ?, ?) GROUP BY state",
+                    "SELECT state, COUNT(*) AS count FROM jobs"
+                    f" WHERE state IN {marks(UNFINISHED_STATES)} GROUP BY state",
                     plain(UNFINISHED_STATES),
                 ).fetchall()
             }
@@ -101,7 +156,8 @@ class JobRecords:
                 own_states = [
                     row["state"]
                     for row in connection.execute(
-                        "SELECT state FROM jobs WHERE owner = ? AND state IN (?, ?, ?, ?) ORDER BY sequence",
+                        "SELECT state FROM jobs WHERE owner = ?"
+                        f" AND state IN {marks(UNFINISHED_STATES)} ORDER BY sequence",
                         (record["owner"], *plain(UNFINISHED_STATES)),
                     ).fetchall()
                 ]
@@ -118,7 +174,8 @@ class JobRecords:
         def claim(connection) -> dict | None:
             self.serialize_queue(connection)
             active = connection.execute(
-                "SELECT COUNT(*) AS count FROM jobs WHERE state IN (?, ?, ?)", plain(ACTIVE_STATES)
+                f"SELECT COUNT(*) AS count FROM jobs WHERE state IN {marks(ACTIVE_STATES)}",
+                plain(ACTIVE_STATES),
             ).fetchone()["count"]
             if active >= max_jobs:
                 return None
@@ -151,8 +208,7 @@ class JobRecords:
         """Change fields of one job only while it is in one of states, in one statement; True when it was."""
         fields = encode(fields)
         assignments = ", ".join(f"{column} = ?" for column in fields)
-        placeholders = ", ".join("?" for _ in states)
-        statement = f"UPDATE jobs SET {assignments} WHERE job_id = ? AND state IN ({placeholders})"
+        statement = f"UPDATE jobs SET {assignments} WHERE job_id = ? AND state IN {marks(states)}"
         parameters = [*plain(fields.values()), job_id, *plain(states)]
         return self.run(lambda connection: connection.execute(statement, parameters).rowcount == 1)
 
@@ -186,15 +242,15 @@ class JobRecords:
 
     def record_event_once(self, job_id: str, event: str, report: dict) -> None:
         """One try at recording one event (each event is safe to write twice)."""
-        if event == "epoch":
+        if event == JobEvent.EPOCH:
             self.append_epoch(job_id, report)
-        elif event == "learning":
+        elif event == JobEvent.LEARNING:
             self.append_learning(job_id, report["probes"], report["snapshot"])
-        elif event == "batch":
+        elif event == JobEvent.BATCH:
             self.update(job_id, batch=report)
-        elif event in ("start", "saving"):
-            self.update(job_id, state=JobState.RUNNING if event == "start" else JobState.SAVING)
-        elif event == "finished":
+        elif event in (JobEvent.START, JobEvent.SAVING):
+            self.update(job_id, state=JobState.RUNNING if event == JobEvent.START else JobState.SAVING)
+        elif event == JobEvent.FINISHED:
             self.update(
                 job_id,
                 state=JobState.FINISHED,
@@ -204,9 +260,9 @@ class JobRecords:
                 test_loss=report["test_loss"],
                 parameter_count=report["parameter_count"],
             )
-        elif event == "stopped":
+        elif event == JobEvent.STOPPED:
             self.update(job_id, state=JobState.STOPPED, finished_at=now())
-        elif event == "failed":
+        elif event == JobEvent.FAILED:
             self.update(job_id, state=JobState.FAILED, finished_at=now(), error=report["error"])
 
     def append_learning(self, job_id: str, probes: dict, snapshot: dict) -> None:
@@ -247,7 +303,8 @@ class JobRecords:
     def unfinished(self) -> list[dict]:
         """Active and queued jobs, in the order they were asked for."""
         return self.select(
-            "SELECT * FROM jobs WHERE state IN (?, ?, ?, ?) ORDER BY sequence", UNFINISHED_STATES
+            f"SELECT * FROM jobs WHERE state IN {marks(UNFINISHED_STATES)} ORDER BY sequence",
+            UNFINISHED_STATES,
         )
 
     def recent(self, limit: int = 50) -> list[dict]:
@@ -275,6 +332,11 @@ def update_row(connection, job_id: str, **fields) -> None:
     fields = encode(fields)
     assignments = ", ".join(f"{column} = ?" for column in fields)
     connection.execute(f"UPDATE jobs SET {assignments} WHERE job_id = ?", [*plain(fields.values()), job_id])
+
+
+def marks(values) -> str:
+    """The SQL placeholders for an IN over values: "(?, ?, ?)" for three."""
+    return "(" + ", ".join("?" for _ in values) + ")"
 
 
 def plain(values) -> list:

@@ -13,42 +13,19 @@ from pathlib import Path
 
 from fashion import settings
 from fashion.store import model_store as store
-from fashion.jobs.records import (
-    JobRecords,
-)
+from fashion.jobs.records import JobRecords, column_definitions, create_jobs_table
 
 DATABASE_FILE = ".jobs.sqlite3"  # hidden, so the store never lists it as a model
 BUSY_TIMEOUT_SECONDS = 30
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS jobs (
-    sequence INTEGER PRIMARY KEY AUTOINCREMENT,
-    job_id TEXT UNIQUE NOT NULL,
-    owner TEXT,
-    architecture TEXT NOT NULL,
-    hyper_parameters TEXT NOT NULL,
-    requested_name TEXT,
-    train_images INTEGER NOT NULL,
-    data_directory TEXT,
-    store_directory TEXT NOT NULL,
-    state TEXT NOT NULL,
-    history TEXT NOT NULL DEFAULT '[]',
-    batch TEXT,
-    queued_at REAL NOT NULL,
-    started_at REAL,
-    finished_at REAL,
-    model_name TEXT,
-    test_accuracy REAL,
-    test_loss REAL,
-    parameter_count INTEGER,
-    error TEXT,
-    stop_requested INTEGER NOT NULL DEFAULT 0,
-    runner TEXT,
-    worker_pid INTEGER,
-    parent TEXT,
-    parent_epochs INTEGER NOT NULL DEFAULT 0,
-    gpus INTEGER NOT NULL DEFAULT 0
-);
+SQL_TYPES = {
+    "sequence": "INTEGER PRIMARY KEY AUTOINCREMENT",
+    "text": "TEXT",
+    "integer": "INTEGER",
+    "big_integer": "INTEGER",
+    "real": "REAL",
+}
+SCHEMA = create_jobs_table(SQL_TYPES) + """;
 CREATE INDEX IF NOT EXISTS jobs_by_state ON jobs (state, sequence);
 CREATE TABLE IF NOT EXISTS job_learning (
     job_id TEXT NOT NULL,
@@ -65,11 +42,11 @@ def database_path() -> Path:
     return settings.JOBS_DATABASE.path() or store.store_directory() / DATABASE_FILE
 
 
-# Columns added after the first release, with their definitions: added to an older database on open.
+# Columns added after the first release: added to an older database on open.
 ADDED_COLUMNS = {
-    "parent": "TEXT",
-    "parent_epochs": "INTEGER NOT NULL DEFAULT 0",
-    "gpus": "INTEGER NOT NULL DEFAULT 0",
+    name: definition
+    for name, definition in column_definitions(SQL_TYPES).items()
+    if name in ("parent", "parent_epochs", "gpus")
 }
 
 

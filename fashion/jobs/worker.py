@@ -13,6 +13,7 @@ import threading
 import time
 
 from fashion.errors import FashionError
+from fashion.jobs.records import JobEvent
 from fashion.training.models import HyperParameters
 from fashion.training.run import BatchReport, EpochReport, TrainingListener
 
@@ -30,20 +31,20 @@ class EventReporter(TrainingListener):
         raise NotImplementedError
 
     def on_start(self, epochs: int, steps_per_epoch: int, train_count: int) -> None:
-        self.send("start", epochs=epochs, steps_per_epoch=steps_per_epoch, train_count=train_count)
+        self.send(JobEvent.START, epochs=epochs, steps_per_epoch=steps_per_epoch, train_count=train_count)
 
     def on_batch(self, report: BatchReport) -> None:
         now = time.monotonic()
         if report.step < report.steps and now - self.last_batch_report < BATCH_REPORT_INTERVAL_SECONDS:
             return
         self.last_batch_report = now
-        self.send("batch", **report.__dict__)
+        self.send(JobEvent.BATCH, **report.__dict__)
 
     def on_epoch(self, report: EpochReport) -> None:
-        self.send("epoch", **report.to_dict())
+        self.send(JobEvent.EPOCH, **report.to_dict())
 
     def on_learning(self, probes: dict, snapshot: dict) -> None:
-        self.send("learning", probes=probes, snapshot=snapshot)
+        self.send(JobEvent.LEARNING, probes=probes, snapshot=snapshot)
 
 
 class LineReporter(EventReporter):
@@ -100,22 +101,22 @@ def run_job(job: dict, reporter: EventReporter, stop_event: threading.Event) -> 
             parent=job.get("parent"),
             listener=reporter,
             stop_event=stop_event,
-            on_saving=lambda: reporter.send("saving"),
+            on_saving=lambda: reporter.send(JobEvent.SAVING),
         )
     except FashionError as error:
-        reporter.send("failed", error=str(error))
+        reporter.send(JobEvent.FAILED, error=str(error))
         return 0
     except Exception as error:  # noqa: BLE001 - reported to the page, with the traceback in the log
         import traceback
 
         traceback.print_exc()
-        reporter.send("failed", error=f"training failed unexpectedly: {type(error).__name__}: {error}")
+        reporter.send(JobEvent.FAILED, error=f"training failed unexpectedly: {type(error).__name__}: {error}")
         return 1
     if finished.entry is None:
-        reporter.send("stopped", stopped=True)
+        reporter.send(JobEvent.STOPPED, stopped=True)
         return 0
     reporter.send(
-        "finished",
+        JobEvent.FINISHED,
         model_name=finished.entry.name,
         test_accuracy=finished.evaluation.accuracy,
         test_loss=finished.evaluation.loss,

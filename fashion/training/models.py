@@ -6,7 +6,7 @@ import re
 from dataclasses import asdict, dataclass, replace
 from typing import Callable
 
-from fashion.data.fashion_mnist import IMAGE_SIZE, NUM_CLASSES
+from fashion.data.fashion_mnist import IMAGE_SIZE, NUM_CLASSES, TRAIN_IMAGES
 from fashion.errors import ConfigurationError
 from fashion.figures.descriptions import count_of
 from fashion.training.augmentation import AUGMENTATIONS
@@ -42,7 +42,7 @@ class Limits:
 # Checked by HyperParameters.validated and used by the Train page's inputs.
 LIMITS = {
     "epochs": Limits("epochs", 1, 1000),
-    "batch_size": Limits("batch size", 1, 60000),
+    "batch_size": Limits("batch size", 1, TRAIN_IMAGES.full_count),
     "learning_rate": Limits("learning rate", 0.00001, 1.0),
     "seed": Limits("seed", 0, 2**31 - 1),
     "validation_fraction": Limits("validation fraction", 0.0, 0.9),
