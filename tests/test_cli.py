@@ -70,7 +70,7 @@ def test_exact_tutorial_trains_every_architecture(architecture, use_small_data, 
 
 
 def test_console_progress_bar_is_keras_progbar_on_stderr(capsys):
-    from fashion.cli import ConsoleListener
+    from fashion.cli.train import ConsoleListener
     from fashion.training.run import BatchReport, EpochReport
 
     epoch_lines = io.StringIO()

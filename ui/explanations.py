@@ -25,9 +25,7 @@ def neighbour_build(identity: tuple, source: str) -> BackgroundBuild:
 
         model, directory = cached_model(*identity), model_directory(identity)
         train_images = cached_dataset(source).train_images
-        return lambda progress: explain.NeighbourIndex(
-            explain.training_features(model, directory, train_images, progress)
-        )
+        return lambda progress: explain.neighbour_index(model, directory, train_images, progress)
 
     return background_build(("neighbours", identity, source), prepare)
 

@@ -219,6 +219,14 @@ class NeighbourIndex:
         return nearest, distances[nearest]
 
 
+def neighbour_index(model, model_directory: Path, train_images: np.ndarray, progress=None) -> NeighbourIndex:
+    """A model's nearest-neighbour index over the training images (features cached beside the model).
+
+    The one way the app (on a background thread, with progress) and the CLI build it.
+    """
+    return NeighbourIndex(training_features(model, model_directory, train_images, progress))
+
+
 @dataclass(frozen=True)
 class EmbeddingMap:
     """A stratified sample of the test set placed in 2-D by PCA of the penultimate features."""
