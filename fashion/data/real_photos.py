@@ -1,5 +1,7 @@
 """Real labelled clothing photos (CC0 clothing-dataset), checked, rendered once by the photo pipeline, cached.
 
+Over 300 lines: finding, checking, rendering, caching and downloading the photos are one loader.
+
 The photos live in a folder in the `real-photos` layout (`images/<id>.jpg`), found in FASHION_PHOTOS_DIR,
 else the folder `python -m fashion photos download` fills (in the cache folder), else `../shared/real-photos`
 next to the project. Which photo is which class comes from the project's own label file,

@@ -1,4 +1,7 @@
-"""Why a model said what it said: saliency maps, nearest training images and a 2-D map of the test set."""
+"""Why a model said what it said: saliency maps, nearest training images and a 2-D map of the test set.
+
+Over 300 lines: saliency, neighbours and the map share the model's traced parts and feature cache.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,7 @@
 """The jobs: one small interface (start, get, stop, cancel, list) over training jobs that queue.
 
+Over 300 lines: the interface and its limits and wait estimates read as one queue.
+
 Two backends implement it: worker processes on this machine (`fashion.jobs.local_backend`, the default) and
 a Ray cluster (`fashion.jobs.ray_backend`, when FASHION_RAY_ADDRESS is set). Both keep their records in the
 job records (`fashion.jobs.records`): the SQLite file beside the model store by default, or PostgreSQL

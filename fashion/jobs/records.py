@@ -1,5 +1,7 @@
 """The job records' interface: one set of operations over a job database, whatever holds it.
 
+Over 300 lines: the job SQL both backends share, in one module on purpose.
+
 Two backends implement it: SQLite beside the model store (`fashion.jobs.sqlite_records`, the default on one
 machine) and PostgreSQL (`fashion.jobs.postgres_records`, with FASHION_JOBS_DATABASE_URL, for
 replicas and Ray nodes on several machines). The statements below are written once, with `?` for

@@ -1,5 +1,7 @@
 """The code of a model: a standalone TensorFlow/Keras script that reproduces it, step by step.
 
+Over 300 lines: one script's text in the order it runs, its sections read top to bottom.
+
 The script imports nothing from this project. Its layers and augmentation are taken from the source
 of fashion/training/models.py, fashion/training/augmentation.py and fashion/photos/pipeline.py, so they
 cannot drift from what the app trains; its data split, schedule and settings are written out from the

@@ -1,4 +1,7 @@
-"""The model store: one folder per model (the .keras file and a JSON record), written atomically."""
+"""The model store: one folder per model (the .keras file and a JSON record), written atomically.
+
+Over 300 lines: the store's layout, its atomic writes and its recovery from crashes belong together.
+"""
 
 from __future__ import annotations
 
