@@ -213,8 +213,9 @@ def parse_directory(directory: Path) -> Dataset:
     return Dataset(train_images, train_labels, test_images, test_labels, str(directory))
 
 
-# Decoding the gzip files and checking their checksums takes ~0.6 s; the checked arrays are kept
-# as .npy files, memory-mapped read-only on later loads, keyed by the files' paths, sizes and times.
+# Decoding the gzip files and checking their checksums is the slow part of a load (BENCHMARKS.md,
+# "Loading the data set"); the checked arrays are kept as .npy files, memory-mapped read-only on
+# later loads, keyed by the files' paths, sizes and times.
 ARRAY_NAMES = ("train_images", "train_labels", "test_images", "test_labels")
 
 

@@ -351,8 +351,8 @@ def build_model(architecture_name: str, hyper_parameters: HyperParameters, steps
         loss=outlier_exposure_loss if hyper_parameters.real_photos else "sparse_categorical_crossentropy",
         metrics=["accuracy"],
         steps_per_execution=hyper_parameters.steps_per_execution,
-        # XLA on the CPU measured slower here: 3-8x the time per epoch for the CNN, and a longer
-        # first epoch for the tutorial network; TensorFlow's oneDNN kernels win (see BENCHMARKS.md).
+        # XLA on the CPU is slower than TensorFlow's oneDNN kernels for both networks (figures in
+        # BENCHMARKS.md, "What was tried").
         jit_compile=False,
     )
     return model
