@@ -1,6 +1,6 @@
 """Real photos benchmark: a pipeline + model over ../shared/photos-dev (measuring only, never training).
 
-python bench/photos.py --model NAME [--legacy | --no-segment --no-sharpen --no-invert --no-tta]
+python bench/photos.py --model NAME [--no-segment --no-sharpen --no-invert --no-tta]
                        [--no-ood] [--label LABEL] [--dev-dir DIR]
 
 Prints top-1 overall, per background and per class, the most frequent confusions, the
@@ -27,9 +27,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from fashion import inference, ood, photo, store  # noqa: E402
-from fashion.data import CLASS_NAMES, load_dataset  # noqa: E402
-from fashion.evaluation import evaluate  # noqa: E402
+from fashion.data.fashion_mnist import CLASS_NAMES, load_dataset  # noqa: E402
+from fashion.training.evaluation import evaluate  # noqa: E402
+from fashion.photos import ood  # noqa: E402
+from fashion.photos import pipeline as photo  # noqa: E402
+from fashion.store import model_store as store  # noqa: E402
 
 DEFAULT_DEV_DIR = ROOT.parent / "shared" / "photos-dev"
 
@@ -49,12 +51,6 @@ scores: list = []  # the OOD score of each photo classified, in order
 
 def make_classifier(model, arguments, calibration):
     """A function from photo bytes to (probabilities, out_of_distribution or None)."""
-    if arguments.legacy:
-
-        def classify(data: bytes):
-            return inference.predict_one(model, inference.preprocess_photo(data).image), None
-
-        return classify
     switches = photo.switches_with(
         **{name: not getattr(arguments, f"no_{name}") for name in photo.STEP_NAMES}
     )
@@ -73,7 +69,6 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", help="a saved model (default: the newest)")
     parser.add_argument("--model-file", type=Path, help="a .keras file instead of a saved model")
-    parser.add_argument("--legacy", action="store_true", help="the preprocessing before issue 10")
     for step in photo.STEPS:
         parser.add_argument(f"--no-{step.name}", action="store_true", help=f"skip: {step.description}")
     parser.add_argument("--no-ood", action="store_true", help="no out-of-distribution score")
@@ -96,7 +91,7 @@ def main() -> int:
     fashion_flagged = None
     dataset = load_dataset(allow_download=False)
     fashion_accuracy = evaluate(model, dataset.test_images, dataset.test_labels).accuracy
-    if not arguments.legacy and not arguments.no_ood:
+    if not arguments.no_ood:
         batch_of = photo.tta_batch if not arguments.no_tta else (lambda image: image[np.newaxis])
         started = time.perf_counter()
         calibration = ood.saved_calibration(record, not arguments.no_tta)
@@ -135,9 +130,7 @@ def main() -> int:
 
     figures = {
         "model": name,
-        "pipeline": "legacy"
-        if arguments.legacy
-        else "+".join(n for n in photo.STEP_NAMES if not getattr(arguments, f"no_{n}")) or "none",
+        "pipeline": "+".join(n for n in photo.STEP_NAMES if not getattr(arguments, f"no_{n}")) or "none",
         "top1": accuracy(in_class),
         "top1_white": accuracy([r for r in in_class if r["background"] == "white"]),
         "top1_other": accuracy([r for r in in_class if r["background"] == "other"]),

@@ -5,10 +5,12 @@ import random
 import streamlit as st
 
 from ui import caches, next_steps, startup
-from fashion import descriptions
-from fashion.display import pixel_table_html
-from fashion.data import (
+from fashion.figures import descriptions
+from fashion.figures.tables import pixel_table_html
+from fashion.data.fashion_mnist import (
     CLASS_NAMES,
+    TEST_IMAGES,
+    TRAIN_IMAGES,
     class_counts,
     dataset_summary,
     mean_images,
@@ -21,8 +23,8 @@ SAMPLE_GRID_WIDTH = 640  # pixels; drawn at this size, since Streamlit would shr
 startup.run_through_entry()
 st.title("Explore the data")
 st.caption(
-    "Fashion-MNIST: 70,000 grayscale 28x28 images of clothing in 10 classes, "
-    "60,000 for training and 10,000 for testing."
+    f"Fashion-MNIST: {TRAIN_IMAGES.full_count + TEST_IMAGES.full_count:,} grayscale 28x28 images of clothing "
+    f"in 10 classes, {TRAIN_IMAGES.full_count:,} for training and {TEST_IMAGES.full_count:,} for testing."
 )
 next_steps.start_here()
 st.session_state.setdefault("explore_seed", 0)
@@ -37,7 +39,7 @@ if dataset is None:
 @st.cache_data(show_spinner=False, persist="disk")
 def overview_pngs(source: str) -> tuple[bytes, bytes]:
     """The class count chart and the mean image grid as PNG bytes."""
-    from fashion import plots
+    from fashion.figures import plots
 
     data = caches.cached_dataset(source)
     counts = plots.figure_to_png(plots.class_count_chart(class_counts(data.train_labels)))
@@ -48,7 +50,7 @@ def overview_pngs(source: str) -> tuple[bytes, bytes]:
 @st.cache_data(show_spinner=False, persist="disk", max_entries=200)
 def sample_grid_png(source: str, classes: tuple[int, ...], seed: int) -> tuple[bytes, list[int]]:
     """A 5x5 grid of random training images of the chosen classes, with their indices."""
-    from fashion import plots
+    from fashion.figures import plots
 
     data = caches.cached_dataset(source)
     indices = sample_indices(data.train_labels, 25, seed, list(classes))
@@ -60,7 +62,7 @@ def sample_grid_png(source: str, classes: tuple[int, ...], seed: int) -> tuple[b
 @st.cache_data(show_spinner=False, persist="disk", max_entries=200)
 def sample_png(source: str, index: int) -> bytes:
     """One training image with its colour bar, as PNG bytes."""
-    from fashion import plots
+    from fashion.figures import plots
 
     data = caches.cached_dataset(source)
     title = f"#{index}: {CLASS_NAMES[data.train_labels[index]]}"

@@ -4,10 +4,13 @@ import streamlit as st
 
 from ui import caches, continuation, job_session, own_photos_view, photo_source, startup, training_view
 from ui import recipes as recipe_view
-from fashion import descriptions, plots, real_photos, store
-from fashion.augmentation import AUGMENTATIONS, PREVIEW_VARIANTS, preview_grid, preview_indices
+from fashion.figures import descriptions
+from fashion.figures import plots
+from fashion.data import real_photos
+from fashion.store import model_store as store
+from fashion.training.augmentation import AUGMENTATIONS, PREVIEW_VARIANTS, preview_grid, preview_indices
 from fashion.errors import FashionError
-from fashion.models import ARCHITECTURES, LIMITS, with_overrides
+from fashion.training.models import ARCHITECTURES, LIMITS, with_overrides
 
 startup.run_through_entry()
 st.title("Train")
@@ -35,9 +38,10 @@ with settings_column:
     # One preset choice per architecture, and one set of inputs per preset: each starts at its
     # preset's values, and no callback has to copy values into widgets the browser may still hold.
     available_presets = recipe_view.presets_with_recipe(architecture, recipe)
-    if st.session_state.get(f"train_preset_{architecture}") not in (None, *available_presets):
-        del st.session_state[f"train_preset_{architecture}"]  # the recipe's preset, without its link now
-    preset_name = st.selectbox("Preset", list(available_presets), key=f"train_preset_{architecture}")
+    preset_widget = recipe_view.preset_widget_key(architecture)
+    if st.session_state.get(preset_widget) not in (None, *available_presets):
+        del st.session_state[preset_widget]  # the recipe's preset, without its link now
+    preset_name = st.selectbox("Preset", list(available_presets), key=preset_widget)
     preset = available_presets[preset_name]
     st.caption(
         f"Validation hold-out {preset.validation_fraction:.0%}, {preset.schedule} learning rate, "

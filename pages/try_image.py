@@ -4,9 +4,13 @@ import random
 
 import streamlit as st
 
-from ui import caches, explanations, gallery, model_choice, model_pages, own_photos_view
-from fashion import descriptions, inference, ood, photo, plots
-from fashion.data import CLASS_NAMES, scale_images
+from ui import caches, explanations, figure_view, model_choice, model_pages, own_photos_view
+from fashion.figures import descriptions
+from fashion.training import inference
+from fashion.photos import ood
+from fashion.photos import pipeline as photo
+from fashion.figures import plots
+from fashion.data.fashion_mnist import CLASS_NAMES, scale_images
 from fashion.errors import FashionError, ImageError
 
 PHOTO_TYPES = ["png", "jpg", "jpeg", "webp", "bmp", "gif"]
@@ -119,7 +123,7 @@ input_column.image(
     alt=descriptions.model_input_description(model_input),
 )
 with chart_column:
-    gallery.show_figure(
+    figure_view.show_figure(
         plots.value_bar_chart(probabilities, true_label),
         alt=descriptions.bar_chart_description(probabilities, true_label),
     )

@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from fashion import inference
+from fashion.training import inference
 from fashion.errors import ImageError
-from fashion.inference import (
+from fashion.photos.pipeline import prepare_photo
+from fashion.training.inference import (
     predict_one,
     predict_probabilities,
-    preprocess_photo,
     top_classes,
     unsure_warning,
 )
@@ -69,44 +69,35 @@ def test_top_classes_are_ordered():
 
 def test_a_photo_becomes_a_light_item_on_black_like_the_training_data(small_dataset):
     item = small_dataset.test_images[0]
-    photo = preprocess_photo(photo_of(item))
+    photo = prepare_photo(photo_of(item))
     assert photo.image.shape == (28, 28) and photo.image.dtype == np.float32
     assert photo.image.min() >= 0.0 and photo.image.max() <= 1.0
-    assert photo.inverted
     border = np.concatenate([photo.image[0], photo.image[-1], photo.image[:, 0], photo.image[:, -1]])
     assert border.mean() < 0.15
-    titles = [title for title, _ in photo.steps]
+    titles = [title for title, _ in photo.pictures]
     assert titles[0] == "Original" and titles[-1].startswith("28x28")
-    assert "Cropped to the item" in titles
 
 
 def test_photos_of_test_items_come_back_close_to_the_items(small_dataset):
     correlations = []
     for index in range(10):
         item = small_dataset.test_images[index]
-        recovered = preprocess_photo(photo_of(item)).image
+        recovered = prepare_photo(photo_of(item)).image
         correlations.append(np.corrcoef(item.ravel() / 255.0, recovered.ravel())[0, 1])
     assert np.mean(correlations) > 0.8 and min(correlations) > 0.6
-
-
-def test_dark_background_is_not_inverted(small_dataset):
-    photo = preprocess_photo(
-        encode(Image.fromarray(np.asarray(small_dataset.test_images[3])).resize((84, 84)))
-    )
-    assert not photo.inverted
 
 
 def test_a_photo_of_a_test_item_is_classified_like_the_item(loaded_model, small_dataset):
     agree = 0
     for index in range(20):
         item = small_dataset.test_images[index]
-        from_photo = predict_one(loaded_model, preprocess_photo(photo_of(item)).image).argmax()
+        from_photo = predict_one(loaded_model, prepare_photo(photo_of(item)).image).argmax()
         agree += int(from_photo == predict_one(loaded_model, item).argmax())
     assert agree >= 14
 
 
 def test_not_an_image_is_an_image_error():
     with pytest.raises(ImageError, match="not an image"):
-        preprocess_photo(b"hello")
+        prepare_photo(b"hello")
     with pytest.raises(ImageError, match="empty"):
-        preprocess_photo(b"")
+        prepare_photo(b"")

@@ -11,9 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from fashion import model_code, store
+from fashion.settings import MODELS_DIR
+from fashion.lesson import model_code
+from fashion.store import model_store as store
 from fashion.cli import main
-from fashion.models import ARCHITECTURES, presets, with_overrides
+from fashion.training.models import ARCHITECTURES, presets, with_overrides
 
 # Modules the generated script may import: the standard library's, NumPy, Keras, TensorFlow, OpenCV
 ALLOWED_IMPORTS = {
@@ -34,11 +36,11 @@ def saved_name(architecture: str, preset: str) -> str:
 @pytest.fixture(scope="module")
 def preset_store(tmp_path_factory, small_dataset) -> Path:
     """A store holding one model per architecture and preset, trained for 2 epochs on 300 small-set images."""
-    from fashion.workflow import train_evaluate_save
+    from fashion.training.workflow import train_evaluate_save
 
     directory = tmp_path_factory.mktemp("preset-store")
-    previous = os.environ.get(store.ENVIRONMENT_VARIABLE)
-    os.environ[store.ENVIRONMENT_VARIABLE] = str(directory)
+    previous = os.environ.get(MODELS_DIR.name)
+    os.environ[MODELS_DIR.name] = str(directory)
     try:
         for architecture, preset in PRESET_CASES:
             preset_settings = presets(architecture)[preset]
@@ -46,9 +48,9 @@ def preset_store(tmp_path_factory, small_dataset) -> Path:
             train_evaluate_save(architecture, settings, small_dataset, name=saved_name(architecture, preset))
     finally:
         if previous is None:
-            os.environ.pop(store.ENVIRONMENT_VARIABLE, None)
+            os.environ.pop(MODELS_DIR.name, None)
         else:
-            os.environ[store.ENVIRONMENT_VARIABLE] = previous
+            os.environ[MODELS_DIR.name] = previous
     return directory
 
 
@@ -77,7 +79,7 @@ def test_script_trains_the_same_model_and_imports_nothing_of_the_project(
 ):
     import keras
 
-    monkeypatch.setenv(store.ENVIRONMENT_VARIABLE, str(preset_store))
+    monkeypatch.setenv(MODELS_DIR.name, str(preset_store))
     name = saved_name(architecture, preset)
     source = model_code.model_script(name)
     assert imported_modules(source) <= ALLOWED_IMPORTS, imported_modules(source) - ALLOWED_IMPORTS

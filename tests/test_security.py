@@ -8,9 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from fashion import cli, store
+from fashion import cli
+from fashion.store import model_store as store
 from fashion.errors import ImageError, ModelNotFoundError, ModelStoreError
-from fashion.inference import MAX_FILE_BYTES, preprocess_photo
+from fashion.photos.image_file import MAX_FILE_BYTES
+from fashion.photos.pipeline import prepare_photo
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 STREAMLIT_CONFIG = REPOSITORY / ".streamlit" / "config.toml"
@@ -124,9 +126,9 @@ def test_a_model_with_a_lambda_layer_is_refused_by_safe_mode(models_dir):
 def test_upload_size_cap_is_10_mb_and_enforced_in_the_core():
     assert MAX_FILE_BYTES == 10 * 1024 * 1024
     with pytest.raises(ImageError, match="limit is 10 MB"):
-        preprocess_photo(b"\x89PNG\r\n\x1a\n" + bytes(MAX_FILE_BYTES))
+        prepare_photo(b"\x89PNG\r\n\x1a\n" + bytes(MAX_FILE_BYTES))
     with pytest.raises(ImageError) as at_the_cap:
-        preprocess_photo(b"\x89PNG\r\n\x1a\n" + bytes(MAX_FILE_BYTES - 8))
+        prepare_photo(b"\x89PNG\r\n\x1a\n" + bytes(MAX_FILE_BYTES - 8))
     assert "limit is 10 MB" not in str(at_the_cap.value)
 
 
@@ -158,3 +160,9 @@ def test_streamlit_config_caps_uploads_and_keeps_xsrf_protection():
     server = config.get("server", {})
     assert server.get("enableXsrfProtection", True) is not False
     assert server.get("maxUploadSize") == 10
+
+
+def test_the_core_cap_is_the_streamlit_upload_cap():
+    # Streamlit counts maxUploadSize in MiB; the core refuses one byte past the same number.
+    config = tomllib.loads(STREAMLIT_CONFIG.read_text(encoding="utf-8"))
+    assert config["server"]["maxUploadSize"] * 1024 * 1024 == MAX_FILE_BYTES

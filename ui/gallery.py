@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui.caches import ACTIVE_MODEL_KEY, cached_dataset, test_probabilities
+from ui.caches import ACTIVE_MODEL_KEY, MODEL_GONE_REASON, cached_dataset, test_probabilities
 
 GALLERY_ROWS, GALLERY_COLUMNS = 5, 3
 
@@ -12,7 +12,8 @@ GALLERY_ROWS, GALLERY_COLUMNS = 5, 3
 @st.cache_data(show_spinner=False, max_entries=64)
 def prediction_png(identity: tuple, source: str, kind: str, indices: tuple, highlight=None) -> bytes:
     """A gallery page, one prediction pair or the confusion matrix of a model, as PNG bytes."""
-    from fashion import evaluation, plots
+    from fashion.training import evaluation
+    from fashion.figures import plots
 
     probabilities = test_probabilities(*identity, source)
     data = cached_dataset(source)
@@ -42,8 +43,7 @@ def restore_predictions_state(model_names: list[str], orders: list[str]) -> None
         gone = st.session_state.get("predictions_model")
         if gone:
             st.info(
-                f"The model **{gone}** is no longer in the store (renamed or deleted, perhaps in another "
-                "session); showing another one.",
+                f"The model **{gone}** is no longer in the store ({MODEL_GONE_REASON}); showing another one.",
                 icon=":material/info:",
             )
         wanted = st.session_state.get(ACTIVE_MODEL_KEY)
@@ -61,7 +61,7 @@ def restore_predictions_state(model_names: list[str], orders: list[str]) -> None
 
 def captions_markdown(probabilities, labels, indices) -> str:
     """The gallery's captions as a markdown list, coloured like the figure (blue right, red wrong)."""
-    from fashion import plots
+    from fashion.figures import plots
 
     lines = []
     for index in indices:
@@ -78,9 +78,9 @@ def _open_chosen_image() -> None:
 
 def show_image_view(identity: tuple, source: str, shown, probabilities, labels) -> None:
     """Under the gallery: a button per image of the page; the image opened, large, with its "Why?"."""
-    from fashion import descriptions
-    from fashion.data import CLASS_NAMES
-    from fashion import plots
+    from fashion.figures import descriptions
+    from fashion.data.fashion_mnist import CLASS_NAMES
+    from fashion.figures import plots
     from ui import explanations
 
     page_indices = [int(index) for index in shown]
@@ -119,11 +119,4 @@ def show_image_view(identity: tuple, source: str, shown, probabilities, labels) 
     )
     if why:
         explanations.show_test_explanation(identity, source, opened)
-
-
-def show_figure(figure, **image_options) -> None:
-    """Draw a matplotlib Figure as a PNG image."""
-    from fashion.plots import figure_to_png
-
-    st.image(figure_to_png(figure), **image_options)
 

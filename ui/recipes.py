@@ -12,7 +12,7 @@ RECIPE_PRESET = "From the shared link"
 def recipe_from_url():
     """The (architecture, hyper-parameters) of the page's URL, or None; a bad recipe is shown as an error."""
     from fashion.errors import FashionError
-    from fashion.recipes import recipe_from_query
+    from fashion.training.recipes import recipe_from_query
 
     try:
         return recipe_from_query(st.query_params.to_dict())
@@ -31,7 +31,7 @@ def apply_recipe_once(recipe) -> None:
         return
     st.session_state["train_recipe_applied"] = signature
     st.session_state["train_architecture"] = architecture
-    st.session_state[f"train_preset_{architecture}"] = RECIPE_PRESET
+    st.session_state[preset_widget_key(architecture)] = RECIPE_PRESET
     st.session_state["train_use_subset"] = hyper_parameters.train_limit is not None
     if hyper_parameters.train_limit is not None:
         st.session_state["train_subset_size"] = hyper_parameters.train_limit
@@ -41,7 +41,7 @@ def apply_recipe_once(recipe) -> None:
 
 def presets_with_recipe(architecture: str, recipe) -> dict:
     """The architecture's presets, plus the link's recipe as a preset when it is for this architecture."""
-    from fashion.models import presets
+    from fashion.training.models import presets
 
     available = dict(presets(architecture))
     if recipe is not None and recipe[0] == architecture:
@@ -51,7 +51,7 @@ def presets_with_recipe(architecture: str, recipe) -> dict:
 
 def reproducible_checkbox() -> bool:
     """The "exactly reproducible" switch, saying how much slower it is."""
-    from fashion.recipes import REPRODUCIBLE_SLOWDOWN
+    from fashion.training.recipes import REPRODUCIBLE_SLOWDOWN
 
     chosen = st.checkbox(
         "Exactly reproducible",
@@ -70,7 +70,7 @@ def reproducible_checkbox() -> bool:
 
 def share_link(architecture: str, hyper_parameters) -> None:
     """A link that opens this page filled in with these settings."""
-    from fashion.recipes import recipe_link, recipe_query
+    from fashion.training.recipes import recipe_link, recipe_query
 
     st.caption("Share this recipe: the link opens the Train page with these settings.")
     st.code(recipe_link(app_root_url(), recipe_query(architecture, hyper_parameters)), language=None)
@@ -81,6 +81,11 @@ def app_root_url() -> str:
     url = st.context.url or ""
     scheme, _, rest = url.partition("://")
     return f"{scheme}://{rest.split('/')[0]}" if rest else ""
+
+
+def preset_widget_key(architecture: str) -> str:
+    """The Train page's preset select box of an architecture: train_preset_cnn."""
+    return f"train_preset_{architecture}"
 
 
 def preset_key(architecture: str, preset_name: str) -> str:

@@ -25,9 +25,9 @@ def run_through_entry() -> None:
 def exempt_imports_from_garbage_collection() -> None:
     """Move the objects of modules imported since the last call out of the garbage collector's reach."""
     # Streamlit runs a full collection after every script and fragment run, and a second one
-    # through keras.backend.clear_session() once Keras is imported. With TensorFlow's ~450,000
-    # objects each took a quarter of a second holding the GIL, which starved page drawing and
-    # the sidebar's refresh when several sessions were open. Frozen objects are not scanned;
+    # through keras.backend.clear_session() once Keras is imported. Over TensorFlow's objects each
+    # held the GIL long enough to starve page drawing and the sidebar's refresh when several
+    # sessions were open (figures in BENCHMARKS.md, "Predictions warm"). Frozen objects are not scanned;
     # unfreezing first lets objects frozen last time that have become garbage be collected.
     global _modules_at_last_freeze
     if len(sys.modules) > _modules_at_last_freeze:

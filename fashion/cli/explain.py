@@ -1,0 +1,95 @@
+"""python -m fashion explain: top classes, nearest training images and a saliency PNG of one image."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from fashion.cli.image_files import read_photo
+from fashion.data.fashion_mnist import CLASS_NAMES
+from fashion.errors import FashionError
+
+
+def run(arguments) -> int:
+    """Top classes, nearest training images and a saliency PNG for a test image or an image file."""
+    # deferred: the command's own imports (TensorFlow among them) load only when it runs
+    from fashion.explain import explanations as explain
+    from fashion.explain import explanation_plots
+    from fashion.figures import plots
+    from fashion.store import model_store as store
+    from fashion.data.fashion_mnist import load_dataset
+    from fashion.training.inference import top_classes
+
+    name = arguments.model or store.newest_model_name()
+    entry = store.get_entry(name)
+    dataset = load_dataset()
+    target = arguments.image
+    if target.isdigit():
+        index = int(target)
+        if index >= len(dataset.test_labels):
+            raise FashionError(
+                f"test index {index} is out of range; the test set has {len(dataset.test_labels):,} images."
+            )
+        image, true_label = dataset.test_images[index], int(dataset.test_labels[index])
+        source = f"test-{index}"
+    else:
+        image, true_label, source = read_photo(target).image, None, Path(target).stem
+    model = store.load_model(name)
+    neighbours = explain.neighbour_index(model, entry.path, dataset.train_images)
+    explanation = explain.explain_image(model, image, neighbours, true_label)
+    output = Path(arguments.output or f"saliency-{source}.png")
+    figure = explanation_plots.saliency_figure(
+        image, explanation.probabilities, true_label, explanation.saliency_maps, explanation.method
+    )
+    try:
+        output.write_bytes(plots.figure_to_png(figure))
+    except OSError as error:
+        raise FashionError(f"cannot write {output}: {error.strerror}.") from None
+    best = top_classes(explanation.probabilities, 3)
+    neighbour_rows = [
+        {
+            "index": int(index),
+            "label": int(dataset.train_labels[index]),
+            "class_name": CLASS_NAMES[dataset.train_labels[index]],
+            "distance": round(float(distance), 4),
+        }
+        for index, distance in zip(explanation.neighbour_indices, explanation.neighbour_distances)
+    ]
+    if arguments.json:
+        print(
+            json.dumps(
+                {
+                    "model": name,
+                    "image": target,
+                    "true_label": true_label,
+                    "top3": [
+                        {"label": label, "class_name": class_name, "probability": probability}
+                        for label, class_name, probability in best
+                    ],
+                    "saliency_method": explanation.method,
+                    "saliency_png": str(output),
+                    "neighbours": neighbour_rows,
+                }
+            )
+        )
+    else:
+        ranked = ", ".join(f"{class_name} {probability:.1%}" for _, class_name, probability in best)
+        print(f"{target}: {ranked}")
+        nearest = ", ".join(f"#{row['index']} {row['class_name']}" for row in neighbour_rows)
+        print(f"Nearest training images: {nearest}")
+        print(f"Saliency ({explanation.method}) written to {output}")
+    return 0
+
+
+def add_parser(commands) -> None:
+    """The command's arguments, under python -m fashion."""
+    explain_parser = commands.add_parser(
+        "explain", help="saliency and nearest training images of one image"
+    )
+    explain_parser.add_argument("image", metavar="IMAGE_OR_TEST_INDEX")
+    explain_parser.add_argument("--model")
+    explain_parser.add_argument(
+        "--output", help="where to write the saliency PNG (default saliency-<image>.png)"
+    )
+    explain_parser.add_argument("--json", action="store_true")
+    explain_parser.set_defaults(handler=run)
