@@ -1,6 +1,6 @@
 """Measure Fashion-MNIST Studio against the tutorial's own code on this machine.
 
-Run `python bench/benchmark.py`
+Run `python -m bench.benchmark`
 (add `--quick`, `--repeats N`, `--pairs N`, `--only training|cnn|inference|startup|memory|explain|runs`).
 Every figure is printed with its target and ratio and written as JSON to bench/results/;
 nothing is asserted. Each measurement runs in a fresh Python process so compiles and caches count.
@@ -19,14 +19,14 @@ import sys
 import time
 from pathlib import Path
 
+from bench import training_bench
+from bench.bench_explain import explain_rows, section_explain, worker_explain
+from bench.bench_runs import runs_rows, section_runs, worker_runs
+
+# The server-and-browser harness the browser tests use, imported as a package from the repository root
+from tests.e2e.harness import AppServer, launch_chromium, memory_kib
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
-# The server-and-browser harness the browser tests use.
-sys.path.insert(0, str(REPO_ROOT / "tests" / "e2e"))
-from harness import AppServer, launch_chromium, memory_kib  # noqa: E402
-sys.path.insert(0, str(REPO_ROOT / "bench"))
-import training_bench  # noqa: E402
-from bench_explain import explain_rows, section_explain, worker_explain  # noqa: E402
-from bench_runs import runs_rows, section_runs, worker_runs  # noqa: E402
 RESULTS_DIR = REPO_ROOT / "bench" / "results"
 SECTIONS = ("training", "cnn", "inference", "startup", "memory", "explain", "runs")
 
@@ -118,6 +118,7 @@ def worker_project_training(config: dict) -> dict:
 def _apply_experiment(config: dict) -> None:
     """Variants the sweep tries that are not hyper-parameters: precision policy, XLA, the model."""
     import fashion.training.models
+    from bench import bench_variants
 
     if config.get("policy"):
         import keras
@@ -130,7 +131,7 @@ def _apply_experiment(config: dict) -> None:
             if "layers" in config:
                 architecture = fashion.training.models.ARCHITECTURES[name]
                 fashion.training.models.ARCHITECTURES[name] = fashion.training.models.replace(
-                    architecture, build_layers=getattr(sys.modules["bench_variants"], config["layers"])
+                    architecture, build_layers=getattr(bench_variants, config["layers"])
                 )
             model = original_build(name, hyper_parameters, steps_per_epoch)
             if "jit_compile" in config:
@@ -145,11 +146,6 @@ def _apply_experiment(config: dict) -> None:
         import fashion.training.run
 
         fashion.training.run.build_model = build_model
-    if "layers" in config:
-        sys.path.insert(0, str(Path(__file__).resolve().parent))
-        import bench_variants
-
-        sys.modules["bench_variants"] = bench_variants
 
 
 def make_test_photo() -> bytes:
@@ -242,7 +238,8 @@ def run_worker(kind: str, config: dict, environment: dict | None = None, timeout
     """Run one worker in a fresh Python process and return its JSON result."""
     command = [
         sys.executable,
-        str(Path(__file__).resolve()),
+        "-m",
+        "bench.benchmark",
         "--worker",
         kind,
         "--config",
@@ -619,7 +616,6 @@ def main(argv: list[str] | None = None) -> int:
     arguments = parser.parse_args(argv)
 
     if arguments.worker:
-        sys.path.insert(0, str(REPO_ROOT))
         print(json.dumps(WORKERS[arguments.worker](json.loads(arguments.config))))
         return 0
     if arguments.repeats < 1 or arguments.pairs < 1:
