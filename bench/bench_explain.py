@@ -1,6 +1,6 @@
 """The explanations' figures for bench/benchmark.py: saliency, neighbours, the map, and their pages warm.
 
-`python bench/benchmark.py --only explain`. Core figures come from a worker process on the full data
+`python -m bench.benchmark --only explain`. Core figures come from a worker process on the full data
 set (one model of each architecture, one epoch: the timings do not depend on how well it learnt);
 page figures from the app in Chromium over the same kind of store.
 """
@@ -96,7 +96,7 @@ def worker_explain(config: dict) -> dict:
 def pages_warm(models_dir: str, model_names: list[str], visits: int = 3) -> dict:
     """Seconds to draw Predictions (Why? closed and open) and Map (a point open) per model, first then
     warm, all in one server; then that server's RSS with both models and their explanation caches."""
-    from harness import AppServer, launch_chromium, memory_kib
+    from tests.e2e.harness import AppServer, launch_chromium, memory_kib
     from playwright.sync_api import sync_playwright
 
     def visit(page, url: str, marker: str) -> float:

@@ -1,6 +1,6 @@
 """A CNN's first "Why?" in Chromium: this checkout against another version of the app, interleaved.
 
-`python bench/bench_first_why.py --before REF [--rounds N] [--page predictions|try]` serves REF
+`python -m bench.bench_first_why --before REF [--rounds N] [--page predictions|try]` serves REF
 (exported with `git archive`) and this checkout in turn, each over a fresh copy of one store (no
 `explain-cache/`, so the 60,000 training images' features are computed), and times what a user waits
 for:
@@ -28,11 +28,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench.benchmark import RESULTS_DIR, prepared_models_dir
+from tests.e2e.harness import AppServer, launch_chromium
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO_ROOT / "tests" / "e2e"))
-sys.path.insert(0, str(REPO_ROOT / "bench"))
-from benchmark import RESULTS_DIR, prepared_models_dir  # noqa: E402
-from harness import AppServer, launch_chromium  # noqa: E402
 
 TIMEOUT_MS = 300_000
 WARM_VISITS = 3

@@ -1,6 +1,6 @@
 """Exports and the reproducible mode for bench/benchmark.py: seconds, sizes, agreement, and the cost.
 
-`python bench/benchmark.py --only runs`. One worker process on the full data set: a model of each
+`python -m bench.benchmark --only runs`. One worker process on the full data set: a model of each
 architecture (one epoch: export timings do not depend on how well it learnt) exported to every
 format, then the tutorial's recommended run and a one-epoch CNN, each with and without TensorFlow
 op determinism, interleaved in pairs so that both modes see the same machine load.

@@ -1,6 +1,6 @@
 """Measure Fashion-MNIST Studio against the tutorial's own code on this machine.
 
-Run `python bench/benchmark.py`
+Run `python -m bench.benchmark`
 (add `--quick`, `--repeats N`, `--pairs N`, `--only training|cnn|inference|startup|memory|explain|runs`).
 Every figure is printed with its target and ratio and written as JSON to bench/results/;
 nothing is asserted. Each measurement runs in a fresh Python process so compiles and caches count.
@@ -19,26 +19,25 @@ import sys
 import time
 from pathlib import Path
 
+from bench import training_bench
+from bench.bench_inference import INFERENCE_MS_TARGET, section_inference, worker_inference
+from bench.bench_pages import (
+    PREDICTIONS_SECONDS_TARGET,
+    SERVER_RSS_MB_TARGET,
+    SESSION_MB_TARGET,
+    START_SECONDS_TARGET,
+    section_memory,
+    section_startup,
+    worker_memory,
+    worker_prepare_models,
+    worker_startup,
+)
+from bench.bench_explain import explain_rows, section_explain, worker_explain
+from bench.bench_runs import runs_rows, section_runs, worker_runs
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
-# The server-and-browser harness the browser tests use.
-sys.path.insert(0, str(REPO_ROOT / "tests" / "e2e"))
-from harness import AppServer, launch_chromium, memory_kib  # noqa: E402
-sys.path.insert(0, str(REPO_ROOT / "bench"))
-import training_bench  # noqa: E402
-from bench_explain import explain_rows, section_explain, worker_explain  # noqa: E402
-from bench_runs import runs_rows, section_runs, worker_runs  # noqa: E402
 RESULTS_DIR = REPO_ROOT / "bench" / "results"
 SECTIONS = ("training", "cnn", "inference", "startup", "memory", "explain", "runs")
-
-INFERENCE_MS_TARGET = 20.0
-START_SECONDS_TARGET = 3.0
-PREDICTIONS_SECONDS_TARGET = 1.5
-SERVER_RSS_MB_TARGET = 1200.0
-SESSION_MB_TARGET = 50.0
-IDLE_SESSIONS = 10
-# The Predictions page's confusion matrix and its grid of 15 image + bar-chart pairs.
-PREDICTIONS_IMAGES = 2
-
 
 
 # ---------------------------------------------------------------- workers (one per process)
@@ -118,6 +117,7 @@ def worker_project_training(config: dict) -> dict:
 def _apply_experiment(config: dict) -> None:
     """Variants the sweep tries that are not hyper-parameters: precision policy, XLA, the model."""
     import fashion.training.models
+    from bench import bench_variants
 
     if config.get("policy"):
         import keras
@@ -130,7 +130,7 @@ def _apply_experiment(config: dict) -> None:
             if "layers" in config:
                 architecture = fashion.training.models.ARCHITECTURES[name]
                 fashion.training.models.ARCHITECTURES[name] = fashion.training.models.replace(
-                    architecture, build_layers=getattr(sys.modules["bench_variants"], config["layers"])
+                    architecture, build_layers=getattr(bench_variants, config["layers"])
                 )
             model = original_build(name, hyper_parameters, steps_per_epoch)
             if "jit_compile" in config:
@@ -145,87 +145,6 @@ def _apply_experiment(config: dict) -> None:
         import fashion.training.run
 
         fashion.training.run.build_model = build_model
-    if "layers" in config:
-        sys.path.insert(0, str(Path(__file__).resolve().parent))
-        import bench_variants
-
-        sys.modules["bench_variants"] = bench_variants
-
-
-def make_test_photo() -> bytes:
-    """A ~1000x1000 JPEG photo of a dark trouser-like shape on a light, slightly noisy background."""
-    import io
-
-    import numpy as np
-    from PIL import Image, ImageDraw, ImageFilter
-
-    generator = np.random.default_rng(0)
-    background = 225 + generator.normal(0, 6, (1000, 1000, 3))
-    image = Image.fromarray(np.clip(background, 0, 255).astype("uint8"), "RGB")
-    draw = ImageDraw.Draw(image)
-    draw.polygon(
-        [(380, 120), (620, 120), (700, 900), (560, 900), (500, 400), (440, 900), (300, 900)],
-        fill=(40, 50, 90),
-    )
-    image = image.filter(ImageFilter.GaussianBlur(2))
-    buffer = io.BytesIO()
-    image.save(buffer, format="JPEG", quality=90)
-    return buffer.getvalue()
-
-
-def _median_ms(function, repeats: int) -> float:
-    timings = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        function()
-        timings.append((time.perf_counter() - started) * 1000.0)
-    return statistics.median(timings)
-
-
-def worker_inference(config: dict) -> dict:
-    """Warm per-image time: prepare_photo + predict_one, against model.predict (the tutorial's way)."""
-    import numpy as np
-
-    from fashion.data.fashion_mnist import load_dataset
-    from fashion.photos.pipeline import prepare_photo
-    from fashion.training import inference
-    from fashion.training.models import build_model, get_architecture, with_overrides
-    from fashion.training.tensorflow_setup import configure_tensorflow
-
-    configure_tensorflow()
-    import keras
-
-    dataset = load_dataset(allow_download=False)
-    photo = make_test_photo()
-    calls = config.get("calls", 50)
-    figures = {"photo_bytes": len(photo)}
-    figures["preprocess_ms"] = _median_ms(lambda: prepare_photo(photo), calls)
-    image = prepare_photo(photo).image
-    for architecture in ("tutorial", "cnn"):
-        hyper_parameters = with_overrides(get_architecture(architecture).defaults, epochs=1)
-        keras.utils.set_random_seed(0)
-        model = build_model(architecture, hyper_parameters, steps_per_epoch=10)
-        model.fit(
-            inference.as_model_input(dataset.train_images[:512]), dataset.train_labels[:512],
-            batch_size=128, epochs=1, verbose=0,
-        )
-        batch = np.expand_dims(image, 0)
-        model.predict(batch, verbose=0)
-        figures[f"{architecture}_model_predict_ms"] = _median_ms(
-            lambda: model.predict(batch, verbose=0), calls
-        )
-        inference.predict_one(model, image)
-        figures[f"{architecture}_predict_one_ms"] = _median_ms(
-            lambda: inference.predict_one(model, image), calls
-        )
-        figures[f"{architecture}_photo_to_prediction_ms"] = _median_ms(
-            lambda: inference.predict_one(model, prepare_photo(photo).image), calls
-        )
-        expected = np.asarray(model(batch, training=False))[0]
-        figures[f"{architecture}_max_probability_difference"] = float(
-            np.max(np.abs(inference.predict_one(model, image) - expected))
-        )
-    return figures
 
 
 WORKERS = {
@@ -235,6 +154,9 @@ WORKERS = {
     "matmul_peak": training_bench.worker_matmul_peak,
     "explain": worker_explain,
     "runs": worker_runs,
+    "startup": worker_startup,
+    "memory": worker_memory,
+    "prepare_models": worker_prepare_models,
 }
 
 
@@ -242,7 +164,8 @@ def run_worker(kind: str, config: dict, environment: dict | None = None, timeout
     """Run one worker in a fresh Python process and return its JSON result."""
     command = [
         sys.executable,
-        str(Path(__file__).resolve()),
+        "-m",
+        "bench.benchmark",
         "--worker",
         kind,
         "--config",
@@ -258,63 +181,7 @@ def run_worker(kind: str, config: dict, environment: dict | None = None, timeout
     return json.loads(lines[-1])
 
 
-# ---------------------------------------------------------------- the app in a real browser
-
-
-def rss_megabytes(pid: int) -> float:
-    """VmRSS of a process, in MB (10^6 bytes)."""
-    return memory_kib(pid)["VmRSS"] * 1024 / 1e6
-
-
-def page_paths() -> dict[str, str]:
-    """URL paths of the pages, read from streamlit_app.py's st.Page(...) calls where possible."""
-    paths = {"explore": "/", "train": "/train", "predictions": "/predictions", "try_image": "/try_image"}
-    entry = REPO_ROOT / "streamlit_app.py"
-    if entry.exists():
-        for match in re.finditer(r"st\.Page\(\s*[\"']pages/(\w+)\.py[\"']([^)]*)\)", entry.read_text()):
-            name, arguments = match.group(1), match.group(2)
-            explicit = re.search(r"url_path\s*=\s*[\"'](\w*)[\"']", arguments)
-            default = "default=True" in arguments.replace(" ", "")
-            path = "/" if default else "/" + (explicit.group(1) if explicit else name)
-            for key in paths:
-                if key in name:
-                    paths[key] = path
-    return paths
-
-
-def _wait_until_drawn(page, timeout_ms: float, images: int = 1) -> None:
-    """Wait until the script run has ended and at least `images` st.image pictures are decoded."""
-    page.locator("[data-testid='stAppViewContainer']").wait_for(timeout=timeout_ms)
-    page.locator("[data-testid='stImage'] img").nth(images - 1).wait_for(state="visible", timeout=timeout_ms)
-    page.locator("[data-testid='stStatusWidget']").wait_for(state="hidden", timeout=timeout_ms)
-    page.wait_for_function(
-        "(count) => document.querySelectorAll('[data-stale=\"true\"]').length === 0"
-        " && [...document.querySelectorAll('[data-testid=\"stImage\"] img')]"
-        ".filter((image) => image.complete && image.naturalWidth > 0).length >= count",
-        arg=images, timeout=timeout_ms,
-    )
-
-
-def _goto_and_wait(page, url: str, timeout_ms: float, images: int = 1) -> float:
-    started = time.perf_counter()
-    page.goto(url, wait_until="commit", timeout=timeout_ms)
-    _wait_until_drawn(page, timeout_ms, images)
-    return time.perf_counter() - started
-
-
-def worker_prepare_models(config: dict) -> dict:
-    """Train and save a quick tutorial model and a quick CNN into FASHION_MODELS_DIR."""
-    from fashion.data.fashion_mnist import load_dataset
-    from fashion.training.models import get_architecture, with_overrides
-    from fashion.training.workflow import train_evaluate_save
-
-    dataset = load_dataset(allow_download=False)
-    names = []
-    for architecture in ("tutorial", "cnn"):
-        hyper_parameters = with_overrides(get_architecture(architecture).defaults, epochs=1, train_limit=3000)
-        finished = train_evaluate_save(architecture, hyper_parameters, dataset, f"bench-{architecture}")
-        names.append(finished.entry.name)
-    return {"model_names": names}
+# ---------------------------------------------------------------- the model store the app sections share
 
 
 def prepared_models_dir() -> tuple[str, list[str]]:
@@ -324,72 +191,6 @@ def prepared_models_dir() -> tuple[str, list[str]]:
     folder = tempfile.mkdtemp(prefix="fashion-bench-models-")
     result = run_worker("prepare_models", {}, {"FASHION_MODELS_DIR": folder})
     return folder, result["model_names"]
-
-
-def worker_startup(config: dict) -> dict:
-    """Cold start to the Explore page drawn, then the Predictions page warm (second visit)."""
-    from playwright.sync_api import sync_playwright
-
-    paths = page_paths()
-    with sync_playwright() as playwright:
-        browser = launch_chromium(playwright)
-        page = browser.new_page()
-        with AppServer(config.get("models_dir")) as server:
-            page.goto(server.url + paths["explore"], wait_until="commit")
-            _wait_until_drawn(page, 120_000)
-            start_seconds = time.perf_counter() - server.started
-            explore_warm = _goto_and_wait(page, server.url + paths["explore"], 120_000)
-            _goto_and_wait(page, server.url + paths["predictions"], 180_000, PREDICTIONS_IMAGES)
-            predictions_warm = []
-            for _ in range(config.get("visits", 3)):
-                predictions_warm.append(
-                    _goto_and_wait(page, server.url + paths["predictions"], 120_000, PREDICTIONS_IMAGES)
-                )
-            images = page.locator("[data-testid='stImage'] img").count()
-        browser.close()
-    return {
-        "start_to_explore_seconds": start_seconds,
-        "explore_warm_seconds": explore_warm,
-        "predictions_warm_seconds": statistics.median(predictions_warm),
-        "predictions_images": images,
-        "paths": paths,
-    }
-
-
-def worker_memory(config: dict) -> dict:
-    """Server RSS with data and models loaded, then the extra RSS per idle session."""
-    from playwright.sync_api import sync_playwright
-
-    paths = page_paths()
-    sessions = config.get("sessions", IDLE_SESSIONS)
-    with sync_playwright() as playwright:
-        browser = launch_chromium(playwright)
-        with AppServer(config.get("models_dir")) as server:
-            first = browser.new_context().new_page()
-            _goto_and_wait(first, server.url + paths["explore"], 120_000)
-            for name in config.get("model_names", []):
-                _goto_and_wait(
-                    first, f"{server.url}{paths['predictions']}?model={name}", 180_000, PREDICTIONS_IMAGES
-                )
-            time.sleep(2)
-            loaded_rss = rss_megabytes(server.process.pid)
-            pages = []
-            for _ in range(sessions):
-                page = browser.new_context().new_page()
-                _goto_and_wait(page, server.url + paths["explore"], 120_000)
-                pages.append(page)
-            time.sleep(3)
-            sessions_rss = rss_megabytes(server.process.pid)
-        browser.close()
-    return {
-        "server_rss_mb": loaded_rss,
-        "rss_with_sessions_mb": sessions_rss,
-        "per_session_mb": (sessions_rss - loaded_rss) / sessions,
-        "sessions": sessions,
-    }
-
-
-WORKERS.update({"startup": worker_startup, "memory": worker_memory, "prepare_models": worker_prepare_models})
 
 
 # ---------------------------------------------------------------- sections
@@ -456,67 +257,12 @@ def section_cnn(repeats: int, quick: bool) -> dict:
     return training_bench.section_cnn(run_worker, 1 if quick else 3)
 
 
-def section_inference(repeats: int, quick: bool) -> dict:
-    print("Inference, one uploaded photo", flush=True)
-    runs = repeated("inference", {"calls": 20 if quick else 50}, 1 if quick else min(3, repeats), "inference")
-    keys = [key for key in runs[0] if isinstance(runs[0][key], float)]
-    medians = {key: median_of(runs, key) for key in keys}
-    medians["target_met"] = medians["tutorial_photo_to_prediction_ms"] <= INFERENCE_MS_TARGET
-    medians["runs"] = runs
-    return medians
-
-
-def _app_missing() -> str | None:
-    if not (REPO_ROOT / "streamlit_app.py").exists():
-        return "streamlit_app.py does not exist yet"
-    return None
-
-
-def section_startup(repeats: int, quick: bool) -> dict:
-    print("App start in Chromium", flush=True)
-    missing = _app_missing()
-    if missing:
-        print(f"  skipped: {missing}")
-        return {"skipped": missing}
-    models_dir, _ = prepared_models_dir()
-    runs = repeated("startup", {"models_dir": models_dir}, 1 if quick else min(3, repeats), "startup")
-    figures = {
-        key: median_of(runs, key)
-        for key in ("start_to_explore_seconds", "explore_warm_seconds", "predictions_warm_seconds")
-    }
-    figures["target_met"] = (
-        figures["start_to_explore_seconds"] <= START_SECONDS_TARGET
-        and figures["predictions_warm_seconds"] <= PREDICTIONS_SECONDS_TARGET
-    )
-    figures["runs"] = runs
-    return figures
-
-
-def section_memory(repeats: int, quick: bool) -> dict:
-    print("Memory of the Streamlit server", flush=True)
-    missing = _app_missing()
-    if missing:
-        print(f"  skipped: {missing}")
-        return {"skipped": missing}
-    models_dir, model_names = prepared_models_dir()
-    config = {"sessions": 3 if quick else IDLE_SESSIONS, "models_dir": models_dir, "model_names": model_names}
-    runs = repeated("memory", config, 1, "memory")
-    figures = {
-        key: median_of(runs, key) for key in ("server_rss_mb", "rss_with_sessions_mb", "per_session_mb")
-    }
-    figures["target_met"] = (
-        figures["server_rss_mb"] <= SERVER_RSS_MB_TARGET and figures["per_session_mb"] <= SESSION_MB_TARGET
-    )
-    figures["runs"] = runs
-    return figures
-
-
 SECTION_FUNCTIONS = {
     "training": section_training,
     "cnn": section_cnn,
-    "inference": section_inference,
-    "startup": section_startup,
-    "memory": section_memory,
+    "inference": lambda repeats, quick: section_inference(repeats, quick, repeated),
+    "startup": lambda repeats, quick: section_startup(repeats, quick, repeated, prepared_models_dir),
+    "memory": lambda repeats, quick: section_memory(repeats, quick, repeated, prepared_models_dir),
     "explain": lambda repeats, quick: section_explain(repeats, quick, repeated, prepared_models_dir),
     "runs": lambda repeats, quick: section_runs(repeats, quick, run_worker),
 }
@@ -619,7 +365,6 @@ def main(argv: list[str] | None = None) -> int:
     arguments = parser.parse_args(argv)
 
     if arguments.worker:
-        sys.path.insert(0, str(REPO_ROOT))
         print(json.dumps(WORKERS[arguments.worker](json.loads(arguments.config))))
         return 0
     if arguments.repeats < 1 or arguments.pairs < 1:

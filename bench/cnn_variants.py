@@ -2,7 +2,7 @@
 accuracy: whether a random mirror image in training and more epochs lift the CNN's defaults to 0.93.
 
 Ran on a lent H200 like bench/photo_variants.py (KERAS_BACKEND=jax, keras/namex/optree wheels carried,
-FASHION_MNIST_DIR pointing at the four .gz files): `python bench/cnn_variants.py [NAME...]`.
+FASHION_MNIST_DIR pointing at the four .gz files): `python -m bench.cnn_variants [NAME...]`.
 Accuracy only: CPU time on this machine is measured by bench/benchmark.py.
 """
 
@@ -34,7 +34,7 @@ def run(name):
     from fashion.data.fashion_mnist import load_dataset, scale_images
     from fashion.training.models import ARCHITECTURES, cnn_layers
     from fashion.training.run import split_training_data
-    from photo_variants import compiled_cnn
+    from bench.photo_variants import compiled_cnn
 
     epochs, mirror, rate, seed = VARIANTS[name]
     hp = replace(ARCHITECTURES["cnn"].defaults, epochs=epochs, seed=seed)

@@ -2,8 +2,8 @@
 same architecture, settings and seed, on the full data, interleaved in one run; the table goes into
 BENCHMARKS.md.
 
-    python bench/model_code.py                      # the tutorial network and the CNN, recommended presets
-    python bench/model_code.py --arch tutorial      # one architecture
+    python -m bench.model_code                      # the tutorial network and the CNN, recommended presets
+    python -m bench.model_code --arch tutorial      # one architecture
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 RESULTS_FILE = ROOT / "bench" / "results" / "model_code.json"
 BENCHMARKS_FILE = ROOT / "BENCHMARKS.md"
@@ -92,7 +91,7 @@ def write_section(rows: list[dict], load_before: float) -> None:
             f"## The code of a model: the generated script vs the app (issue 22), "
             f"{datetime.now(timezone.utc):%Y-%m-%d}",
             "",
-            "`python bench/model_code.py`: `python -m fashion train --arch A --json` (the app's training:",
+            "`python -m bench.model_code`: `python -m fashion train --arch A --json` (the app's training:",
             "the in-memory epoch loop) and the script `fashion/lesson/model_code.py` writes for the same",
             "architecture and settings (Keras' `model.fit`, run in its own process outside the project), on",
             "the full data (60,000 training images less the 10 % validation hold-out, 10,000 test images),",

@@ -1,8 +1,8 @@
 """Train augmentation variants of the CNN in parallel and write .keras files to $OUT (how the GPU rows of
-BENCHMARKS.md "Real photos" were made; then `python bench/photos.py --model-file $OUT/NAME.keras`).
+BENCHMARKS.md "Real photos" were made; then `python -m bench.photos --model-file $OUT/NAME.keras`).
 
 Ran on a lent H200 with Keras' JAX backend (KERAS_BACKEND=jax, keras/namex/optree wheels carried,
-FASHION_MNIST_DIR pointing at the four .gz files): `python bench/photo_variants.py [NAME...]`.
+FASHION_MNIST_DIR pointing at the four .gz files): `python -m bench.photo_variants [NAME...]`.
 The first run's variants (v-*) changed the recipe's strength on every image; the second (w-*) augmented
 a fraction of the images. The recipe's defaults have since become the light settings below.
 """

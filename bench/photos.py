@@ -1,6 +1,6 @@
 """Real photos benchmark: a pipeline + model over ../shared/photos-dev (measuring only, never training).
 
-python bench/photos.py --model NAME [--no-segment --no-sharpen --no-invert --no-tta]
+python -m bench.photos --model NAME [--no-segment --no-sharpen --no-invert --no-tta]
                        [--no-ood] [--label LABEL] [--dev-dir DIR]
 
 Prints top-1 overall, per background and per class, the most frequent confusions, the
@@ -16,7 +16,6 @@ import argparse
 import csv
 import json
 import os
-import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -24,7 +23,6 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from fashion.data.fashion_mnist import CLASS_NAMES, load_dataset  # noqa: E402

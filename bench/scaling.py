@@ -18,12 +18,11 @@ import tempfile
 import time
 from pathlib import Path
 
-REPOSITORY = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(REPOSITORY), str(REPOSITORY / "tests" / "e2e"), str(REPOSITORY / "tests")]
+from fashion.data.fashion_mnist import load_dataset
+from fashion.jobs.sqlite_records import JobDatabase
+from fashion.training.models import RECOMMENDED_PRESET, presets, with_overrides
 
-from fashion.data.fashion_mnist import load_dataset  # noqa: E402
-from fashion.jobs.sqlite_records import JobDatabase  # noqa: E402
-from fashion.training.models import RECOMMENDED_PRESET, presets, with_overrides  # noqa: E402
+REPOSITORY = Path(__file__).resolve().parent.parent
 
 JOBS = 4
 SUBSET = with_overrides(presets("tutorial")[RECOMMENDED_PRESET], train_limit=10000)
@@ -114,7 +113,7 @@ def run_replica_batch(replicas, dataset, label: str) -> dict:
 def measure_replicas(work: Path) -> list[dict]:
     """Two replicas (LocalJobs, each with its dispatcher and workers) sharing 2 places, over SQLite and
     over PostgreSQL (a throwaway server, as in the tests), the backends interleaved REPLICA_ROUNDS times."""
-    from postgres_server import PostgresServer
+    from tests.postgres_server import PostgresServer
 
     from fashion.jobs import open_job_database
     from fashion.jobs.local_backend import LocalJobs
@@ -144,7 +143,7 @@ def measure_replicas(work: Path) -> list[dict]:
 
 def replica_memory(models_dir: Path) -> dict:
     """An app server's resident memory after a browser opened Train and Predictions (this mode)."""
-    from harness import AppServer, launch_chromium, memory_kib
+    from tests.e2e.harness import AppServer, launch_chromium, memory_kib
     from playwright.sync_api import sync_playwright
 
     log_path = models_dir.parent / "streamlit.log"
@@ -162,7 +161,7 @@ def replica_memory(models_dir: Path) -> dict:
 
 def measure_ray(work: Path) -> list[dict]:
     """Ray with only the head node (1 CPU), then with a second node (1 CPU each), each after warm-up jobs."""
-    from ray_cluster import RayCluster
+    from tests.e2e.ray_cluster import RayCluster
 
     import fashion.jobs
 

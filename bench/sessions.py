@@ -21,18 +21,16 @@ import asyncio
 import json
 import os
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
+from playwright.async_api import async_playwright, expect
+
+from fashion.training.models import RECOMMENDED_PRESET, presets, with_overrides
+from tests.e2e.harness import CHROMIUM_ARGUMENTS, CHROMIUM_PATH, AppServer, memory_kib
+
 REPOSITORY = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(REPOSITORY), str(REPOSITORY / "tests" / "e2e")]
-
-from harness import CHROMIUM_ARGUMENTS, CHROMIUM_PATH, AppServer, memory_kib  # noqa: E402
-from playwright.async_api import async_playwright, expect  # noqa: E402
-
-from fashion.training.models import RECOMMENDED_PRESET, presets, with_overrides  # noqa: E402
 
 STEPS = (1, 2, 3, 4, 5, 10, 20, 40)
 # Each session's pages, in order: (path, heading)

@@ -1,6 +1,6 @@
 """Try training variants one at a time, each in a fresh process; print and log test accuracy and time.
 
-Usage: python bench/sweep.py '{"arch": "tutorial", "overrides": {"batch_size": 512}}' ...
+Usage: python -m bench.sweep '{"arch": "tutorial", "overrides": {"batch_size": 512}}' ...
 A variant may also name "policy" (e.g. mixed_bfloat16), "jit_compile", "layers" (a builder in
 bench/bench_variants.py) and "env" (environment variables such as TF_ENABLE_ONEDNN_OPTS).
 """
@@ -10,11 +10,8 @@ from __future__ import annotations
 import json
 import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from benchmark import RESULTS_DIR, run_worker  # noqa: E402
+from bench.benchmark import RESULTS_DIR, run_worker
 
 
 def main(variants: list[str]) -> int:

@@ -13,7 +13,10 @@ import subprocess
 import time
 from pathlib import Path
 
-from harness import REPOSITORY, free_port
+try:
+    from harness import REPOSITORY, free_port
+except ModuleNotFoundError:  # imported as tests.e2e.ray_cluster by bench/, run from the repository root
+    from tests.e2e.harness import REPOSITORY, free_port
 
 NODE_START_TIMEOUT_SECONDS = 120
 
