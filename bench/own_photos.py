@@ -28,10 +28,12 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from bench.photos import DEFAULT_DEV_DIR, read_rows  # noqa: E402
-from fashion import ood, own_photos, photo, store  # noqa: E402
-from fashion.data import CLASS_NAMES, load_dataset  # noqa: E402
-from fashion.models import PHOTO_PRESET, preset_named, with_overrides  # noqa: E402
-from fashion.workflow import train_evaluate_save  # noqa: E402
+from fashion.data.fashion_mnist import CLASS_NAMES, load_dataset  # noqa: E402
+from fashion.photos import ood, own_photos  # noqa: E402
+from fashion.photos import pipeline as photo  # noqa: E402
+from fashion.store import model_store as store  # noqa: E402
+from fashion.training.models import PHOTO_PRESET, preset_named, with_overrides  # noqa: E402
+from fashion.training.workflow import train_evaluate_save  # noqa: E402
 
 SPLIT_SEED = 19  # fixed: the same two halves on every run and machine
 BENCH_OWNER = "bench-0000000000000019"  # an owner id as the Try page's browsers have

@@ -7,7 +7,7 @@ import json
 from app_pages import open_page
 from test_app_first_hour import add_photo_model
 
-from fashion import store
+from fashion.store import model_store as store
 
 LESSON_HEADING = "The same image, two models"
 
@@ -26,8 +26,9 @@ def progress_texts(app) -> list[str]:
 
 
 def test_try_page_shows_the_same_image_through_both_models_and_why(use_small_data, store_with_model):
-    from fashion import inference, photo
-    from fashion.data import load_dataset, scale_images
+    from fashion.data.fashion_mnist import load_dataset, scale_images
+    from fashion.photos import pipeline as photo
+    from fashion.training import inference
 
     add_photo_model(store_with_model)
     say_it_learnt_from_real_photos(store_with_model)

@@ -6,8 +6,8 @@ import re
 from dataclasses import replace
 from types import SimpleNamespace
 
-from fashion import store
-from fashion.models import (
+from fashion.store import model_store as store
+from fashion.training.models import (
     ARCHITECTURES,
     CUSTOM_SETTINGS,
     EXACT_TUTORIAL_PRESET,
@@ -88,7 +88,7 @@ def test_training_summary_names_preset_augmentation_and_data():
 
 
 def test_compare_lists_preset_and_augmentation_when_they_differ():
-    from fashion.comparison import differing_settings
+    from fashion.store.comparison import differing_settings
 
     photo = record("cnn", PHOTO_ROBUST)
     plain = record("cnn", ARCHITECTURES["cnn"].defaults)
@@ -104,7 +104,7 @@ def test_training_summary_of_one_epoch_says_epoch():
 
 
 def test_the_lesson_pairs_the_best_fashion_mnist_only_model_with_the_photo_model():
-    from fashion.models import fashion_only_and_photo_model
+    from fashion.training.models import fashion_only_and_photo_model
 
     def entry(name: str, hyper_parameters, test_accuracy: float):
         return SimpleNamespace(

@@ -11,10 +11,12 @@ from ui.model_choice import model_label
 
 def show_two_models(models: list, batch: np.ndarray, tta: bool, true_label: int | None = None) -> None:
     """Both models' answers to the same input side by side, and why they differ; nothing without both."""
-    from fashion import descriptions, inference, ood
-    from fashion.data import CLASS_NAMES
+    from fashion.data.fashion_mnist import CLASS_NAMES
     from fashion.errors import FashionError
-    from fashion.models import fashion_only_and_photo_model
+    from fashion.figures import descriptions
+    from fashion.photos import ood
+    from fashion.training import inference
+    from fashion.training.models import fashion_only_and_photo_model
 
     pair = fashion_only_and_photo_model(models)
     if pair is None:
