@@ -323,7 +323,7 @@ def test_the_download_button_offline_says_what_failed_and_writes_nothing(
     assert not app.exception
     (error,) = [element.value for element in app.error]
     assert error.startswith(f"downloading {offline_url}{rows[0]['file']} failed (")
-    assert "0 photos were fetched" in error and "\n" not in error
+    assert error.endswith("0 photos were fetched and are kept: run the download again.") and "\n" not in error
     assert not app.success
     assert not destination.exists() or files_under(destination) == []
     # The page still offers the download, and the other presets train as before.
