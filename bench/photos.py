@@ -63,6 +63,25 @@ def make_classifier(model, arguments, calibration):
     return classify
 
 
+def held_out_photo_accuracy(model, tta: bool) -> float | None:
+    """Top-1 on the held-out real clothing photos (never trained on): where recipe choices are made."""
+    from fashion.data.fashion_mnist import scale_images
+    from fashion.errors import PhotoDatasetError
+    from fashion.data.real_photos import load_real_photos
+    from fashion.training.inference import predict_probabilities
+
+    try:
+        images, labels = load_real_photos().part(held_out=True)
+    except PhotoDatasetError:
+        return None
+    clothing = scale_images(images[labels >= 0])
+    batches = np.stack([photo.tta_batch(image) if tta else image[np.newaxis] for image in clothing])
+    count, size = batches.shape[:2]
+    probabilities = predict_probabilities(model, batches.reshape(count * size, *batches.shape[2:]))
+    predicted = probabilities.reshape(count, size, -1).mean(axis=1).argmax(axis=1)
+    return float((predicted == labels[labels >= 0]).mean())
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", help="a saved model (default: the newest)")
@@ -98,6 +117,7 @@ def main() -> int:
         calibration_seconds = time.perf_counter() - started
         held_out = ood.scores_of_images(model, dataset.test_images[1::2], batch_of)
         fashion_flagged = float((held_out > calibration.threshold).mean())
+    held_out_top1 = held_out_photo_accuracy(model, not arguments.no_tta) if record.get("trained_on") else None
     classify = make_classifier(model, arguments, calibration)
     classify(rows[0]["data"])  # warm-up: traces the model's call
 
@@ -141,6 +161,7 @@ def main() -> int:
             if r["predicted"] != r["label_index"]
         ).most_common(10),
         "fashion_test_accuracy": fashion_accuracy,
+        "held_out_real_photos_top1": held_out_top1,
         "trained_on": record.get("trained_on"),
         "ms_per_photo_median": float(np.median(milliseconds)),
         "ms_per_photo_p90": float(np.percentile(milliseconds, 90)),
@@ -169,6 +190,8 @@ def main() -> int:
         f"{figures['ms_per_photo_median']:.0f} ms/photo median"
     )
     print(f"Fashion-MNIST test accuracy {fashion_accuracy:.4f}")
+    if held_out_top1 is not None:
+        print(f"held-out real photos (never trained on, not photos-dev) top-1 {held_out_top1:.3f}")
     print("per class: " + ", ".join(f"{k} {v:.2f}" for k, v in figures["per_class"].items()))
     print("confusions: " + ", ".join(f"{pair} x{count}" for pair, count in figures["confusions"]))
     if calibration is not None:

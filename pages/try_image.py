@@ -4,7 +4,7 @@ import random
 
 import streamlit as st
 
-from ui import caches, explanations, figure_view, model_choice, model_pages, own_photos_view
+from ui import caches, explanations, figure_view, model_choice, model_pages, own_photos_view, two_models_view
 from fashion.figures import descriptions
 from fashion.training import inference
 from fashion.photos import ood
@@ -138,6 +138,7 @@ if prepared is not None:
 unsure = inference.unsure_warning(probabilities)
 if unsure and not prediction.out_of_distribution:
     st.warning(unsure)
+two_models_view.show_two_models(models, batch, switches["tta"], true_label)
 model_choice.try_another_model(models, entry)
 
 # Why: saliency, the nearest training images and the map, on request; the training images' features

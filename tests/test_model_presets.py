@@ -101,3 +101,30 @@ def test_compare_lists_preset_and_augmentation_when_they_differ():
 
 def test_training_summary_of_one_epoch_says_epoch():
     assert training_summary({**record("tutorial", TUTORIAL_EXACT), "epochs_run": 1}).endswith(", 1 epoch")
+
+
+def test_the_lesson_pairs_the_best_fashion_mnist_only_model_with_the_photo_model():
+    from fashion.training.models import fashion_only_and_photo_model
+
+    def entry(name: str, hyper_parameters, test_accuracy: float):
+        return SimpleNamespace(
+            name=name, record={**record("cnn", hyper_parameters), "test_accuracy": test_accuracy}
+        )
+
+    plain_new = entry("cnn-new", ARCHITECTURES["cnn"].defaults, 0.90)
+    plain_best = entry("cnn-best", ARCHITECTURES["cnn"].defaults, 0.92)
+    variants = entry("variants", replace(PHOTO_ROBUST, real_photos=False), 0.91)  # Fashion-MNIST alone too
+    photo_new = entry("photo-new", PHOTO_ROBUST, 0.91)
+    photo_old = entry("photo-old", PHOTO_ROBUST, 0.93)
+    own = entry("own-only", replace(ARCHITECTURES["cnn"].defaults, own_photos="browser-" + "a" * 16), 0.95)
+    entries = [plain_new, photo_new, own, variants, plain_best, photo_old]  # newest first, as the store lists
+    fashion_only, photo_model = fashion_only_and_photo_model(entries)
+    assert fashion_only is plain_best  # the best by test accuracy; one that saw own photos is not "only"
+    assert photo_model is photo_new  # the Try page's photo model: the newest that learnt from real photos
+    # Equal accuracies: the newest of them
+    twin = entry("cnn-twin", ARCHITECTURES["cnn"].defaults, 0.92)
+    assert fashion_only_and_photo_model([twin, *entries])[0] is twin
+    # Without one of the two kinds there is nothing to set side by side
+    assert fashion_only_and_photo_model([plain_new, variants, own]) is None
+    assert fashion_only_and_photo_model([photo_new, own]) is None
+    assert fashion_only_and_photo_model([]) is None

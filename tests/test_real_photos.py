@@ -284,3 +284,69 @@ def test_the_train_pages_button_downloads_the_photos(
     )
     app.run()
     assert any("3 real labelled photos" in caption.value for caption in app.caption)
+
+
+def files_under(folder: Path) -> list[str]:
+    """Every file under a folder (temporary ones included), as paths relative to it."""
+    return sorted(str(path.relative_to(folder)) for path in folder.rglob("*") if path.is_file())
+
+
+def open_train_page_offering_the_download(monkeypatch, labels: Path, destination: Path, base_url: str):
+    """The Train page on the Photo-robust preset, with no photos here and the download pointed at base_url."""
+    from app_pages import open_page
+
+    from fashion.training.models import PHOTO_PRESET
+
+    monkeypatch.setattr(real_photos, "LABELS_PATH", labels)
+    monkeypatch.setenv("FASHION_PHOTOS_DIR", str(destination))
+    monkeypatch.setenv("FASHION_PHOTOS_URL", base_url)
+    app = open_page("pages/train.py")
+    app.selectbox(key="train_architecture").set_value("cnn").run()
+    app.selectbox(key="train_preset_cnn").set_value(PHOTO_PRESET).run()
+    assert any("none are here" in warning.value for warning in app.warning)
+    return app
+
+
+def test_the_download_button_offline_says_what_failed_and_writes_nothing(
+    use_small_data, models_dir, tmp_path, source_server, monkeypatch
+):
+    import socket
+
+    served, _ = source_server
+    labels, rows = served_labels(tmp_path, served)
+    with socket.socket() as closed:  # a port on 127.0.0.1 that nothing listens on: as if offline
+        closed.bind(("127.0.0.1", 0))
+        offline_url = f"http://127.0.0.1:{closed.getsockname()[1]}/"
+    destination = tmp_path / "mine"
+    app = open_train_page_offering_the_download(monkeypatch, labels, destination, offline_url)
+    app.button(key="train_download_photos").click().run()
+    assert not app.exception
+    (error,) = [element.value for element in app.error]
+    assert error.startswith(f"downloading {offline_url}{rows[0]['file']} failed (")
+    assert error.endswith("0 photos were fetched and are kept: run the download again.") and "\n" not in error
+    assert not app.success
+    assert not destination.exists() or files_under(destination) == []
+    # The page still offers the download, and the other presets train as before.
+    app.run()
+    assert any("none are here" in warning.value for warning in app.warning) and not app.exception
+
+
+def test_the_download_button_stops_at_a_checksum_mismatch_keeping_only_whole_photos(
+    use_small_data, models_dir, tmp_path, source_server, monkeypatch
+):
+    served, base_url = source_server
+    labels, rows = served_labels(tmp_path, served)
+    (served / rows[1]["file"]).write_bytes(b"changed at the source")
+    destination = tmp_path / "mine"
+    app = open_train_page_offering_the_download(monkeypatch, labels, destination, base_url)
+    app.button(key="train_download_photos").click().run()
+    assert not app.exception
+    (error,) = [element.value for element in app.error]
+    assert error == (
+        f"{base_url}{rows[1]['file']}: the download does not match its SHA-256 in the label file (corrupt "
+        "or changed at the source); it was not kept."
+    )
+    assert not app.success
+    # The photo before it is there whole; the changed one and any temporary file are not.
+    assert files_under(destination) == [rows[0]["file"]]
+    assert (destination / rows[0]["file"]).read_bytes() == (served / rows[0]["file"]).read_bytes()

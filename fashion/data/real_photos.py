@@ -400,7 +400,8 @@ def download_photos(
             if getattr(error, "code", None):
                 reason = f"HTTP {error.code} {reason}"
             raise PhotoDatasetError(
-                f"downloading {url} failed ({reason}); {fetched} photos were fetched, run the command again."
+                f"downloading {url} failed ({reason}); {fetched} photos were fetched and are kept: "
+                "run the download again."
             ) from None
         if hashlib.sha256(data).hexdigest() != row.source_sha256:
             raise PhotoDatasetError(

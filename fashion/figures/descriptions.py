@@ -254,3 +254,23 @@ def learning_description(epoch: int, probabilities: np.ndarray, labels) -> str:
         f"Epoch {epoch}: {right} of {len(labels)} probe images classified right, "
         "and the first layer's weights as images."
     )
+
+
+def data_difference_sentence(fashion_only, photo_model) -> str:
+    """Why two models answer a photo differently, in one sentence: the data each saw (store entries)."""
+    from fashion.data.real_photos import trained_on_sentence
+
+    fashion_record = fashion_only.record or {}
+    fashion_data = fashion_record.get("trained_on")
+    if not fashion_data and isinstance(fashion_record.get("train_count"), int):
+        fashion_data = {"fashion_mnist": fashion_record["train_count"]}
+    photo_trained_on = (photo_model.record or {}).get("trained_on")
+    photo_data = "Fashion-MNIST and real photos"  # an older record does not count them
+    if photo_trained_on:
+        photo_data = trained_on_sentence(photo_trained_on)
+    return (
+        f"They differ by the data they saw: {fashion_only.name} learnt from "
+        f"{trained_on_sentence(fashion_data)} alone, studio pictures of one item, light on black; "
+        f"{photo_model.name} learnt from {photo_data}, "
+        "with real backgrounds, light and pairs of shoes."
+    )

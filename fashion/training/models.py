@@ -318,6 +318,25 @@ def best_model_for_photos(entries: list) -> tuple:
     return entries[0], f"the newest model: none is trained for photos yet ({PHOTO_PRESET} preset)"
 
 
+def learnt_from_fashion_mnist_alone(record: dict | None) -> bool:
+    """True for a model that saw only Fashion-MNIST images: no real photos, none of a user's own."""
+    settings = trained_settings(record)
+    return not settings.real_photos and not settings.own_photos
+
+
+def fashion_only_and_photo_model(entries: list) -> tuple | None:
+    """The best Fashion-MNIST-only model (by test accuracy) and the Photo model, or None without both."""
+    photo_model, _ = best_model_for_photos(entries)
+    if photo_model is None or not trained_settings(photo_model.record).real_photos:
+        return None
+    fashion_only = [entry for entry in entries if learnt_from_fashion_mnist_alone(entry.record)]
+    if not fashion_only:
+        return None
+    # max keeps the first of equals, and the entries come newest first
+    best = max(fashion_only, key=lambda entry: float((entry.record or {}).get("test_accuracy") or 0.0))
+    return best, photo_model
+
+
 def preset_named(architecture_name: str, preset_name: str) -> HyperParameters:
     """The named preset of an architecture; ConfigurationError listing the known ones."""
     known = presets(architecture_name)

@@ -93,6 +93,29 @@ def test_keep_a_photo_train_with_it_and_delete_it(photo_app, browser, page, scre
     assert_no_error(page)
     screenshot(page, "trained-with-my-photo")
 
+    # The lesson: the same photo through the Fashion-MNIST-only model and the Photo model, side by side
+    for width in (1400, 1024):
+        page.set_viewport_size({"width": width, "height": 1000})
+        open_page(page, photo_app.url, "try_image?model=small-tutorial", heading="Try your own image")
+        page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(
+            str(sneaker_photo(tmp_path))
+        )
+        heading = page.get_by_role("heading", name="The same image, two models")
+        expect(heading).to_be_visible()
+        expect(page.get_by_text("Fashion-MNIST only: small-tutorial", exact=False)).to_be_visible()
+        expect(page.get_by_text("Photo model: e2e-with-my-photo", exact=False)).to_be_visible()
+        # Three top-1 bars: the prediction above, then one under each model
+        expect(page.get_by_text(re.compile(r"^1\. .+: \d+\.\d%$"))).to_have_count(3)
+        lesson = page.get_by_text(re.compile(r"^They differ by the data they saw: small-tutorial learnt"))
+        expect(lesson).to_contain_text("from Fashion-MNIST (900 images) alone")
+        expect(lesson).to_contain_text("e2e-with-my-photo learnt from Fashion-MNIST (270 images), ")
+        wait_until_idle(page)
+        heading.scroll_into_view_if_needed()
+        assert_no_error(page)
+        screenshot(page, f"two-models-{width}px")
+        audits.check(f"try-two-models-{width}px")
+    page.set_viewport_size({"width": 1400, "height": 1000})
+
     # Delete it: My photos is empty again
     open_page(page, photo_app.url, "try_image?model=small-tutorial", heading="Try your own image")
     page.get_by_text("My photos (1)").click()

@@ -1,0 +1,47 @@
+"""The Try page's lesson: the same image through a Fashion-MNIST-only model and the Photo model."""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from ui import caches
+from ui.model_choice import model_label
+
+
+def show_two_models(models: list, batch: np.ndarray, tta: bool, true_label: int | None = None) -> None:
+    """Both models' answers to the same input side by side, and why they differ; nothing without both."""
+    from fashion.data.fashion_mnist import CLASS_NAMES
+    from fashion.errors import FashionError
+    from fashion.figures import descriptions
+    from fashion.photos import ood
+    from fashion.training import inference
+    from fashion.training.models import fashion_only_and_photo_model
+
+    pair = fashion_only_and_photo_model(models)
+    if pair is None:
+        return
+    st.subheader("The same image, two models")
+    columns = st.columns(2)
+    for column, entry, role in zip(columns, pair, ("Fashion-MNIST only", "Photo model")):
+        with column:
+            st.markdown(f"**{role}: {model_label(entry)}**")
+            try:
+                identity = caches.model_identity(entry)
+                model = caches.cached_model(*identity)
+                calibration = caches.ood_calibration(*identity, caches.data_key(), tta)
+            except FashionError as error:
+                st.error(str(error))
+                continue
+            prediction = ood.predict_photo(model, batch, calibration)
+            for rank, (label, name, probability) in enumerate(
+                inference.top_classes(prediction.probabilities), start=1
+            ):
+                st.progress(probability, text=f"{rank}. {name}: {probability:.1%}")
+            answer = int(prediction.probabilities.argmax())
+            if prediction.out_of_distribution:
+                st.caption("It doubts this is any of the ten classes.")
+            elif true_label is not None:
+                verdict = "right" if answer == true_label else f"wrong (it is {CLASS_NAMES[true_label]})"
+                st.caption(f"{CLASS_NAMES[answer]}: {verdict}.")
+    st.info(descriptions.data_difference_sentence(*pair), icon=":material/school:")
