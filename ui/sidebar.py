@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from ui import language
 from ui.caches import active_entry, training_jobs
 from ui.job_session import session_owner
 from ui.training_view import overall_fraction, status_line
@@ -44,6 +45,7 @@ def show_sidebar() -> None:
 @st.fragment(run_every=SIDEBAR_REFRESH_SECONDS)
 def sidebar_job_status() -> None:
     """This browser's job (its place in line, or a small progress bar), else the job training now."""
+    language.apply_session_language()  # a fragment's rerun skips the entry
     from fashion.errors import JobDatabaseError
     from fashion.jobs import describe_wait
 

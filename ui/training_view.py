@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from ui import language
 from ui.caches import training_jobs
 from ui.learning_view import show_learning
 
@@ -90,6 +91,7 @@ def show_job(job_id: str | None) -> None:
 @st.fragment(run_every=LIVE_REFRESH_SECONDS)
 def live_job_progress(job_id: str) -> None:
     """Charts, a progress bar with speed and time left, and a Stop button; refreshed every second."""
+    language.apply_session_language()  # a fragment's rerun skips the entry
     from fashion.errors import JobDatabaseError
     from fashion.jobs import describe_wait
 
