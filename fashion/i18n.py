@@ -9,7 +9,10 @@ number formats read it. The catalogues live in `fashion/locale/` (messages.pot, 
 from __future__ import annotations
 
 import gettext
+import logging
 import os
+import shutil
+import subprocess
 from contextvars import ContextVar
 from functools import lru_cache
 from pathlib import Path
@@ -25,6 +28,12 @@ DOMAIN = "messages"
 # The language tags above as gettext and Babel spell a locale
 _LOCALE_NAMES = {ENGLISH: "en", CHINESE: "zh_CN"}
 
+# The figures' font for Chinese: Debian's fonts-wqy-microhei (scripts/install.sh), found by its family name
+CJK_FONT_FAMILY = "WenQuanYi Micro Hei"
+CJK_FONT_PACKAGE = "fonts-wqy-microhei"
+FIGURE_LATIN_FONT_FAMILY = "DejaVu Sans"  # matplotlib's own default, kept for Latin text and digits
+
+_logger = logging.getLogger(__name__)
 _current_language: ContextVar[str] = ContextVar("fashion_language", default=DEFAULT_LANGUAGE)
 
 
@@ -80,6 +89,13 @@ def N_(message: str) -> str:
     return message
 
 
+# Shown (translated) and logged where the CJK font is missing
+MISSING_FONT_MESSAGE = N_(
+    "No Chinese font for the figures: install fonts-wqy-microhei (scripts/install.sh does); "
+    "until then their Chinese text shows as empty boxes."
+)
+
+
 def format_number(value: float, decimals: int | None = None) -> str:
     """A number with the current language's grouping and decimal signs (`decimals` fixed when given)."""
     from babel.numbers import format_decimal
@@ -106,3 +122,36 @@ def language_from_environment(environment: dict | None = None) -> str:
         if value:
             return language_of(value) or DEFAULT_LANGUAGE
     return DEFAULT_LANGUAGE
+
+
+def _font_files(family: str) -> list[str]:
+    """The files fontconfig knows for a font family (none where fc-list is missing)."""
+    if shutil.which("fc-list") is None:
+        return []
+    listing = subprocess.run(
+        ["fc-list", f":family={family}", "file"], capture_output=True, text=True, timeout=30, check=False
+    )
+    return [line.split(":")[0].strip() for line in listing.stdout.splitlines() if line.strip()]
+
+
+@lru_cache(maxsize=1)
+def use_figure_fonts() -> str | None:
+    """Let matplotlib draw Chinese: DejaVu Sans first, the CJK font for the glyphs it lacks.
+
+    Returns None, or MISSING_FONT_MESSAGE (also logged) when the CJK font is not installed.
+    """
+    import matplotlib
+    from matplotlib import font_manager
+
+    known = {font.name for font in font_manager.fontManager.ttflist}
+    if CJK_FONT_FAMILY not in known:
+        # Installed after matplotlib built its font cache: add it by the file fontconfig names
+        for path in _font_files(CJK_FONT_FAMILY):
+            font_manager.fontManager.addfont(path)
+        known = {font.name for font in font_manager.fontManager.ttflist}
+    if CJK_FONT_FAMILY not in known:
+        _logger.warning(MISSING_FONT_MESSAGE)
+        return MISSING_FONT_MESSAGE
+    # Matplotlib falls back glyph by glyph along the families named here (not along a generic alias)
+    matplotlib.rcParams["font.family"] = [FIGURE_LATIN_FONT_FAMILY, CJK_FONT_FAMILY]
+    return None

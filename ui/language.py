@@ -55,6 +55,10 @@ def language_switch() -> None:
         on_change=_switched,
         required=True,
     )
+    if st.session_state[LANGUAGE_KEY] != i18n.ENGLISH:
+        missing_font = i18n.use_figure_fonts()
+        if missing_font:
+            st.warning(_(missing_font), icon=":material/font_download_off:")
 
 
 def set_document_language(language: str) -> None:
