@@ -7,7 +7,7 @@ import json
 import streamlit as st
 
 from fashion import i18n
-from fashion.i18n import _
+from fashion.i18n import N_, _
 
 LANGUAGE_QUERY_PARAMETER = "lang"
 LANGUAGE_KEY = "language"  # this session's language, once chosen
@@ -61,10 +61,78 @@ def language_switch() -> None:
             st.warning(_(missing_font), icon=":material/font_download_off:")
 
 
+# Streamlit's own words on the page, which no API sets: translated in the browser (text nodes that read
+# exactly so; "{size} per file" by its ending). Their msgids are here so that Babel extracts them.
+STREAMLIT_TEXTS = {
+    "Skip to main content": N_("Skip to main content"),
+    "Upload": N_("Upload"),
+    "Browse files": N_("Browse files"),
+    "Drag and drop file here": N_("Drag and drop file here"),
+    "Drag and drop files here": N_("Drag and drop files here"),
+    "Take Photo": N_("Take Photo"),
+    "Clear photo": N_("Clear photo"),
+    "No results": N_("No results"),
+    "Running...": N_("Running..."),
+}
+PER_FILE = N_("{size} per file")
+
+# Runs on every script run: sets <html lang>, and keeps Streamlit's texts in the run's language while React
+# redraws them (a MutationObserver, installed once; a text translated before is restored in English).
+DOCUMENT_SCRIPT = """<script>
+(() => {
+  const page = window;
+  page.fashionLanguage = %(language)s;
+  page.fashionTexts = %(texts)s;
+  page.fashionPerFile = %(per_file)s;
+  document.documentElement.lang = page.fashionLanguage;
+  const translate = node => {
+    const original = node.fashionOriginal ?? node.data;
+    let wanted = page.fashionTexts[original.trim()];
+    const perFile = original.match(/^(\\S+) per file$/);
+    if (wanted === undefined && perFile && page.fashionPerFile) {
+      wanted = page.fashionPerFile.replace("{size}", perFile[1]);
+    }
+    if (wanted !== undefined) {
+      node.fashionOriginal = original;
+      if (node.data !== wanted) node.data = wanted;
+    } else if (node.fashionOriginal !== undefined && node.data !== original) {
+      node.data = original;
+    }
+  };
+  const walk = root => {
+    const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+    while (walker.nextNode()) translate(walker.currentNode);
+  };
+  walk(document.body);
+  if (!page.fashionObserver) {
+    page.fashionObserver = new MutationObserver(mutations => {
+      for (const mutation of mutations) {
+        if (mutation.type === "characterData") translate(mutation.target);
+        for (const node of mutation.addedNodes) {
+          if (node.nodeType === Node.TEXT_NODE) translate(node);
+          else if (node.nodeType === Node.ELEMENT_NODE) walk(node);
+        }
+      }
+    });
+    page.fashionObserver.observe(document.body, {subtree: true, childList: true, characterData: true});
+  }
+})();
+</script>"""
+
+
 def set_document_language(language: str) -> None:
-    """Set <html lang> to the language (Streamlit has no setting for it), so screen readers read it right."""
-    # st.html runs the script in the page itself (no iframe); it draws nothing.
-    st.html(
-        f"<script>document.documentElement.lang = {json.dumps(language)};</script>",
-        unsafe_allow_javascript=True,
+    """Set <html lang> to the language, so screen readers read it right, and translate Streamlit's texts."""
+    # Streamlit has no setting for either. st.html runs the script in the page itself (no iframe) and
+    # draws nothing.
+    texts = (
+        {}
+        if language == i18n.ENGLISH
+        else {english: _(message) for english, message in STREAMLIT_TEXTS.items()}
     )
+    per_file = "" if language == i18n.ENGLISH else _(PER_FILE)
+    script = DOCUMENT_SCRIPT % {
+        "language": json.dumps(language),
+        "texts": json.dumps(texts, ensure_ascii=False),
+        "per_file": json.dumps(per_file, ensure_ascii=False),
+    }
+    st.html(script, unsafe_allow_javascript=True)

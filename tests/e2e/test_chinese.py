@@ -25,8 +25,9 @@ TRAINING_TIMEOUT_MS = 240_000
 ALLOWED_WORDS = {
     "Fashion-MNIST", "Fashion", "MNIST", "Studio", "TensorFlow", "Keras", "NumPy", "Python", "CNN", "PCA",
     "CSV", "JSON", "KiB", "GPU", "CPU", "Ray", "TFLite", "SavedModel", "float16", "keras", "py", "Grad-CAM",
-    "CC0", "BENCHMARKS.md", "x", "d", "s", "T", "A", "B", "ReLU", "Adam", "softmax", "Dense", "Flatten",
-    "Conv2D", "MaxPooling2D", "Dropout", "Input", "Rescaling", "SparseCategoricalCrossentropy", "fps",
+    "CC0", "BENCHMARKS.md", "English", "x", "d", "s", "T", "A", "B", "ReLU", "Adam", "softmax", "Dense",
+    "Flatten", "Conv2D", "MaxPooling2D", "Dropout", "Input", "Rescaling", "SparseCategoricalCrossentropy",
+    "fps",
 }  # fmt: skip
 # Text that is code or an icon's ligature, not words to read
 NOT_PROSE_SELECTOR = ", ".join(
@@ -38,7 +39,10 @@ NOT_PROSE_SELECTOR = ", ".join(
         '[data-testid="stFileUploaderFileName"]',
     ]
 )
-LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[-.][A-Za-z0-9]+)*")
+# A word: letters, digits, "_", "-" and "." inside; paths, sizes (28x28) and code identifiers are names
+LATIN_WORD = re.compile(r"[A-Za-z0-9_]*[A-Za-z][A-Za-z0-9_]*(?:[-.][A-Za-z0-9_]+)*")
+PATH = re.compile(r"(?<![\w.])/[^\s()，。；：]+")
+NOT_A_WORD = re.compile(r"^(\d+x\d+|\w*_\w*|[a-z]+\d+)$")  # 28x28, train_images, uint8, float32
 
 
 def visible_prose(page) -> str:
@@ -59,8 +63,8 @@ def visible_prose(page) -> str:
 def english_words(text: str, names: set[str]) -> list[str]:
     """The Latin-letter words of a text that are neither allowed names nor model or file names."""
     words = []
-    for word in LATIN_WORD.findall(text):
-        if word in ALLOWED_WORDS or word in names or any(word in name for name in names):
+    for word in LATIN_WORD.findall(PATH.sub(" ", text)):
+        if word in ALLOWED_WORDS or NOT_A_WORD.match(word) or any(word in name for name in names):
             continue
         words.append(word)
     return words
