@@ -5,10 +5,10 @@ import random
 import streamlit as st
 
 from ui import caches, next_steps, startup
-from fashion import descriptions
+from fashion.figures import descriptions
 from fashion.i18n import _, current_language, format_number
-from fashion.display import pixel_table_html
-from fashion.data import (
+from fashion.figures.tables import pixel_table_html
+from fashion.data.fashion_mnist import (
     CLASS_NAMES,
     class_counts,
     dataset_summary,
@@ -40,7 +40,7 @@ if dataset is None:
 @st.cache_data(show_spinner=False, persist="disk")
 def overview_pngs(source: str, language: str) -> tuple[bytes, bytes]:
     """The class count chart and the mean image grid as PNG bytes, in this language."""
-    from fashion import plots
+    from fashion.figures import plots
 
     data = caches.cached_dataset(source)
     counts = plots.figure_to_png(plots.class_count_chart(class_counts(data.train_labels)))
@@ -53,7 +53,7 @@ def sample_grid_png(
     source: str, classes: tuple[int, ...], seed: int, language: str
 ) -> tuple[bytes, list[int]]:
     """A 5x5 grid of random training images of the chosen classes, with their indices (in this language)."""
-    from fashion import plots
+    from fashion.figures import plots
 
     data = caches.cached_dataset(source)
     indices = sample_indices(data.train_labels, 25, seed, list(classes))
@@ -65,7 +65,7 @@ def sample_grid_png(
 @st.cache_data(show_spinner=False, persist="disk", max_entries=200)
 def sample_png(source: str, index: int, language: str) -> bytes:
     """One training image with its colour bar, as PNG bytes (its title in this language)."""
-    from fashion import plots
+    from fashion.figures import plots
 
     data = caches.cached_dataset(source)
     title = f"#{index}: {_(CLASS_NAMES[data.train_labels[index]])}"

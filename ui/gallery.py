@@ -16,7 +16,8 @@ def prediction_png(
     identity: tuple, source: str, kind: str, indices: tuple, highlight=None, language: str = "en"
 ) -> bytes:
     """A gallery page, one prediction pair or the confusion matrix of a model, as PNG bytes (in language)."""
-    from fashion import evaluation, plots
+    from fashion.training import evaluation
+    from fashion.figures import plots
 
     probabilities = test_probabilities(*identity, source)
     data = cached_dataset(source)
@@ -67,7 +68,7 @@ def restore_predictions_state(model_names: list[str], orders: list[str]) -> None
 
 def captions_markdown(probabilities, labels, indices) -> str:
     """The gallery's captions as a markdown list, coloured like the figure (blue right, red wrong)."""
-    from fashion import plots
+    from fashion.figures import plots
 
     lines = []
     for index in indices:
@@ -84,9 +85,9 @@ def _open_chosen_image() -> None:
 
 def show_image_view(identity: tuple, source: str, shown, probabilities, labels) -> None:
     """Under the gallery: a button per image of the page; the image opened, large, with its "Why?"."""
-    from fashion import descriptions
-    from fashion.data import CLASS_NAMES
-    from fashion import plots
+    from fashion.figures import descriptions
+    from fashion.data.fashion_mnist import CLASS_NAMES
+    from fashion.figures import plots
     from ui import explanations
 
     page_indices = [int(index) for index in shown]
@@ -133,7 +134,7 @@ def show_image_view(identity: tuple, source: str, shown, probabilities, labels) 
 
 def show_figure(figure, **image_options) -> None:
     """Draw a matplotlib Figure as a PNG image."""
-    from fashion.plots import figure_to_png
+    from fashion.figures.plots import figure_to_png
 
     st.image(figure_to_png(figure), **image_options)
 

@@ -25,7 +25,7 @@ def show_sidebar() -> None:
         accuracy = record.get("test_accuracy")
         if isinstance(accuracy, (int, float)):
             st.metric(_("Test accuracy"), format_percent(accuracy))
-        from fashion.models import preset_label
+        from fashion.training.models import preset_label
 
         epochs = record.get("epochs_run")
         epochs_text = (
@@ -50,7 +50,7 @@ def sidebar_job_status() -> None:
     """This browser's job (its place in line, or a small progress bar), else the job training now."""
     language.apply_session_language()  # a fragment's rerun skips the entry
     from fashion.errors import JobDatabaseError
-    from fashion.jobs import describe_wait
+    from fashion.jobs.job_queue import describe_wait
 
     try:
         jobs = training_jobs().list()

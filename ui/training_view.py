@@ -35,7 +35,7 @@ def history_frame(history: list[dict]):
     """The training history as a table indexed by epoch."""
     import pandas as pd
 
-    from fashion.training import HISTORY_COLUMNS
+    from fashion.training.run import HISTORY_COLUMNS
 
     frame = pd.DataFrame(history, columns=list(HISTORY_COLUMNS))
     return frame.set_index("epoch")
@@ -44,7 +44,7 @@ def history_frame(history: list[dict]):
 @st.cache_data(show_spinner=False, max_entries=16)
 def training_curves_png(history: tuple[tuple, ...], continued_after: int = 0, language: str = "en") -> bytes:
     """The loss and accuracy curves of a training history (rows as sorted item tuples), as PNG bytes."""
-    from fashion import plots
+    from fashion.figures import plots
 
     figure = plots.training_curves([dict(row) for row in history], continued_after)
     return plots.figure_to_png(figure, dpi=72)
@@ -68,7 +68,7 @@ def show_history_charts(history: list[dict], continued_after: int = 0, parent: s
     # One PNG, cached per history: the live view redraws every second, and two interactive charts
     # rebuilt that often were remounted before the second (accuracy) one had drawn.
     rows = tuple(tuple(sorted(row.items())) for row in history)
-    from fashion.descriptions import training_curves_description
+    from fashion.figures.descriptions import training_curves_description
 
     st.image(
         training_curves_png(rows, continued_after, current_language()),
@@ -101,7 +101,7 @@ def live_job_progress(job_id: str) -> None:
     """Charts, a progress bar with speed and time left, and a Stop button; refreshed every second."""
     language.apply_session_language()  # a fragment's rerun skips the entry
     from fashion.errors import JobDatabaseError
-    from fashion.jobs import describe_wait
+    from fashion.jobs.job_queue import describe_wait
 
     try:
         jobs = training_jobs()
@@ -178,7 +178,7 @@ def offer_retry(job_id: str) -> None:
 
 def show_job_result(snapshot) -> None:
     """Test accuracy and loss, the saved model, the history table and downloads of a finished job."""
-    from fashion import store
+    from fashion.store import model_store as store
     from fashion.errors import FashionError
 
     if snapshot.state == "failed":
@@ -214,7 +214,7 @@ def show_job_result(snapshot) -> None:
     except FashionError:
         trained_on = None
     if trained_on:
-        from fashion.real_photos import trained_on_sentence
+        from fashion.data.real_photos import trained_on_sentence
 
         st.caption(_("Trained on {what}.").format(what=trained_on_sentence(trained_on)))
     from ui.next_steps import next_step
