@@ -21,6 +21,8 @@ from fashion.training.models import (
 )
 from fashion.training.augmentation import AUGMENTATIONS
 from fashion.training.run import BatchReport, EpochReport, TrainingListener
+from fashion import i18n
+from fashion.i18n import _
 
 EXIT_ERROR = 2
 
@@ -116,10 +118,10 @@ def command_train(arguments) -> int:
             parent=arguments.from_model,
         )
     except KeyboardInterrupt:
-        print("Interrupted; nothing was saved.", file=sys.stderr)
+        print(_("Interrupted; nothing was saved."), file=sys.stderr)
         return 130
     if finished.entry is None:
-        print("error: training stopped before the first epoch; nothing was saved.", file=sys.stderr)
+        print(_("error: training stopped before the first epoch; nothing was saved."), file=sys.stderr)
         return EXIT_ERROR
     summary = {
         "name": finished.entry.name,
@@ -137,10 +139,13 @@ def command_train(arguments) -> int:
         print(json.dumps(summary))
     else:
         print(
-            f"Test accuracy: {summary['test_accuracy']:.4f}  test loss: {summary['test_loss']:.4f}  "
-            f"trained in {summary['train_seconds']:.1f}s"
+            _("Test accuracy: {accuracy}  test loss: {loss}  trained in {seconds}s").format(
+                accuracy=f"{summary['test_accuracy']:.4f}",
+                loss=f"{summary['test_loss']:.4f}",
+                seconds=f"{summary['train_seconds']:.1f}",
+            )
         )
-        print(f"Saved as {summary['name']} in {summary['path']}")
+        print(_("Saved as {name} in {path}").format(name=summary["name"], path=summary["path"]))
     return 0
 
 
@@ -184,7 +189,7 @@ def command_predict(arguments) -> int:
         dataset = None if calibration is not None else load_dataset()
     except FashionError as error:
         # Without the data set there is nothing to calibrate on: classify, and say so once.
-        print(f"warning: no 'none of the ten' score ({error})", file=sys.stderr)
+        print(_("warning: no 'none of the ten' score ({error})").format(error=error), file=sys.stderr)
         calibration = None
     if dataset is not None:
         model_key = ood.model_file_key(entry.model_path, switches["tta"])
@@ -218,8 +223,10 @@ def command_predict(arguments) -> int:
                 )
             )
         else:
-            ranked = ", ".join(f"{class_name} {probability:.1%}" for _, class_name, probability in best)
-            verdict = " (none of the ten, it seems)" if prediction.out_of_distribution else ""
+            ranked = _(", ").join(
+                f"{_(class_name)} {probability:.1%}" for _label, class_name, probability in best
+            )
+            verdict = _(" (none of the ten, it seems)") if prediction.out_of_distribution else ""
             print(f"{file_name}: {ranked}{verdict}")
     return 0
 
@@ -246,9 +253,13 @@ def command_evaluate(arguments) -> int:
             )
         )
     else:
-        print(f"Model {name}: test accuracy {evaluation.accuracy:.4f}, loss {evaluation.loss:.4f}")
+        print(
+            _("Model {name}: test accuracy {accuracy}, loss {loss}").format(
+                name=name, accuracy=f"{evaluation.accuracy:.4f}", loss=f"{evaluation.loss:.4f}"
+            )
+        )
         for class_name, accuracy in zip(CLASS_NAMES, evaluation.per_class_accuracy):
-            print(f"  {class_name:<12} {accuracy:.4f}")
+            print(f"  {_(class_name):<12} {accuracy:.4f}")
     return 0
 
 
@@ -276,17 +287,18 @@ def command_models(arguments) -> int:
         )
         return 0
     if not entries:
-        print(f"No saved models in {store.store_directory()}.")
+        print(_("No saved models in {folder}.").format(folder=store.store_directory()))
         return 0
     for entry in entries:
         if entry.readable:
             record = entry.record
             print(
                 f"{entry.name:<36} {record.get('architecture', '?'):<9} "
-                f"accuracy {record.get('test_accuracy', float('nan')):.4f}  {record.get('created', '')}"
+                f"{_('accuracy')} {record.get('test_accuracy', float('nan')):.4f}  "
+                f"{record.get('created', '')}"
             )
         else:
-            print(f"{entry.name:<36} UNREADABLE: {entry.error}")
+            print(f"{entry.name:<36} " + _("UNREADABLE: {error}").format(error=entry.error))
     return 0
 
 
@@ -385,11 +397,13 @@ def command_explain(arguments) -> int:
             )
         )
     else:
-        ranked = ", ".join(f"{class_name} {probability:.1%}" for _, class_name, probability in best)
+        ranked = _(", ").join(
+            f"{_(class_name)} {probability:.1%}" for _label, class_name, probability in best
+        )
         print(f"{target}: {ranked}")
-        nearest = ", ".join(f"#{row['index']} {row['class_name']}" for row in neighbour_rows)
-        print(f"Nearest training images: {nearest}")
-        print(f"Saliency ({explanation.method}) written to {output}")
+        nearest = _(", ").join(f"#{row['index']} {_(row['class_name'])}" for row in neighbour_rows)
+        print(_("Nearest training images: {names}").format(names=nearest))
+        print(_("Saliency ({method}) written to {path}").format(method=_(explanation.method), path=output))
     return 0
 
 
@@ -427,6 +441,11 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser of python -m fashion."""
     parser = argparse.ArgumentParser(
         prog="python -m fashion", description="Fashion-MNIST Studio on the command line."
+    )
+    parser.add_argument(
+        "--lang",
+        choices=i18n.LANGUAGES,
+        help="the language of the messages (default: English, or Chinese where LANG says zh_CN)",
     )
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -519,11 +538,12 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; errors become one line on stderr and exit status 2."""
     arguments = build_parser().parse_args(argv)
+    i18n.use_language(arguments.lang or i18n.language_from_environment())
     try:
         return arguments.handler(arguments)
     except FashionError as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(_("error: {message}").format(message=error), file=sys.stderr)
         return EXIT_ERROR
     except MemoryError:
-        print("error: out of memory.", file=sys.stderr)
+        print(_("error: out of memory."), file=sys.stderr)
         return EXIT_ERROR

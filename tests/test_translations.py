@@ -134,3 +134,34 @@ def test_a_missing_chinese_font_is_said_and_logged(monkeypatch, caplog):
         i18n.use_figure_fonts()
     assert message == i18n.MISSING_FONT_MESSAGE and "fonts-wqy-microhei" in message
     assert i18n.MISSING_FONT_MESSAGE in caplog.text
+
+
+def run_cli(*arguments, environment=None):
+    """python -m fashion with these arguments, LANG set to C.UTF-8 unless the environment says otherwise."""
+    import os
+    import subprocess
+
+    return subprocess.run(
+        [sys.executable, "-m", "fashion", *arguments],
+        cwd=Path(__file__).resolve().parents[1],
+        env={**os.environ, "LANG": "C.UTF-8", "LC_ALL": "", "LC_MESSAGES": "", **(environment or {})},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_the_cli_speaks_english_by_default_and_chinese_when_asked(use_small_data, store_with_model):
+    english = run_cli("evaluate", "--model", "small-tutorial")
+    assert english.returncode == 0, english.stderr
+    assert english.stdout.startswith("Model small-tutorial: test accuracy ")
+    assert "  Ankle boot " in english.stdout
+    chinese = run_cli("--lang", "zh-CN", "evaluate", "--model", "small-tutorial")
+    assert chinese.returncode == 0, chinese.stderr
+    assert chinese.stdout.startswith("模型 small-tutorial：测试准确率 ")
+    assert "  踝靴" in chinese.stdout and "Ankle" not in chinese.stdout
+    from_environment = run_cli("models", environment={"LANG": "zh_CN.UTF-8"})
+    assert from_environment.returncode == 0, from_environment.stderr
+    assert "准确率" in from_environment.stdout or "没有已保存的模型" in from_environment.stdout
+    failed = run_cli("--lang", "zh-CN", "evaluate", "--model", "no-such-model")
+    assert failed.returncode == 2 and failed.stderr.startswith("错误：")
