@@ -75,8 +75,8 @@ def translations(language: str) -> gettext.NullTranslations:
 
 
 def _(message: str) -> str:
-    """The message in the current language."""
-    return translations(current_language()).gettext(message)
+    """The message in the current language ("" stays "": gettext would give the catalogue's header)."""
+    return translations(current_language()).gettext(message) if message else message
 
 
 def ngettext(singular: str, plural: str, count: int) -> str:

@@ -84,6 +84,13 @@ def test_each_thread_has_its_own_language():
     assert i18n.current_language() == "en"
 
 
+def test_an_empty_message_stays_empty_in_every_language():
+    for language in i18n.LANGUAGES:
+        i18n.use_language(language)
+        assert i18n._("") == ""
+    i18n.use_language("en")
+
+
 def test_numbers_follow_the_language():
     i18n.use_language("zh-CN")
     try:

@@ -131,7 +131,7 @@ def layer_rows(model) -> list[dict]:
         {
             N_("layer"): layer.name,
             N_("kind"): type(layer).__name__,
-            N_("output shape"): str(tuple(layer.output.shape)).replace("None", "batch"),
+            N_("output shape"): str(tuple(layer.output.shape)).replace("None", _("batch")),
             N_("parameters"): f"{layer.count_params():,}",
         }
         for layer in model.layers

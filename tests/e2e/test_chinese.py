@@ -16,7 +16,7 @@ from playwright.sync_api import expect
 from test_journeys import stop_training_at_end  # noqa: F401 - a fixture used below
 
 from fashion import i18n
-from fashion.data import CLASS_NAMES
+from fashion.data.fashion_mnist import CLASS_NAMES
 
 TRAINED_MODEL = "e2e-zh-tutorial"
 MODEL = "small-tutorial"  # the store's model (tests/conftest.py)
@@ -28,6 +28,8 @@ ALLOWED_WORDS = {
     "CC0", "BENCHMARKS.md", "English", "x", "d", "s", "T", "A", "B", "ReLU", "Adam", "softmax", "Dense",
     "Flatten", "Conv2D", "MaxPooling2D", "Dropout", "Input", "Rescaling", "SparseCategoricalCrossentropy",
     "fps",
+    # Keras' own layer names, as the model summary shows them
+    "dense", "flatten", "conv2d", "dropout", "rescaling",
 }  # fmt: skip
 # Text that is code or an icon's ligature, not words to read
 NOT_PROSE_SELECTOR = ", ".join(
