@@ -73,6 +73,7 @@ STREAMLIT_TEXTS = {
     "Clear photo": N_("Clear photo"),
     "No results": N_("No results"),
     "Running...": N_("Running..."),
+    "Stop": N_("Stop"),  # the header's button while a script runs
 }
 PER_FILE = N_("{size} per file")
 

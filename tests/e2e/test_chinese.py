@@ -37,6 +37,7 @@ NOT_PROSE_SELECTOR = ", ".join(
         '[data-testid="stCode"]',
         "pre",
         "code",
+        "[data-not-prose]",
         '[data-testid="stIconMaterial"]',
         '[data-testid="stFileUploaderFileName"]',
     ]
@@ -51,6 +52,12 @@ def visible_prose(page) -> str:
     """The text a reader sees in the app, without code blocks and icon names."""
     return page.evaluate(
         """selector => {
+            // Material icons are words in an icon font ("settings", "code"): not prose
+            for (const element of document.querySelectorAll('[data-testid="stApp"] *')) {
+                if (getComputedStyle(element).fontFamily.includes("Material")) {
+                    element.setAttribute("data-not-prose", "");
+                }
+            }
             const app = document.querySelector('[data-testid="stApp"]').cloneNode(true);
             app.querySelectorAll(selector).forEach(element => element.remove());
             document.body.appendChild(app);
