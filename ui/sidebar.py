@@ -33,7 +33,7 @@ def show_sidebar() -> None:
             if isinstance(epochs, int)
             else _("? epochs")
         )
-        st.caption(f"{record.get('architecture', '?')}, {_(preset_label(record))}, {epochs_text}")
+        st.caption(_(", ").join([str(record.get("architecture", "?")), _(preset_label(record)), epochs_text]))
     from fashion.errors import JobDatabaseError
 
     try:

@@ -9,7 +9,7 @@ from fashion.data.fashion_mnist import IMAGE_SIZE, NUM_CLASSES
 from fashion.errors import ConfigurationError
 from fashion.i18n import N_
 
-SCHEDULES = ("constant", "cosine")
+SCHEDULES = (N_("constant"), N_("cosine"))  # marked: the Train page names them in the reader's language
 
 
 @dataclass(frozen=True)

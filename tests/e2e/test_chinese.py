@@ -29,7 +29,7 @@ ALLOWED_WORDS = {
     "Flatten", "Conv2D", "MaxPooling2D", "Dropout", "Input", "Rescaling", "SparseCategoricalCrossentropy",
     "fps",
     # Keras' own layer names, as the model summary shows them
-    "dense", "flatten", "conv2d", "dropout", "rescaling",
+    "dense", "flatten", "conv2d", "dropout", "rescaling", "relu",
 }  # fmt: skip
 # Text that is code or an icon's ligature, not words to read
 NOT_PROSE_SELECTOR = ", ".join(
