@@ -87,10 +87,14 @@ def assert_chinese(page, state: str, names: set[str]) -> None:
     assert not left, f"English words on the {state} page: {sorted(set(left))}"
 
 
-def open_chinese(page, base_url: str, path: str, heading: str) -> None:
-    """Open a page with ?lang=zh-CN and wait for its Chinese heading."""
+def open_chinese(page, base_url: str, path: str, heading: str, last: str | None = None) -> None:
+    """Open a page with ?lang=zh-CN; wait for its Chinese heading and for the text it shows last."""
     separator = "&" if "?" in path else "?"
     open_page(page, base_url, f"{path}{separator}lang=zh-CN", heading=heading)
+    if last:
+        # The running indicator can appear after the first check: the page's last text says it is drawn
+        expect(page.get_by_text(last, exact=True).first).to_be_visible(timeout=120_000)
+        wait_until_idle(page)
 
 
 @pytest.mark.usefixtures("stop_training_at_end")
@@ -98,24 +102,21 @@ def test_the_app_in_chinese(app_server, page, audits, small_dataset, tmp_path):
     """Every page in zh-CN, a model trained from the Train page, a mistake's Why? and a photo."""
     names = {MODEL, TRAINED_MODEL, "photo-zh.png", "lang", "zh-CN"}
     with i18n_language(i18n.CHINESE):
-        titles = {
-            "": i18n._("Explore the data"),
-            "train": i18n._("Train"),
-            "lesson": i18n._("Lesson: classify images of clothing"),
-            "models": i18n._("Saved models"),
-            "map": i18n._("Map"),
+        pages = {
+            "": (i18n._("Explore the data"), i18n._("Mean image of each class")),
+            "lesson": (i18n._("Lesson: classify images of clothing"), "第 9 步：使用训练好的模型"),
+            "models": (i18n._("Saved models"), i18n._("Rename or delete")),
+            "map": (i18n._("Map"), "点击地图上的一个点，打开它的图像、显著图和最近的训练图像。"),
         }
 
-    # Explore, the Lesson and Saved models, as they open
-    for path, heading in titles.items():
-        if path == "train":
-            continue
-        open_chinese(page, app_server.url, path, heading)
+    # Explore, the Lesson, Saved models and the Map, as they open
+    for path, (heading, last) in pages.items():
+        open_chinese(page, app_server.url, path, heading, last)
         assert_chinese(page, path or "explore", names)
         audits.check(f"zh-{path or 'explore'}")
 
     # A model trained from the Train page, with small settings
-    open_chinese(page, app_server.url, "train", "训练")
+    open_chinese(page, app_server.url, "train", "训练", "开始训练")
     assert_chinese(page, "train", names)
     audits.check("zh-train")
     page.get_by_text("在子集上训练").click()
@@ -137,7 +138,7 @@ def test_the_app_in_chinese(app_server, page, audits, small_dataset, tmp_path):
     audits.check("zh-train-finished")
 
     # Predictions: the first mistake and its Why?
-    open_chinese(page, app_server.url, f"predictions?model={MODEL}", "预测")
+    open_chinese(page, app_server.url, f"predictions?model={MODEL}", "预测", "错误，一次一个")
     assert_chinese(page, "predictions", names)
     page.locator(".st-key-predictions_why").get_by_text("为什么？").click()
     neighbours = page.get_by_text(re.compile(r"^最近的训练图像（按模型倒数第二层的特征）："))
@@ -149,11 +150,8 @@ def test_the_app_in_chinese(app_server, page, audits, small_dataset, tmp_path):
     assert_chinese(page, "predictions-why", names)
     audits.check("zh-predictions-why")
 
-    # The Map and Compare (two models now)
-    open_chinese(page, app_server.url, f"map?model={MODEL}", "地图")
-    assert_chinese(page, "map", names)
-    audits.check("zh-map")
-    open_chinese(page, app_server.url, f"compare?models={MODEL},{TRAINED_MODEL}", "比较模型")
+    # Compare (two models now)
+    open_chinese(page, app_server.url, f"compare?models={MODEL},{TRAINED_MODEL}", "比较模型", "它们的分歧")
     assert_chinese(page, "compare", names)
     audits.check("zh-compare")
 
@@ -164,7 +162,7 @@ def test_the_app_in_chinese(app_server, page, audits, small_dataset, tmp_path):
     open_chinese(page, app_server.url, f"try_image?model={MODEL}", "试试你自己的图片")
     page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(photo_path))
     expect(page.get_by_text("放大的 28x28 模型输入")).to_be_visible()
-    expect(page.get_by_text(re.compile(r"^1\. \S+：\d+\.\d%$"))).to_be_visible()
+    expect(page.get_by_text(re.compile(r"^1\. \S+: \d+\.\d%$"))).to_be_visible()
     assert_chinese(page, "try-photo", names)
     audits.check("zh-try-photo")
     audits.assert_clean()
