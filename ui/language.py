@@ -74,6 +74,9 @@ STREAMLIT_TEXTS = {
     "No results": N_("No results"),
     "Running...": N_("Running..."),
     "Stop": N_("Stop"),  # the header's button while a script runs
+    "add icon": N_("add icon"),  # read by screen readers: the uploader's "Add files" button
+    "Add files": N_("Add files"),  # an aria-label
+    "Remove file": N_("Remove file"),
 }
 PER_FILE = N_("{size} per file")
 
@@ -100,22 +103,36 @@ DOCUMENT_SCRIPT = """<script>
       node.data = original;
     }
   };
+  const label = element => {
+    const original = element.fashionLabel ?? element.getAttribute("aria-label");
+    const wanted = page.fashionTexts[original];
+    if (wanted !== undefined) {
+      element.fashionLabel = original;
+      if (element.getAttribute("aria-label") !== wanted) element.setAttribute("aria-label", wanted);
+    } else if (element.fashionLabel !== undefined && element.getAttribute("aria-label") !== original) {
+      element.setAttribute("aria-label", original);
+    }
+  };
   const walk = root => {
     const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
     while (walker.nextNode()) translate(walker.currentNode);
+    if (root.querySelectorAll) root.querySelectorAll("[aria-label]").forEach(label);
   };
   walk(document.body);
   if (!page.fashionObserver) {
     page.fashionObserver = new MutationObserver(mutations => {
       for (const mutation of mutations) {
         if (mutation.type === "characterData") translate(mutation.target);
+        if (mutation.type === "attributes") label(mutation.target);
         for (const node of mutation.addedNodes) {
           if (node.nodeType === Node.TEXT_NODE) translate(node);
           else if (node.nodeType === Node.ELEMENT_NODE) walk(node);
         }
       }
     });
-    page.fashionObserver.observe(document.body, {subtree: true, childList: true, characterData: true});
+    page.fashionObserver.observe(document.body, {
+      subtree: true, childList: true, characterData: true, attributes: true, attributeFilter: ["aria-label"]
+    });
   }
 })();
 </script>"""

@@ -45,7 +45,8 @@ NOT_PROSE_SELECTOR = ", ".join(
 # A word: letters, digits, "_", "-" and "." inside; paths, sizes (28x28) and code identifiers are names
 LATIN_WORD = re.compile(r"[A-Za-z0-9_]*[A-Za-z][A-Za-z0-9_]*(?:[-.][A-Za-z0-9_]+)*")
 PATH = re.compile(r"(?<![\w.])/[^\s()，。；：]+")
-NOT_A_WORD = re.compile(r"^(\d+x\d+|\w*_\w*|[a-z]+\d+)$")  # 28x28, train_images, uint8, float32
+# 28x28, train_images, uint8, float32, 8.8KB
+NOT_A_WORD = re.compile(r"^(\d+x\d+|\w*_\w*|[a-z]+\d+|\d+[KMG]B)$")
 
 
 def visible_prose(page) -> str:
