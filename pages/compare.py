@@ -62,7 +62,7 @@ differing = comparison.differing_settings(records)
 if differing:
     st.dataframe(
         pd.DataFrame(
-            {name: {_(label): str(values[name]) for label, values in differing.items()} for name in chosen}
+            {name: {_(label): _(str(values[name])) for label, values in differing.items()} for name in chosen}
         ),
         width="stretch",
     )

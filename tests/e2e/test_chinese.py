@@ -172,7 +172,8 @@ def test_the_app_in_chinese(app_server, page, audits, small_dataset, tmp_path):
 def test_the_switch_and_the_link_choose_the_language_across_pages(app_server, page, screenshot):
     """?lang= opens a language; the sidebar switch changes it; both survive a page change by the sidebar."""
     open_page(page, app_server.url, "?lang=zh-CN", heading="探索数据")
-    assert page.evaluate("document.documentElement.lang") == "zh-CN"
+    # The script that sets <html lang> runs once Streamlit has drawn its element: wait for it
+    page.wait_for_function("document.documentElement.lang === 'zh-CN'")
     page.locator('[data-testid="stSidebarNav"]').get_by_text("训练", exact=True).click()
     expect(page.get_by_role("heading", name="训练", exact=True)).to_be_visible()
     expect(page).to_have_url(re.compile(r"/train\?(.*&)?lang=zh-CN(&|$)"))
@@ -211,7 +212,7 @@ def test_an_english_browser_opens_in_english_and_a_chinese_one_in_chinese(app_se
     english.context.close()
     chinese = new_tab(browser, locale="zh-CN")
     open_page(chinese, app_server.url, "", heading="探索数据")
-    assert chinese.evaluate("document.documentElement.lang") == "zh-CN"
+    chinese.wait_for_function("document.documentElement.lang === 'zh-CN'")
     expect(chinese).to_have_url(re.compile(r"[?&]lang=zh-CN(&|$)"))
     chinese.context.close()
 
