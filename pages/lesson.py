@@ -2,13 +2,17 @@
 
 import streamlit as st
 
+from fashion.i18n import _
 from ui import caches, lesson_view, startup
 
 startup.run_through_entry()
-st.title("Lesson: classify images of clothing")
+st.title(_("Lesson: classify images of clothing"))
 st.caption(
-    "The tutorial the app grew from, step by step: what each step does, its code in plain TensorFlow/Keras, "
-    "and its result on the real data and your own model. Each step links to the page that goes deeper."
+    _(
+        "The tutorial the app grew from, step by step: what each step does, "
+        "its code in plain TensorFlow/Keras, and its result on the real data and your own model. "
+        "Each step links to the page that goes deeper."
+    )
 )
 
 dataset = caches.dataset_or_error()
@@ -17,8 +21,10 @@ if dataset is None:
 entry = lesson_view.choose_model()
 if entry is None:
     st.info(
-        "No model yet: the steps below use the tutorial's network. Train it in step 6 and the later steps "
-        "fill in with its results.",
+        _(
+            "No model yet: the steps below use the tutorial's network. "
+            "Train it in step 6 and the later steps fill in with its results."
+        ),
         icon=":material/school:",
     )
 lesson_view.show_lesson(dataset, entry)

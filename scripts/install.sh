@@ -10,6 +10,8 @@ if command -v apt-get >/dev/null 2>&1; then
   [ -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ] || missing="$missing dataset-fashion-mnist"
   [ -x /usr/bin/chromium ] || missing="$missing chromium"
   fc-list 2>/dev/null | grep -qi dejavu || missing="$missing fonts-dejavu-core"
+  # The Chinese text of the figures (fashion/i18n.py finds it by its family name)
+  fc-list 2>/dev/null | grep -qi "WenQuanYi Micro Hei" || missing="$missing fonts-wqy-microhei"
   # The job tests run a throwaway PostgreSQL server (FASHION_JOBS_DATABASE_URL's backend)
   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$missing postgresql"
   if [ -n "$missing" ]; then

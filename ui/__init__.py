@@ -17,4 +17,5 @@
 - `model_management`: the Saved models page's exports, rename and delete.
 - `focus`: a visible keyboard focus outline where Streamlit draws none.
 - `learning_view`: "Watch it learn": probe images' guesses and the first layer per epoch.
+- `language`: each run's language (?lang=, the sidebar switch, the browser's), <html lang>, Streamlit's texts.
 """

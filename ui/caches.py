@@ -5,12 +5,14 @@ from __future__ import annotations
 import streamlit as st
 
 from fashion import settings
+from fashion.i18n import N_, _
+
 from ui.startup import exempt_imports_from_garbage_collection
 
 ACTIVE_MODEL_KEY = "active_model"
 
 # Why a model a page was showing may be gone: every notice of a model gone says it with these words.
-MODEL_GONE_REASON = "renamed or deleted, perhaps in another session"
+MODEL_GONE_REASON = N_("renamed or deleted, perhaps in another session")
 
 
 def data_key() -> str:
@@ -25,7 +27,8 @@ def store_key() -> str:
     return str(store.store_directory())
 
 
-@st.cache_resource(show_spinner="Loading Fashion-MNIST…")
+# The spinners are the callers' (st.spinner with the run's language): a decorator's text is fixed at import.
+@st.cache_resource(show_spinner=False)
 def cached_dataset(source: str):
     """The data set for this FASHION_MNIST_DIR value, loaded once per server."""
     from fashion.data.fashion_mnist import load_dataset
@@ -38,13 +41,14 @@ def dataset_or_error():
     from fashion.errors import FashionError
 
     try:
-        return cached_dataset(data_key())
+        with st.spinner(_("Loading Fashion-MNIST…")):
+            return cached_dataset(data_key())
     except FashionError as error:
-        st.error(f"Fashion-MNIST could not be loaded: {error}")
+        st.error(_("Fashion-MNIST could not be loaded: {error}").format(error=error))
         return None
 
 
-@st.cache_resource(show_spinner="Loading the model…", max_entries=4)
+@st.cache_resource(show_spinner=False, max_entries=4)
 def cached_model(name: str, created: str, store_folder: str):
     """A saved Keras model, loaded once per name and creation time."""
     from fashion.store import model_store as store
@@ -57,13 +61,18 @@ def cached_model(name: str, created: str, store_folder: str):
     return store.load_model(name)
 
 
-@st.cache_data(show_spinner="Predicting the test set…", max_entries=8)
+@st.cache_data(show_spinner=False, max_entries=8)
 def test_probabilities(name: str, created: str, store_folder: str, source: str):
     """The model's class probabilities for every test image, shape (N, 10)."""
     from fashion.training.inference import predict_probabilities
 
     model = cached_model(name, created, store_folder)
     return predict_probabilities(model, cached_dataset(source).test_images)
+
+
+def predicting_spinner():
+    """The spinner shown while a model is loaded and predicts the test set (a cache miss)."""
+    return st.spinner(_("Loading the model and predicting the test set…"))
 
 
 def training_jobs():
@@ -110,7 +119,7 @@ def active_entry():
     return models[0] if models else None
 
 
-@st.cache_resource(show_spinner="Calibrating the 'none of the ten' score on the test set…", max_entries=8)
+@st.cache_resource(show_spinner=False, max_entries=8)
 def ood_calibration(name: str, created: str, store_folder: str, source: str, tta: bool):
     """The model's out-of-distribution calibration (also kept on disk), once per model and TTA switch."""
     from fashion.photos import ood

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from fashion.i18n import _, current_language, format_number
+
 from ui.caches import ACTIVE_MODEL_KEY, cached_dataset, model_identity, test_probabilities
 from ui.model_pages import say_models_gone
 
@@ -35,12 +37,12 @@ def keep_saved_choices(names: list[str]) -> None:
     for key in ("compare_first", "compare_second"):
         if st.session_state.get(key) in missing:
             del st.session_state[key]
-    instead = ", ".join(f"**{name}**" for name in replacements)
-    say_models_gone(missing, f"comparing {instead} instead" if replacements else "")
+    instead = _(", ").join(f"**{name}**" for name in replacements)
+    say_models_gone(missing, _("comparing {names} instead").format(names=instead) if replacements else "")
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def curves_png(histories: tuple[tuple[str, tuple[tuple, ...]], ...]) -> bytes:
+def curves_png(histories: tuple[tuple[str, tuple[tuple, ...]], ...], language: str = "en") -> bytes:
     """The overlaid curves of several histories (name, rows as sorted item tuples), as PNG bytes."""
     from fashion.figures import plots
 
@@ -54,7 +56,7 @@ def history_rows(record: dict) -> tuple[tuple, ...]:
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def pair_png(identity: tuple, source: str, index: int) -> bytes:
+def pair_png(identity: tuple, source: str, index: int, language: str = "en") -> bytes:
     """The tutorial's image + bar chart pair of one model for one test image, as PNG bytes."""
     from fashion.figures import plots
 
@@ -89,30 +91,33 @@ def show_disagreements(right_entry, wrong_entry, indices, source: str, labels) -
     right_probabilities = test_probabilities(*right_identity, source)
     wrong_probabilities = test_probabilities(*wrong_identity, source)
     st.markdown(
-        f"**{len(indices):,} test images** that **{right_entry.name}** gets right and "
-        f"**{wrong_entry.name}** gets wrong"
-        + (f"; the first {DISAGREEMENTS_SHOWN}:" if len(indices) else ".")
+        _("**{count} test images** that **{right}** gets right and **{wrong}** gets wrong").format(
+            count=format_number(len(indices)), right=right_entry.name, wrong=wrong_entry.name
+        )
+        + (_("; the first {count}:").format(count=DISAGREEMENTS_SHOWN) if len(indices) else _("."))
     )
     for index in indices[:DISAGREEMENTS_SHOWN]:
         index = int(index)
         right_column, wrong_column, link_column = st.columns([4, 4, 3], vertical_alignment="center")
         true_label = int(labels[index])
         right_column.image(
-            pair_png(right_identity, source, index),
-            caption=f"{right_entry.name}: right",
+            pair_png(right_identity, source, index, current_language()),
+            caption=_("{name}: right").format(name=right_entry.name),
             alt=f"{right_entry.name}: "
             + prediction_pair_description(index, right_probabilities[index], true_label),
         )
         wrong_column.image(
-            pair_png(wrong_identity, source, index),
-            caption=f"{wrong_entry.name}: wrong",
+            pair_png(wrong_identity, source, index, current_language()),
+            caption=_("{name}: wrong").format(name=wrong_entry.name),
             alt=f"{wrong_entry.name}: "
             + prediction_pair_description(index, wrong_probabilities[index], true_label),
         )
         position = mistake_position(wrong_probabilities, labels, index)
-        link_column.caption(f"Test image #{index} ({CLASS_NAMES[int(labels[index])]})")
+        link_column.caption(
+            _("Test image #{index} ({name})").format(index=index, name=_(CLASS_NAMES[int(labels[index])]))
+        )
         if link_column.button(
-            "Open in the mistake view",
+            _("Open in the mistake view"),
             key=f"compare_open_{wrong_entry.name}_{index}",
             icon=":material/open_in_new:",
         ):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from fashion.i18n import _
 from fashion.training.models import MORE_EPOCHS
 from ui.caches import saved_models
 from ui.job_session import start_training_job
@@ -19,33 +20,42 @@ def show_continue_form(dataset, disabled: bool = False) -> None:
 
     models = saved_models()
     wanted = st.query_params.get(FROM_QUERY_PARAMETER)
-    with st.expander("Continue training a saved model", expanded=bool(wanted), icon=":material/replay:"):
+    with st.expander(_("Continue training a saved model"), expanded=bool(wanted), icon=":material/replay:"):
         if not models:
-            st.caption("No saved model yet.")
+            st.caption(_("No saved model yet."))
             return
         names = [entry.name for entry in models]
         if st.session_state.get("train_continue_model") not in names:
             st.session_state["train_continue_model"] = wanted if wanted in names else names[0]
-        name = st.selectbox("Saved model", names, key="train_continue_model")
+        name = st.selectbox(_("Saved model"), names, key="train_continue_model")
         record = models[names.index(name)].record
         parameters = record.get("hyper_parameters", {})
         schedule = parameters.get("schedule")
-        restart = "a cosine schedule starts again over the new epochs" if schedule == "cosine" else schedule
+        restart = (
+            _("a cosine schedule starts again over the new epochs") if schedule == "cosine" else _(schedule)
+        )
         st.caption(
-            f"{record.get('architecture', '?')}, {len(record.get('history', []))} epochs so far, "
-            f"batch {parameters.get('batch_size')}, "
-            f"learning rate {parameters.get('learning_rate')} ({restart}); "
-            "the optimizer's state is restored from the saved file."
+            _(
+                "{architecture}, {epochs} epochs so far, batch {batch_size}, "
+                "learning rate {rate} ({restart}); "
+                "the optimizer's state is restored from the saved file."
+            ).format(
+                architecture=record.get("architecture", "?"),
+                epochs=len(record.get("history", [])),
+                batch_size=parameters.get("batch_size"),
+                rate=parameters.get("learning_rate"),
+                restart=restart,
+            )
         )
         epochs_column, name_column = st.columns(2)
         more_epochs = epochs_column.number_input(
-            "More epochs", *MORE_EPOCHS.range, value=1, step=1, key="train_continue_epochs"
+            _("More epochs"), *MORE_EPOCHS.range, value=1, step=1, key="train_continue_epochs"
         )
         new_name = name_column.text_input(
-            "Name of the continued model (optional)", key="train_continue_name", placeholder=f"{name}-more"
+            _("Name of the continued model (optional)"), key="train_continue_name", placeholder=f"{name}-more"
         )
         if st.button(
-            "Continue training", key="train_continue_start", icon=":material/replay:", disabled=disabled
+            _("Continue training"), key="train_continue_start", icon=":material/replay:", disabled=disabled
         ):
             try:
                 hyper_parameters = continued_hyper_parameters(record, int(more_epochs))

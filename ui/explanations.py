@@ -7,6 +7,7 @@ import time
 import numpy as np
 import streamlit as st
 
+from fashion.i18n import _, current_language, format_number
 from ui.background import BackgroundBuild, background_build, waiting_for_background
 from ui.caches import cached_dataset, cached_model, model_directory, test_probabilities
 from ui.map_view import embedding
@@ -40,16 +41,19 @@ def neighbour_index(identity: tuple, source: str):
                 total = build.total_count or len(cached_dataset(source).train_images)
                 waiting.progress(
                     build.done_count / total,
-                    text=f"Computing the training images' features (once per model): "
-                    f"{build.done_count:,} of {total:,}…",
+                    text=_(
+                        "Computing the training images' features (once per model): {done} of {total}…"
+                    ).format(done=format_number(build.done_count), total=format_number(total)),
                 )
                 time.sleep(PROGRESS_SECONDS)
         waiting.empty()
     return build.result()
 
 
-@st.cache_data(show_spinner="Explaining…", max_entries=32)
-def explanation_figures(identity: tuple, source: str, image: np.ndarray, true_label: int | None) -> dict:
+@st.cache_data(show_spinner=False, max_entries=32)
+def explanation_figures(
+    identity: tuple, source: str, image: np.ndarray, true_label: int | None, language: str = "en"
+) -> dict:
     """The saliency and neighbours figures as PNG bytes, with the neighbours' indices and labels."""
     from fashion.figures import descriptions
     from fashion.explain import explanations as explain
@@ -70,7 +74,7 @@ def explanation_figures(identity: tuple, source: str, image: np.ndarray, true_la
         # Thumbnails drawn by the browser, not matplotlib: eight small PNGs cost a few milliseconds.
         "neighbour_thumbnails": [plots.pixel_image(255 - data.train_images[index], 4) for index in nearest],
         "neighbour_captions": [
-            f"{CLASS_NAMES[int(data.train_labels[index])]} #{int(index)} (d={float(distance):.2f})"
+            f"{_(CLASS_NAMES[int(data.train_labels[index])])} #{int(index)} (d={float(distance):.2f})"
             for index, distance in zip(nearest, explanation.neighbour_distances)
         ],
         "neighbour_indices": [int(index) for index in nearest],
@@ -89,17 +93,22 @@ def show_explanation(identity: tuple, source: str, image: np.ndarray, true_label
 
     try:
         neighbour_index(identity, source)  # waits here, with a progress bar, while the index is built
-        figures = explanation_figures(identity, source, np.asarray(image), true_label)
+        with st.spinner(_("Explaining…")):
+            figures = explanation_figures(identity, source, np.asarray(image), true_label, current_language())
     except FashionError as error:
         st.error(str(error))
         return {}
     st.image(figures["saliency_png"], width=900, alt=figures["saliency_text"])
     st.caption(
-        f"Saliency by {figures['method']}: the brighter the overlay, the more that part of the image "
-        "pushed the model towards the class named above it."
+        _(
+            "Saliency by {method}: the brighter the overlay, the more that part of the image "
+            "pushed the model towards the class named above it."
+        ).format(method=_(figures["method"]))
     )
-    names = ", ".join(CLASS_NAMES[label] for label in figures["neighbour_labels"])
-    st.markdown(f"**Nearest training images** (by the model's penultimate layer): {names}")
+    names = _(", ").join(_(CLASS_NAMES[label]) for label in figures["neighbour_labels"])
+    st.markdown(
+        _("**Nearest training images** (by the model's penultimate layer): {names}").format(names=names)
+    )
     st.image(
         figures["neighbour_thumbnails"],
         caption=figures["neighbour_captions"],
@@ -128,12 +137,14 @@ def show_photo_explanation(
     from fashion.errors import FashionError
     from ui.figure_view import show_figure
 
-    if not st.toggle("Why?", key="try_why", help="Saliency, the nearest training images and the map"):
+    if not st.toggle(_("Why?"), key="try_why", help=_("Saliency, the nearest training images and the map")):
         return
     if averaged_over > 1:
         st.caption(
-            f"Why? looks at the 28x28 input alone; the prediction above averages it with its "
-            f"{averaged_over - 1} test-time variants, so the two percentages can differ."
+            _(
+                "Why? looks at the 28x28 input alone; the prediction above averages it with its "
+                "{count} test-time variants, so the two percentages can differ."
+            ).format(count=averaged_over - 1)
         )
     figures = show_explanation(identity, source, image, true_label)
     if not figures:
@@ -147,10 +158,11 @@ def show_photo_explanation(
     predicted = test_probabilities(*identity, source).argmax(axis=1)[points.indices]
     true_labels = data.test_labels[points.indices]
     where = points.project(figures["features"][np.newaxis])[0]
-    st.markdown("**Where the model puts it** among the test images (the black star; see the Map page):")
+    st.markdown(_("**Where the model puts it** among the test images (the black star; see the Map page):"))
     show_figure(
         explanation_plots.embedding_figure(points.coordinates, true_labels, predicted, extra_point=where),
         width=640,
         alt=descriptions.embedding_map_description(true_labels, predicted)
-        + " A black star marks your image.",
+        + " "
+        + _("A black star marks your image."),
     )

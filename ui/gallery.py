@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import streamlit as st
 
+from fashion.i18n import _, current_language
+
 from ui.caches import ACTIVE_MODEL_KEY, MODEL_GONE_REASON, cached_dataset, test_probabilities
 
 GALLERY_ROWS, GALLERY_COLUMNS = 5, 3
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def prediction_png(identity: tuple, source: str, kind: str, indices: tuple, highlight=None) -> bytes:
-    """A gallery page, one prediction pair or the confusion matrix of a model, as PNG bytes."""
+def prediction_png(
+    identity: tuple, source: str, kind: str, indices: tuple, highlight=None, language: str = "en"
+) -> bytes:
+    """A gallery page, one prediction pair or the confusion matrix of a model, as PNG bytes (in language)."""
     from fashion.training import evaluation
     from fashion.figures import plots
 
@@ -43,7 +47,9 @@ def restore_predictions_state(model_names: list[str], orders: list[str]) -> None
         gone = st.session_state.get("predictions_model")
         if gone:
             st.info(
-                f"The model **{gone}** is no longer in the store ({MODEL_GONE_REASON}); showing another one.",
+                _("The model **{name}** is no longer in the store ({reason}); showing another one.").format(
+                    name=gone, reason=_(MODEL_GONE_REASON)
+                ),
                 icon=":material/info:",
             )
         wanted = st.session_state.get(ACTIVE_MODEL_KEY)
@@ -89,33 +95,37 @@ def show_image_view(identity: tuple, source: str, shown, probabilities, labels) 
         opened = st.session_state["predictions_image"] = None
     st.session_state["predictions_gallery_open"] = opened if opened in page_indices else None
     st.selectbox(
-        "Open an image of this page",
+        _("Open an image of this page"),
         page_indices,
         format_func=lambda index: f"#{index}: "
         + plots.prediction_caption(probabilities[index], int(labels[index])),
         key="predictions_gallery_open",
         on_change=_open_chosen_image,
-        placeholder="Choose one to see it large, with its Why?",
+        placeholder=_("Choose one to see it large, with its Why?"),
     )
     if opened is None:
         st.query_params.pop("image", None)
         return
     st.query_params["image"] = str(opened)
     predicted = int(probabilities[opened].argmax())
-    st.subheader(f"Test image #{opened}")
+    st.subheader(_("Test image #{index}").format(index=opened))
     st.image(
-        prediction_png(identity, source, "pair", (opened,)),
+        prediction_png(identity, source, "pair", (opened,), language=current_language()),
         width=720,
         alt=descriptions.prediction_pair_description(opened, probabilities[opened], int(labels[opened])),
     )
     truth = descriptions.with_article(CLASS_NAMES[labels[opened]])
-    verdict = "right" if predicted == labels[opened] else f"wrong: it is {truth}"
-    st.caption(f"Test image #{opened}: the model says {CLASS_NAMES[predicted]} ({verdict}).")
+    verdict = _("right") if predicted == labels[opened] else _("wrong: it is {truth}").format(truth=truth)
+    st.caption(
+        _("Test image #{index}: the model says {predicted} ({verdict}).").format(
+            index=opened, predicted=_(CLASS_NAMES[predicted]), verdict=verdict
+        )
+    )
     why = st.toggle(
-        "Why?",
+        _("Why?"),
         key="predictions_image_why",
         bind="query-params",
-        help="Saliency and the nearest training images",
+        help=_("Saliency and the nearest training images"),
     )
     if why:
         explanations.show_test_explanation(identity, source, opened)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from fashion.i18n import _
+
 from ui.caches import dataset_or_error, training_jobs
 
 JOB_QUERY_PARAMETER = "job"
@@ -74,9 +76,11 @@ def gpu_choice() -> int:
     if gpus < 1:
         return 0
     chosen = st.checkbox(
-        "Run on a GPU node",
+        _("Run on a GPU node"),
         key="train_use_gpu",
-        help=f"The Ray cluster has {gpus} GPU(s). The job asks for one and waits in line for a free one.",
+        help=_(
+            "The Ray cluster has {count} GPU(s). The job asks for one and waits in line for a free one."
+        ).format(count=gpus),
     )
     return 1 if chosen else 0
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import streamlit as st
 
+from fashion.i18n import _, current_language
+
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def learning_png(probes: dict, snapshot: dict) -> bytes:
+def learning_png(probes: dict, snapshot: dict, language: str = "en") -> bytes:
     """One epoch's probe images and first layer as PNG bytes."""
     from fashion.explain import explanation_plots
     from fashion.training import learning
@@ -25,19 +27,19 @@ def show_learning(learning: dict | None, slider_key: str | None = None) -> None:
     from fashion.training import learning as learning_module
 
     snapshots = (learning or {}).get("snapshots") or []
-    st.subheader("Watch it learn")
+    st.subheader(_("Watch it learn"))
     if not snapshots:
-        st.caption("The probe images' guesses and the first layer appear at the end of each epoch.")
+        st.caption(_("The probe images' guesses and the first layer appear at the end of each epoch."))
         return
     chosen = snapshots[-1]
     if slider_key is not None and len(snapshots) > 1:
         epochs = [snapshot["epoch"] for snapshot in snapshots]
-        epoch = st.select_slider("Epoch", epochs, value=epochs[-1], key=slider_key)
+        epoch = st.select_slider(_("Epoch"), epochs, value=epochs[-1], key=slider_key)
         chosen = snapshots[epochs.index(epoch)]
     probes = learning["probes"]
-    probabilities, _ = learning_module.decode_snapshot(chosen, len(probes["indices"]))
+    probabilities, _first_layer = learning_module.decode_snapshot(chosen, len(probes["indices"]))
     st.image(
-        learning_png(probes, chosen),
+        learning_png(probes, chosen, current_language()),
         width="stretch",
         alt=descriptions.learning_description(chosen["epoch"], probabilities, probes["labels"]),
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from fashion.i18n import _, current_language, format_number, format_percent, ngettext
 from ui import caches
 from ui.model_code_view import CODE_LANGUAGE
 
@@ -23,31 +24,31 @@ def choose_model():
     if st.session_state.get(MODEL_KEY) not in names:
         active = caches.active_entry()
         st.session_state[MODEL_KEY] = active.name if active is not None else names[0]
-    name = st.selectbox("Model the lesson follows", names, key=MODEL_KEY)
+    name = st.selectbox(_("Model the lesson follows"), names, key=MODEL_KEY)
     return models[names.index(name)]
 
 
 def table(rows: list[dict]) -> None:
     """A small static table, its first column as the row names."""
-    frame = pd.DataFrame(rows)
+    frame = pd.DataFrame(rows).rename(columns=_)
     st.table(frame.set_index(frame.columns[0]))
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
-def explore_pngs(source: str) -> tuple[bytes, bytes]:
+def explore_pngs(source: str, language: str = "en") -> tuple[bytes, bytes]:
     """The first training image with its colour bar, and the first 25 with their class names, as PNGs."""
     from fashion.figures import plots
     from fashion.data.fashion_mnist import CLASS_NAMES
 
     dataset = caches.cached_dataset(source)
     first = plots.image_with_colorbar(
-        dataset.train_images[0], f"#0: {CLASS_NAMES[dataset.train_labels[0]]}"
+        dataset.train_images[0], f"#0: {_(CLASS_NAMES[dataset.train_labels[0]])}"
     )
     grid = plots.sample_grid(dataset.train_images[:FIRST_IMAGES], dataset.train_labels[:FIRST_IMAGES])
     return plots.figure_to_png(first), plots.figure_to_png(grid, dpi=72)
 
 
-@st.cache_resource(show_spinner="Building the network…", max_entries=2)
+@st.cache_resource(show_spinner=False, max_entries=2)
 def untrained_model(architecture: str, settings: tuple):
     """The architecture's layers, built but not trained, for the summary before any model exists."""
     from fashion.training.models import HyperParameters, build_model
@@ -58,7 +59,7 @@ def untrained_model(architecture: str, settings: tuple):
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def prediction_pngs(identity: tuple, source: str) -> tuple[bytes, bytes]:
+def prediction_pngs(identity: tuple, source: str, language: str = "en") -> tuple[bytes, bytes]:
     """The step "predict"'s image and bars (test image 0) and the step "use"'s bar chart (test image 1)."""
     from fashion.figures import plots
 
@@ -72,10 +73,10 @@ def prediction_pngs(identity: tuple, source: str) -> tuple[bytes, bytes]:
     return plots.figure_to_png(pair), plots.figure_to_png(bars)
 
 
-def show_result(title: str = "Result"):
-    """A bordered box for a step's live result, titled."""
+def show_result(title: str | None = None):
+    """A bordered box for a step's live result, titled ("Result" unless said)."""
     box = st.container(border=True)
-    box.markdown(f"**{title}**")
+    box.markdown("**" + (title or _("Result")) + "**")
     return box
 
 
@@ -92,7 +93,7 @@ def show_lesson(dataset, entry) -> None:
         architecture, hyper_parameters = "tutorial", presets("tutorial")[RECOMMENDED_PRESET]
         steps = model_code.script_steps(architecture, hyper_parameters)
     codes = {step.key: step.code for step in steps}
-    with st.expander("Imports and settings (the top of the script)", icon=":material/settings:"):
+    with st.expander(_("Imports and settings (the top of the script)"), icon=":material/settings:"):
         st.code(codes["setup"], language=CODE_LANGUAGE, wrap_lines=True)
     if entry is not None:
         from ui.model_code_view import show_model_code
@@ -110,13 +111,16 @@ def show_lesson(dataset, entry) -> None:
         "use": lambda: show_use(dataset, entry),
     }
     for number, step in enumerate(lesson.LESSON_STEPS, start=1):
-        st.header(f"Step {number}: {step.title}", anchor=f"step-{step.key}")
-        st.markdown(step.explanation)
+        heading = _("Step {number}: {title}").format(number=number, title=_(step.title))
+        st.header(heading, anchor=f"step-{step.key}")
+        st.markdown(_(step.explanation))
         st.code(codes[step.key], language=CODE_LANGUAGE, wrap_lines=True)
         with show_result():
             results[step.key]()
         st.page_link(
-            step.deeper_page, label=f"Go deeper: {step.deeper_label}", icon=":material/arrow_forward:"
+            step.deeper_page,
+            label=_("Go deeper: {page}").format(page=_(step.deeper_label)),
+            icon=":material/arrow_forward:"
         )
 
 
@@ -125,25 +129,25 @@ def show_import(dataset) -> None:
     from fashion.data.fashion_mnist import CLASS_NAMES, dataset_summary
 
     table(dataset_summary(dataset))
-    named = ", ".join(f"{label} {name}" for label, name in enumerate(CLASS_NAMES))
-    st.markdown(f"Labels 0-9 stand for: {named}.")
+    named = _(", ").join(f"{label} {_(name)}" for label, name in enumerate(CLASS_NAMES))
+    st.markdown(_("Labels 0-9 stand for: {names}.").format(names=named))
 
 
 def show_explore(dataset) -> None:
     """The first image with its colour bar, and the first 25 with their class names."""
     from fashion.figures import descriptions
 
-    first_png, grid_png = explore_pngs(caches.data_key())
+    first_png, grid_png = explore_pngs(caches.data_key(), current_language())
     image_column, grid_column = st.columns([2, 3])
     image_column.image(
         first_png,
-        caption="The first training image",
+        caption=_("The first training image"),
         alt=descriptions.sample_image_description(0, int(dataset.train_labels[0]), dataset.train_images[0]),
     )
     indices = list(range(min(FIRST_IMAGES, len(dataset.train_labels))))
     grid_column.image(
         grid_png,
-        caption=f"The first {len(indices)} training images",
+        caption=_("The first {count} training images").format(count=len(indices)),
         alt=descriptions.sample_grid_description(dataset.train_labels[indices], indices),
     )
 
@@ -161,10 +165,12 @@ def show_preprocess(dataset, entry, hyper_parameters) -> None:
         train_count, validation_count = split_counts(len(dataset.train_labels), hyper_parameters)
     table(
         [
-            {"": "first image's pixels", "before": f"{first.min()}-{first.max()} ({first.dtype})",
-             "after": f"{scaled.min():.2f}-{scaled.max():.2f} ({scaled.dtype})"},
-            {"": "images", "before": f"{len(dataset.train_labels):,} training",
-             "after": f"{train_count:,} training + {validation_count:,} validation"},
+            {"": _("first image's pixels"), _("before"): f"{first.min()}-{first.max()} ({first.dtype})",
+             _("after"): f"{scaled.min():.2f}-{scaled.max():.2f} ({scaled.dtype})"},
+            {"": _("images"),
+             _("before"): _("{count} training").format(count=format_number(len(dataset.train_labels))),
+             _("after"): _("{training} training + {validation} validation").format(
+                 training=format_number(train_count), validation=format_number(validation_count))},
         ]
     )
 
@@ -175,12 +181,13 @@ def show_layers(entry, architecture: str, hyper_parameters) -> None:
 
     if entry is not None:
         model = caches.cached_model(*caches.model_identity(entry))
-        st.caption(f"The layers of **{entry.name}**.")
+        st.caption(_("The layers of **{name}**.").format(name=entry.name))
     else:
-        model = untrained_model(architecture, tuple(sorted(hyper_parameters.to_dict().items())))
-        st.caption("The tutorial's network, built but not trained yet.")
+        with st.spinner(_("Building the network…")):
+            model = untrained_model(architecture, tuple(sorted(hyper_parameters.to_dict().items())))
+        st.caption(_("The tutorial's network, built but not trained yet."))
     table(layer_rows(model))
-    st.metric("Parameters", f"{model.count_params():,}")
+    st.metric(_("Parameters"), format_number(model.count_params()))
 
 
 def show_compile(dataset, entry, hyper_parameters) -> None:
@@ -199,20 +206,25 @@ def show_train(entry, augmentation_code: str | None) -> None:
     from ui.training_view import show_history_charts
 
     if augmentation_code:
-        with st.expander("The augmentation, written out"):
+        with st.expander(_("The augmentation, written out")):
             st.code(augmentation_code, language=CODE_LANGUAGE, wrap_lines=True)
     if entry is None:
         from ui.model_pages import no_model_panel
 
         no_model_panel("lesson")
         return
-    from fashion.figures.descriptions import count_of
-
     record = entry.record
     history = record.get("history", [])
     st.caption(
-        f"{count_of(len(history), 'epoch')} in {record.get('train_seconds', 0):,.0f} s "
-        f"on {record.get('train_count', 0):,} images."
+        ngettext(
+            "{count} epoch in {seconds} s on {images} images.",
+            "{count} epochs in {seconds} s on {images} images.",
+            len(history),
+        ).format(
+            count=len(history),
+            seconds=format_number(record.get("train_seconds", 0), decimals=0),
+            images=format_number(record.get("train_count", 0)),
+        )
     )
     parent = record.get("parent")
     continued_after = len(history) - record.get("continued_epochs", len(history)) if parent else 0
@@ -221,7 +233,9 @@ def show_train(entry, augmentation_code: str | None) -> None:
 
 def no_model_yet() -> None:
     """Say that a result waits for a trained model."""
-    st.info("Train the model in step 6 first; this result then shows here.", icon=":material/hourglass_top:")
+    st.info(
+        _("Train the model in step 6 first; this result then shows here."), icon=":material/hourglass_top:"
+    )
 
 
 def show_evaluate(dataset, entry) -> None:
@@ -231,12 +245,13 @@ def show_evaluate(dataset, entry) -> None:
         return
     from fashion.training.evaluation import summarize
 
-    probabilities = caches.test_probabilities(*caches.model_identity(entry), caches.data_key())
+    with caches.predicting_spinner():
+        probabilities = caches.test_probabilities(*caches.model_identity(entry), caches.data_key())
     evaluation = summarize(probabilities, dataset.test_labels)
     accuracy_column, loss_column = st.columns(2)
-    accuracy_column.metric("Test accuracy", f"{evaluation.accuracy:.2%}")
-    loss_column.metric("Test loss", f"{evaluation.loss:.4f}")
-    st.caption(f"On {len(dataset.test_labels):,} test images.")
+    accuracy_column.metric(_("Test accuracy"), format_percent(evaluation.accuracy))
+    loss_column.metric(_("Test loss"), format_number(evaluation.loss, decimals=4))
+    st.caption(_("On {count} test images.").format(count=format_number(len(dataset.test_labels))))
 
 
 def show_predict(dataset, entry) -> None:
@@ -247,10 +262,10 @@ def show_predict(dataset, entry) -> None:
     from fashion.figures import descriptions
 
     probabilities = caches.test_probabilities(*caches.model_identity(entry), caches.data_key())
-    pair_png, _ = prediction_pngs(caches.model_identity(entry), caches.data_key())
+    pair_png, _bars_png = prediction_pngs(caches.model_identity(entry), caches.data_key(), current_language())
     st.image(
         pair_png,
-        caption=f"Test image {PREDICTED_INDEX} and its probabilities",
+        caption=_("Test image {index} and its probabilities").format(index=PREDICTED_INDEX),
         alt=descriptions.prediction_pair_description(
             PREDICTED_INDEX, probabilities[PREDICTED_INDEX], int(dataset.test_labels[PREDICTED_INDEX])
         ),
@@ -266,17 +281,17 @@ def show_use(dataset, entry) -> None:
     from fashion.figures import plots
 
     probabilities = caches.test_probabilities(*caches.model_identity(entry), caches.data_key())
-    _, bars_png = prediction_pngs(caches.model_identity(entry), caches.data_key())
+    _pair_png, bars_png = prediction_pngs(caches.model_identity(entry), caches.data_key(), current_language())
     image_column, bars_column = st.columns([1, 3])
     image = dataset.test_images[SINGLE_INDEX]
     image_column.image(
         plots.pixel_image(image, 6),
-        caption=f"Test image {SINGLE_INDEX}",
+        caption=_("Test image {index}").format(index=SINGLE_INDEX),
         alt=descriptions.model_input_description(image),
     )
     bars_column.image(
         bars_png,
-        caption="Its ten probabilities",
+        caption=_("Its ten probabilities"),
         alt=descriptions.bar_chart_description(
             probabilities[SINGLE_INDEX], int(dataset.test_labels[SINGLE_INDEX])
         ),

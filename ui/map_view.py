@@ -8,6 +8,8 @@ import io
 import numpy as np
 import streamlit as st
 
+from fashion.i18n import _
+
 from ui.caches import cached_dataset, cached_model, model_directory, test_probabilities
 
 MAP_POINT_SIZE = 30
@@ -21,7 +23,7 @@ def _thumbnail_url(image: np.ndarray) -> str:
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-@st.cache_resource(show_spinner="Building the map (once per model)…", max_entries=2)
+@st.cache_resource(show_spinner=False, max_entries=2)
 def embedding(identity: tuple, source: str):
     """The model's cached 2-D map of a stratified test sample."""
     from fashion.explain import explanations as explain
@@ -33,7 +35,7 @@ def embedding(identity: tuple, source: str):
 
 
 @st.cache_data(show_spinner=False, max_entries=2)
-def map_points(identity: tuple, source: str):
+def map_points(identity: tuple, source: str, language: str = "en"):
     """One row per map point: test index, x, y, true and predicted class, right or wrong, thumbnail."""
     import pandas as pd
 
@@ -48,9 +50,9 @@ def map_points(identity: tuple, source: str):
             "index": points.indices.astype(int),
             "x": points.coordinates[:, 0],
             "y": points.coordinates[:, 1],
-            "true class": [CLASS_NAMES[label] for label in true_labels],
-            "predicted": [CLASS_NAMES[label] for label in predicted],
-            "result": np.where(predicted == true_labels, "right", "wrong"),
+            "true class": [_(CLASS_NAMES[label]) for label in true_labels],
+            "predicted": [_(CLASS_NAMES[label]) for label in predicted],
+            "result": np.where(predicted == true_labels, _("right"), _("wrong")),
             "image": [_thumbnail_url(data.test_images[index]) for index in points.indices],
         }
     )
@@ -71,25 +73,35 @@ def map_chart(points, extra_point=None):
         .encode(
             x=alt.X("x:Q", axis=None),
             y=alt.Y("y:Q", axis=None),
-            color=alt.Color("true class:N", scale=alt.Scale(domain=CLASS_NAMES, range=CLASS_COLOURS)),
+            color=alt.Color(
+                "true class:N",
+                title=_("true class"),
+                scale=alt.Scale(domain=[_(name) for name in CLASS_NAMES], range=CLASS_COLOURS),
+            ),
             # The shape legend's symbols in a grey that reads on the light and the dark theme alike
             shape=alt.Shape(
                 "result:N",
-                scale=alt.Scale(domain=["right", "wrong"], range=["circle", "cross"]),
+                title=_("result"),
+                scale=alt.Scale(domain=[_("right"), _("wrong")], range=["circle", "cross"]),
                 legend=alt.Legend(symbolFillColor=NEUTRAL_BAR_COLOUR, symbolStrokeColor=NEUTRAL_BAR_COLOUR),
             ),
             opacity=alt.condition(selection, alt.value(0.85), alt.value(0.25)),
-            tooltip=["index:Q", "true class:N", "predicted:N", "image:N"],
+            tooltip=[
+                alt.Tooltip("index:Q", title=_("index")),
+                alt.Tooltip("true class:N", title=_("true class")),
+                alt.Tooltip("predicted:N", title=_("predicted")),
+                alt.Tooltip("image:N", title=_("image")),
+            ],
         )
         .add_params(selection)
     )
     if extra_point is not None:
         import pandas as pd
 
-        star = pd.DataFrame({"x": [extra_point[0]], "y": [extra_point[1]], "label": ["your image"]})
+        star = pd.DataFrame({"x": [extra_point[0]], "y": [extra_point[1]], "label": [_("your image")]})
         chart = chart + alt.Chart(star).mark_point(
             shape="diamond", size=400, filled=True, color="black"
-        ).encode(x="x:Q", y="y:Q", tooltip=["label:N"])
+        ).encode(x="x:Q", y="y:Q", tooltip=[alt.Tooltip("label:N", title=_("label"))])
     return chart.properties(height=560)
 
 

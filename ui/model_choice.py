@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from fashion.i18n import _
+
 from ui.caches import ACTIVE_MODEL_KEY
 
 TRY_MODEL_KEY = "try_model"
@@ -15,7 +17,7 @@ def model_label(entry) -> str:
     """A model's name with its preset, as every list and picker shows it."""
     from fashion.training.models import preset_label
 
-    return f"{entry.name} · {preset_label(entry.record)}" if entry.record else entry.name
+    return f"{entry.name} · {_(preset_label(entry.record))}" if entry.record else entry.name
 
 
 def labelled_names(entries: list) -> dict[str, str]:
@@ -42,20 +44,22 @@ def try_model_picker(models: list):
         st.session_state[TRY_MODEL_KEY] = wanted if wanted in entries else best.name
     labels = labelled_names(models)
     name = st.selectbox(
-        "Model", list(entries), format_func=labels.get, key=TRY_MODEL_KEY, on_change=_remember_try_choice
+        _("Model"), list(entries), format_func=labels.get, key=TRY_MODEL_KEY, on_change=_remember_try_choice
     )
     st.query_params[MODEL_QUERY_PARAMETER] = name
     st.session_state[ACTIVE_MODEL_KEY] = name
     entry = entries[name]
-    why = best_reason if name == best.name else "the model chosen above"
+    why = _(best_reason) if name == best.name else _("the model chosen above")
     photo_model_exists = is_photo_model(best.record)
     if name != best.name and photo_model_exists and not is_photo_model(entry.record):
-        why += f"; **{best.name}** is trained for photos and usually does better on them"
-    st.caption(f"Answered by **{name}**: {why}.")
+        why += _("; **{name}** is trained for photos and usually does better on them").format(name=best.name)
+    st.caption(_("Answered by **{name}**: {why}.").format(name=name, why=why))
     if not photo_model_exists:
         st.info(
-            f"For your own photos, train the **{PHOTO_PRESET}** preset (Train page, architecture Small CNN): "
-            "it learns from real photos and photo-like variants of the training images.",
+            _(
+                "For your own photos, train the **{preset}** preset (Train page, architecture Small CNN): "
+                "it learns from real photos and photo-like variants of the training images."
+            ).format(preset=_(PHOTO_PRESET)),
             icon=":material/photo_camera:",
         )
     return entry
@@ -75,11 +79,13 @@ def try_another_model(models: list, current) -> None:
     if not others:
         from ui.next_steps import next_step
 
-        next_step("pages/train.py", "train a second model, then ask it about this image too")
+        next_step("pages/train.py", _("train a second model, then ask it about this image too"))
         return
-    other, _ = best_model_for_photos(others)
+    other, _reason = best_model_for_photos(others)
     st.button(
-        f"Next: ask {other.name} ({preset_label(other.record)}) about this image",
+        _("Next: ask {name} ({preset}) about this image").format(
+            name=other.name, preset=_(preset_label(other.record))
+        ),
         key="try_another_model",
         on_click=_ask_model,
         args=(other.name,),

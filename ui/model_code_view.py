@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from fashion.i18n import _
+
 # Plain text, not "python": Streamlit's syntax colours (strings, numbers, keywords, comments) measure
 # 2.6-3.7:1 on the light theme's code background (line numbers 2.6:1 too), below WCAG AA's 4.5:1.
 # Code blocks wrap their long lines: a block that scrolls sideways cannot take the keyboard focus.
@@ -29,22 +31,25 @@ def show_model_code(entry, key_prefix: str) -> None:
         store.get_entry(entry.name)
     except ModelNotFoundError:
         return  # deleted meanwhile: the page already says so, and a script of it would mislead
-    with st.expander("Code: train this model in plain TensorFlow/Keras", icon=":material/code:"):
+    with st.expander(_("Code: train this model in plain TensorFlow/Keras"), icon=":material/code:"):
         try:
             text = model_script(*model_identity(entry))
         except FashionError as error:
-            st.error(f"The code of {entry.name} cannot be written: {error}")
+            st.error(_("The code of {name} cannot be written: {error}").format(name=entry.name, error=error))
             return
         # No inline code in the caption: Streamlit draws it in a green of 3:1 contrast there
         st.caption(
-            "A standalone Python script (TensorFlow/Keras and NumPy, nothing from this app) with the same "
-            "layers, optimizer, schedule, batch size, epochs, validation split, seed and augmentation. "
-            "Run it with --data-dir pointing at the four Fashion-MNIST .gz files, or let Keras download "
-            "them; --limit 2000 tries it quickly. The same comes from "
-            f"**python -m fashion code {entry.name}**."
+            _(
+                "A standalone Python script (TensorFlow/Keras and NumPy, nothing from this app) "
+                "with the same "
+                "layers, optimizer, schedule, batch size, epochs, validation split, seed and augmentation. "
+                "Run it with --data-dir pointing at the four Fashion-MNIST .gz files, or let Keras download "
+                "them; --limit 2000 tries it quickly. The same comes from "
+                "**python -m fashion code {name}**."
+            ).format(name=entry.name)
         )
         st.download_button(
-            "Download the script (.py)",
+            _("Download the script (.py)"),
             text.encode("utf-8"),
             file_name=model_code.script_file_name(entry.name),
             mime="text/x-python",

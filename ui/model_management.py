@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from fashion.i18n import N_, _, format_number, format_percent
+
 from ui.caches import cached_dataset, data_key, model_identity
 from ui.model_pages import say_models_gone
 
@@ -11,8 +13,8 @@ from ui.model_pages import say_models_gone
 MODEL_EXPORTS = (
     ("keras", "none", "Keras (.keras)"),
     ("tflite", "none", "TFLite"),
-    ("tflite", "float16", "TFLite, float16"),
-    ("tflite", "dynamic", "TFLite, dynamic"),
+    ("tflite", "float16", N_("TFLite, float16")),
+    ("tflite", "dynamic", N_("TFLite, dynamic")),
     ("savedmodel", "none", "SavedModel (zip)"),
 )
 
@@ -36,7 +38,7 @@ def keep_selected_model(names: list[str], wanted: str | None) -> None:
     st.session_state["models_selected"] = wanted if wanted in names else names[0]
     # A model deleted on this page was announced already; one gone elsewhere is said every time
     if gone and gone not in names and gone != st.session_state.pop("models_deleted_here", None):
-        say_models_gone([gone], f"showing **{st.session_state['models_selected']}**")
+        say_models_gone([gone], _("showing **{name}**").format(name=st.session_state["models_selected"]))
 
 
 def show_exports(entry) -> None:
@@ -48,18 +50,18 @@ def show_exports(entry) -> None:
     try:
         history, record = [export.export_model(name, export_format) for export_format in ("csv", "json")]
     except ModelNotFoundError:
-        say_models_gone([name], "choose another model above")
+        say_models_gone([name], _("choose another model above"))
         return
     except FashionError as error:
         st.error(str(error))
         return
     csv_column, json_column = st.columns(2)
     for column, result, label in (
-        (csv_column, history, "History (CSV)"),
-        (json_column, record, "Record (JSON)"),
+        (csv_column, history, _("History (CSV)")),
+        (json_column, record, _("Record (JSON)")),
     ):
         column.download_button(
-            f"Download: {label}",
+            _("Download: {what}").format(what=label),
             result.data,
             file_name=result.file_name,
             mime=result.mime_type,
@@ -69,11 +71,14 @@ def show_exports(entry) -> None:
     checked_key = f"models_exports_checked_{name}"
     if not st.session_state.get(checked_key):
         st.caption(
-            "Each model format is converted, then checked: its predictions on the first 1,000 test images "
-            "must agree with the Keras model's on at least 99.5 % (99 % when quantised)."
+            _(
+                "Each model format is converted, then checked: "
+                "its predictions on the first 1,000 test images "
+                "must agree with the Keras model's on at least 99.5 % (99 % when quantised)."
+            )
         )
         if st.button(
-            "Convert and check the model formats", key="models_prepare_exports", icon=":material/build:"
+            _("Convert and check the model formats"), key="models_prepare_exports", icon=":material/build:"
         ):
             st.session_state[checked_key] = True
             st.rerun()
@@ -83,13 +88,13 @@ def show_exports(entry) -> None:
     for column, (export_format, quantization, label) in zip(columns, MODEL_EXPORTS):
         with column:
             try:
-                with st.spinner(f"Converting to {label}…"):
+                with st.spinner(_("Converting to {format}…").format(format=_(label))):
                     result = checked_export(identity, export_format, quantization, source)
             except FashionError as error:
                 st.error(str(error))
                 continue
             st.download_button(
-                label,
+                _(label),
                 result.data,
                 file_name=result.file_name,
                 mime=result.mime_type,
@@ -97,8 +102,12 @@ def show_exports(entry) -> None:
                 icon=":material/download:",
             )
             st.caption(
-                f"{result.size_bytes / 1024:,.0f} KiB · agrees on {result.agreement:.1%} of "
-                f"{result.checked_images:,} test images · {result.seconds:.1f} s"
+                _("{size} KiB · agrees on {agreement} of {count} test images · {seconds} s").format(
+                    size=format_number(result.size_bytes / 1024, decimals=0),
+                    agreement=format_percent(result.agreement, decimals=1),
+                    count=format_number(result.checked_images),
+                    seconds=format_number(result.seconds, decimals=1),
+                )
             )
 
 
@@ -109,8 +118,8 @@ def show_rename_and_delete(entry) -> None:
 
     rename_column, delete_column = st.columns(2)
     with rename_column.form("models_rename_form", border=False):
-        new_name = st.text_input("New name", value=entry.name, key=f"models_new_name_{entry.name}")
-        if st.form_submit_button("Rename", icon=":material/edit:"):
+        new_name = st.text_input(_("New name"), value=entry.name, key=f"models_new_name_{entry.name}")
+        if st.form_submit_button(_("Rename"), icon=":material/edit:"):
             try:
                 renamed = store.rename_model(entry.name, new_name)
             except FashionError as error:
@@ -118,29 +127,31 @@ def show_rename_and_delete(entry) -> None:
             else:
                 st.session_state["models_next"] = renamed.name
                 st.session_state["models_notice"] = (
-                    f"{entry.name} already has that name."
+                    _("{name} already has that name.").format(name=entry.name)
                     if renamed.name == entry.name
-                    else f"Renamed {entry.name} to {renamed.name}."
+                    else _("Renamed {old} to {new}.").format(old=entry.name, new=renamed.name)
                 )
                 st.rerun()
     confirming = st.session_state.get("models_confirm_delete") == entry.name
     if not confirming:
-        if delete_column.button("Delete…", key="models_delete", icon=":material/delete:"):
+        if delete_column.button(_("Delete…"), key="models_delete", icon=":material/delete:"):
             st.session_state["models_confirm_delete"] = entry.name
             st.rerun()
         return
-    delete_column.warning(f"Delete **{entry.name}** for good? This cannot be undone.")
+    delete_column.warning(_("Delete **{name}** for good? This cannot be undone.").format(name=entry.name))
     yes_column, no_column = delete_column.columns(2)
-    if yes_column.button(f"Yes, delete {entry.name}", key="models_delete_confirm", type="primary"):
+    if yes_column.button(
+        _("Yes, delete {name}").format(name=entry.name), key="models_delete_confirm", type="primary"
+    ):
         st.session_state.pop("models_confirm_delete", None)
         try:
             store.delete_model(entry.name)
         except FashionError as error:
             st.error(str(error))
         else:
-            st.session_state["models_notice"] = f"Deleted {entry.name}."
+            st.session_state["models_notice"] = _("Deleted {name}.").format(name=entry.name)
             st.session_state["models_deleted_here"] = entry.name
             st.rerun()
-    if no_column.button("Cancel", key="models_delete_cancel"):
+    if no_column.button(_("Cancel"), key="models_delete_cancel"):
         st.session_state.pop("models_confirm_delete", None)
         st.rerun()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from fashion.i18n import _
+
 from ui.caches import MODEL_GONE_REASON, dataset_or_error, saved_models
 from ui.startup import run_through_entry
 from ui.job_session import current_job_id, own_job, start_training_job
@@ -30,13 +32,15 @@ def no_model_panel(page_name: str) -> None:
 
     dataset = dataset_or_error()
     st.info(
-        "No model has been trained yet. Train the tutorial's network with the recommended settings "
-        "(about 15 seconds on two CPU cores):"
+        _(
+            "No model has been trained yet. Train the tutorial's network with the recommended settings "
+            "(about 15 seconds on two CPU cores):"
+        )
     )
     job_id = current_job_id()
     busy = own_job() is not None
     clicked = st.button(
-        "Train the tutorial model", key=f"{page_name}_train_tutorial", type="primary", disabled=busy
+        _("Train the tutorial model"), key=f"{page_name}_train_tutorial", type="primary", disabled=busy
     )
     if clicked and dataset is not None:
         from fashion.store.model_store import default_name
@@ -51,9 +55,11 @@ def say_models_gone(names: list[str], instead: str = "") -> None:
     """Say which models are no longer in the store (renamed or deleted, perhaps in another session)."""
     if not names:
         return
-    listed = ", ".join(f"**{name}**" for name in names)
+    listed = _(", ").join(f"**{name}**" for name in names)
+    message = _("No longer in the store ({reason}): {names}").format(
+        reason=_(MODEL_GONE_REASON), names=listed
+    )
     st.info(
-        f"No longer in the store ({MODEL_GONE_REASON}): {listed}"
-        + (f"; {instead}." if instead else "."),
+        message + (_("; {instead}.").format(instead=instead) if instead else _(".")),
         icon=":material/info:",
     )

@@ -7,6 +7,7 @@ import streamlit as st
 from fashion.photos import own_photos
 from fashion.data.fashion_mnist import CLASS_NAMES
 from fashion.errors import FashionError
+from fashion.i18n import _
 from ui.job_session import session_owner
 
 THUMBNAIL_WIDTH = 96
@@ -15,24 +16,26 @@ THUMBNAIL_WIDTH = 96
 def show_keep_form(data: bytes, predicted_label: int) -> None:
     """ "That's actually a ___": keep the photo with the class the user says it is."""
     with st.form("try_keep_form", border=True):
-        st.markdown("**Teach the model**: keep this photo with its right class for the Photo model to learn.")
+        st.markdown(
+            _("**Teach the model**: keep this photo with its right class for the Photo model to learn.")
+        )
         label = st.selectbox(
-            "That's actually a",
+            _("That's actually a"),
             range(len(CLASS_NAMES)),
             index=predicted_label,
-            format_func=lambda index: CLASS_NAMES[index],
+            format_func=lambda index: _(CLASS_NAMES[index]),
             key="try_keep_class",
         )
-        if st.form_submit_button("Keep this photo to teach the model", icon=":material/school:"):
+        if st.form_submit_button(_("Keep this photo to teach the model"), icon=":material/school:"):
             try:
                 own_photos.keep_photo(session_owner(), data, int(label))
             except FashionError as error:
-                st.error(f"The photo was not kept: {error}")
+                st.error(_("The photo was not kept: {error}").format(error=error))
             else:
                 # Run the page again so My photos shows it; the notice waits for that run.
-                st.session_state["try_kept_notice"] = (
-                    f"Kept as {CLASS_NAMES[label]}: it is in My photos, seen only by this browser."
-                )
+                st.session_state["try_kept_notice"] = _(
+                    "Kept as {name}: it is in My photos, seen only by this browser."
+                ).format(name=_(CLASS_NAMES[label]))
                 st.rerun()
     notice = st.session_state.pop("try_kept_notice", None)
     if notice:
@@ -55,23 +58,26 @@ def show_my_photos() -> None:
     except FashionError as error:
         st.error(str(error))
         return
-    with st.expander(f"My photos ({len(photos)})", icon=":material/photo_library:"):
+    with st.expander(_("My photos ({count})").format(count=len(photos)), icon=":material/photo_library:"):
         error = st.session_state.pop("my_photos_error", None)
         if error:
             st.error(error)
         if not photos:
             st.caption(
-                "Photos you keep to teach the model appear here. Only this browser sees them; "
-                f"at most {own_photos.MAX_PHOTOS}. The Photo-robust preset can include them (Train page)."
+                _(
+                    "Photos you keep to teach the model appear here. Only this browser sees them; "
+                    "at most {count}. The Photo-robust preset can include them (Train page)."
+                ).format(count=own_photos.MAX_PHOTOS)
             )
             return
         counts = own_photos.class_counts(owner)
         st.caption(
-            "Only this browser sees these. "
-            + ", ".join(f"{CLASS_NAMES[label]} {count}" for label, count in enumerate(counts) if count)
+            _("Only this browser sees these.")
+            + " "
+            + _(", ").join(f"{_(CLASS_NAMES[label])} {count}" for label, count in enumerate(counts) if count)
         )
         for label in [label for label, count in enumerate(counts) if count]:
-            st.markdown(f"**{CLASS_NAMES[label]}** ({counts[label]})")
+            st.markdown(f"**{_(CLASS_NAMES[label])}** ({counts[label]})")
             members = [photo for photo in photos if photo.label == label]
             columns = st.columns(6)
             for number, photo in enumerate(members):
@@ -79,16 +85,20 @@ def show_my_photos() -> None:
                 column.image(
                     photo.path.read_bytes(),
                     width=THUMBNAIL_WIDTH,
-                    caption=f"{photo.class_name}, kept {photo.created[:10]}",
-                    alt=f"Your photo kept as {photo.class_name} on {photo.created[:10]}.",
+                    caption=_("{name}, kept {date}").format(
+                        name=_(photo.class_name), date=photo.created[:10]
+                    ),
+                    alt=_("Your photo kept as {name} on {date}.").format(
+                        name=_(photo.class_name), date=photo.created[:10]
+                    ),
                 )
                 column.button(
-                    "Delete",
+                    _("Delete"),
                     key=f"my_photos_delete_{photo.photo_id}",
                     on_click=delete_photo,
                     args=(photo.photo_id,),
                     icon=":material/delete:",
-                    help=f"Delete this {photo.class_name} photo for good",
+                    help=_("Delete this {name} photo for good").format(name=_(photo.class_name)),
                 )
 
 
@@ -100,10 +110,10 @@ def include_switch() -> str:
     except FashionError:
         count = 0
     included = st.toggle(
-        f"Include my photos ({count})",
+        _("Include my photos ({count})").format(count=count),
         value=count > 0,
         key="train_include_own_photos",
         disabled=count == 0,
-        help="Learn from the photos this browser kept on the Try page; no other browser sees them.",
+        help=_("Learn from the photos this browser kept on the Try page; no other browser sees them."),
     )
     return owner if included and count else ""

@@ -6,7 +6,9 @@ import re
 
 import streamlit as st
 
-RECIPE_PRESET = "From the shared link"
+from fashion.i18n import N_, _, format_number
+
+RECIPE_PRESET = N_("From the shared link")
 
 
 def recipe_from_url():
@@ -17,7 +19,7 @@ def recipe_from_url():
     try:
         return recipe_from_query(st.query_params.to_dict())
     except FashionError as error:
-        st.error(f"The link's recipe cannot be used: {error}")
+        st.error(_("The link's recipe cannot be used: {error}").format(error=error))
         return None
 
 
@@ -36,7 +38,7 @@ def apply_recipe_once(recipe) -> None:
     if hyper_parameters.train_limit is not None:
         st.session_state["train_subset_size"] = hyper_parameters.train_limit
     st.session_state["train_deterministic"] = hyper_parameters.deterministic
-    st.info("The settings below come from a shared recipe link.", icon=":material/link:")
+    st.info(_("The settings below come from a shared recipe link."), icon=":material/link:")
 
 
 def presets_with_recipe(architecture: str, recipe) -> dict:
@@ -54,16 +56,18 @@ def reproducible_checkbox() -> bool:
     from fashion.training.recipes import REPRODUCIBLE_SLOWDOWN
 
     chosen = st.checkbox(
-        "Exactly reproducible",
+        _("Exactly reproducible"),
         key="train_deterministic",
-        help=(
+        help=_(
             "TensorFlow op determinism: the same recipe gives the same model and the same test accuracy "
             "to the last digit."
         ),
     )
     st.caption(
-        f"Exactly reproducible training takes about {REPRODUCIBLE_SLOWDOWN:.1f}x as long "
-        "(measured on 2 shared CPU cores; see BENCHMARKS.md)."
+        _(
+            "Exactly reproducible training takes about {factor}x as long "
+            "(measured on 2 shared CPU cores; see BENCHMARKS.md)."
+        ).format(factor=format_number(REPRODUCIBLE_SLOWDOWN, decimals=1))
     )
     return chosen
 
@@ -72,14 +76,14 @@ def share_link(architecture: str, hyper_parameters) -> None:
     """A link that opens this page filled in with these settings."""
     from fashion.training.recipes import recipe_link, recipe_query
 
-    st.caption("Share this recipe: the link opens the Train page with these settings.")
+    st.caption(_("Share this recipe: the link opens the Train page with these settings."))
     st.code(recipe_link(app_root_url(), recipe_query(architecture, hyper_parameters)), language=None)
 
 
 def app_root_url() -> str:
     """The app's root address as the browser sees it (http://host:port)."""
     url = st.context.url or ""
-    scheme, _, rest = url.partition("://")
+    scheme, _separator, rest = url.partition("://")
     return f"{scheme}://{rest.split('/')[0]}" if rest else ""
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
+from fashion.i18n import _, current_language, format_number, format_percent, ngettext
 from fashion.jobs.records import JobState
-
+from ui import language
 from ui.caches import training_jobs
 from ui.learning_view import show_learning
 
@@ -23,8 +24,11 @@ def overall_fraction(snapshot) -> float:
 
 def status_line(snapshot) -> str:
     """One line: architecture, epochs done and state."""
-    return (
-        f"{snapshot.architecture}: epoch {len(snapshot.history)} of {snapshot.epochs} done ({snapshot.state})"
+    return _("{architecture}: epoch {done} of {epochs} done ({state})").format(
+        architecture=snapshot.architecture,
+        done=len(snapshot.history),
+        epochs=snapshot.epochs,
+        state=_(snapshot.state),
     )
 
 
@@ -39,7 +43,7 @@ def history_frame(history: list[dict]):
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def training_curves_png(history: tuple[tuple, ...], continued_after: int = 0) -> bytes:
+def training_curves_png(history: tuple[tuple, ...], continued_after: int = 0, language: str = "en") -> bytes:
     """The loss and accuracy curves of a training history (rows as sorted item tuples), as PNG bytes."""
     from fashion.figures import plots
 
@@ -50,22 +54,26 @@ def training_curves_png(history: tuple[tuple, ...], continued_after: int = 0) ->
 def show_history_charts(history: list[dict], continued_after: int = 0, parent: str | None = None) -> None:
     """Loss and accuracy per epoch, training and validation, side by side."""
     if parent:
-        st.caption(f"Continues **{parent}**: epochs 1-{continued_after} are its own, the later ones are new.")
+        st.caption(
+            _("Continues **{parent}**: epochs 1-{epochs} are its own, the later ones are new.").format(
+                parent=parent, epochs=continued_after
+            )
+        )
     if len(history) <= continued_after:
-        st.caption("The charts gain a point at the end of each epoch.")
+        st.caption(_("The charts gain a point at the end of each epoch."))
         if not history:
             return
-    from fashion.figures.descriptions import count_of
-
-    st.caption(f"{count_of(len(history), 'epoch')} plotted.")
+    st.caption(
+        ngettext("{count} epoch plotted.", "{count} epochs plotted.", len(history)).format(count=len(history))
+    )
     # One PNG, cached per history: the live view redraws every second, and two interactive charts
     # rebuilt that often were remounted before the second (accuracy) one had drawn.
     rows = tuple(tuple(sorted(row.items())) for row in history)
     from fashion.figures.descriptions import training_curves_description
 
     st.image(
-        training_curves_png(rows, continued_after),
-        caption="Loss and accuracy per epoch",
+        training_curves_png(rows, continued_after, current_language()),
+        caption=_("Loss and accuracy per epoch"),
         width="stretch",
         alt=training_curves_description(history),
     )
@@ -81,7 +89,7 @@ def show_job(job_id: str | None) -> None:
         st.error(str(error), icon=":material/cloud_off:")
         return
     if snapshot is None:
-        st.info("That training job is not known to this server.")
+        st.info(_("That training job is not known to this server."))
         return
     if snapshot.active or snapshot.queued:
         live_job_progress(job_id)
@@ -92,6 +100,7 @@ def show_job(job_id: str | None) -> None:
 @st.fragment(run_every=LIVE_REFRESH_SECONDS)
 def live_job_progress(job_id: str) -> None:
     """Charts, a progress bar with speed and time left, and a Stop button; refreshed every second."""
+    language.apply_session_language()  # a fragment's rerun skips the entry
     from fashion.errors import JobDatabaseError
     from fashion.jobs.job_queue import describe_wait
 
@@ -106,10 +115,16 @@ def live_job_progress(job_id: str) -> None:
     if snapshot is None or not (snapshot.active or snapshot.queued):
         st.rerun()
     if snapshot.gpus:
-        st.caption(f"This job asked for {snapshot.gpus} GPU; Ray runs it on a node that has one.")
+        st.caption(
+            _("This job asked for {count} GPU; Ray runs it on a node that has one.").format(
+                count=snapshot.gpus
+            )
+        )
     if snapshot.queued:
-        st.info(f"Your job is {describe_wait(snapshot)}.", icon=":material/hourglass_top:")
-        if st.button("Cancel", key="training_cancel", icon=":material/cancel:"):
+        st.info(
+            _("Your job is {wait}.").format(wait=describe_wait(snapshot)), icon=":material/hourglass_top:"
+        )
+        if st.button(_("Cancel"), key="training_cancel", icon=":material/cancel:"):
             try:
                 jobs.cancel(job_id)
             except JobDatabaseError as error:
@@ -119,25 +134,31 @@ def live_job_progress(job_id: str) -> None:
         return
     batch = snapshot.batch
     if batch is None:
-        st.progress(0.0, text="Starting TensorFlow and preparing the data…")
+        st.progress(0.0, text=_("Starting TensorFlow and preparing the data…"))
     else:
         # Batches run in groups (steps_per_execution), so the last group can report past the end.
         step = min(batch.step, batch.steps)
         st.progress(
             step / max(1, batch.steps),
-            text=(
-                f"Epoch {batch.epoch} of {batch.epochs}: batch {step:,} of {batch.steps:,}"
-                f" · {batch.images_per_second:,.0f} img/s"
-                f" · epoch ends in {max(0.0, batch.epoch_seconds_left):,.0f} s"
-                f" · training ends in {max(0.0, batch.total_seconds_left):,.0f} s"
+            text=_(
+                "Epoch {epoch} of {epochs}: batch {step} of {steps} · {speed} img/s"
+                " · epoch ends in {epoch_left} s · training ends in {total_left} s"
+            ).format(
+                epoch=batch.epoch,
+                epochs=batch.epochs,
+                step=format_number(step),
+                steps=format_number(batch.steps),
+                speed=format_number(batch.images_per_second, decimals=0),
+                epoch_left=format_number(max(0.0, batch.epoch_seconds_left), decimals=0),
+                total_left=format_number(max(0.0, batch.total_seconds_left), decimals=0),
             ),
         )
     if snapshot.state == JobState.SAVING:
-        st.info("Training is over; evaluating on the test set and saving the model…")
+        st.info(_("Training is over; evaluating on the test set and saving the model…"))
     # The Stop button before the curves: drawing them is the slow part of each refresh.
     if snapshot.stop_requested:
-        st.warning("Stopping after the current batch; the epochs completed so far are kept.")
-    elif st.button("Stop", key="training_stop", icon=":material/stop_circle:"):
+        st.warning(_("Stopping after the current batch; the epochs completed so far are kept."))
+    elif st.button(_("Stop"), key="training_stop", icon=":material/stop_circle:"):
         try:
             jobs.stop(job_id)
         except JobDatabaseError as error:
@@ -152,7 +173,7 @@ def offer_retry(job_id: str) -> None:
     """A Retry button that queues the same settings again as a new job."""
     from ui.job_session import retry_training_job
 
-    if st.button("Retry with the same settings", key="training_retry", icon=":material/replay:"):
+    if st.button(_("Retry with the same settings"), key="training_retry", icon=":material/replay:"):
         retry_training_job(job_id)
 
 
@@ -162,28 +183,33 @@ def show_job_result(snapshot) -> None:
     from fashion.errors import FashionError
 
     if snapshot.state == JobState.FAILED:
-        st.error(snapshot.error or "Training failed.")
+        st.error(snapshot.error or _("Training failed."))
         offer_retry(snapshot.job_id)
         return
     if snapshot.state == JobState.CANCELLED:
-        st.info("This job was cancelled before it started.")
+        st.info(_("This job was cancelled before it started."))
         return
     if snapshot.state == JobState.INTERRUPTED:
-        st.warning(snapshot.error or "The server stopped while this job was training.")
+        st.warning(snapshot.error or _("The server stopped while this job was training."))
         offer_retry(snapshot.job_id)
         show_history_charts(snapshot.history, snapshot.parent_epochs, snapshot.parent)
         return
     if snapshot.model_name is None:
-        st.warning("Training was stopped before the first epoch ended, so nothing was saved.")
+        st.warning(_("Training was stopped before the first epoch ended, so nothing was saved."))
         return
     if snapshot.stop_requested:
         st.info(
-            f"Stopped early after {len(snapshot.history)} of {snapshot.epochs} epochs; "
-            "the model trained so far was saved."
+            _("Stopped early after {done} of {epochs} epochs; the model trained so far was saved.").format(
+                done=len(snapshot.history), epochs=snapshot.epochs
+            )
         )
     else:
-        st.success(f"Training finished in {snapshot.finished_at - snapshot.started_at:,.0f} s.")
-    st.markdown(f"Saved as **{snapshot.model_name}**")
+        st.success(
+            _("Training finished in {seconds} s.").format(
+                seconds=format_number(snapshot.finished_at - snapshot.started_at, decimals=0)
+            )
+        )
+    st.markdown(_("Saved as **{name}**").format(name=snapshot.model_name))
     try:
         trained_on = store.get_entry(snapshot.model_name).record.get("trained_on")
     except FashionError:
@@ -191,14 +217,14 @@ def show_job_result(snapshot) -> None:
     if trained_on:
         from fashion.data.real_photos import trained_on_sentence
 
-        st.caption(f"Trained on {trained_on_sentence(trained_on)}.")
+        st.caption(_("Trained on {what}.").format(what=trained_on_sentence(trained_on)))
     from ui.next_steps import next_step
 
-    next_step("pages/predictions.py", "see its predictions", {"model": snapshot.model_name})
+    next_step("pages/predictions.py", _("see its predictions"), {"model": snapshot.model_name})
     accuracy_column, loss_column, parameters_column = st.columns(3)
-    accuracy_column.metric("Test accuracy", f"{snapshot.test_accuracy:.2%}")
-    loss_column.metric("Test loss", f"{snapshot.test_loss:.4f}")
-    parameters_column.metric("Parameters", f"{snapshot.parameter_count:,}")
+    accuracy_column.metric(_("Test accuracy"), format_percent(snapshot.test_accuracy))
+    loss_column.metric(_("Test loss"), format_number(snapshot.test_loss, decimals=4))
+    parameters_column.metric(_("Parameters"), format_number(snapshot.parameter_count))
     show_history_charts(snapshot.history, snapshot.parent_epochs, snapshot.parent)
     try:
         recorded = store.get_entry(snapshot.model_name).record.get("learning")
@@ -206,10 +232,10 @@ def show_job_result(snapshot) -> None:
         recorded = None
     show_learning(recorded or training_jobs().learning(snapshot.job_id), slider_key="train_learning_epoch")
     frame = history_frame(snapshot.history)
-    st.dataframe(frame, width="stretch")
+    st.dataframe(frame.rename(columns=_).rename_axis(_(frame.index.name)), width="stretch")
     csv_column, model_column = st.columns(2)
     csv_column.download_button(
-        "Download the history (CSV)",
+        _("Download the history (CSV)"),
         frame.to_csv().encode("utf-8"),
         file_name=f"{snapshot.model_name}-history.csv",
         mime="text/csv",
@@ -218,10 +244,10 @@ def show_job_result(snapshot) -> None:
     try:
         model_bytes = store.get_entry(snapshot.model_name).model_path.read_bytes()
     except (FashionError, OSError) as error:
-        model_column.error(f"The saved model file cannot be read: {error}")
+        model_column.error(_("The saved model file cannot be read: {error}").format(error=error))
         return
     model_column.download_button(
-        "Download the model (.keras)",
+        _("Download the model (.keras)"),
         model_bytes,
         file_name=f"{snapshot.model_name}.keras",
         mime="application/octet-stream",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
+from fashion.i18n import _, format_percent
 from ui import caches
 from ui.model_choice import model_label
 
@@ -21,9 +22,9 @@ def show_two_models(models: list, batch: np.ndarray, tta: bool, true_label: int 
     pair = fashion_only_and_photo_model(models)
     if pair is None:
         return
-    st.subheader("The same image, two models")
+    st.subheader(_("The same image, two models"))
     columns = st.columns(2)
-    for column, entry, role in zip(columns, pair, ("Fashion-MNIST only", "Photo model")):
+    for column, entry, role in zip(columns, pair, (_("Fashion-MNIST only"), _("Photo model"))):
         with column:
             st.markdown(f"**{role}: {model_label(entry)}**")
             try:
@@ -37,11 +38,16 @@ def show_two_models(models: list, batch: np.ndarray, tta: bool, true_label: int 
             for rank, (label, name, probability) in enumerate(
                 inference.top_classes(prediction.probabilities), start=1
             ):
-                st.progress(probability, text=f"{rank}. {name}: {probability:.1%}")
+                st.progress(probability, text=f"{rank}. {_(name)}: {format_percent(probability, 1)}")
             answer = int(prediction.probabilities.argmax())
             if prediction.out_of_distribution:
-                st.caption("It doubts this is any of the ten classes.")
+                st.caption(_("It doubts this is any of the ten classes."))
             elif true_label is not None:
-                verdict = "right" if answer == true_label else f"wrong (it is {CLASS_NAMES[true_label]})"
-                st.caption(f"{CLASS_NAMES[answer]}: {verdict}.")
+                if answer == true_label:
+                    verdict = _("{answer}: right.").format(answer=_(CLASS_NAMES[answer]))
+                else:
+                    verdict = _("{answer}: wrong (it is {truth}).").format(
+                        answer=_(CLASS_NAMES[answer]), truth=_(CLASS_NAMES[true_label])
+                    )
+                st.caption(verdict)
     st.info(descriptions.data_difference_sentence(*pair), icon=":material/school:")

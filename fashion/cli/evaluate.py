@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from fashion.data.fashion_mnist import CLASS_NAMES
+from fashion.i18n import _
 
 
 def run(arguments) -> int:
@@ -30,9 +31,13 @@ def run(arguments) -> int:
             )
         )
     else:
-        print(f"Model {name}: test accuracy {evaluation.accuracy:.4f}, loss {evaluation.loss:.4f}")
+        print(
+            _("Model {name}: test accuracy {accuracy}, loss {loss}").format(
+                name=name, accuracy=f"{evaluation.accuracy:.4f}", loss=f"{evaluation.loss:.4f}"
+            )
+        )
         for class_name, accuracy in zip(CLASS_NAMES, evaluation.per_class_accuracy):
-            print(f"  {class_name:<12} {accuracy:.4f}")
+            print(f"  {_(class_name):<12} {accuracy:.4f}")
     return 0
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from fashion.cli.image_files import read_photo
 from fashion.data.fashion_mnist import CLASS_NAMES
 from fashion.errors import FashionError
+from fashion.i18n import _
 
 
 def run(arguments) -> int:
@@ -73,11 +74,13 @@ def run(arguments) -> int:
             )
         )
     else:
-        ranked = ", ".join(f"{class_name} {probability:.1%}" for _, class_name, probability in best)
+        ranked = _(", ").join(
+            f"{_(class_name)} {probability:.1%}" for _label, class_name, probability in best
+        )
         print(f"{target}: {ranked}")
-        nearest = ", ".join(f"#{row['index']} {row['class_name']}" for row in neighbour_rows)
-        print(f"Nearest training images: {nearest}")
-        print(f"Saliency ({explanation.method}) written to {output}")
+        nearest = _(", ").join(f"#{row['index']} {_(row['class_name'])}" for row in neighbour_rows)
+        print(_("Nearest training images: {names}").format(names=nearest))
+        print(_("Saliency ({method}) written to {path}").format(method=_(explanation.method), path=output))
     return 0
 
 

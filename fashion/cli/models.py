@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from fashion.store import model_store as store
+from fashion.i18n import _
 
 
 def run(arguments) -> int:
@@ -29,17 +30,18 @@ def run(arguments) -> int:
         )
         return 0
     if not entries:
-        print(f"No saved models in {store.store_directory()}.")
+        print(_("No saved models in {folder}.").format(folder=store.store_directory()))
         return 0
     for entry in entries:
         if entry.readable:
             record = entry.record
             print(
                 f"{entry.name:<36} {record.get('architecture', '?'):<9} "
-                f"accuracy {record.get('test_accuracy', float('nan')):.4f}  {record.get('created', '')}"
+                f"{_('accuracy')} {record.get('test_accuracy', float('nan')):.4f}  "
+                f"{record.get('created', '')}"
             )
         else:
-            print(f"{entry.name:<36} UNREADABLE: {entry.error}")
+            print(f"{entry.name:<36} " + _("UNREADABLE: {error}").format(error=entry.error))
     return 0
 
 

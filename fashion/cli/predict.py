@@ -8,6 +8,7 @@ import sys
 from fashion.cli.image_files import read_photo
 from fashion.errors import FashionError
 from fashion.photos.pipeline import STEPS
+from fashion.i18n import _
 
 
 def run(arguments) -> int:
@@ -31,7 +32,7 @@ def run(arguments) -> int:
         dataset = None if calibration is not None else load_dataset()
     except FashionError as error:
         # Without the data set there is nothing to calibrate on: classify, and say so once.
-        print(f"warning: no 'none of the ten' score ({error})", file=sys.stderr)
+        print(_("warning: no 'none of the ten' score ({error})").format(error=error), file=sys.stderr)
         calibration = None
     if dataset is not None:
         model_key = ood.model_file_key(entry.model_path, switches["tta"])
@@ -65,8 +66,10 @@ def run(arguments) -> int:
                 )
             )
         else:
-            ranked = ", ".join(f"{class_name} {probability:.1%}" for _, class_name, probability in best)
-            verdict = " (none of the ten, it seems)" if prediction.out_of_distribution else ""
+            ranked = _(", ").join(
+                f"{_(class_name)} {probability:.1%}" for _label, class_name, probability in best
+            )
+            verdict = _(" (none of the ten, it seems)") if prediction.out_of_distribution else ""
             print(f"{file_name}: {ranked}{verdict}")
     return 0
 

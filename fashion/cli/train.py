@@ -17,6 +17,7 @@ from fashion.training.models import (
     with_overrides,
 )
 from fashion.training.run import BatchReport, EpochReport, TrainingListener
+from fashion.i18n import _
 
 EXIT_ERROR = 2  # the CLI's exit status for an error (fashion.cli.main's too)
 
@@ -113,10 +114,10 @@ def run(arguments) -> int:
             parent=arguments.from_model,
         )
     except KeyboardInterrupt:
-        print("Interrupted; nothing was saved.", file=sys.stderr)
+        print(_("Interrupted; nothing was saved."), file=sys.stderr)
         return 130
     if finished.entry is None:
-        print("error: training stopped before the first epoch; nothing was saved.", file=sys.stderr)
+        print(_("error: training stopped before the first epoch; nothing was saved."), file=sys.stderr)
         return EXIT_ERROR
     summary = {
         "name": finished.entry.name,
@@ -134,10 +135,13 @@ def run(arguments) -> int:
         print(json.dumps(summary))
     else:
         print(
-            f"Test accuracy: {summary['test_accuracy']:.4f}  test loss: {summary['test_loss']:.4f}  "
-            f"trained in {summary['train_seconds']:.1f}s"
+            _("Test accuracy: {accuracy}  test loss: {loss}  trained in {seconds}s").format(
+                accuracy=f"{summary['test_accuracy']:.4f}",
+                loss=f"{summary['test_loss']:.4f}",
+                seconds=f"{summary['train_seconds']:.1f}",
+            )
         )
-        print(f"Saved as {summary['name']} in {summary['path']}")
+        print(_("Saved as {name} in {path}").format(name=summary["name"], path=summary["path"]))
     return 0
 
 

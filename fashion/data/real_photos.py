@@ -26,6 +26,7 @@ import numpy as np
 from fashion.data.fashion_mnist import CLASS_NAMES, IMAGE_SIZE, cache_directory
 from fashion.errors import FashionError, PhotoDatasetError
 from fashion import settings
+from fashion.i18n import _, format_number
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SHARED_DIR = PROJECT_ROOT.parent / "shared" / "real-photos"
@@ -327,12 +328,15 @@ def trained_on_sentence(trained_on: dict | None) -> str:
     """What a model learnt from, as its record says: "Fashion-MNIST (54,000 images) and 3,359 real photos"."""
     if not trained_on:
         return "Fashion-MNIST"
-    parts = [f"Fashion-MNIST ({trained_on.get('fashion_mnist', 0):,} images)"]
+    images = format_number(trained_on.get("fashion_mnist", 0))
+    parts = [_("Fashion-MNIST ({count} images)").format(count=images)]
     if "real_photos" in trained_on:
-        parts.append(f"{trained_on['real_photos']:,} real photos")
+        parts.append(_("{count} real photos").format(count=format_number(trained_on["real_photos"])))
     if "own_photos" in trained_on:
-        parts.append(f"{trained_on['own_photos']:,} of your own photos")
-    return ", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else parts[0]
+        parts.append(_("{count} of your own photos").format(count=format_number(trained_on["own_photos"])))
+    if len(parts) == 1:
+        return parts[0]
+    return _("{first} and {last}").format(first=_(", ").join(parts[:-1]), last=parts[-1])
 
 
 # Each class of the training part is repeated up to this many times to reach OVERSAMPLE_TARGET photos,

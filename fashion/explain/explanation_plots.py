@@ -7,6 +7,7 @@ from matplotlib.figure import Figure
 
 from fashion.data.fashion_mnist import CLASS_NAMES
 from fashion.figures.plots import RIGHT_COLOUR, WRONG_COLOUR, draw_image, draw_value_array
+from fashion.i18n import _
 
 SALIENCY_COLOURS = "autumn_r"
 # One colour per class on every map (matplotlib's and the app's Altair chart alike): Tableau 10.
@@ -41,8 +42,10 @@ def saliency_figure(
         image_axes.set_xticks([])
         image_axes.set_yticks([])
         image_axes.set_xlabel(
-            f"this input alone: {CLASS_NAMES[int(np.argmax(probabilities))]} "
-            f"{100 * float(np.max(probabilities)):.0f}%"
+            _("this input alone: {name} {percent}%").format(
+                name=_(CLASS_NAMES[int(np.argmax(probabilities))]),
+                percent=f"{100 * float(np.max(probabilities)):.0f}",
+            )
         )
     else:
         draw_image(image_axes, image, probabilities, int(true_label))
@@ -51,7 +54,7 @@ def saliency_figure(
             figure.add_subplot(1, panels, position + 2),
             image,
             saliency,
-            f"evidence for {CLASS_NAMES[label]}\n({method})",
+            _("evidence for {name}").format(name=_(CLASS_NAMES[label])) + f"\n({_(method)})",
         )
     draw_value_array(figure.add_subplot(1, panels, panels), probabilities, true_label)
     # Fixed margins: tight_layout would draw the figure once more just to measure it.
@@ -71,7 +74,7 @@ def neighbours_figure(
         axes.set_xticks([])
         axes.set_yticks([])
         axes.set_xlabel(
-            f"{CLASS_NAMES[int(labels[position])]}\n#{int(indices[position])} "
+            f"{_(CLASS_NAMES[int(labels[position])])}\n#{int(indices[position])} "
             f"d={float(distances[position]):.2f}",
             fontsize=8,
         )
@@ -88,11 +91,13 @@ def embedding_figure(
     right = true_labels == predicted_labels
     for label, name in enumerate(CLASS_NAMES):
         members = (true_labels == label) & right
-        axes.scatter(*coordinates[members].T, s=6, color=CLASS_COLOURS[label], label=name)
+        axes.scatter(*coordinates[members].T, s=6, color=CLASS_COLOURS[label], label=_(name))
         wrong = (true_labels == label) & ~right
         axes.scatter(*coordinates[wrong].T, s=18, color=CLASS_COLOURS[label], marker="x")
     if extra_point is not None:
-        axes.scatter([extra_point[0]], [extra_point[1]], s=220, color="black", marker="*", label="your image")
+        axes.scatter(
+            [extra_point[0]], [extra_point[1]], s=220, color="black", marker="*", label=_("your image")
+        )
     axes.set_xticks([])
     axes.set_yticks([])
     axes.legend(fontsize=7, markerscale=1.2, loc="best")
@@ -122,8 +127,8 @@ def learning_figure(
         predicted = int(np.argmax(probabilities[position]))
         right = predicted == int(labels[position])
         axes.set_xlabel(
-            f"{CLASS_NAMES[predicted]} {100 * float(probabilities[position][predicted]):.0f}%"
-            + ("" if right else f"\n({CLASS_NAMES[int(labels[position])]})"),
+            f"{_(CLASS_NAMES[predicted])} {100 * float(probabilities[position][predicted]):.0f}%"
+            + ("" if right else f"\n({_(CLASS_NAMES[int(labels[position])])})"),
             color=RIGHT_COLOUR if right else WRONG_COLOUR,
             fontsize=7,
         )
@@ -133,8 +138,10 @@ def learning_figure(
         axes.set_xticks([])
         axes.set_yticks([])
     figure.suptitle(
-        f"Epoch {epoch}: the probe images as the model saw them (blue right, red wrong); "
-        "below, its first layer (red positive, blue negative weights)",
+        _(
+            "Epoch {epoch}: the probe images as the model saw them (blue right, red wrong); "
+            "below, its first layer (red positive, blue negative weights)"
+        ).format(epoch=epoch),
         fontsize=9,
     )
     figure.tight_layout()

@@ -18,6 +18,7 @@ import numpy as np
 from fashion.data.fashion_mnist import IMAGE_SIZE, NUM_CLASSES
 from fashion.errors import ExplanationError
 from fashion.training.inference import PREDICTION_BATCH, as_model_input
+from fashion.i18n import N_
 
 CACHE_FOLDER = "explain-cache"
 NEIGHBOUR_COUNT = 8
@@ -51,7 +52,7 @@ def model_parts(model) -> ModelParts:
 
 def saliency_method(model) -> str:
     """The saliency method for this model: Grad-CAM for a convolutional net, else integrated gradients."""
-    return "Grad-CAM" if model_parts(model).spatial_layers else "integrated gradients"
+    return "Grad-CAM" if model_parts(model).spatial_layers else N_("integrated gradients")
 
 
 def _apply(layers: list, values):

@@ -10,14 +10,22 @@ import numpy as np
 
 from fashion.data.fashion_mnist import CLASS_NAMES, scale_images
 from fashion.training.evaluation import confusion_cells
+from fashion.i18n import ENGLISH, N_, _, current_language, format_number, ngettext
 
-RIGHT_WORD = "right \u2713"
-WRONG_WORD = "wrong \u2717"
+RIGHT_WORD = N_("right \u2713")
+WRONG_WORD = N_("wrong \u2717")
 
 
 def with_article(class_name: str) -> str:
-    """The class name after "a" or "an": "a Coat", "an Ankle boot"."""
+    """The class name after "a" or "an": "a Coat", "an Ankle boot" (in Chinese, the name alone)."""
+    if current_language() != ENGLISH:
+        return _(class_name)
     return ("an " if class_name[0].lower() in "aeiou" else "a ") + class_name
+
+
+def class_name(label: int) -> str:
+    """A class's name in the current language."""
+    return _(CLASS_NAMES[int(label)])
 
 
 def count_of(number: int, singular: str, plural: str | None = None) -> str:
@@ -29,21 +37,25 @@ def count_of(number: int, singular: str, plural: str | None = None) -> str:
 
 def photo_doubt_message(score: float, threshold: float, calibrated_on: str) -> tuple[str, str]:
     """The Try page's "none of the ten" warning in words, and the numbers behind it for its help text."""
-    words = (
+    words = _(
         "The model is unsure: its top answers are close, and this may be none of the ten classes. "
         "On real photos such doubt often means a wrong answer even for one of the ten. "
         "Its best guess is below, for what it is worth."
     )
-    numbers = (
-        f"Uncertainty (the entropy of the class probabilities) {score:.2f}: above {threshold:.2f}, "
-        f"the level that {calibrated_on} stay under."
+    numbers = _(
+        "Uncertainty (the entropy of the class probabilities) {score}: above {threshold}, "
+        "the level that {calibrated_on} stay under."
+    ).format(
+        score=format_number(score, decimals=2),
+        threshold=format_number(threshold, decimals=2),
+        calibrated_on=_(calibrated_on),
     )
     return words, numbers
 
 
 def percent(probability: float) -> str:
     """A probability as a whole percentage: 0.914 -> "91 %"."""
-    return f"{100 * float(probability):.0f} %"
+    return _("{value} %").format(value=f"{100 * float(probability):.0f}")
 
 
 def bar_chart_description(probabilities: np.ndarray, true_label: int | None = None, count: int = 3) -> str:
@@ -53,23 +65,28 @@ def bar_chart_description(probabilities: np.ndarray, true_label: int | None = No
     """
     probabilities = np.asarray(probabilities)
     order = np.argsort(-probabilities, kind="stable")[:count]
-    text = "Bar chart: " + ", ".join(
-        f"{CLASS_NAMES[label]} {percent(probabilities[label])}" for label in order
+    text = _("Bar chart: {bars}").format(
+        bars=_(", ").join(f"{class_name(label)} {percent(probabilities[label])}" for label in order)
     )
     if true_label is not None:
-        verdict = RIGHT_WORD if int(order[0]) == int(true_label) else WRONG_WORD
-        text += f"; true class {CLASS_NAMES[int(true_label)]} ({verdict})"
-    return text + "."
+        verdict = _(RIGHT_WORD) if int(order[0]) == int(true_label) else _(WRONG_WORD)
+        text += _("; true class {name} ({verdict})").format(name=class_name(true_label), verdict=verdict)
+    return text + _(".")
 
 
 def prediction_pair_description(index: int, probabilities: np.ndarray, true_label: int) -> str:
     """One test image and its bar chart: what it is, what the model said, and the bar chart in words."""
     predicted = int(np.argmax(probabilities))
-    verdict = RIGHT_WORD if predicted == int(true_label) else WRONG_WORD
+    verdict = _(RIGHT_WORD) if predicted == int(true_label) else _(WRONG_WORD)
     return (
-        f"Test image #{index}, {with_article(CLASS_NAMES[int(true_label)])}, "
-        f"predicted {CLASS_NAMES[predicted]} "
-        f"{percent(probabilities[predicted])} ({verdict}). "
+        _("Test image #{index}, {true}, predicted {predicted} {percent} ({verdict}).").format(
+            index=index,
+            true=with_article(CLASS_NAMES[int(true_label)]),
+            predicted=class_name(predicted),
+            percent=percent(probabilities[predicted]),
+            verdict=verdict,
+        )
+        + " "
         + bar_chart_description(probabilities, true_label)
     )
 
@@ -79,55 +96,66 @@ def prediction_grid_description(indices, probabilities: np.ndarray, true_labels:
     predicted = np.asarray(probabilities).argmax(axis=1)
     right = int((predicted == np.asarray(true_labels)).sum())
     items = [
-        f"#{int(index)} {CLASS_NAMES[int(predicted[position])]} {percent(probabilities[position].max())}"
-        f" ({RIGHT_WORD if predicted[position] == true_labels[position] else WRONG_WORD},"
-        f" true {CLASS_NAMES[int(true_labels[position])]})"
+        _("#{index} {predicted} {percent} ({verdict}, true {true})").format(
+            index=int(index),
+            predicted=class_name(predicted[position]),
+            percent=percent(probabilities[position].max()),
+            verdict=_(RIGHT_WORD) if predicted[position] == true_labels[position] else _(WRONG_WORD),
+            true=class_name(true_labels[position]),
+        )
         for position, index in enumerate(indices)
     ]
-    return (
-        f"{len(items)} test images with their bar charts, {right} predicted right: " + "; ".join(items) + "."
+    return _("{count} test images with their bar charts, {right} predicted right: {items}.").format(
+        count=len(items), right=right, items=_("; ").join(items)
     )
 
 
 def sample_grid_description(labels, indices) -> str:
     """The sample grid: its size and every image's index and class, row by row."""
-    items = [f"#{int(index)} {CLASS_NAMES[int(label)]}" for index, label in zip(indices, labels)]
-    return f"A grid of {len(items)} training images, row by row: " + ", ".join(items) + "."
+    items = [f"#{int(index)} {class_name(label)}" for index, label in zip(indices, labels)]
+    return _("A grid of {count} training images, row by row: {items}.").format(
+        count=len(items), items=_(", ").join(items)
+    )
 
 
 def augmentation_preview_description(indices, labels, variants: int, augmentation: str) -> str:
     """The Train page's augmentation preview: its top row's images and the augmented versions below."""
-    items = [f"#{int(index)} {CLASS_NAMES[int(label)]}" for index, label in zip(indices, labels)]
-    return (
-        f"Preview of the {augmentation} augmentation: the top row holds {len(items)} training images, "
-        "left to right: "
-        + ", ".join(items)
-        + f"; below each one, {variants} augmented versions of it, one per row."
-    )
+    items = [f"#{int(index)} {class_name(label)}" for index, label in zip(indices, labels)]
+    return _(
+        "Preview of the {augmentation} augmentation: the top row holds {count} training images, "
+        "left to right: {items}; below each one, {variants} augmented versions of it, one per row."
+    ).format(augmentation=_(augmentation), count=len(items), items=_(", ").join(items), variants=variants)
 
 
 def class_count_description(counts) -> str:
     """The class count bar chart: each class's number of training images."""
-    return (
-        "Bar chart of training images per class: "
-        + ", ".join(f"{name} {int(count):,}" for name, count in zip(CLASS_NAMES, counts))
-        + "."
+    return _("Bar chart of training images per class: {counts}.").format(
+        counts=_(", ").join(
+            f"{_(name)} {format_number(int(count))}" for name, count in zip(CLASS_NAMES, counts)
+        )
     )
 
 
 def sample_image_description(index: int, label: int, image: np.ndarray) -> str:
     """One training image shown large with its colour bar."""
     image = np.asarray(image)
-    return (
-        f"Training image #{index}, {with_article(CLASS_NAMES[int(label)])}, "
-        f"{image.shape[1]}x{image.shape[0]} pixels, "
-        f"with a colour bar from {int(image.min())} to {int(image.max())}."
+    return _(
+        "Training image #{index}, {name}, {width}x{height} pixels, with a colour bar from {low} to {high}."
+    ).format(
+        index=index,
+        name=with_article(CLASS_NAMES[int(label)]),
+        width=image.shape[1],
+        height=image.shape[0],
+        low=int(image.min()),
+        high=int(image.max()),
     )
 
 
 def mean_images_description() -> str:
     """The row of mean images, one per class."""
-    return "The mean image of each class, left to right: " + ", ".join(CLASS_NAMES) + "."
+    return _("The mean image of each class, left to right: {names}.").format(
+        names=_(", ").join(_(name) for name in CLASS_NAMES)
+    )
 
 
 def confusion_matrix_description(matrix: np.ndarray, highlight: tuple[int, int] | None = None) -> str:
@@ -135,54 +163,76 @@ def confusion_matrix_description(matrix: np.ndarray, highlight: tuple[int, int] 
     matrix = np.asarray(matrix)
     total = int(matrix.sum())
     right = int(np.trace(matrix))
-    text = (
-        f"Confusion matrix of {total:,} test images, true classes in rows, predicted in columns: "
-        f"{right:,} on the diagonal ({percent(right / max(1, total))} right)"
-    )
+    text = _(
+        "Confusion matrix of {total} test images, true classes in rows, predicted in columns: "
+        "{right} on the diagonal ({percent} right)"
+    ).format(total=format_number(total), right=format_number(right), percent=percent(right / max(1, total)))
     mistakes = confusion_cells(matrix)[:3]
     if mistakes:
-        text += "; most frequent mistakes: " + ", ".join(
-            f"{CLASS_NAMES[true]} as {CLASS_NAMES[predicted]} ({count:,})"
-            for true, predicted, count in mistakes
+        text += _("; most frequent mistakes: {mistakes}").format(
+            mistakes=_(", ").join(
+                _("{true} as {predicted} ({count})").format(
+                    true=class_name(true), predicted=class_name(predicted), count=format_number(count)
+                )
+                for true, predicted, count in mistakes
+            )
         )
     if highlight is not None:
         true, predicted = highlight
         cell_count = int(matrix[true, predicted])
-        text += f"; outlined cell {CLASS_NAMES[true]} as {CLASS_NAMES[predicted]} ({cell_count:,})"
-    return text + ". The table below holds every cell."
+        text += _("; outlined cell {true} as {predicted} ({count})").format(
+            true=class_name(true), predicted=class_name(predicted), count=format_number(cell_count)
+        )
+    return text + _(". The table below holds every cell.")
 
 
 def epoch_values(row: dict) -> str:
     """One epoch's losses and accuracies in words, validation where there is one."""
-    values = [f"training loss {row['loss']:.3f}", f"training accuracy {row['accuracy']:.3f}"]
+    values = [
+        _("training loss {value}").format(value=f"{row['loss']:.3f}"),
+        _("training accuracy {value}").format(value=f"{row['accuracy']:.3f}"),
+    ]
     if row.get("val_loss") is not None:
-        values.append(f"validation loss {row['val_loss']:.3f}")
+        values.append(_("validation loss {value}").format(value=f"{row['val_loss']:.3f}"))
     if row.get("val_accuracy") is not None:
-        values.append(f"validation accuracy {row['val_accuracy']:.3f}")
-    return ", ".join(values)
+        values.append(_("validation accuracy {value}").format(value=f"{row['val_accuracy']:.3f}"))
+    return _(", ").join(values)
 
 
 def training_curves_description(history: list[dict]) -> str:
     """The loss and accuracy curves: how many epochs and the last epoch's values."""
     if not history:
-        return "Loss and accuracy curves: no epoch has ended yet."
+        return _("Loss and accuracy curves: no epoch has ended yet.")
     last, first = history[-1], history[0]
-    return (
-        f"Loss and accuracy curves over {count_of(len(history), 'epoch')}; "
-        f"epoch {last['epoch']}: {epoch_values(last)}"
-        f" (epoch {first['epoch']}: training loss {first['loss']:.3f}, accuracy {first['accuracy']:.3f})."
+    return ngettext(
+        "Loss and accuracy curves over {count} epoch; epoch {last}: {values} "
+        "(epoch {first}: training loss {first_loss}, accuracy {first_accuracy}).",
+        "Loss and accuracy curves over {count} epochs; epoch {last}: {values} "
+        "(epoch {first}: training loss {first_loss}, accuracy {first_accuracy}).",
+        len(history),
+    ).format(
+        count=format_number(len(history)),
+        last=last["epoch"],
+        values=epoch_values(last),
+        first=first["epoch"],
+        first_loss=f"{first['loss']:.3f}",
+        first_accuracy=f"{first['accuracy']:.3f}",
     )
 
 
 def comparison_curves_description(histories: dict[str, list[dict]]) -> str:
     """Several models' curves overlaid: each model's last epoch in words."""
     parts = [
-        f"{name}, epoch {history[-1]['epoch']}: {epoch_values(history[-1])}"
+        _("{name}, epoch {epoch}: {values}").format(
+            name=name, epoch=history[-1]["epoch"], values=epoch_values(history[-1])
+        )
         if history
-        else f"{name}: no epochs"
+        else _("{name}: no epochs").format(name=name)
         for name, history in histories.items()
     ]
-    return f"Loss and accuracy curves of {len(parts)} models; last epochs: " + "; ".join(parts) + "."
+    return _("Loss and accuracy curves of {count} models; last epochs: {parts}.").format(
+        count=len(parts), parts=_("; ").join(parts)
+    )
 
 
 def model_input_description(image: np.ndarray) -> str:
@@ -191,18 +241,17 @@ def model_input_description(image: np.ndarray) -> str:
     if image.dtype == np.uint8:
         image = scale_images(image)
     covered = float((image > 0.5).mean())
-    return (
-        f"The {image.shape[1]}x{image.shape[0]} grey image the model sees, light item on black, "
-        f"{percent(covered)} of its pixels bright."
-    )
+    return _(
+        "The {width}x{height} grey image the model sees, light item on black, {percent} of its pixels bright."
+    ).format(width=image.shape[1], height=image.shape[0], percent=percent(covered))
 
 
 def per_class_accuracy_description(per_class_accuracy) -> str:
     """The per-class accuracy bar chart in words."""
-    return (
-        "Accuracy per class: "
-        + ", ".join(f"{name} {percent(accuracy)}" for name, accuracy in zip(CLASS_NAMES, per_class_accuracy))
-        + "."
+    return _("Accuracy per class: {values}.").format(
+        values=_(", ").join(
+            f"{_(name)} {percent(accuracy)}" for name, accuracy in zip(CLASS_NAMES, per_class_accuracy)
+        )
     )
 
 
@@ -210,29 +259,37 @@ def _where(saliency: np.ndarray) -> str:
     """Where most of a saliency map's mass lies, in words: "the top left", "the middle", ..."""
     total = float(saliency.sum())
     if total <= 0:
-        return "nowhere (no evidence)"
+        return _("nowhere (no evidence)")
     rows, columns = np.indices(saliency.shape)
     row = float((rows * saliency).sum() / total) / saliency.shape[0]
     column = float((columns * saliency).sum() / total) / saliency.shape[1]
     vertical = "top" if row < 0.4 else "bottom" if row > 0.6 else "middle"
     horizontal = "left" if column < 0.4 else "right" if column > 0.6 else "centre"
-    return "the middle" if (vertical, horizontal) == ("middle", "centre") else f"the {vertical} {horizontal}"
+    places = {
+        ("top", "left"): N_("the top left"), ("top", "centre"): N_("the top centre"),
+        ("top", "right"): N_("the top right"), ("middle", "left"): N_("the middle left"),
+        ("middle", "centre"): N_("the middle"), ("middle", "right"): N_("the middle right"),
+        ("bottom", "left"): N_("the bottom left"), ("bottom", "centre"): N_("the bottom centre"),
+        ("bottom", "right"): N_("the bottom right"),
+    }  # fmt: skip
+    return _(places[vertical, horizontal])
 
 
 def saliency_description(method: str, saliency_maps: dict) -> str:
     """The saliency panels in words: for each class, where the evidence for it lies."""
     parts = [
-        f"for {CLASS_NAMES[int(label)]} mostly in {_where(np.asarray(saliency))}"
+        _("for {name} mostly in {place}").format(name=class_name(label), place=_where(np.asarray(saliency)))
         for label, saliency in saliency_maps.items()
     ]
-    return f"Saliency by {method}: evidence " + "; ".join(parts) + "."
+    return _("Saliency by {method}: evidence {parts}.").format(method=_(method), parts=_("; ").join(parts))
 
 
 def neighbour_descriptions(indices, labels) -> list[str]:
     """Each nearest training image in words, closest first: "Nearest training image 1 of 8: #12, a Coat."."""
     return [
-        f"Nearest training image {rank} of {len(indices)}: "
-        f"#{int(index)}, {with_article(CLASS_NAMES[int(label)])}."
+        _("Nearest training image {rank} of {count}: #{index}, {name}.").format(
+            rank=rank, count=len(indices), index=int(index), name=with_article(CLASS_NAMES[int(label)])
+        )
         for rank, (index, label) in enumerate(zip(indices, labels), start=1)
     ]
 
@@ -240,20 +297,20 @@ def neighbour_descriptions(indices, labels) -> list[str]:
 def embedding_map_description(true_labels: np.ndarray, predicted_labels: np.ndarray) -> str:
     """The map in words: how many points, how many mistakes, and that a click opens one."""
     wrong = int((np.asarray(true_labels) != np.asarray(predicted_labels)).sum())
-    return (
-        f"Scatter map of {len(true_labels):,} test images coloured by true class, {wrong:,} of them "
+    return _(
+        "Scatter map of {count} test images coloured by true class, {wrong} of them "
         "mistakes shown as crosses; click a point to open its image below."
-    )
+    ).format(count=format_number(len(true_labels)), wrong=format_number(wrong))
 
 
 def learning_description(epoch: int, probabilities: np.ndarray, labels) -> str:
     """One epoch of "Watch it learn" in words: how many probe images the model got right."""
     predicted = np.asarray(probabilities).argmax(axis=1)
     right = int((predicted == np.asarray(labels)).sum())
-    return (
-        f"Epoch {epoch}: {right} of {len(labels)} probe images classified right, "
+    return _(
+        "Epoch {epoch}: {right} of {count} probe images classified right, "
         "and the first layer's weights as images."
-    )
+    ).format(epoch=epoch, right=right, count=len(labels))
 
 
 def data_difference_sentence(fashion_only, photo_model) -> str:
@@ -265,12 +322,16 @@ def data_difference_sentence(fashion_only, photo_model) -> str:
     if not fashion_data and isinstance(fashion_record.get("train_count"), int):
         fashion_data = {"fashion_mnist": fashion_record["train_count"]}
     photo_trained_on = (photo_model.record or {}).get("trained_on")
-    photo_data = "Fashion-MNIST and real photos"  # an older record does not count them
+    photo_data = _("Fashion-MNIST and real photos")  # an older record does not count them
     if photo_trained_on:
         photo_data = trained_on_sentence(photo_trained_on)
-    return (
-        f"They differ by the data they saw: {fashion_only.name} learnt from "
-        f"{trained_on_sentence(fashion_data)} alone, studio pictures of one item, light on black; "
-        f"{photo_model.name} learnt from {photo_data}, "
-        "with real backgrounds, light and pairs of shoes."
+    return _(
+        "They differ by the data they saw: {fashion_only} learnt from {fashion_data} alone, studio "
+        "pictures of one item, light on black; {photo_model} learnt from {photo_data}, with real "
+        "backgrounds, light and pairs of shoes."
+    ).format(
+        fashion_only=fashion_only.name,
+        fashion_data=trained_on_sentence(fashion_data),
+        photo_model=photo_model.name,
+        photo_data=photo_data,
     )

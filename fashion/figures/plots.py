@@ -13,6 +13,7 @@ from matplotlib.patches import Rectangle
 from matplotlib.ticker import MaxNLocator
 
 from fashion.data.fashion_mnist import CLASS_NAMES, NUM_CLASSES, SHORT_CLASS_NAMES, unscale_images
+from fashion.i18n import N_, _, use_figure_fonts
 
 # The tutorial's blue (right) and red (wrong), shifted so that colour-blind eyes tell them apart: a deep
 # blue and a vermilion stay blue and ochre under deuteranopia and protanopia (simulated CIELAB distance
@@ -27,6 +28,14 @@ OUTLINE_COLOUR = "#1b1f24"
 # An upload's true class is unknown: its predicted bar is neither right nor wrong, hatched and dark.
 PREDICTED_COLOUR = "#4a4a4a"
 RIGHT_MARK = "\u2713"
+# The figures draw Chinese with Debian's CJK font where it is installed (else a message says so)
+use_figure_fonts()
+
+
+def class_names() -> list[str]:
+    """The ten class names in the current language, for axes."""
+    return [_(name) for name in CLASS_NAMES]
+
 WRONG_MARK = "\u2717"
 
 
@@ -34,7 +43,7 @@ def prediction_caption(probabilities: np.ndarray, true_label: int, with_mark: bo
     """The tutorial's caption "predicted confidence% (true)", with a check or cross mark."""
     predicted = int(np.argmax(probabilities))
     caption = "{} {:2.0f}% ({})".format(
-        CLASS_NAMES[predicted], 100 * float(np.max(probabilities)), CLASS_NAMES[true_label]
+        _(CLASS_NAMES[predicted]), 100 * float(np.max(probabilities)), _(CLASS_NAMES[true_label])
     )
     if with_mark:
         caption = f"{RIGHT_MARK if predicted == true_label else WRONG_MARK} {caption}"
@@ -70,7 +79,7 @@ def draw_value_array(axes, probabilities: np.ndarray, true_label: int | None) ->
     predicted bar is dark grey: it is neither right nor wrong.
     """
     axes.grid(False)
-    axes.set_xticks(range(NUM_CLASSES), SHORT_CLASS_NAMES, rotation=90, fontsize=8)
+    axes.set_xticks(range(NUM_CLASSES), [_(name) for name in SHORT_CLASS_NAMES], rotation=90, fontsize=8)
     axes.tick_params(axis="x", length=2, pad=1)
     axes.set_yticks([])
     bars = axes.bar(range(NUM_CLASSES), probabilities, color=NEUTRAL_BAR_COLOUR)
@@ -110,7 +119,7 @@ def sample_grid(
         axes.set_yticks([])
         axes.grid(False)
         axes.imshow(images[position], cmap="binary")
-        label = CLASS_NAMES[int(labels[position])]
+        label = _(CLASS_NAMES[int(labels[position])])
         if indices is not None:
             label = f"{label}\n#{int(indices[position])}"
         axes.set_xlabel(label)
@@ -158,15 +167,16 @@ def value_bar_chart(probabilities: np.ndarray, true_label: int | None = None) ->
     figure = Figure(figsize=(6, 3.4))
     axes = figure.add_subplot()
     bars = draw_value_array(axes, probabilities, true_label)
-    axes.set_xticks(range(NUM_CLASSES), CLASS_NAMES, rotation=45, ha="right", fontsize=10)
+    axes.set_xticks(range(NUM_CLASSES), class_names(), rotation=45, ha="right", fontsize=10)
     axes.tick_params(axis="x", length=3.5, pad=3.5)  # the full names at matplotlib's usual size
     axes.set_yticks([0, 0.25, 0.5, 0.75, 1.0])
-    axes.set_ylabel("probability")
+    axes.set_ylabel(_("probability"))
     # The predicted bar says so in words (with a mark when the true class is known), above the bar
     predicted = int(np.argmax(probabilities))
-    label = "predicted"
+    label = _("predicted")
     if true_label is not None:
-        label = f"{RIGHT_MARK} predicted" if predicted == int(true_label) else f"{WRONG_MARK} predicted"
+        mark = RIGHT_MARK if predicted == int(true_label) else WRONG_MARK
+        label = f"{mark} {label}"
     axes.set_ylim([0, 1.12])  # room for the label above a bar near 1
     axes.annotate(
         label,
@@ -187,10 +197,10 @@ def confusion_matrix_figure(matrix: np.ndarray, highlight: tuple[int, int] | Non
     axes = figure.add_subplot()
     shown = axes.imshow(matrix, cmap="Blues")
     figure.colorbar(shown, ax=axes, fraction=0.046, pad=0.04)
-    axes.set_xticks(range(NUM_CLASSES), CLASS_NAMES, rotation=45, ha="right")
-    axes.set_yticks(range(NUM_CLASSES), CLASS_NAMES)
-    axes.set_xlabel("predicted class")
-    axes.set_ylabel("true class")
+    axes.set_xticks(range(NUM_CLASSES), class_names(), rotation=45, ha="right")
+    axes.set_yticks(range(NUM_CLASSES), class_names())
+    axes.set_xlabel(_("predicted class"))
+    axes.set_ylabel(_("true class"))
     threshold = matrix.max() / 2 if matrix.size else 0
     for true_label in range(matrix.shape[0]):
         for predicted_label in range(matrix.shape[1]):
@@ -224,17 +234,17 @@ def training_curves(history: list[dict], continued_after: int = 0) -> Figure:
     """Loss and accuracy per epoch, training and validation, a line where a continuation began."""
     figure = Figure(figsize=(9, 3.4))
     epochs = [row["epoch"] for row in history]
-    for position, metric in enumerate(("loss", "accuracy")):
+    for position, metric in enumerate((N_("loss"), N_("accuracy"))):
         axes = figure.add_subplot(1, 2, position + 1)
-        axes.plot(epochs, [row[metric] for row in history], "o-", label="training")
+        axes.plot(epochs, [row[metric] for row in history], "o-", label=_("training"))
         validation = [row.get(f"val_{metric}") for row in history]
         if any(value is not None for value in validation):
-            axes.plot(epochs, validation, "o--", label="validation")
+            axes.plot(epochs, validation, "o--", label=_("validation"))
         if continued_after:
-            axes.axvline(continued_after + 0.5, color="grey", linestyle=":", label="continued here")
+            axes.axvline(continued_after + 0.5, color="grey", linestyle=":", label=_("continued here"))
         axes.xaxis.set_major_locator(MaxNLocator(integer=True))
-        axes.set_xlabel("epoch")
-        axes.set_title(metric)
+        axes.set_xlabel(_("epoch"))
+        axes.set_title(_(metric))
         axes.grid(True, alpha=0.3)
         axes.legend()
     figure.tight_layout()
@@ -246,8 +256,8 @@ def class_count_chart(counts: np.ndarray) -> Figure:
     figure = Figure(figsize=(7, 3))
     axes = figure.add_subplot()
     axes.bar(range(NUM_CLASSES), counts, color="#4c78a8")
-    axes.set_xticks(range(NUM_CLASSES), CLASS_NAMES, rotation=45, ha="right")
-    axes.set_ylabel("images")
+    axes.set_xticks(range(NUM_CLASSES), class_names(), rotation=45, ha="right")
+    axes.set_ylabel(_("images"))
     figure.tight_layout()
     return figure
 
@@ -260,7 +270,7 @@ def mean_image_grid(means: np.ndarray) -> Figure:
         axes.imshow(means[label], cmap="binary")
         axes.set_xticks([])
         axes.set_yticks([])
-        axes.set_xlabel(CLASS_NAMES[label], fontsize=8)
+        axes.set_xlabel(_(CLASS_NAMES[label]), fontsize=8)
     figure.tight_layout()
     return figure
 
@@ -287,23 +297,23 @@ def comparison_curves(histories: dict[str, list[dict]]) -> Figure:
     figure = Figure(figsize=(10, 3.6))
     colours = [f"C{position}" for position in range(len(histories))]
     markers = ["o", "s", "^", "D", "v", "P"]  # models told apart without colour too
-    for position, metric in enumerate(("loss", "accuracy")):
+    for position, metric in enumerate((N_("loss"), N_("accuracy"))):
         axes = figure.add_subplot(1, 2, position + 1)
         for model_position, (colour, (name, history)) in enumerate(zip(colours, histories.items())):
             marker = markers[model_position % len(markers)]
             epochs = [row["epoch"] for row in history]
             training = [row[metric] for row in history]
-            label = f"{name} (training)"
+            label = _("{name} (training)").format(name=name)
             axes.plot(epochs, training, marker=marker, linestyle="-", color=colour, label=label)
             validation = [row.get(f"val_{metric}") for row in history]
             if any(value is not None for value in validation):
                 axes.plot(
                     epochs, validation, marker=marker, linestyle="--", color=colour, alpha=0.7,
-                    label=f"{name} (validation)",
+                    label=_("{name} (validation)").format(name=name),
                 )
         axes.xaxis.set_major_locator(MaxNLocator(integer=True))
-        axes.set_xlabel("epoch")
-        axes.set_title(metric)
+        axes.set_xlabel(_("epoch"))
+        axes.set_title(_(metric))
         axes.grid(True, alpha=0.3)
         axes.legend(fontsize=7)
     figure.tight_layout()

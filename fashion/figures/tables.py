@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import html
+import unicodedata
 
 import numpy as np
+
+from fashion.i18n import _
 
 from fashion.data.fashion_mnist import PIXEL_MAX
 
@@ -59,8 +62,14 @@ def pixel_table_html(values: np.ndarray, number_format: str = "{:d}", label: str
 
 def grid_column_width(labels: list[str]) -> int:
     """Pixels a data-grid column needs to show the longest of `labels` whole (the app's 14 px font)."""
-    # 7 px a character is wider than the widest of the short class names draws; 20 px is the cell padding
-    return 7 * max(len(label) for label in labels) + 20
+    # 7 px a Latin character is wider than the widest short class name draws, a CJK one takes two;
+    # 20 px is the cell padding
+    return 7 * max(display_units(label) for label in labels) + 20
+
+
+def display_units(text: str) -> int:
+    """The text's width in half-width units: a wide (CJK) character counts two."""
+    return sum(2 if unicodedata.east_asian_width(character) in "WF" else 1 for character in text)
 
 
 def confusion_table(matrix: np.ndarray, class_names: list[str] | None = None):
@@ -71,5 +80,5 @@ def confusion_table(matrix: np.ndarray, class_names: list[str] | None = None):
 
     class_names = class_names or CLASS_NAMES
     frame = pd.DataFrame(np.asarray(matrix), index=class_names, columns=class_names)
-    frame.index.name = "true \\ predicted" if class_names is CLASS_NAMES else "true \\ pred."
+    frame.index.name = _("true \\ predicted") if class_names is CLASS_NAMES else _("true \\ pred.")
     return frame.style.background_gradient(cmap="Blues", axis=None)

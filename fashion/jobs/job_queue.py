@@ -21,6 +21,7 @@ from fashion import settings
 from fashion.jobs.records import ACTIVE_STATES, QUEUED_STATE, JobRecords, JobState, now
 from fashion.training.models import HyperParameters
 from fashion.training.run import BatchReport
+from fashion.i18n import ENGLISH, _, current_language
 
 DEFAULT_MAX_QUEUED = 40
 RETRYABLE_STATES = (JobState.FAILED, JobState.INTERRUPTED)
@@ -317,8 +318,9 @@ def describe_wait(snapshot: JobSnapshot) -> str:
     suffix = "th" if 10 <= position % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(position % 10, "th")
     seconds = snapshot.starts_in_seconds or 0
     when = (
-        f"about {max(1, round(seconds / 60))} min"
+        _("about {minutes} min").format(minutes=max(1, round(seconds / 60)))
         if seconds >= 90
-        else f"about {max(5, round(seconds / 5) * 5)} s"
+        else _("about {seconds} s").format(seconds=max(5, round(seconds / 5) * 5))
     )
-    return f"queued, {position}{suffix} in line, starts in {when}"
+    place = f"{position}{suffix}" if current_language() == ENGLISH else str(position)
+    return _("queued, {place} in line, starts in {when}").format(place=place, when=when)

@@ -16,20 +16,21 @@ import enum
 import json
 import time
 from contextlib import contextmanager
+from fashion.i18n import N_
 
 
 class JobState(enum.StrEnum):
     """Where a job is in its life; stored as its value."""
 
-    QUEUED = "queued"
-    STARTING = "starting"
-    RUNNING = "running"
-    SAVING = "saving"
-    FINISHED = "finished"
-    STOPPED = "stopped"
-    FAILED = "failed"
-    INTERRUPTED = "interrupted"
-    CANCELLED = "cancelled"
+    QUEUED = N_("queued")
+    STARTING = N_("starting")
+    RUNNING = N_("running")
+    SAVING = N_("saving")
+    FINISHED = N_("finished")
+    STOPPED = N_("stopped")
+    FAILED = N_("failed")
+    INTERRUPTED = N_("interrupted")
+    CANCELLED = N_("cancelled")
 
 
 class JobEvent(enum.StrEnum):

@@ -10,6 +10,7 @@ from PIL import Image
 from fashion.data.fashion_mnist import IMAGE_SIZE, scale_images
 from fashion.errors import ImageError
 from fashion.photos.image_file import open_image, shrink_to_working_size, to_grayscale
+from fashion.i18n import N_
 
 # GrabCut runs on a copy this long on its longer side: enough for a 28-pixel item, fast on a CPU.
 SEGMENT_SIZE = 128
@@ -38,11 +39,15 @@ class PhotoStep:
 # The order of the pipeline. The page's switches, the CLI's --no-... flags and the benchmark read it.
 STEPS: list[PhotoStep] = [
     PhotoStep(
-        "segment", "Segmentation", "cut the item out of its background (GrabCut seeded from the border)"
+        "segment",
+        N_("Segmentation"),
+        N_("cut the item out of its background (GrabCut seeded from the border)"),
     ),
-    PhotoStep("sharpen", "Sharpen", "sharpen the 28x28 image, as Fashion-MNIST did"),
-    PhotoStep("invert", "Invert", "negate: a dark item on a light ground becomes light on black"),
-    PhotoStep("tta", "Test-time augmentation", "average the photo, its mirror image and small shifts"),
+    PhotoStep("sharpen", N_("Sharpen"), N_("sharpen the 28x28 image, as Fashion-MNIST did")),
+    PhotoStep("invert", N_("Invert"), N_("negate: a dark item on a light ground becomes light on black")),
+    PhotoStep(
+        "tta", N_("Test-time augmentation"), N_("average the photo, its mirror image and small shifts")
+    ),
 ]
 STEP_NAMES = [step.name for step in STEPS]
 
@@ -232,7 +237,7 @@ def prepare_photo(data: bytes, switches: dict[str, bool] | None = None) -> Photo
             f"the image uses the {image.mode} colour mode, which this app cannot read; "
             "save it as an RGB PNG or JPEG."
         ) from None
-    pictures: list[tuple[str, np.ndarray]] = [("Original", rgb)]
+    pictures: list[tuple[str, np.ndarray]] = [(N_("Original"), rgb)]
     notes: list[str] = []
     mask, segmented = None, False
     if switches["segment"]:
@@ -241,14 +246,14 @@ def prepare_photo(data: bytes, switches: dict[str, bool] | None = None) -> Photo
         mask = alpha if transparent else grabcut_mask(rgb)
         coverage = float(mask.mean())
         if coverage < MASK_TOO_SMALL:
-            notes.append("Segmentation found no item; the whole photo is used instead.")
+            notes.append(N_("Segmentation found no item; the whole photo is used instead."))
             mask = None
         elif coverage > MASK_TOO_LARGE:
-            notes.append("Segmentation kept almost the whole photo; it may include the background.")
+            notes.append(N_("Segmentation kept almost the whole photo; it may include the background."))
         if mask is not None:
             segmented = True
-            pictures.append(("Item outlined", outline(rgb, mask)))
-            pictures.append(("Item alone", np.where(mask[..., None], rgb, 255).astype(np.uint8)))
+            pictures.append((N_("Item outlined"), outline(rgb, mask)))
+            pictures.append((N_("Item alone"), np.where(mask[..., None], rgb, 255).astype(np.uint8)))
     if mask is None:
         mask = _border_difference_mask(gray)
     invert = switches["invert"]
@@ -259,7 +264,7 @@ def prepare_photo(data: bytes, switches: dict[str, bool] | None = None) -> Photo
     square = render_28(gray, mask, sharpen=switches["sharpen"], invert=invert, on_white=segmented)
     if not segmented:
         square = _background_to_black(square)
-    pictures.append(("28x28, what the model sees", square))
+    pictures.append((N_("28x28, what the model sees"), square))
     model_image = scale_images(square)
     batch = tta_batch(model_image) if switches["tta"] else model_image[np.newaxis]
     return PhotoInput(

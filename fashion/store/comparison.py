@@ -7,25 +7,26 @@ import numpy as np
 from fashion.data.fashion_mnist import CLASS_NAMES
 from fashion.errors import ConfigurationError
 from fashion.training.models import preset_label
+from fashion.i18n import N_, _
 
 MIN_MODELS, MAX_MODELS = 2, 4
 # The settings a record holds, in the order a reader expects them, with their labels.
 SETTING_LABELS = {
-    "architecture": "architecture",
-    "preset": "preset",
-    "augmentation": "augmentation",
-    "epochs_run": "epochs run",
-    "batch_size": "batch size",
-    "learning_rate": "learning rate",
-    "schedule": "learning-rate schedule",
-    "seed": "seed",
-    "validation_fraction": "validation fraction",
-    "train_limit": "training subset",
-    "steps_per_execution": "batches per step",
-    "deterministic": "exactly reproducible",
-    "parent": "continued from",
-    "train_count": "training images",
-    "parameter_count": "parameters",
+    "architecture": N_("architecture"),
+    "preset": N_("preset"),
+    "augmentation": N_("augmentation"),
+    "epochs_run": N_("epochs run"),
+    "batch_size": N_("batch size"),
+    "learning_rate": N_("learning rate"),
+    "schedule": N_("learning-rate schedule"),
+    "seed": N_("seed"),
+    "validation_fraction": N_("validation fraction"),
+    "train_limit": N_("training subset"),
+    "steps_per_execution": N_("batches per step"),
+    "deterministic": N_("exactly reproducible"),
+    "parent": N_("continued from"),
+    "train_count": N_("training images"),
+    "parameter_count": N_("parameters"),
 }
 
 
@@ -63,7 +64,7 @@ def accuracy_table(accuracies: dict[str, tuple[float, list[float]]]) -> list[dic
     names = list(accuracies)
     first = names[0]
     rows = []
-    labels = ["all test images", *CLASS_NAMES]
+    labels = [_("all test images"), *(_(name) for name in CLASS_NAMES)]
     for position, label in enumerate(labels):
         row = {"": label}
         for name in names:

@@ -15,6 +15,7 @@ import numpy as np
 
 from fashion.data.fashion_mnist import CLASS_NAMES, IMAGE_SIZE, scale_images, unscale_images
 from fashion.photos.pipeline import centred_origin, fitted_size
+from fashion.i18n import N_
 
 FOOTWEAR = np.array([CLASS_NAMES.index(name) for name in ("Sandal", "Sneaker", "Ankle boot")])
 
@@ -46,8 +47,8 @@ class AugmentationSettings:
 
 # The named recipes: the training option's values. "photo" is what the Photo-robust preset uses.
 AUGMENTATIONS: dict[str, AugmentationSettings | None] = {
-    "none": None,
-    "photo": AugmentationSettings(),
+    N_("none"): None,
+    N_("photo"): AugmentationSettings(),
 }
 
 

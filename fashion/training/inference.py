@@ -8,6 +8,7 @@ import weakref
 import numpy as np
 
 from fashion.data.fashion_mnist import CLASS_NAMES, IMAGE_SIZE, scale_images
+from fashion.i18n import _, format_percent
 
 UNSURE_BELOW = 0.5
 PREDICTION_BATCH = 512
@@ -72,8 +73,8 @@ def unsure_warning(probabilities: np.ndarray) -> str | None:
     """A warning when the model's top probability is below UNSURE_BELOW, else None."""
     top = float(np.max(probabilities))
     if top < UNSURE_BELOW:
-        return (
-            f"The model is unsure: its best guess has only {top:.0%} confidence. "
+        return _(
+            "The model is unsure: its best guess has only {percent} confidence. "
             "Fashion-MNIST photos are single items, centred, on a plain background."
-        )
+        ).format(percent=format_percent(top, decimals=0))
     return None

@@ -11,10 +11,11 @@ from typing import Callable
 
 from fashion.data.fashion_mnist import IMAGE_SIZE, NUM_CLASSES, TRAIN_IMAGES
 from fashion.errors import ConfigurationError
-from fashion.figures.descriptions import count_of
 from fashion.training.augmentation import AUGMENTATIONS
 
-SCHEDULES = ("constant", "cosine")
+from fashion.i18n import N_
+
+SCHEDULES = (N_("constant"), N_("cosine"))  # marked: the Train page names them in the reader's language
 # Whose own photos a run trains on: the job queue's owner, "browser-<16 hex>" or "session-<16 hex>".
 OWNER_PATTERN = re.compile(r"[a-z]+-[0-9a-f]{16}")
 
@@ -161,13 +162,13 @@ TUTORIAL_EXACT = HyperParameters(
 )
 
 # The presets every architecture offers, by the names the Train page shows.
-RECOMMENDED_PRESET = "Recommended (fast)"
-EXACT_TUTORIAL_PRESET = "Exact tutorial settings"
+RECOMMENDED_PRESET = N_("Recommended (fast)")
+EXACT_TUTORIAL_PRESET = N_("Exact tutorial settings")
 
 # For users' own photos: the CNN trained on Fashion-MNIST, photo-like variants of half its images
 # (fashion/training/augmentation.py) and the real photos; measured on real photos in BENCHMARKS.md
 # ("Real photos").
-PHOTO_PRESET = "Photo-robust CNN"
+PHOTO_PRESET = N_("Photo-robust CNN")
 PHOTO_ROBUST = HyperParameters(
     epochs=10,
     batch_size=128,
@@ -202,8 +203,8 @@ def custom_objects() -> dict:
 ARCHITECTURES: dict[str, Architecture] = {
     "tutorial": Architecture(
         name="tutorial",
-        title="Tutorial network",
-        description="The tutorial's Flatten -> Dense(128, relu) -> Dense(10, softmax).",
+        title=N_("Tutorial network"),
+        description=N_("The tutorial's Flatten -> Dense(128, relu) -> Dense(10, softmax)."),
         build_layers=tutorial_layers,
         # Measured with the in-memory loop (BENCHMARKS.md, "Training speed"): test accuracy
         # 0.8822-0.8872 on seeds 42, 7, 1, 2, 2024; 15 epochs at batch 512 gave 0.8795 on seed 7.
@@ -218,8 +219,8 @@ ARCHITECTURES: dict[str, Architecture] = {
     ),
     "cnn": Architecture(
         name="cnn",
-        title="Small CNN",
-        description="Three conv blocks (two strided) with batch norm, then Dense(128); aims at 0.92.",
+        title=N_("Small CNN"),
+        description=N_("Three conv blocks (two strided) with batch norm, then Dense(128); aims at 0.92."),
         build_layers=cnn_layers,
         defaults=HyperParameters(
             epochs=7,
@@ -259,7 +260,7 @@ PRESET_FIELDS = (
     "batch_size", "learning_rate", "validation_fraction", "schedule", "steps_per_execution", "augmentation",
     "real_photos",
 )  # fmt: skip
-CUSTOM_SETTINGS = "custom settings"
+CUSTOM_SETTINGS = N_("custom settings")
 
 
 def trained_settings(record: dict | None) -> HyperParameters:
@@ -286,16 +287,31 @@ def preset_label(record: dict | None) -> str:
 
 def training_summary(record: dict | None) -> str:
     """One line on how a saved model was trained: architecture, preset, augmentation, data and epochs."""
+    from fashion.i18n import _, format_number, ngettext
+
     record = record or {}
     training, held_out = record.get("train_count"), record.get("validation_count")
-    data = f"{training:,} training images" if isinstance(training, int) else "the training images"
+    data = (
+        _("{count} training images").format(count=format_number(training))
+        if isinstance(training, int)
+        else _("the training images")
+    )
     if isinstance(held_out, int) and held_out:
-        data += f" ({held_out:,} more held out for validation)"
+        data += _(" ({count} more held out for validation)").format(count=format_number(held_out))
     epochs = record.get("epochs_run")
-    return (
-        f"{record.get('architecture', '?')}, preset: {preset_label(record)}, "
-        f"augmentation: {trained_settings(record).augmentation}, data: {data}, "
-        f"{count_of(epochs, 'epoch') if isinstance(epochs, int) else '? epochs'}"
+    epochs_text = (
+        ngettext("{count} epoch", "{count} epochs", epochs).format(count=format_number(epochs))
+        if isinstance(epochs, int)
+        else _("? epochs")
+    )
+    return _(
+        "{architecture}, preset: {preset}, augmentation: {augmentation}, data: {data}, {epochs}"
+    ).format(
+        architecture=record.get("architecture", "?"),
+        preset=_(preset_label(record)),
+        augmentation=_(trained_settings(record).augmentation),
+        data=data,
+        epochs=epochs_text,
     )
 
 
@@ -311,11 +327,11 @@ def best_model_for_photos(entries: list) -> tuple:
         return None, ""
     for entry in entries:
         if trained_settings(entry.record).real_photos:
-            return entry, f"the newest model that learnt from real photos ({PHOTO_PRESET} preset)"
+            return entry, N_("the newest model that learnt from real photos (Photo-robust CNN preset)")
     for entry in entries:
         if is_photo_model(entry.record):
-            return entry, f"the newest model trained for photos ({PHOTO_PRESET} preset's augmentation)"
-    return entries[0], f"the newest model: none is trained for photos yet ({PHOTO_PRESET} preset)"
+            return entry, N_("the newest model trained for photos (Photo-robust CNN preset's augmentation)")
+    return entries[0], N_("the newest model: none is trained for photos yet (Photo-robust CNN preset)")
 
 
 def learnt_from_fashion_mnist_alone(record: dict | None) -> bool:
