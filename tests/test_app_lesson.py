@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import time
 
 from app_pages import open_page
+from waiting import job_when
 
 from fashion import model_code
 from fashion.lesson import LESSON_STEPS
@@ -70,9 +70,7 @@ def test_lesson_trains_the_tutorial_network_and_fills_in_every_step(use_small_da
     app.button(key="lesson_train_tutorial").click().run()
     assert not app.exception and not app.error
     job_id = app.query_params["job"]
-    deadline = time.monotonic() + 300
-    while default_jobs().get(job_id).active and time.monotonic() < deadline:
-        time.sleep(0.5)
+    job_when(default_jobs(), job_id, lambda job: not job.active, "ended", seconds=300)
     assert default_jobs().get(job_id).state == "finished", default_jobs().get(job_id).error
     app.run()
     assert not app.exception

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-import time
 
 import numpy as np
+from waiting import job_when
 
 from fashion import explanation_plots, learning, store
 from fashion.data import CLASS_NAMES, scale_images
@@ -69,9 +69,7 @@ def test_a_worker_job_reports_learning_live(small_dataset, models_dir, use_small
     try:
         job = jobs.start("tutorial", with_overrides(QUICK, epochs=2), small_dataset, model_name="watched")
         assert jobs.learning(job.job_id) == {}
-        deadline = time.time() + 120
-        while jobs.get(job.job_id).state not in ("finished", "failed") and time.time() < deadline:
-            time.sleep(0.2)
+        job_when(jobs, job.job_id, lambda job: not job.active, "ended", seconds=120)
         snapshot = jobs.get(job.job_id)
         assert snapshot.state == "finished", snapshot.error
         reported = jobs.learning(job.job_id)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 
 import numpy as np
 import pytest
@@ -121,8 +120,9 @@ def test_stop_from_another_thread_keeps_completed_epochs(small_dataset):
     class StopAfterFirstEpoch(TrainingListener):
         def on_epoch(self, report):
             if report.epoch == 1:
-                threading.Thread(target=stop_event.set).start()
-                time.sleep(0.05)
+                stopper = threading.Thread(target=stop_event.set)
+                stopper.start()
+                stopper.join()
 
         def on_batch(self, report):
             pass
