@@ -136,19 +136,13 @@ def camera_video(photo: bytes) -> bytes:
 
 
 def choose_option(page: Page, label: str, option_name: str) -> None:
-    """Choose an option of the selectbox with this label by typing its name (retried: a rerun may close
-    the list again)."""
+    """Choose an option of the selectbox with this label by typing its name, once the page has settled."""
     chooser = page.get_by_role("combobox", name=label, exact=True)
     option = page.get_by_role("option", name=option_name, exact=True)
     wait_until_idle(page)
-    for _ in range(5):
-        chooser.click()
-        chooser.fill(option_name)
-        try:
-            expect(option).to_be_visible(timeout=5_000)
-            break
-        except AssertionError:
-            page.keyboard.press("Escape")
+    chooser.click()
+    chooser.fill(option_name)
+    expect(option).to_be_visible()
     option.click()
     expect(chooser).to_have_value(option_name)
     wait_until_idle(page)
