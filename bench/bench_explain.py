@@ -30,10 +30,13 @@ def _median_ms(function, calls: int) -> float:
 
 def worker_explain(config: dict) -> dict:
     """Saliency, neighbour query, feature and map builds (cold, then from the cache) per architecture."""
-    from fashion import explain, explanation_plots, plots, store
-    from fashion.data import load_dataset
-    from fashion.models import get_architecture, with_overrides
-    from fashion.workflow import train_evaluate_save
+    from fashion.explain import explanations as explain
+    from fashion.explain import explanation_plots
+    from fashion.figures import plots
+    from fashion.store import model_store as store
+    from fashion.data.fashion_mnist import load_dataset
+    from fashion.training.models import get_architecture, with_overrides
+    from fashion.training.workflow import train_evaluate_save
 
     dataset = load_dataset(allow_download=False)
     calls = config.get("calls", 30)

@@ -26,10 +26,10 @@ def worker_runs(config: dict) -> dict:
     """Export figures per architecture and format, then timed pairs of ordinary and reproducible runs."""
     import os
 
-    from fashion import export
-    from fashion.data import load_dataset
-    from fashion.models import get_architecture, with_overrides
-    from fashion.workflow import train_evaluate_save
+    from fashion.store import export
+    from fashion.data.fashion_mnist import load_dataset
+    from fashion.training.models import get_architecture, with_overrides
+    from fashion.training.workflow import train_evaluate_save
 
     dataset = load_dataset(allow_download=False)
     folder = Path(tempfile.mkdtemp(prefix="fashion-bench-runs-"))

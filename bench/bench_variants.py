@@ -1,4 +1,4 @@
-"""Candidate CNN layer stacks the sweep compared (the winner lives in fashion/models.py)."""
+"""Candidate CNN layer stacks the sweep compared (the winner lives in fashion/training/models.py)."""
 
 import keras
 

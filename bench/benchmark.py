@@ -50,7 +50,7 @@ def worker_tutorial_reference(config: dict) -> dict:
     import tensorflow as tf
     from tensorflow import keras
 
-    from fashion.data import load_dataset
+    from fashion.data.fashion_mnist import load_dataset
 
     dataset = load_dataset(allow_download=False)
     started, cpu_started = time.perf_counter(), time.process_time()
@@ -83,11 +83,11 @@ def worker_tutorial_reference(config: dict) -> dict:
 
 
 def worker_project_training(config: dict) -> dict:
-    """fashion.training.train with an architecture's defaults (plus overrides), then the test set."""
-    from fashion.data import load_dataset
-    from fashion.evaluation import evaluate
-    from fashion.models import RECOMMENDED_PRESET, presets, with_overrides
-    from fashion.training import configure_tensorflow, train
+    """fashion.training.run.train with an architecture's defaults (plus overrides), then the test set."""
+    from fashion.data.fashion_mnist import load_dataset
+    from fashion.training.evaluation import evaluate
+    from fashion.training.models import RECOMMENDED_PRESET, presets, with_overrides
+    from fashion.training.run import configure_tensorflow, train
 
     # TensorFlow's import is process start-up, outside the timer as in the tutorial's reference.
     configure_tensorflow()
@@ -116,19 +116,19 @@ def worker_project_training(config: dict) -> dict:
 
 def _apply_experiment(config: dict) -> None:
     """Variants the sweep tries that are not hyper-parameters: precision policy, XLA, the model."""
-    import fashion.models
+    import fashion.training.models
 
     if config.get("policy"):
         import keras
 
         keras.mixed_precision.set_global_policy(config["policy"])
     if "jit_compile" in config or "layers" in config:
-        original_build = fashion.models.build_model
+        original_build = fashion.training.models.build_model
 
         def build_model(name, hyper_parameters, steps_per_epoch):
             if "layers" in config:
-                architecture = fashion.models.ARCHITECTURES[name]
-                fashion.models.ARCHITECTURES[name] = fashion.models.replace(
+                architecture = fashion.training.models.ARCHITECTURES[name]
+                fashion.training.models.ARCHITECTURES[name] = fashion.training.models.replace(
                     architecture, build_layers=getattr(sys.modules["bench_variants"], config["layers"])
                 )
             model = original_build(name, hyper_parameters, steps_per_epoch)
@@ -140,10 +140,10 @@ def _apply_experiment(config: dict) -> None:
                 )
             return model
 
-        fashion.models.build_model = build_model
-        import fashion.training
+        fashion.training.models.build_model = build_model
+        import fashion.training.run
 
-        fashion.training.build_model = build_model
+        fashion.training.run.build_model = build_model
     if "layers" in config:
         sys.path.insert(0, str(Path(__file__).resolve().parent))
         import bench_variants
@@ -185,10 +185,10 @@ def worker_inference(config: dict) -> dict:
     """Warm per-image time: preprocess_photo + predict_one, against model.predict (the tutorial's way)."""
     import numpy as np
 
-    from fashion import inference
-    from fashion.data import load_dataset
-    from fashion.models import build_model, get_architecture, with_overrides
-    from fashion.training import configure_tensorflow
+    from fashion.training import inference
+    from fashion.data.fashion_mnist import load_dataset
+    from fashion.training.models import build_model, get_architecture, with_overrides
+    from fashion.training.run import configure_tensorflow
 
     configure_tensorflow()
     import keras
@@ -302,9 +302,9 @@ def _goto_and_wait(page, url: str, timeout_ms: float, images: int = 1) -> float:
 
 def worker_prepare_models(config: dict) -> dict:
     """Train and save a quick tutorial model and a quick CNN into FASHION_MODELS_DIR."""
-    from fashion.data import load_dataset
-    from fashion.models import get_architecture, with_overrides
-    from fashion.workflow import train_evaluate_save
+    from fashion.data.fashion_mnist import load_dataset
+    from fashion.training.models import get_architecture, with_overrides
+    from fashion.training.workflow import train_evaluate_save
 
     dataset = load_dataset(allow_download=False)
     names = []

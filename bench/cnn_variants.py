@@ -31,9 +31,9 @@ def run(name):
     os.environ["XLA_PYTHON_CLIENT_PREALLOCATE"] = "false"
     import keras
 
-    from fashion.data import load_dataset, scale_images
-    from fashion.models import ARCHITECTURES, cnn_layers
-    from fashion.training import split_training_data
+    from fashion.data.fashion_mnist import load_dataset, scale_images
+    from fashion.training.models import ARCHITECTURES, cnn_layers
+    from fashion.training.run import split_training_data
     from photo_variants import compiled_cnn
 
     epochs, mirror, rate, seed = VARIANTS[name]

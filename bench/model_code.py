@@ -93,7 +93,7 @@ def write_section(rows: list[dict], load_before: float) -> None:
             f"{datetime.now(timezone.utc):%Y-%m-%d}",
             "",
             "`python bench/model_code.py`: `python -m fashion train --arch A --json` (the app's training:",
-            "the in-memory epoch loop) and the script `fashion/model_code.py` writes for the same",
+            "the in-memory epoch loop) and the script `fashion/lesson/model_code.py` writes for the same",
             "architecture and settings (Keras' `model.fit`, run in its own process outside the project), on",
             "the full data (60,000 training images less the 10 % validation hold-out, 10,000 test images),",
             "one seed each, interleaved app, script, app, script in one run. Both split the data the same",
@@ -125,9 +125,9 @@ def write_section(rows: list[dict], load_before: float) -> None:
 
 def main() -> int:
     """Run the pairs, print and record them."""
-    from fashion import model_code
-    from fashion.data import DEBIAN_DIR
-    from fashion.models import ARCHITECTURES, RECOMMENDED_PRESET, presets
+    from fashion.lesson import model_code
+    from fashion.data.fashion_mnist import DEBIAN_DIR
+    from fashion.training.models import ARCHITECTURES, RECOMMENDED_PRESET, presets
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--arch", action="append", choices=sorted(ARCHITECTURES))

@@ -91,10 +91,10 @@ def run(name):
     os.environ["KERAS_BACKEND"] = "jax"
     os.environ["XLA_PYTHON_CLIENT_PREALLOCATE"] = "false"
     import keras
-    from fashion.data import load_dataset, scale_images
-    from fashion.models import ARCHITECTURES, cnn_layers
-    from fashion.training import split_training_data
-    from fashion import augmentation
+    from fashion.data.fashion_mnist import load_dataset, scale_images
+    from fashion.training.models import ARCHITECTURES, cnn_layers
+    from fashion.training.run import split_training_data
+    from fashion.training import augmentation
 
     recipe, epochs, changes, *seed = VARIANTS[name]
     hp = replace(ARCHITECTURES["cnn"].defaults, epochs=epochs, augmentation=recipe)

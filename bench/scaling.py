@@ -21,9 +21,9 @@ from pathlib import Path
 REPOSITORY = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPOSITORY), str(REPOSITORY / "tests" / "e2e"), str(REPOSITORY / "tests")]
 
-from fashion.data import load_dataset  # noqa: E402
-from fashion.job_database import JobDatabase  # noqa: E402
-from fashion.models import RECOMMENDED_PRESET, presets, with_overrides  # noqa: E402
+from fashion.data.fashion_mnist import load_dataset  # noqa: E402
+from fashion.jobs.sqlite_records import JobDatabase  # noqa: E402
+from fashion.training.models import RECOMMENDED_PRESET, presets, with_overrides  # noqa: E402
 
 JOBS = 4
 SUBSET = with_overrides(presets("tutorial")[RECOMMENDED_PRESET], train_limit=10000)
@@ -63,7 +63,7 @@ def warm_up(jobs, dataset, count: int, hyper_parameters=SUBSET) -> None:
 
 def measure_local(work: Path) -> list[dict]:
     """Worker processes on this machine, one at a time, after one warm-up job."""
-    from fashion.local_jobs import LocalJobs
+    from fashion.jobs.local_backend import LocalJobs
 
     dataset = load_dataset(allow_download=False)
     jobs = LocalJobs(JobDatabase(work / "jobs.sqlite3"), max_jobs=1, max_queued=50)
@@ -117,7 +117,7 @@ def measure_replicas(work: Path) -> list[dict]:
     from postgres_server import PostgresServer
 
     from fashion.jobs import open_job_database
-    from fashion.local_jobs import LocalJobs
+    from fashion.jobs.local_backend import LocalJobs
 
     dataset = load_dataset(allow_download=False)
     server = PostgresServer()

@@ -32,7 +32,7 @@ sys.path[:0] = [str(REPOSITORY), str(REPOSITORY / "tests" / "e2e")]
 from harness import CHROMIUM_ARGUMENTS, CHROMIUM_PATH, AppServer, memory_kib  # noqa: E402
 from playwright.async_api import async_playwright, expect  # noqa: E402
 
-from fashion.models import RECOMMENDED_PRESET, presets, with_overrides  # noqa: E402
+from fashion.training.models import RECOMMENDED_PRESET, presets, with_overrides  # noqa: E402
 
 STEPS = (1, 2, 3, 4, 5, 10, 20, 40)
 # Each session's pages, in order: (path, heading)
@@ -110,8 +110,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as directory:
         work = Path(directory)
         os.environ["FASHION_MODELS_DIR"] = str(work / "models")
-        from fashion.data import load_dataset
-        from fashion.workflow import train_evaluate_save
+        from fashion.data.fashion_mnist import load_dataset
+        from fashion.training.workflow import train_evaluate_save
 
         # One saved model, so that Predictions has something to show
         train_evaluate_save("tutorial", MODEL_SETTINGS, load_dataset(allow_download=False), name="tutorial")

@@ -44,7 +44,7 @@ def training_gflop(run: dict) -> float:
 
 def worker_matmul_peak(config: dict) -> dict:
     """Best GFLOP/s of a large square matmul in float32 and bfloat16, with the training's threads."""
-    from fashion.training import configure_tensorflow
+    from fashion.training.run import configure_tensorflow
 
     configure_tensorflow()
     import tensorflow as tf

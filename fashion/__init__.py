@@ -1,4 +1,4 @@
-"""Fashion-MNIST Studio core: data, models, training, model store, inference, plots and CLI."""
+"""Fashion-MNIST Studio core, in rooms: data, training, jobs, store, photos, explain, figures, lesson, cli."""
 
 from fashion.errors import (
     ConfigurationError,

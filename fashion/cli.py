@@ -9,18 +9,18 @@ import sys
 import threading
 from pathlib import Path
 
-from fashion.data import CLASS_NAMES
+from fashion.data.fashion_mnist import CLASS_NAMES
 from fashion.errors import FashionError
-from fashion.export import FORMATS, QUANTIZATIONS
-from fashion.models import (
+from fashion.store.export import FORMATS, QUANTIZATIONS
+from fashion.training.models import (
     ARCHITECTURES,
     EXACT_TUTORIAL_PRESET,
     RECOMMENDED_PRESET,
     preset_named,
     with_overrides,
 )
-from fashion.augmentation import AUGMENTATIONS
-from fashion.training import BatchReport, EpochReport, TrainingListener
+from fashion.training.augmentation import AUGMENTATIONS
+from fashion.training.run import BatchReport, EpochReport, TrainingListener
 
 EXIT_ERROR = 2
 
@@ -63,8 +63,8 @@ class ConsoleListener(TrainingListener):
 
 def continued_settings(arguments):
     """(architecture, hyper-parameters) of train --from NAME --epochs N: the parent's own, N more epochs."""
-    from fashion import store
-    from fashion.training import continued_hyper_parameters
+    from fashion.store import model_store as store
+    from fashion.training.run import continued_hyper_parameters
 
     if arguments.epochs is None:
         raise FashionError("--from needs --epochs N: how many more epochs to train.")
@@ -80,8 +80,8 @@ def continued_settings(arguments):
 
 def command_train(arguments) -> int:
     """Train on the real data, evaluate on the test set and save to the store."""
-    from fashion.data import load_dataset
-    from fashion.workflow import train_evaluate_save
+    from fashion.data.fashion_mnist import load_dataset
+    from fashion.training.workflow import train_evaluate_save
 
     if arguments.from_model:
         architecture, hyper_parameters = continued_settings(arguments)
@@ -146,8 +146,8 @@ def command_train(arguments) -> int:
 
 def read_photo(file_name: str, switches: dict[str, bool] | None = None):
     """Read one image file and run it through the photo pipeline; FashionError naming the file."""
-    from fashion.inference import MAX_FILE_BYTES
-    from fashion.photo import prepare_photo
+    from fashion.training.inference import MAX_FILE_BYTES
+    from fashion.photos.pipeline import prepare_photo
 
     path = Path(file_name)
     try:
@@ -166,9 +166,11 @@ def read_photo(file_name: str, switches: dict[str, bool] | None = None):
 
 def command_predict(arguments) -> int:
     """Top 3 classes of each image file, through the photo pipeline, and whether it is none of the ten."""
-    from fashion import ood, photo, store
-    from fashion.data import load_dataset
-    from fashion.inference import top_classes
+    from fashion.photos import ood
+    from fashion.photos import pipeline as photo
+    from fashion.store import model_store as store
+    from fashion.data.fashion_mnist import load_dataset
+    from fashion.training.inference import top_classes
 
     name = arguments.model or store.newest_model_name()
     entry = store.get_entry(name)
@@ -224,9 +226,9 @@ def command_predict(arguments) -> int:
 
 def command_evaluate(arguments) -> int:
     """Test accuracy, loss and per-class accuracy of a saved model."""
-    from fashion import store
-    from fashion.data import load_dataset
-    from fashion.evaluation import evaluate
+    from fashion.store import model_store as store
+    from fashion.data.fashion_mnist import load_dataset
+    from fashion.training.evaluation import evaluate
 
     name = arguments.model or store.newest_model_name()
     model = store.load_model(name)
@@ -252,7 +254,7 @@ def command_evaluate(arguments) -> int:
 
 def command_models(arguments) -> int:
     """The store's entries, newest first."""
-    from fashion import store
+    from fashion.store import model_store as store
 
     entries = store.list_entries()
     if arguments.json:
@@ -290,12 +292,13 @@ def command_models(arguments) -> int:
 
 def command_export(arguments) -> int:
     """Export a saved model (checked against the Keras model) or its history or record."""
-    from fashion import export, store
+    from fashion.store import export
+    from fashion.store import model_store as store
 
     store.get_entry(arguments.name)
     check_images = None
     if arguments.format in ("keras", "tflite", "savedmodel"):
-        from fashion.data import load_dataset
+        from fashion.data.fashion_mnist import load_dataset
 
         check_images = load_dataset().test_images
     result = export.export_model(arguments.name, arguments.format, check_images, arguments.quantize)
@@ -322,9 +325,12 @@ def command_export(arguments) -> int:
 
 def command_explain(arguments) -> int:
     """Top classes, nearest training images and a saliency PNG for a test image or an image file."""
-    from fashion import explain, explanation_plots, plots, store
-    from fashion.data import load_dataset
-    from fashion.inference import top_classes
+    from fashion.explain import explanations as explain
+    from fashion.explain import explanation_plots
+    from fashion.figures import plots
+    from fashion.store import model_store as store
+    from fashion.data.fashion_mnist import load_dataset
+    from fashion.training.inference import top_classes
 
     name = arguments.model or store.newest_model_name()
     entry = store.get_entry(name)
@@ -389,7 +395,7 @@ def command_explain(arguments) -> int:
 
 def command_code(arguments) -> int:
     """The standalone TensorFlow/Keras script that reproduces a saved model, to stdout or a file."""
-    from fashion import model_code
+    from fashion.lesson import model_code
 
     text = model_code.model_script(arguments.name)
     if arguments.output:
@@ -402,7 +408,7 @@ def command_code(arguments) -> int:
 
 def command_photos_download(arguments) -> int:
     """Download the real photos' originals at the pinned commit, each checked by SHA-256."""
-    from fashion import real_photos
+    from fashion.data import real_photos
 
     destination = Path(arguments.to) if arguments.to else real_photos.download_destination()
 
@@ -455,7 +461,7 @@ def build_parser() -> argparse.ArgumentParser:
     predict_parser.add_argument("images", nargs="+", metavar="IMAGE")
     predict_parser.add_argument("--model")
     predict_parser.add_argument("--json", action="store_true")
-    from fashion.photo import STEPS
+    from fashion.photos.pipeline import STEPS
 
     for step in STEPS:
         predict_parser.add_argument(

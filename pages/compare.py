@@ -4,8 +4,10 @@ import pandas as pd
 import streamlit as st
 
 from ui import caches, comparison as compare_view, model_choice, model_pages, next_steps
-from fashion import comparison, descriptions, evaluation
-from fashion.data import CLASS_NAMES
+from fashion.store import comparison
+from fashion.figures import descriptions
+from fashion.training import evaluation
+from fashion.data.fashion_mnist import CLASS_NAMES
 from fashion.errors import FashionError
 
 dataset, models = model_pages.start_model_page("Compare models", "compare")

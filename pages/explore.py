@@ -5,9 +5,9 @@ import random
 import streamlit as st
 
 from ui import caches, next_steps, startup
-from fashion import descriptions
-from fashion.display import pixel_table_html
-from fashion.data import (
+from fashion.figures import descriptions
+from fashion.figures.tables import pixel_table_html
+from fashion.data.fashion_mnist import (
     CLASS_NAMES,
     class_counts,
     dataset_summary,
@@ -37,7 +37,7 @@ if dataset is None:
 @st.cache_data(show_spinner=False, persist="disk")
 def overview_pngs(source: str) -> tuple[bytes, bytes]:
     """The class count chart and the mean image grid as PNG bytes."""
-    from fashion import plots
+    from fashion.figures import plots
 
     data = caches.cached_dataset(source)
     counts = plots.figure_to_png(plots.class_count_chart(class_counts(data.train_labels)))
@@ -48,7 +48,7 @@ def overview_pngs(source: str) -> tuple[bytes, bytes]:
 @st.cache_data(show_spinner=False, persist="disk", max_entries=200)
 def sample_grid_png(source: str, classes: tuple[int, ...], seed: int) -> tuple[bytes, list[int]]:
     """A 5x5 grid of random training images of the chosen classes, with their indices."""
-    from fashion import plots
+    from fashion.figures import plots
 
     data = caches.cached_dataset(source)
     indices = sample_indices(data.train_labels, 25, seed, list(classes))
@@ -60,7 +60,7 @@ def sample_grid_png(source: str, classes: tuple[int, ...], seed: int) -> tuple[b
 @st.cache_data(show_spinner=False, persist="disk", max_entries=200)
 def sample_png(source: str, index: int) -> bytes:
     """One training image with its colour bar, as PNG bytes."""
-    from fashion import plots
+    from fashion.figures import plots
 
     data = caches.cached_dataset(source)
     title = f"#{index}: {CLASS_NAMES[data.train_labels[index]]}"

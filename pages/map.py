@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from fashion import descriptions
+from fashion.figures import descriptions
 from fashion.errors import FashionError
 from ui import caches, explanations, gallery, map_view, model_choice, model_pages, next_steps
 

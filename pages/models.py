@@ -4,10 +4,10 @@ import pandas as pd
 import streamlit as st
 
 from ui import model_choice, model_code_view, model_management, model_pages, next_steps
-from fashion import store
-from fashion.models import preset_label, trained_settings, training_summary
-from fashion.real_photos import trained_on_sentence
-from fashion.recipes import recipe_of_record
+from fashion.store import model_store as store
+from fashion.training.models import preset_label, trained_settings, training_summary
+from fashion.data.real_photos import trained_on_sentence
+from fashion.training.recipes import recipe_of_record
 
 MODEL_QUERY_PARAMETER = "saved"
 

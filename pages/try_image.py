@@ -5,8 +5,12 @@ import random
 import streamlit as st
 
 from ui import caches, explanations, gallery, model_choice, model_pages, own_photos_view
-from fashion import descriptions, inference, ood, photo, plots
-from fashion.data import CLASS_NAMES, scale_images
+from fashion.figures import descriptions
+from fashion.training import inference
+from fashion.photos import ood
+from fashion.photos import pipeline as photo
+from fashion.figures import plots
+from fashion.data.fashion_mnist import CLASS_NAMES, scale_images
 from fashion.errors import FashionError, ImageError
 
 PHOTO_TYPES = ["png", "jpg", "jpeg", "webp", "bmp", "gif"]

@@ -1,4 +1,4 @@
-"""Derive the project's label file (fashion/resources/real_photos_labels.csv) from real-photos' labels.csv.
+"""Derive the label file (fashion/data/resources/real_photos_labels.csv) from real-photos' labels.csv.
 
 python scripts/derive_photo_labels.py [../shared/real-photos/labels.csv]
 
@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-OUTPUT = ROOT / "fashion" / "resources" / "real_photos_labels.csv"
+OUTPUT = ROOT / "fashion" / "data" / "resources" / "real_photos_labels.csv"
 COLUMNS = ("file", "class", "source_sha256", "source_bytes", "reason")
 
 # file -> (class or "" to leave the photo out, reason). None made yet: the shared labels are used as given.

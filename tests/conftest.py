@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-# The real labelled photos the tests and CI learn from (fashion/real_photos.py).
+# The real labelled photos the tests and CI learn from (fashion/data/real_photos.py).
 os.environ.setdefault(
     "FASHION_PHOTOS_DIR", str(Path(__file__).resolve().parents[1].parent / "shared" / "real-photos")
 )
 
-from fashion import store  # noqa: E402
-from fashion.data import Dataset, load_dataset, subset, write_dataset  # noqa: E402
+from fashion.store import model_store as store  # noqa: E402
+from fashion.data.fashion_mnist import Dataset, load_dataset, subset, write_dataset  # noqa: E402
 from quick_training import QUICK_HYPER_PARAMETERS, train_into_store  # noqa: E402
 from postgres_server import postgres_server, postgres_url  # noqa: E402, F401 - fixtures
 

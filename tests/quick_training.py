@@ -3,7 +3,7 @@
 import os
 from pathlib import Path
 
-from fashion.models import HyperParameters
+from fashion.training.models import HyperParameters
 
 QUICK_HYPER_PARAMETERS = HyperParameters(
     epochs=3, batch_size=64, learning_rate=0.003, seed=7, validation_fraction=0.1
@@ -16,7 +16,7 @@ ONE_EPOCH_OTHER_SEED = HyperParameters(
 
 def train_into_store(directory: Path, hyper_parameters: HyperParameters, dataset, name: str) -> None:
     """Train, evaluate and save one tutorial model into the store at directory (the store in use kept)."""
-    from fashion.workflow import train_evaluate_save
+    from fashion.training.workflow import train_evaluate_save
 
     previous = os.environ.get("FASHION_MODELS_DIR")
     os.environ["FASHION_MODELS_DIR"] = str(directory)

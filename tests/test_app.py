@@ -19,8 +19,8 @@ from app_pages import APP_FILE, TIMEOUT, markdown_texts, open_page
 from streamlit.testing.v1 import AppTest
 from waiting import job_when
 
-from fashion.data import dataset_summary, sample_indices
-from fashion.models import PHOTO_PRESET, PHOTO_ROBUST, RECOMMENDED_PRESET
+from fashion.data.fashion_mnist import dataset_summary, sample_indices
+from fashion.training.models import PHOTO_PRESET, PHOTO_ROBUST, RECOMMENDED_PRESET
 
 RECOMMENDED_TUTORIAL = "tutorial_recommended_fast"  # the Train page's key suffix of the first preset
 
@@ -120,8 +120,8 @@ def test_predictions_filters_change_the_gallery(use_small_data, store_with_model
     app.selectbox(key="predictions_cell_true").set_value("Shirt").run()
     app.selectbox(key="predictions_cell_predicted").set_value("T-shirt/top").run()
     assert not app.exception
-    from fashion import store
-    from fashion.data import CLASS_NAMES
+    from fashion.store import model_store as store
+    from fashion.data.fashion_mnist import CLASS_NAMES
 
     matrix = store.get_entry("small-tutorial").record["confusion_matrix"]
     shirts_as_tops = matrix[CLASS_NAMES.index("Shirt")][CLASS_NAMES.index("T-shirt/top")]
@@ -219,7 +219,7 @@ def training_settings(app: AppTest) -> dict[str, float]:
 
 def test_train_page_starts_at_each_presets_values(use_small_data, models_dir):
     """A fresh Train page, another preset and another architecture each show their preset's values."""
-    from fashion.models import EXACT_TUTORIAL_PRESET, RECOMMENDED_PRESET, presets
+    from fashion.training.models import EXACT_TUTORIAL_PRESET, RECOMMENDED_PRESET, presets
 
     app = open_page("pages/train.py")
     for architecture, preset_name in (
@@ -270,7 +270,7 @@ def test_photo_robust_preset_turns_augmentation_on_with_a_preview(use_small_data
 def test_photo_preset_says_what_it_learns_from_or_how_to_get_the_photos(
     use_small_data, models_dir, monkeypatch, tmp_path
 ):
-    from fashion.real_photos import HELD_OUT_ONE_IN, available_count
+    from fashion.data.real_photos import HELD_OUT_ONE_IN, available_count
 
     app = open_page("pages/train.py")
     app.selectbox(key="train_architecture").set_value("cnn").run()
@@ -383,7 +383,7 @@ def test_a_failed_job_offers_a_retry_with_the_same_settings(use_small_data, mode
 
 def test_the_gpu_choice_shows_only_when_the_cluster_has_a_gpu(use_small_data, models_dir, monkeypatch):
     from fashion.jobs import default_jobs
-    from fashion.local_jobs import LocalJobs
+    from fashion.jobs.local_backend import LocalJobs
 
     # Worker processes on this machine: no GPU choice
     app = open_page("pages/train.py")

@@ -7,7 +7,7 @@ import pytest
 from app_pages import markdown_texts, open_page
 from waiting import wait_for
 
-from fashion.data import CLASS_NAMES
+from fashion.data.fashion_mnist import CLASS_NAMES
 
 
 def neighbour_names(app) -> list[str]:
@@ -164,8 +164,8 @@ def test_a_background_build_gives_way_to_pages_until_one_waits_for_it(monkeypatc
 def test_map_legend_symbols_read_on_the_light_and_the_dark_theme():
     import pandas as pd
 
-    from fashion.display import relative_luminance
-    from fashion.plots import NEUTRAL_BAR_COLOUR
+    from fashion.figures.tables import relative_luminance
+    from fashion.figures.plots import NEUTRAL_BAR_COLOUR
     from ui.map_view import map_chart
 
     points = pd.DataFrame(

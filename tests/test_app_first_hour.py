@@ -7,8 +7,8 @@ import re
 from app_pages import markdown_texts, open_page
 from waiting import job_when
 
-from fashion import descriptions
-from fashion.data import CLASS_NAMES
+from fashion.figures import descriptions
+from fashion.data.fashion_mnist import CLASS_NAMES
 
 
 # Plain words
@@ -99,8 +99,8 @@ def add_photo_model(store_directory, name: str = "photo-robust-small") -> None:
     import json
     import shutil
 
-    from fashion import store
-    from fashion.models import PHOTO_ROBUST
+    from fashion.store import model_store as store
+    from fashion.training.models import PHOTO_ROBUST
 
     shutil.copytree(store_directory / "small-tutorial", store_directory / name)
     record_path = store_directory / name / store.RECORD_FILE
@@ -113,7 +113,7 @@ def add_photo_model(store_directory, name: str = "photo-robust-small") -> None:
 def test_try_page_without_a_photo_model_uses_the_newest_and_suggests_the_preset(
     use_small_data, store_with_model
 ):
-    from fashion.models import PHOTO_PRESET
+    from fashion.training.models import PHOTO_PRESET
 
     app = open_page("pages/try_image.py")
     assert app.selectbox(key="try_model").value == "small-tutorial"
@@ -125,7 +125,7 @@ def test_try_page_without_a_photo_model_uses_the_newest_and_suggests_the_preset(
 
 
 def test_try_page_starts_on_the_photo_model_and_says_why(use_small_data, store_with_model):
-    from fashion.models import PHOTO_PRESET
+    from fashion.training.models import PHOTO_PRESET
 
     add_photo_model(store_with_model)
     app = open_page("pages/try_image.py")
@@ -159,7 +159,7 @@ def test_try_page_opens_the_model_in_its_url(use_small_data, store_with_model):
 
 
 def test_lists_and_pickers_show_each_models_preset(use_small_data, store_with_model):
-    from fashion.models import PHOTO_PRESET
+    from fashion.training.models import PHOTO_PRESET
 
     add_photo_model(store_with_model)
     saved = open_page("pages/models.py", {"saved": "photo-robust-small"})
@@ -261,7 +261,7 @@ def test_a_finished_training_links_to_its_predictions_under_its_preset_name(use_
 def test_the_doubt_warning_is_words_with_the_numbers_in_its_help(
     use_small_data, store_with_model, monkeypatch
 ):
-    from fashion import ood
+    from fashion.photos import ood
 
     # A threshold below any entropy: every image is called "none of the ten"
     monkeypatch.setattr(ood, "cached_calibration", lambda *arguments: ood.OodCalibration(-1.0, 1))

@@ -6,9 +6,9 @@ from __future__ import annotations
 from app_pages import open_page
 from waiting import job_when
 
-from fashion import model_code
-from fashion.lesson import LESSON_STEPS
-from fashion.models import RECOMMENDED_PRESET, presets
+from fashion.lesson import model_code
+from fashion.lesson.steps import LESSON_STEPS
+from fashion.training.models import RECOMMENDED_PRESET, presets
 
 STEP_HEADERS = [f"Step {number}: {step.title}" for number, step in enumerate(LESSON_STEPS, start=1)]
 WAITING = "Train the model in step 6 first"
@@ -42,9 +42,9 @@ def test_lesson_without_a_model_shows_the_data_steps_and_offers_training(use_sma
 
 
 def test_lesson_follows_a_saved_model(use_small_data, store_with_model):
-    from fashion import store
-    from fashion.evaluation import evaluate
-    from fashion.data import load_dataset
+    from fashion.store import model_store as store
+    from fashion.training.evaluation import evaluate
+    from fashion.data.fashion_mnist import load_dataset
 
     app = open_page("pages/lesson.py")
     assert headers(app) == STEP_HEADERS

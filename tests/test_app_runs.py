@@ -9,7 +9,7 @@ import pytest
 from app_pages import open_page
 from waiting import job_when
 
-from fashion import store
+from fashion.store import model_store as store
 
 
 def test_a_model_deleted_elsewhere_disappears_gracefully(use_small_data, store_with_model):
@@ -110,8 +110,8 @@ def test_compare_class_filter_narrows_the_disagreements(
 ):
     import numpy as np
 
-    from fashion.data import CLASS_NAMES
-    from fashion.inference import predict_probabilities
+    from fashion.data.fashion_mnist import CLASS_NAMES
+    from fashion.training.inference import predict_probabilities
 
     monkeypatch.setenv("FASHION_MODELS_DIR", str(disagreeing_store))
     labels = small_dataset.test_labels

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from fashion.augmentation import (
+from fashion.training.augmentation import (
     AUGMENTATIONS,
     PREVIEW_VARIANTS,
     AugmentationSettings,
@@ -16,9 +16,9 @@ from fashion.augmentation import (
     preview_indices,
     turned,
 )
-from fashion.data import CLASS_NAMES
+from fashion.data.fashion_mnist import CLASS_NAMES
 from fashion.errors import ConfigurationError
-from fashion.models import PHOTO_PRESET, HyperParameters, presets
+from fashion.training.models import PHOTO_PRESET, HyperParameters, presets
 
 
 def test_augmented_images_stay_images_and_differ(small_dataset):
@@ -120,7 +120,7 @@ def test_unknown_augmentation_is_refused_and_the_preset_uses_photo():
 
 
 def test_training_with_augmentation_runs_every_epoch(small_dataset):
-    from fashion.training import train
+    from fashion.training.run import train
 
     result = train(
         "tutorial", HyperParameters(epochs=2, batch_size=100, seed=1, augmentation="photo"), small_dataset

@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 from matplotlib.container import BarContainer
 
-from fashion import explanation_plots, plots
-from fashion.data import CLASS_NAMES, NUM_CLASSES, SHORT_CLASS_NAMES
+from fashion.explain import explanation_plots
+from fashion.figures import plots
+from fashion.data.fashion_mnist import CLASS_NAMES, NUM_CLASSES, SHORT_CLASS_NAMES
 
 RANDOM = np.random.default_rng(7)
 IMAGES = RANDOM.random((4, 28, 28))

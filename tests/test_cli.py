@@ -14,8 +14,8 @@ import pytest
 from PIL import Image
 
 from fashion.cli import main
-from fashion.data import CLASS_NAMES
-from fashion.models import ARCHITECTURES, TUTORIAL_EXACT
+from fashion.data.fashion_mnist import CLASS_NAMES
+from fashion.training.models import ARCHITECTURES, TUTORIAL_EXACT
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 
@@ -71,7 +71,7 @@ def test_exact_tutorial_trains_every_architecture(architecture, use_small_data, 
 
 def test_console_progress_bar_is_keras_progbar_on_stderr(capsys):
     from fashion.cli import ConsoleListener
-    from fashion.training import BatchReport, EpochReport
+    from fashion.training.run import BatchReport, EpochReport
 
     epoch_lines = io.StringIO()
     listener = ConsoleListener(epoch_lines, show_bar=True)

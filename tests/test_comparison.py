@@ -1,12 +1,13 @@
-"""fashion.comparison on synthetic predictions: model counts, differing settings, deltas, disagreements."""
+"""fashion.store.comparison on synthetic predictions: model counts, differing settings, deltas, disagreements.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from fashion import comparison
-from fashion.data import CLASS_NAMES
+from fashion.store import comparison
+from fashion.data.fashion_mnist import CLASS_NAMES
 from fashion.errors import ConfigurationError
 
 

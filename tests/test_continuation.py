@@ -7,12 +7,12 @@ import json
 import keras
 import pytest
 
-from fashion import store
+from fashion.store import model_store as store
 from fashion.cli import main
 from fashion.errors import ConfigurationError
-from fashion.models import HyperParameters
-from fashion.training import continue_training, continued_hyper_parameters
-from fashion.workflow import train_evaluate_save
+from fashion.training.models import HyperParameters
+from fashion.training.run import continue_training, continued_hyper_parameters
+from fashion.training.workflow import train_evaluate_save
 
 
 def optimizer_steps(name: str) -> int:
@@ -36,7 +36,7 @@ def test_continued_model_names_its_parent_and_continues_the_epochs(store_with_mo
 
 
 def test_epoch_reports_count_on_from_the_parent(store_with_model, small_dataset):
-    from fashion.training import TrainingListener
+    from fashion.training.run import TrainingListener
 
     class Recorder(TrainingListener):
         def __init__(self):
@@ -92,7 +92,7 @@ def test_cli_train_from_refuses_other_settings(store_with_model, capsys):
 def test_an_older_job_database_gains_the_parent_columns(tmp_path):
     import sqlite3
 
-    from fashion.job_database import SCHEMA, JobDatabase
+    from fashion.jobs.sqlite_records import SCHEMA, JobDatabase
 
     path = tmp_path / "old.sqlite3"
     old_schema = SCHEMA.replace(",\n    parent TEXT,\n    parent_epochs INTEGER NOT NULL DEFAULT 0", "")

@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from fashion import data
-from fashion.data import (
+from fashion.data import fashion_mnist as data
+from fashion.data.fashion_mnist import (
     CLASS_NAMES,
     TEST_IMAGES,
     TRAIN_IMAGES,
@@ -152,7 +152,7 @@ def offline(*arguments, **options):
     raise urllib.error.URLError("no network in this test")
 
 urllib.request.urlopen = offline
-from fashion import data
+from fashion.data import fashion_mnist as data
 from fashion.errors import DatasetError
 
 data.DEBIAN_DIR = Path(sys.argv[1])

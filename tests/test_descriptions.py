@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from fashion import descriptions
-from fashion.data import CLASS_NAMES
-from fashion.display import pixel_table_html, relative_luminance, text_colour_on_grey
+from fashion.figures import descriptions
+from fashion.data.fashion_mnist import CLASS_NAMES
+from fashion.figures.tables import pixel_table_html, relative_luminance, text_colour_on_grey
 
 
 def probabilities_with(values: dict[int, float]) -> np.ndarray:

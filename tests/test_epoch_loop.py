@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from fashion.epoch_loop import fit_in_memory
-from fashion.models import HyperParameters, build_model
-from fashion.training import configure_tensorflow, split_training_data
+from fashion.training.epoch_loop import fit_in_memory
+from fashion.training.models import HyperParameters, build_model
+from fashion.training.run import configure_tensorflow, split_training_data
 
 
 def _recorder():

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from fashion import store
-from fashion.evaluation import (
+from fashion.store import model_store as store
+from fashion.training.evaluation import (
     confusion_cells,
     confusion_matrix,
     evaluate,

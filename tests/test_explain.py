@@ -9,7 +9,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from fashion import explain, explanation_plots, store
+from fashion.explain import explanations as explain
+from fashion.explain import explanation_plots
+from fashion.store import model_store as store
 from fashion.errors import ExplanationError
 
 REGION = (slice(4, 12), slice(16, 24))  # rows 4-11, columns 16-23

@@ -10,10 +10,11 @@ import zipfile
 import numpy as np
 import pytest
 
-from fashion import export, store
+from fashion.store import export
+from fashion.store import model_store as store
 from fashion.cli import main
 from fashion.errors import ExportError
-from fashion.inference import predict_probabilities
+from fashion.training.inference import predict_probabilities
 
 
 def test_history_csv_has_one_row_per_epoch_with_named_columns(store_with_model):

@@ -13,11 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from fashion import cli, store
+from fashion import cli
+from fashion.store import model_store as store
 from fashion.errors import ModelStoreError
-from fashion.models import HyperParameters
-from fashion.training import TrainingListener, train
-from fashion.workflow import train_evaluate_save
+from fashion.training.models import HyperParameters
+from fashion.training.run import TrainingListener, train
+from fashion.training.workflow import train_evaluate_save
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 # Two short epochs of 6 batches: enough to stop before, inside and between epochs, and cheap on a shared CPU.
@@ -83,7 +84,7 @@ SAVING_CHILD = textwrap.dedent(
     """
     import sys, time
     from pathlib import Path
-    from fashion import store
+    from fashion.store import model_store as store
 
     class SlowModel:
         def save(self, path):

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from fashion import inference
+from fashion.training import inference
 from fashion.errors import ImageError
-from fashion.inference import (
+from fashion.training.inference import (
     predict_one,
     predict_probabilities,
     preprocess_photo,

@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from fashion import store
-from fashion.data import CLASS_NAMES
-from fashion.inference import predict_one
-from fashion.models import ARCHITECTURES
-from fashion.plots import RIGHT_COLOUR, prediction_pair
-from fashion.workflow import train_evaluate_save
+from fashion.store import model_store as store
+from fashion.data.fashion_mnist import CLASS_NAMES
+from fashion.training.inference import predict_one
+from fashion.training.models import ARCHITECTURES
+from fashion.figures.plots import RIGHT_COLOUR, prediction_pair
+from fashion.training.workflow import train_evaluate_save
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +44,7 @@ def test_test_image_0_is_an_ankle_boot(tutorial_run, real_dataset):
 
 def test_reloaded_model_gives_the_saved_accuracy(tutorial_run, real_dataset):
     finished, model = tutorial_run
-    from fashion.evaluation import evaluate
+    from fashion.training.evaluation import evaluate
 
     again = evaluate(model, real_dataset.test_images, real_dataset.test_labels)
     assert again.accuracy == pytest.approx(finished.evaluation.accuracy, abs=1e-4)

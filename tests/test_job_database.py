@@ -19,12 +19,13 @@ from waiting import job_when, wait_for
 
 from test_jobs import APP_PROCESS, APP_PROCESS_PATH, LONG, REPOSITORY, stop_and_close
 
-from fashion import store
+from fashion.store import model_store as store
 from fashion.errors import ConfigurationError, JobDatabaseError, JobLimitError
-from fashion.job_records import JobState
-from fashion.jobs import Jobs, job_database_location, open_job_database
-from fashion.local_jobs import LocalJobs
-from fashion.models import with_overrides
+from fashion.jobs.records import JobState
+from fashion.jobs.job_queue import Jobs
+from fashion.jobs import job_database_location, open_job_database
+from fashion.jobs.local_backend import LocalJobs
+from fashion.training.models import with_overrides
 
 REPLICAS = 8
 # Long enough that the database's restart falls inside the training: 6 epochs of batches of 8
@@ -89,7 +90,7 @@ def test_without_a_database_url_nothing_about_postgresql_is_imported(tmp_path, p
     set_ = subprocess.run(
         [sys.executable, "-c", probe], env=environment, capture_output=True, text=True, timeout=120
     )
-    assert set_.stdout.startswith("PostgresJobDatabase ['fashion.job_database_postgres', "), set_.stderr
+    assert set_.stdout.startswith("PostgresJobDatabase ['fashion.jobs.postgres_records', "), set_.stderr
     assert "'psycopg'" in set_.stdout
 
 
@@ -179,7 +180,7 @@ def replicas_on_postgres(postgres_url):
     made = []
 
     def make(**options) -> LocalJobs:
-        from fashion.job_database_postgres import PostgresJobDatabase
+        from fashion.jobs.postgres_records import PostgresJobDatabase
 
         patience = options.pop("patience_seconds", 60.0)
         made.append(LocalJobs(PostgresJobDatabase(postgres_url, patience_seconds=patience), **options))

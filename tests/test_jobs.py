@@ -16,12 +16,13 @@ import pytest
 from quick_training import QUICK_HYPER_PARAMETERS as QUICK
 from waiting import job_when
 
-from fashion import store
+from fashion.store import model_store as store
 from fashion.errors import ConfigurationError, JobLimitError, JobStateError
-from fashion.job_records import JobRecords
-from fashion.jobs import Jobs, describe_wait, open_job_database
-from fashion.local_jobs import LocalJobs
-from fashion.models import with_overrides
+from fashion.jobs.records import JobRecords
+from fashion.jobs.job_queue import Jobs, describe_wait
+from fashion.jobs import open_job_database
+from fashion.jobs.local_backend import LocalJobs
+from fashion.training.models import with_overrides
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 # A job that runs until it is stopped: 200 epochs of batches of 8
@@ -134,7 +135,7 @@ class OneGpuCluster(Jobs):
 
 
 def test_a_gpu_is_asked_for_only_where_the_cluster_has_one(small_dataset, models_dir, database):
-    from fashion.ray_jobs import task_resources
+    from fashion.jobs.ray_backend import task_resources
 
     # Worker processes on this machine have no GPU to offer: a clear message, no job recorded
     local = LocalJobs(database, max_jobs=1)
@@ -195,10 +196,10 @@ APP_PROCESS = textwrap.dedent(
     """
     import sys, time
     from waiting import job_when
-    from fashion.data import load_dataset
+    from fashion.data.fashion_mnist import load_dataset
     from fashion.jobs import open_job_database
-    from fashion.local_jobs import LocalJobs
-    from fashion.models import HyperParameters
+    from fashion.jobs.local_backend import LocalJobs
+    from fashion.training.models import HyperParameters
 
     quick = HyperParameters(epochs=1, batch_size=64, learning_rate=0.003, seed=7, validation_fraction=0.1)
     long = HyperParameters(epochs=200, batch_size=8, learning_rate=0.003, seed=7, validation_fraction=0.1)
@@ -247,8 +248,8 @@ def test_after_a_restart_links_work_the_running_job_is_interrupted_and_the_queue
 
 
 def test_the_wait_estimate_adds_the_time_left_and_the_durations_ahead(database):
-    from fashion.jobs import estimate_queue, snapshot_from_record
-    from fashion.training import BatchReport
+    from fashion.jobs.job_queue import estimate_queue, snapshot_from_record
+    from fashion.training.run import BatchReport
 
     settings = with_overrides(QUICK, epochs=2, train_limit=1000, validation_fraction=0.1)
 

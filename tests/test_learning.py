@@ -7,12 +7,14 @@ import json
 import numpy as np
 from waiting import job_when
 
-from fashion import explanation_plots, learning, store
-from fashion.data import CLASS_NAMES, scale_images
-from fashion.job_database import JobDatabase
-from fashion.local_jobs import LocalJobs
-from fashion.models import HyperParameters, with_overrides
-from fashion.training import TrainingListener, train
+from fashion.explain import explanation_plots
+from fashion.training import learning
+from fashion.store import model_store as store
+from fashion.data.fashion_mnist import CLASS_NAMES, scale_images
+from fashion.jobs.sqlite_records import JobDatabase
+from fashion.jobs.local_backend import LocalJobs
+from fashion.training.models import HyperParameters, with_overrides
+from fashion.training.run import TrainingListener, train
 
 QUICK = HyperParameters(epochs=3, batch_size=64, learning_rate=0.003, seed=5, validation_fraction=0.1)
 

@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from fashion import model_code, store
+from fashion.lesson import model_code
+from fashion.store import model_store as store
 from fashion.cli import main
-from fashion.models import ARCHITECTURES, presets, with_overrides
+from fashion.training.models import ARCHITECTURES, presets, with_overrides
 
 # Modules the generated script may import: the standard library's, NumPy, Keras, TensorFlow, OpenCV
 ALLOWED_IMPORTS = {
@@ -34,7 +35,7 @@ def saved_name(architecture: str, preset: str) -> str:
 @pytest.fixture(scope="module")
 def preset_store(tmp_path_factory, small_dataset) -> Path:
     """A store holding one model per architecture and preset, trained for 2 epochs on 300 small-set images."""
-    from fashion.workflow import train_evaluate_save
+    from fashion.training.workflow import train_evaluate_save
 
     directory = tmp_path_factory.mktemp("preset-store")
     previous = os.environ.get(store.ENVIRONMENT_VARIABLE)

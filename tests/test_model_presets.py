@@ -6,8 +6,8 @@ import re
 from dataclasses import replace
 from types import SimpleNamespace
 
-from fashion import store
-from fashion.models import (
+from fashion.store import model_store as store
+from fashion.training.models import (
     ARCHITECTURES,
     CUSTOM_SETTINGS,
     EXACT_TUTORIAL_PRESET,
@@ -88,7 +88,7 @@ def test_training_summary_names_preset_augmentation_and_data():
 
 
 def test_compare_lists_preset_and_augmentation_when_they_differ():
-    from fashion.comparison import differing_settings
+    from fashion.store.comparison import differing_settings
 
     photo = record("cnn", PHOTO_ROBUST)
     plain = record("cnn", ARCHITECTURES["cnn"].defaults)

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from fashion import own_photos
+from fashion.photos import own_photos
 from fashion.errors import ImageError, OwnPhotoError
 
 SHARED_PHOTOS = Path(__file__).resolve().parents[1].parent / "shared" / "real-photos"
@@ -34,7 +34,7 @@ def test_a_kept_photo_is_listed_counted_and_rendered_for_its_owner_only(models_d
     # Another browser sees none of them, and the store does not list them as a model.
     assert own_photos.list_photos(BOB) == [] and own_photos.class_counts(BOB).sum() == 0
     assert own_photos.rendered_photos(BOB)[0].shape == (0, 28, 28)
-    from fashion import store
+    from fashion.store import model_store as store
 
     assert store.list_entries() == []
 
@@ -77,10 +77,10 @@ def test_bad_input_is_refused_and_nothing_kept(models_dir, photo_bytes):
 
 
 def test_a_model_learns_from_its_owners_photos_and_no_one_elses(models_dir, small_dataset, photo_bytes):
-    from fashion.models import HyperParameters
-    from fashion.recipes import recipe_of_record, recipe_query
-    from fashion.training import continued_hyper_parameters
-    from fashion.workflow import train_evaluate_save
+    from fashion.training.models import HyperParameters
+    from fashion.training.recipes import recipe_of_record, recipe_query
+    from fashion.training.run import continued_hyper_parameters
+    from fashion.training.workflow import train_evaluate_save
 
     for label in (5, 7, 9):
         own_photos.keep_photo(ALICE, photo_bytes, label)

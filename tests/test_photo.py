@@ -9,9 +9,10 @@ import pytest
 from photo_scenes import TEXTURES, intersection_over_union, scene
 from PIL import Image
 
-from fashion import ood, photo
+from fashion.photos import ood
+from fashion.photos import pipeline as photo
 from fashion.errors import ImageError
-from fashion.inference import predict_probabilities
+from fashion.training.inference import predict_probabilities
 
 
 def png(array: np.ndarray) -> bytes:
@@ -23,7 +24,7 @@ def png(array: np.ndarray) -> bytes:
 @pytest.fixture(scope="module")
 def confident_items(small_dataset, trained_store):
     """Test items the small model gets right, confidently, on the raw 28x28 image."""
-    from fashion import store
+    from fashion.store import model_store as store
 
     model = store.load_model("small-tutorial", trained_store)
     probabilities = predict_probabilities(model, small_dataset.test_images)

@@ -8,8 +8,8 @@ import numpy as np
 from colour_vision import COLOUR_BLINDNESS, cielab_as_seen
 from matplotlib.colors import to_hex
 
-from fashion import plots
-from fashion.data import CLASS_NAMES
+from fashion.figures import plots
+from fashion.data.fashion_mnist import CLASS_NAMES
 
 
 def probabilities_for(predicted: int, confidence: float = 0.9) -> np.ndarray:
@@ -110,7 +110,7 @@ def test_pixel_image_enlarges_without_blurring():
 
 
 def test_pixel_table_shades_cells_like_the_pixels():
-    from fashion.display import pixel_table_html
+    from fashion.figures.tables import pixel_table_html
 
     def cell_style(table: str, cell: str) -> str:
         return re.search(rf"_{cell} {{\s*([^}}]*)}}", table).group(1).split()

@@ -14,8 +14,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from fashion import cli, real_photos
-from fashion.data import CLASS_NAMES
+from fashion import cli
+from fashion.data import real_photos
+from fashion.data.fashion_mnist import CLASS_NAMES
 from fashion.errors import PhotoDatasetError
 
 SHARED_PHOTOS = Path(__file__).resolve().parents[1].parent / "shared" / "real-photos"
@@ -218,8 +219,8 @@ def forty_photos(tmp_path, monkeypatch) -> Path:
 
 
 def test_the_photo_preset_learns_from_the_photos_and_says_so(small_dataset, forty_photos, models_dir, capsys):
-    from fashion.models import PHOTO_ROBUST, with_overrides
-    from fashion.workflow import train_evaluate_save
+    from fashion.training.models import PHOTO_ROBUST, with_overrides
+    from fashion.training.workflow import train_evaluate_save
 
     settings = with_overrides(PHOTO_ROBUST, epochs=1, train_limit=300)
     finished = train_evaluate_save("cnn", settings, small_dataset, name="photo-model")
@@ -250,8 +251,8 @@ def test_the_photo_preset_learns_from_the_photos_and_says_so(small_dataset, fort
 def test_the_photo_preset_without_photos_says_in_one_line_how_to_get_them(
     small_dataset, tmp_path, monkeypatch
 ):
-    from fashion.models import PHOTO_ROBUST, with_overrides
-    from fashion.training import train
+    from fashion.training.models import PHOTO_ROBUST, with_overrides
+    from fashion.training.run import train
 
     monkeypatch.setenv("FASHION_PHOTOS_DIR", str(tmp_path))
     with pytest.raises(PhotoDatasetError) as raised:
@@ -264,7 +265,7 @@ def test_the_train_pages_button_downloads_the_photos(
 ):
     from app_pages import open_page
 
-    from fashion.models import PHOTO_PRESET
+    from fashion.training.models import PHOTO_PRESET
 
     served, base_url = source_server
     labels, rows = served_labels(tmp_path, served)

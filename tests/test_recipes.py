@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from fashion import recipes
+from fashion.training import recipes
 from fashion.errors import ConfigurationError
-from fashion.models import HyperParameters, get_architecture
-from fashion.training import train
-from fashion.workflow import train_evaluate_save
+from fashion.training.models import HyperParameters, get_architecture
+from fashion.training.run import train
+from fashion.training.workflow import train_evaluate_save
 
 
 def test_a_recipe_goes_to_a_link_and_back():
@@ -52,7 +52,7 @@ def test_bad_recipes_are_refused_clearly(query, message):
 
 
 def test_the_record_of_a_saved_model_gives_its_recipe(store_with_model):
-    from fashion import store
+    from fashion.store import model_store as store
 
     query = recipes.recipe_of_record(store.get_entry("small-tutorial").record)
     assert query["seed"] == "7" and query["epochs"] == "3" and query["deterministic"] == "0"

@@ -15,8 +15,8 @@ from PIL import Image, ImageFile
 
 from fashion import cli
 from fashion.errors import ImageError
-from fashion.inference import preprocess_photo
-from fashion.photo import prepare_photo
+from fashion.training.inference import preprocess_photo
+from fashion.photos.pipeline import prepare_photo
 from upload_corpus import BOMB_SIDE, ERROR, OK, bomb_png, write_corpus
 
 REPOSITORY = Path(__file__).resolve().parent.parent

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from fashion import cli, store
+from fashion import cli
+from fashion.store import model_store as store
 from fashion.errors import ImageError, ModelNotFoundError, ModelStoreError
-from fashion.inference import MAX_FILE_BYTES, preprocess_photo
+from fashion.training.inference import MAX_FILE_BYTES, preprocess_photo
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 STREAMLIT_CONFIG = REPOSITORY / ".streamlit" / "config.toml"

@@ -10,9 +10,9 @@ import time
 import numpy as np
 import pytest
 
-from fashion import store
+from fashion.store import model_store as store
 from fashion.errors import ModelNotFoundError, ModelStoreError
-from fashion.inference import predict_probabilities
+from fashion.training.inference import predict_probabilities
 
 
 def test_saved_model_lists_and_loads_with_its_record(store_with_model, small_dataset):

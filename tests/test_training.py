@@ -7,10 +7,10 @@ import threading
 import numpy as np
 import pytest
 
-from fashion import models
+from fashion.training import models
 from fashion.errors import ConfigurationError
-from fashion.models import HyperParameters, with_overrides
-from fashion.training import TrainingListener, split_training_data, train
+from fashion.training.models import HyperParameters, with_overrides
+from fashion.training.run import TrainingListener, split_training_data, train
 
 QUICK = HyperParameters(epochs=2, batch_size=64, learning_rate=0.003, seed=5, validation_fraction=0.2)
 

@@ -18,7 +18,7 @@ def data_key() -> str:
 
 def store_key() -> str:
     """The model store folder in use, used as a cache key."""
-    from fashion import store
+    from fashion.store import model_store as store
 
     return str(store.store_directory())
 
@@ -26,7 +26,7 @@ def store_key() -> str:
 @st.cache_resource(show_spinner="Loading Fashion-MNIST…")
 def cached_dataset(source: str):
     """The data set for this FASHION_MNIST_DIR value, loaded once per server."""
-    from fashion.data import load_dataset
+    from fashion.data.fashion_mnist import load_dataset
 
     return load_dataset()
 
@@ -45,8 +45,8 @@ def dataset_or_error():
 @st.cache_resource(show_spinner="Loading the model…", max_entries=4)
 def cached_model(name: str, created: str, store_folder: str):
     """A saved Keras model, loaded once per name and creation time."""
-    from fashion import store
-    from fashion.training import configure_tensorflow
+    from fashion.store import model_store as store
+    from fashion.training.run import configure_tensorflow
 
     configure_tensorflow()
     import keras  # noqa: F401 - imported here so that its objects are frozen before the first model loads
@@ -58,7 +58,7 @@ def cached_model(name: str, created: str, store_folder: str):
 @st.cache_data(show_spinner="Predicting the test set…", max_entries=8)
 def test_probabilities(name: str, created: str, store_folder: str, source: str):
     """The model's class probabilities for every test image, shape (N, 10)."""
-    from fashion.inference import predict_probabilities
+    from fashion.training.inference import predict_probabilities
 
     model = cached_model(name, created, store_folder)
     return predict_probabilities(model, cached_dataset(source).test_images)
@@ -66,7 +66,8 @@ def test_probabilities(name: str, created: str, store_folder: str, source: str):
 
 def training_jobs():
     """The training jobs (local worker processes or a Ray cluster, chosen once from the environment)."""
-    from fashion.jobs import RAY_ADDRESS_VARIABLE, job_database_location
+    from fashion.jobs.job_queue import RAY_ADDRESS_VARIABLE
+    from fashion.jobs import job_database_location
 
     return _training_jobs(job_database_location(), os.environ.get(RAY_ADDRESS_VARIABLE))
 
@@ -81,7 +82,7 @@ def _training_jobs(database: str, ray_address: str | None):
 
 def model_directory(identity: tuple):
     """The store folder of a model given by its identity (name, created, store folder)."""
-    from fashion import store
+    from fashion.store import model_store as store
 
     return store.get_entry(identity[0]).path
 
@@ -93,7 +94,7 @@ def model_identity(entry) -> tuple[str, str, str]:
 
 def saved_models() -> list:
     """The readable saved models, newest first."""
-    from fashion import store
+    from fashion.store import model_store as store
 
     return store.list_models()
 
@@ -111,7 +112,9 @@ def active_entry():
 @st.cache_resource(show_spinner="Calibrating the 'none of the ten' score on the test set…", max_entries=8)
 def ood_calibration(name: str, created: str, store_folder: str, source: str, tta: bool):
     """The model's out-of-distribution calibration (also kept on disk), once per model and TTA switch."""
-    from fashion import ood, photo, store
+    from fashion.photos import ood
+    from fashion.photos import pipeline as photo
+    from fashion.store import model_store as store
 
     entry = store.get_entry(name)
     saved = ood.saved_calibration(entry.record, tta)  # set on held-out real photos when trained on them

@@ -42,7 +42,7 @@ def keep_saved_choices(names: list[str]) -> None:
 @st.cache_data(show_spinner=False, max_entries=8)
 def curves_png(histories: tuple[tuple[str, tuple[tuple, ...]], ...]) -> bytes:
     """The overlaid curves of several histories (name, rows as sorted item tuples), as PNG bytes."""
-    from fashion import plots
+    from fashion.figures import plots
 
     figure = plots.comparison_curves({name: [dict(row) for row in rows] for name, rows in histories})
     return plots.figure_to_png(figure, dpi=80)
@@ -56,7 +56,7 @@ def history_rows(record: dict) -> tuple[tuple, ...]:
 @st.cache_data(show_spinner=False, max_entries=64)
 def pair_png(identity: tuple, source: str, index: int) -> bytes:
     """The tutorial's image + bar chart pair of one model for one test image, as PNG bytes."""
-    from fashion import plots
+    from fashion.figures import plots
 
     probabilities = test_probabilities(*identity, source)
     data = cached_dataset(source)
@@ -80,11 +80,11 @@ def open_mistake(model_name: str, position: int) -> None:
 
 def show_disagreements(right_entry, wrong_entry, indices, source: str, labels) -> None:
     """Pairs of test images one model gets right (blue) and the other wrong (red), with a link each."""
-    from fashion.comparison import mistake_position
-    from fashion.data import CLASS_NAMES
+    from fashion.store.comparison import mistake_position
+    from fashion.data.fashion_mnist import CLASS_NAMES
 
     right_identity, wrong_identity = model_identity(right_entry), model_identity(wrong_entry)
-    from fashion.descriptions import prediction_pair_description
+    from fashion.figures.descriptions import prediction_pair_description
 
     right_probabilities = test_probabilities(*right_identity, source)
     wrong_probabilities = test_probabilities(*wrong_identity, source)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from fashion.models import MORE_EPOCHS
+from fashion.training.models import MORE_EPOCHS
 from ui.caches import saved_models
 from ui.job_session import start_training_job
 
@@ -13,9 +13,9 @@ FROM_QUERY_PARAMETER = "from"
 
 def show_continue_form(dataset, disabled: bool = False) -> None:
     """Choose a saved model (?from=NAME preselects it), how many more epochs and a name; then start."""
-    from fashion import store
+    from fashion.store import model_store as store
     from fashion.errors import FashionError
-    from fashion.training import continued_hyper_parameters
+    from fashion.training.run import continued_hyper_parameters
 
     models = saved_models()
     wanted = st.query_params.get(FROM_QUERY_PARAMETER)

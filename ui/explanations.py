@@ -21,7 +21,7 @@ def neighbour_build(identity: tuple, source: str) -> BackgroundBuild:
     """
 
     def prepare():
-        from fashion import explain
+        from fashion.explain import explanations as explain
 
         model, directory = cached_model(*identity), model_directory(identity)
         train_images = cached_dataset(source).train_images
@@ -53,8 +53,11 @@ def neighbour_index(identity: tuple, source: str):
 @st.cache_data(show_spinner="Explaining…", max_entries=32)
 def explanation_figures(identity: tuple, source: str, image: np.ndarray, true_label: int | None) -> dict:
     """The saliency and neighbours figures as PNG bytes, with the neighbours' indices and labels."""
-    from fashion import descriptions, explain, explanation_plots, plots
-    from fashion.data import CLASS_NAMES
+    from fashion.figures import descriptions
+    from fashion.explain import explanations as explain
+    from fashion.explain import explanation_plots
+    from fashion.figures import plots
+    from fashion.data.fashion_mnist import CLASS_NAMES
 
     data = cached_dataset(source)
     explanation = explain.explain_image(
@@ -83,7 +86,7 @@ def explanation_figures(identity: tuple, source: str, image: np.ndarray, true_la
 
 def show_explanation(identity: tuple, source: str, image: np.ndarray, true_label: int | None) -> dict:
     """Draw the saliency panels and the nearest training images of one image, with their labels as text."""
-    from fashion.data import CLASS_NAMES
+    from fashion.data.fashion_mnist import CLASS_NAMES
     from fashion.errors import FashionError
 
     try:
@@ -122,7 +125,8 @@ def show_photo_explanation(
     averaged_over: how many variants the page's prediction averaged (test-time augmentation), said here
     since Why? looks at the input alone and its percentages can then differ.
     """
-    from fashion import descriptions, explanation_plots
+    from fashion.figures import descriptions
+    from fashion.explain import explanation_plots
     from fashion.errors import FashionError
     from ui.gallery import show_figure
 

@@ -12,7 +12,8 @@ GALLERY_ROWS, GALLERY_COLUMNS = 5, 3
 @st.cache_data(show_spinner=False, max_entries=64)
 def prediction_png(identity: tuple, source: str, kind: str, indices: tuple, highlight=None) -> bytes:
     """A gallery page, one prediction pair or the confusion matrix of a model, as PNG bytes."""
-    from fashion import evaluation, plots
+    from fashion.training import evaluation
+    from fashion.figures import plots
 
     probabilities = test_probabilities(*identity, source)
     data = cached_dataset(source)
@@ -61,7 +62,7 @@ def restore_predictions_state(model_names: list[str], orders: list[str]) -> None
 
 def captions_markdown(probabilities, labels, indices) -> str:
     """The gallery's captions as a markdown list, coloured like the figure (blue right, red wrong)."""
-    from fashion import plots
+    from fashion.figures import plots
 
     lines = []
     for index in indices:
@@ -78,9 +79,9 @@ def _open_chosen_image() -> None:
 
 def show_image_view(identity: tuple, source: str, shown, probabilities, labels) -> None:
     """Under the gallery: a button per image of the page; the image opened, large, with its "Why?"."""
-    from fashion import descriptions
-    from fashion.data import CLASS_NAMES
-    from fashion import plots
+    from fashion.figures import descriptions
+    from fashion.data.fashion_mnist import CLASS_NAMES
+    from fashion.figures import plots
     from ui import explanations
 
     page_indices = [int(index) for index in shown]
@@ -123,7 +124,7 @@ def show_image_view(identity: tuple, source: str, shown, probabilities, labels) 
 
 def show_figure(figure, **image_options) -> None:
     """Draw a matplotlib Figure as a PNG image."""
-    from fashion.plots import figure_to_png
+    from fashion.figures.plots import figure_to_png
 
     st.image(figure_to_png(figure), **image_options)
 

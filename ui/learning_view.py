@@ -8,7 +8,9 @@ import streamlit as st
 @st.cache_data(show_spinner=False, max_entries=64)
 def learning_png(probes: dict, snapshot: dict) -> bytes:
     """One epoch's probe images and first layer as PNG bytes."""
-    from fashion import explanation_plots, learning, plots
+    from fashion.explain import explanation_plots
+    from fashion.training import learning
+    from fashion.figures import plots
 
     probabilities, first_layer = learning.decode_snapshot(snapshot, len(probes["indices"]))
     figure = explanation_plots.learning_figure(
@@ -19,8 +21,8 @@ def learning_png(probes: dict, snapshot: dict) -> bytes:
 
 def show_learning(learning: dict | None, slider_key: str | None = None) -> None:
     """The latest epoch (live, no slider) or any epoch chosen with a slider (after the run)."""
-    from fashion import descriptions
-    from fashion import learning as learning_module
+    from fashion.figures import descriptions
+    from fashion.training import learning as learning_module
 
     snapshots = (learning or {}).get("snapshots") or []
     st.subheader("Watch it learn")

@@ -36,8 +36,8 @@ def table(rows: list[dict]) -> None:
 @st.cache_data(show_spinner=False, max_entries=4)
 def explore_pngs(source: str) -> tuple[bytes, bytes]:
     """The first training image with its colour bar, and the first 25 with their class names, as PNGs."""
-    from fashion import plots
-    from fashion.data import CLASS_NAMES
+    from fashion.figures import plots
+    from fashion.data.fashion_mnist import CLASS_NAMES
 
     dataset = caches.cached_dataset(source)
     first = plots.image_with_colorbar(
@@ -50,8 +50,8 @@ def explore_pngs(source: str) -> tuple[bytes, bytes]:
 @st.cache_resource(show_spinner="Building the network…", max_entries=2)
 def untrained_model(architecture: str, settings: tuple):
     """The architecture's layers, built but not trained, for the summary before any model exists."""
-    from fashion.models import HyperParameters, build_model
-    from fashion.training import configure_tensorflow
+    from fashion.training.models import HyperParameters, build_model
+    from fashion.training.run import configure_tensorflow
 
     configure_tensorflow()
     return build_model(architecture, HyperParameters.from_dict(dict(settings)), 1)
@@ -60,7 +60,7 @@ def untrained_model(architecture: str, settings: tuple):
 @st.cache_data(show_spinner=False, max_entries=8)
 def prediction_pngs(identity: tuple, source: str) -> tuple[bytes, bytes]:
     """The step "predict"'s image and bars (test image 0) and the step "use"'s bar chart (test image 1)."""
-    from fashion import plots
+    from fashion.figures import plots
 
     probabilities = caches.test_probabilities(*identity, source)
     labels = caches.cached_dataset(source).test_labels
@@ -81,8 +81,9 @@ def show_result(title: str = "Result"):
 
 def show_lesson(dataset, entry) -> None:
     """Every step of the lesson for a saved model (entry) or, with None, the tutorial's network untrained."""
-    from fashion import lesson, model_code
-    from fashion.models import RECOMMENDED_PRESET, presets
+    from fashion.lesson import steps as lesson
+    from fashion.lesson import model_code
+    from fashion.training.models import RECOMMENDED_PRESET, presets
 
     if entry is not None:
         architecture, hyper_parameters = model_code.record_settings(entry.record)
@@ -121,7 +122,7 @@ def show_lesson(dataset, entry) -> None:
 
 def show_import(dataset) -> None:
     """The arrays' shapes, types and value ranges, and the class names."""
-    from fashion.data import CLASS_NAMES, dataset_summary
+    from fashion.data.fashion_mnist import CLASS_NAMES, dataset_summary
 
     table(dataset_summary(dataset))
     named = ", ".join(f"{label} {name}" for label, name in enumerate(CLASS_NAMES))
@@ -130,7 +131,7 @@ def show_import(dataset) -> None:
 
 def show_explore(dataset) -> None:
     """The first image with its colour bar, and the first 25 with their class names."""
-    from fashion import descriptions
+    from fashion.figures import descriptions
 
     first_png, grid_png = explore_pngs(caches.data_key())
     image_column, grid_column = st.columns([2, 3])
@@ -149,8 +150,8 @@ def show_explore(dataset) -> None:
 
 def show_preprocess(dataset, entry, hyper_parameters) -> None:
     """The first image's pixel range before and after scaling, and the split's image counts."""
-    from fashion.data import scale_images
-    from fashion.lesson import split_counts
+    from fashion.data.fashion_mnist import scale_images
+    from fashion.lesson.steps import split_counts
 
     first = dataset.train_images[0]
     scaled = scale_images(first)
@@ -170,7 +171,7 @@ def show_preprocess(dataset, entry, hyper_parameters) -> None:
 
 def show_layers(entry, architecture: str, hyper_parameters) -> None:
     """The model's summary: layers, output shapes and parameters."""
-    from fashion.lesson import layer_rows
+    from fashion.lesson.steps import layer_rows
 
     if entry is not None:
         model = caches.cached_model(*caches.model_identity(entry))
@@ -184,7 +185,7 @@ def show_layers(entry, architecture: str, hyper_parameters) -> None:
 
 def show_compile(dataset, entry, hyper_parameters) -> None:
     """The optimizer, learning rate, loss, metric, batch size and epochs."""
-    from fashion.lesson import compile_rows, split_counts
+    from fashion.lesson.steps import compile_rows, split_counts
 
     if entry is not None and "train_count" in entry.record:
         train_count = entry.record["train_count"]
@@ -205,7 +206,7 @@ def show_train(entry, augmentation_code: str | None) -> None:
 
         no_model_panel("lesson")
         return
-    from fashion.descriptions import count_of
+    from fashion.figures.descriptions import count_of
 
     record = entry.record
     history = record.get("history", [])
@@ -228,7 +229,7 @@ def show_evaluate(dataset, entry) -> None:
     if entry is None:
         no_model_yet()
         return
-    from fashion.evaluation import summarize
+    from fashion.training.evaluation import summarize
 
     probabilities = caches.test_probabilities(*caches.model_identity(entry), caches.data_key())
     evaluation = summarize(probabilities, dataset.test_labels)
@@ -243,7 +244,7 @@ def show_predict(dataset, entry) -> None:
     if entry is None:
         no_model_yet()
         return
-    from fashion import descriptions
+    from fashion.figures import descriptions
 
     probabilities = caches.test_probabilities(*caches.model_identity(entry), caches.data_key())
     pair_png, _ = prediction_pngs(caches.model_identity(entry), caches.data_key())
@@ -261,7 +262,8 @@ def show_use(dataset, entry) -> None:
     if entry is None:
         no_model_yet()
         return
-    from fashion import descriptions, plots
+    from fashion.figures import descriptions
+    from fashion.figures import plots
 
     probabilities = caches.test_probabilities(*caches.model_identity(entry), caches.data_key())
     _, bars_png = prediction_pngs(caches.model_identity(entry), caches.data_key())

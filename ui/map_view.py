@@ -24,7 +24,7 @@ def _thumbnail_url(image: np.ndarray) -> str:
 @st.cache_resource(show_spinner="Building the map (once per model)…", max_entries=2)
 def embedding(identity: tuple, source: str):
     """The model's cached 2-D map of a stratified test sample."""
-    from fashion import explain
+    from fashion.explain import explanations as explain
 
     data = cached_dataset(source)
     return explain.embedding_map(
@@ -37,7 +37,7 @@ def map_points(identity: tuple, source: str):
     """One row per map point: test index, x, y, true and predicted class, right or wrong, thumbnail."""
     import pandas as pd
 
-    from fashion.data import CLASS_NAMES
+    from fashion.data.fashion_mnist import CLASS_NAMES
 
     data = cached_dataset(source)
     points = embedding(identity, source)
@@ -60,9 +60,9 @@ def map_chart(points, extra_point=None):
     """The map as an Altair scatter: colour by true class, crosses for mistakes; a click selects."""
     import altair as alt
 
-    from fashion.data import CLASS_NAMES
-    from fashion.explanation_plots import CLASS_COLOURS
-    from fashion.plots import NEUTRAL_BAR_COLOUR
+    from fashion.data.fashion_mnist import CLASS_NAMES
+    from fashion.explain.explanation_plots import CLASS_COLOURS
+    from fashion.figures.plots import NEUTRAL_BAR_COLOUR
 
     selection = alt.selection_point(name="point", fields=["index"], on="click", clear="dblclick")
     chart = (

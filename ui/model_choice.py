@@ -13,7 +13,7 @@ MODEL_QUERY_PARAMETER = "model"
 
 def model_label(entry) -> str:
     """A model's name with its preset, as every list and picker shows it."""
-    from fashion.models import preset_label
+    from fashion.training.models import preset_label
 
     return f"{entry.name} · {preset_label(entry.record)}" if entry.record else entry.name
 
@@ -31,7 +31,7 @@ def _remember_try_choice() -> None:
 
 def try_model_picker(models: list):
     """The Try page's model: from the URL, else picked here before, else the best for photos; says why."""
-    from fashion.models import PHOTO_PRESET, best_model_for_photos, is_photo_model
+    from fashion.training.models import PHOTO_PRESET, best_model_for_photos, is_photo_model
 
     entries = {entry.name: entry for entry in models}
     best, best_reason = best_model_for_photos(models)
@@ -69,7 +69,7 @@ def _ask_model(name: str) -> None:
 
 def try_another_model(models: list, current) -> None:
     """The Try page's next step: the same image asked of another model (the photo model first)."""
-    from fashion.models import best_model_for_photos, preset_label
+    from fashion.training.models import best_model_for_photos, preset_label
 
     others = [entry for entry in models if entry.name != current.name]
     if not others:

@@ -13,14 +13,15 @@ CODE_LANGUAGE = None
 @st.cache_data(show_spinner=False, max_entries=16)
 def model_script(name: str, created: str, store_folder: str) -> str:
     """The script of a saved model, once per name and creation time."""
-    from fashion import model_code
+    from fashion.lesson import model_code
 
     return model_code.model_script(name)
 
 
 def show_model_code(entry, key_prefix: str) -> None:
     """A "Code" expander: the script that reproduces the saved model, its copy button and a download."""
-    from fashion import model_code, store
+    from fashion.lesson import model_code
+    from fashion.store import model_store as store
     from fashion.errors import FashionError, ModelNotFoundError
     from ui.caches import model_identity
 

@@ -20,7 +20,7 @@ MODEL_EXPORTS = (
 @st.cache_data(show_spinner=False, max_entries=10)
 def checked_export(identity: tuple, export_format: str, quantization: str, source: str):
     """An export of a saved model, checked against the Keras model on the first 1,000 test images."""
-    from fashion import export
+    from fashion.store import export
 
     return export.export_model(identity[0], export_format, cached_dataset(source).test_images, quantization)
 
@@ -41,7 +41,7 @@ def keep_selected_model(names: list[str], wanted: str | None) -> None:
 
 def show_exports(entry) -> None:
     """History CSV and record JSON at once; the model formats after a check the user starts."""
-    from fashion import export
+    from fashion.store import export
     from fashion.errors import FashionError, ModelNotFoundError
 
     name = entry.name
@@ -104,7 +104,7 @@ def show_exports(entry) -> None:
 
 def show_rename_and_delete(entry) -> None:
     """Rename the model, or delete it after a confirmation."""
-    from fashion import store
+    from fashion.store import model_store as store
     from fashion.errors import FashionError
 
     rename_column, delete_column = st.columns(2)

@@ -26,7 +26,7 @@ def start_model_page(title: str, page_name: str) -> tuple:
 
 def no_model_panel(page_name: str) -> None:
     """Say that no model exists yet and offer one click to train the tutorial model."""
-    from fashion.models import RECOMMENDED_PRESET, presets
+    from fashion.training.models import RECOMMENDED_PRESET, presets
 
     dataset = dataset_or_error()
     st.info(
@@ -39,7 +39,7 @@ def no_model_panel(page_name: str) -> None:
         "Train the tutorial model", key=f"{page_name}_train_tutorial", type="primary", disabled=busy
     )
     if clicked and dataset is not None:
-        from fashion.store import default_name
+        from fashion.store.model_store import default_name
 
         name = default_name("tutorial", RECOMMENDED_PRESET)
         start_training_job("tutorial", presets("tutorial")[RECOMMENDED_PRESET], dataset, name)

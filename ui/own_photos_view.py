@@ -1,11 +1,11 @@
-"""The Try page's "keep this photo to teach the model" form and the My photos view (fashion/own_photos.py)."""
+"""The Try page's "keep this photo to teach the model" form and the My photos view (photos/own_photos)."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from fashion import own_photos
-from fashion.data import CLASS_NAMES
+from fashion.photos import own_photos
+from fashion.data.fashion_mnist import CLASS_NAMES
 from fashion.errors import FashionError
 from ui.job_session import session_owner
 

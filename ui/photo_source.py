@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from fashion import real_photos
+from fashion.data import real_photos
 from fashion.errors import FashionError
 
 

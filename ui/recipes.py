@@ -12,7 +12,7 @@ RECIPE_PRESET = "From the shared link"
 def recipe_from_url():
     """The (architecture, hyper-parameters) of the page's URL, or None; a bad recipe is shown as an error."""
     from fashion.errors import FashionError
-    from fashion.recipes import recipe_from_query
+    from fashion.training.recipes import recipe_from_query
 
     try:
         return recipe_from_query(st.query_params.to_dict())
@@ -41,7 +41,7 @@ def apply_recipe_once(recipe) -> None:
 
 def presets_with_recipe(architecture: str, recipe) -> dict:
     """The architecture's presets, plus the link's recipe as a preset when it is for this architecture."""
-    from fashion.models import presets
+    from fashion.training.models import presets
 
     available = dict(presets(architecture))
     if recipe is not None and recipe[0] == architecture:
@@ -51,7 +51,7 @@ def presets_with_recipe(architecture: str, recipe) -> dict:
 
 def reproducible_checkbox() -> bool:
     """The "exactly reproducible" switch, saying how much slower it is."""
-    from fashion.recipes import REPRODUCIBLE_SLOWDOWN
+    from fashion.training.recipes import REPRODUCIBLE_SLOWDOWN
 
     chosen = st.checkbox(
         "Exactly reproducible",
@@ -70,7 +70,7 @@ def reproducible_checkbox() -> bool:
 
 def share_link(architecture: str, hyper_parameters) -> None:
     """A link that opens this page filled in with these settings."""
-    from fashion.recipes import recipe_link, recipe_query
+    from fashion.training.recipes import recipe_link, recipe_query
 
     st.caption("Share this recipe: the link opens the Train page with these settings.")
     st.code(recipe_link(app_root_url(), recipe_query(architecture, hyper_parameters)), language=None)

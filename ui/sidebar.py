@@ -23,9 +23,9 @@ def show_sidebar() -> None:
         accuracy = record.get("test_accuracy")
         if isinstance(accuracy, (int, float)):
             st.metric("Test accuracy", f"{accuracy:.2%}")
-        from fashion.models import preset_label
+        from fashion.training.models import preset_label
 
-        from fashion.descriptions import count_of
+        from fashion.figures.descriptions import count_of
 
         epochs = record.get("epochs_run")
         epochs_text = count_of(epochs, "epoch") if isinstance(epochs, int) else "? epochs"
@@ -45,7 +45,7 @@ def show_sidebar() -> None:
 def sidebar_job_status() -> None:
     """This browser's job (its place in line, or a small progress bar), else the job training now."""
     from fashion.errors import JobDatabaseError
-    from fashion.jobs import describe_wait
+    from fashion.jobs.job_queue import describe_wait
 
     try:
         jobs = training_jobs().list()

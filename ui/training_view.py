@@ -30,7 +30,7 @@ def history_frame(history: list[dict]):
     """The training history as a table indexed by epoch."""
     import pandas as pd
 
-    from fashion.training import HISTORY_COLUMNS
+    from fashion.training.run import HISTORY_COLUMNS
 
     frame = pd.DataFrame(history, columns=list(HISTORY_COLUMNS))
     return frame.set_index("epoch")
@@ -39,7 +39,7 @@ def history_frame(history: list[dict]):
 @st.cache_data(show_spinner=False, max_entries=16)
 def training_curves_png(history: tuple[tuple, ...], continued_after: int = 0) -> bytes:
     """The loss and accuracy curves of a training history (rows as sorted item tuples), as PNG bytes."""
-    from fashion import plots
+    from fashion.figures import plots
 
     figure = plots.training_curves([dict(row) for row in history], continued_after)
     return plots.figure_to_png(figure, dpi=72)
@@ -53,13 +53,13 @@ def show_history_charts(history: list[dict], continued_after: int = 0, parent: s
         st.caption("The charts gain a point at the end of each epoch.")
         if not history:
             return
-    from fashion.descriptions import count_of
+    from fashion.figures.descriptions import count_of
 
     st.caption(f"{count_of(len(history), 'epoch')} plotted.")
     # One PNG, cached per history: the live view redraws every second, and two interactive charts
     # rebuilt that often were remounted before the second (accuracy) one had drawn.
     rows = tuple(tuple(sorted(row.items())) for row in history)
-    from fashion.descriptions import training_curves_description
+    from fashion.figures.descriptions import training_curves_description
 
     st.image(
         training_curves_png(rows, continued_after),
@@ -91,7 +91,7 @@ def show_job(job_id: str | None) -> None:
 def live_job_progress(job_id: str) -> None:
     """Charts, a progress bar with speed and time left, and a Stop button; refreshed every second."""
     from fashion.errors import JobDatabaseError
-    from fashion.jobs import describe_wait
+    from fashion.jobs.job_queue import describe_wait
 
     try:
         jobs = training_jobs()
@@ -156,7 +156,7 @@ def offer_retry(job_id: str) -> None:
 
 def show_job_result(snapshot) -> None:
     """Test accuracy and loss, the saved model, the history table and downloads of a finished job."""
-    from fashion import store
+    from fashion.store import model_store as store
     from fashion.errors import FashionError
 
     if snapshot.state == "failed":
@@ -187,7 +187,7 @@ def show_job_result(snapshot) -> None:
     except FashionError:
         trained_on = None
     if trained_on:
-        from fashion.real_photos import trained_on_sentence
+        from fashion.data.real_photos import trained_on_sentence
 
         st.caption(f"Trained on {trained_on_sentence(trained_on)}.")
     from ui.next_steps import next_step

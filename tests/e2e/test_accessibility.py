@@ -21,8 +21,8 @@ from app_driver import (
 from e2e_server import AppServer, new_tab
 from playwright.sync_api import expect
 
-from fashion.job_database import JobDatabase
-from fashion.models import EXACT_TUTORIAL_PRESET, PHOTO_PRESET
+from fashion.jobs.sqlite_records import JobDatabase
+from fashion.training.models import EXACT_TUTORIAL_PRESET, PHOTO_PRESET
 
 TRAINING_TIMEOUT_MS = 240_000
 

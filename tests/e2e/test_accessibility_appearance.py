@@ -15,7 +15,7 @@ from playwright.sync_api import expect
 from test_explanations import click_why, neighbour_names
 from test_runs_journeys import runs_server  # noqa: F401 - a fixture used below: small-tutorial and one-epoch
 
-from fashion import plots
+from fashion.figures import plots
 
 APP_BACKGROUND = "getComputedStyle(document.querySelector('[data-testid=stApp]')).backgroundColor"
 DARK_BACKGROUND = "rgb(14, 17, 23)"

@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 from test_journeys import start_training, stop_training_at_end  # noqa: F401 - a fixture used below
 from waiting import wait_for
 
-from fashion.data import CLASS_NAMES
+from fashion.data.fashion_mnist import CLASS_NAMES
 
 NEIGHBOURS_TEXT = re.compile(r"^Nearest training images \(by the model's penultimate layer\): (.+)$")
 

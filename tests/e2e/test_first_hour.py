@@ -13,8 +13,8 @@ from axe_audit import Audits
 from e2e_server import start_server
 from playwright.sync_api import expect
 
-from fashion import store
-from fashion.models import PHOTO_PRESET, PHOTO_ROBUST
+from fashion.store import model_store as store
+from fashion.training.models import PHOTO_PRESET, PHOTO_ROBUST
 
 WIDTHS = (1400, 1024)
 PHOTO_MODEL = "photo-robust-small"

@@ -10,7 +10,7 @@ from app_driver import assert_no_error, open_page, wait_until_idle
 from e2e_server import AppServer
 from playwright.sync_api import expect
 
-from fashion.lesson import LESSON_STEPS
+from fashion.lesson.steps import LESSON_STEPS
 
 TRAINING_TIMEOUT_MS = 300_000
 LESSON_HEADING = "Lesson: classify images of clothing"

@@ -12,8 +12,8 @@ from app_driver import assert_no_error, choose_option, open_page, set_number, wa
 from e2e_server import new_tab, start_server
 from playwright.sync_api import expect
 
-from fashion import real_photos
-from fashion.models import PHOTO_PRESET
+from fashion.data import real_photos
+from fashion.training.models import PHOTO_PRESET
 
 SHARED_PHOTOS = Path(__file__).resolve().parents[2].parent / "shared" / "real-photos"
 TRAINING_TIMEOUT_SECONDS = 300

@@ -14,8 +14,8 @@ from app_driver import assert_no_error, choose_option, number_input, open_page, 
 from harness import AppServer
 from playwright.sync_api import expect
 
-from fashion import export
-from fashion.inference import as_model_input, predict_probabilities
+from fashion.store import export
+from fashion.training.inference import as_model_input, predict_probabilities
 
 
 @pytest.fixture(scope="module")
@@ -60,8 +60,8 @@ def test_compare_two_models_and_open_a_disagreement(runs_server, page, screensho
 
 def test_compare_class_filter_and_a_model_deleted_elsewhere(runs_server, page, screenshot, small_dataset):
     """The class filter narrows the disagreements; a compared model deleted elsewhere is named."""
-    from fashion import store
-    from fashion.data import CLASS_NAMES
+    from fashion.store import model_store as store
+    from fashion.data.fashion_mnist import CLASS_NAMES
 
     shutil.copytree(runs_server.models_dir / "one-epoch", runs_server.models_dir / "doomed")
     # small-tutorial right and one-epoch wrong, per true class, counted here from the two models
@@ -158,7 +158,7 @@ def test_download_each_export_format(runs_server, page, screenshot, small_datase
         in zipfile.ZipFile(io.BytesIO(files["small-tutorial-savedmodel.zip"])).namelist()
     )
     # The downloaded TFLite model, run in TensorFlow's TFLite interpreter, against the saved Keras model
-    from fashion import store
+    from fashion.store import model_store as store
 
     images = as_model_input(small_dataset.test_images)
     keras_classes = predict_probabilities(

@@ -27,8 +27,8 @@ from harness import memory_kib
 from playwright.sync_api import expect
 from waiting import wait_for
 
-from fashion.data import DEBIAN_DIR
-from fashion.models import RECOMMENDED_PRESET, presets
+from fashion.data.fashion_mnist import DEBIAN_DIR
+from fashion.training.models import RECOMMENDED_PRESET, presets
 
 IDLE_SESSIONS = 10
 TRAINING_SUBSET = 30_000
@@ -55,7 +55,7 @@ PROGRESS_LINE = re.compile(r"^tutorial: epoch \d+ of \d+ done")
 
 
 def worker_pids(server_pid: int) -> list[int]:
-    """The training worker processes (python -m fashion.worker) started by the server."""
+    """The training worker processes (python -m fashion.jobs.worker) started by the server."""
     pids = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
@@ -63,7 +63,7 @@ def worker_pids(server_pid: int) -> list[int]:
             command = (stat.parent / "cmdline").read_bytes()
         except (OSError, IndexError, ValueError):
             continue
-        if parent == server_pid and b"fashion.worker" in command:
+        if parent == server_pid and b"fashion.jobs.worker" in command:
             pids.append(int(stat.parent.name))
     return pids
 

@@ -1,0 +1,1 @@
+"""Figures and their words: matplotlib figures, shaded tables, and the text alternatives of both."""

@@ -1,0 +1,159 @@
+"""Training job records in SQLite beside the model store, shared by every app process of the machine.
+
+The default backend of the job records (fashion.jobs.records): one file, no service to run. Every
+write is one BEGIN IMMEDIATE transaction, so one writer at a time across processes decides each
+claim. Its schema is versioned with SQLite's user_version and brought up to date on open.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from contextlib import contextmanager
+from pathlib import Path
+
+from fashion.store import model_store as store
+from fashion.jobs.records import (
+    JobRecords,
+)
+
+DATABASE_VARIABLE = "FASHION_JOBS_DATABASE"
+DATABASE_FILE = ".jobs.sqlite3"  # hidden, so the store never lists it as a model
+BUSY_TIMEOUT_SECONDS = 30
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS jobs (
+    sequence INTEGER PRIMARY KEY AUTOINCREMENT,
+    job_id TEXT UNIQUE NOT NULL,
+    owner TEXT,
+    architecture TEXT NOT NULL,
+    hyper_parameters TEXT NOT NULL,
+    requested_name TEXT,
+    train_images INTEGER NOT NULL,
+    data_directory TEXT,
+    store_directory TEXT NOT NULL,
+    state TEXT NOT NULL,
+    history TEXT NOT NULL DEFAULT '[]',
+    batch TEXT,
+    queued_at REAL NOT NULL,
+    started_at REAL,
+    finished_at REAL,
+    model_name TEXT,
+    test_accuracy REAL,
+    test_loss REAL,
+    parameter_count INTEGER,
+    error TEXT,
+    stop_requested INTEGER NOT NULL DEFAULT 0,
+    runner TEXT,
+    worker_pid INTEGER,
+    parent TEXT,
+    parent_epochs INTEGER NOT NULL DEFAULT 0,
+    gpus INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS jobs_by_state ON jobs (state, sequence);
+CREATE TABLE IF NOT EXISTS job_learning (
+    job_id TEXT NOT NULL,
+    epoch INTEGER NOT NULL,
+    probes TEXT NOT NULL,
+    snapshot TEXT NOT NULL,
+    PRIMARY KEY (job_id, epoch)
+);
+"""
+
+
+def database_path() -> Path:
+    """FASHION_JOBS_DATABASE, else .jobs.sqlite3 inside the model store folder."""
+    configured = os.environ.get(DATABASE_VARIABLE)
+    return Path(configured).expanduser() if configured else store.store_directory() / DATABASE_FILE
+
+
+# Columns added after the first release, with their definitions: added to an older database on open.
+ADDED_COLUMNS = {
+    "parent": "TEXT",
+    "parent_epochs": "INTEGER NOT NULL DEFAULT 0",
+    "gpus": "INTEGER NOT NULL DEFAULT 0",
+}
+
+
+def add_missing_columns(connection) -> None:
+    """Bring a database made by an older version up to the schema (new columns only)."""
+    present = {row[1] for row in connection.execute("PRAGMA table_info(jobs)")}
+    for column, definition in ADDED_COLUMNS.items():
+        if column not in present:
+            connection.execute(f"ALTER TABLE jobs ADD COLUMN {column} {definition}")
+
+
+def create_or_complete(connection) -> None:
+    """Version 1: the tables (a database from before the versions gains the columns added since)."""
+    # One statement at a time: executescript would commit the migration's transaction first
+    for statement in SCHEMA.split(";"):
+        if statement.strip():
+            connection.execute(statement)
+    add_missing_columns(connection)
+
+
+# The schema's versions in order: MIGRATIONS[n - 1] brings version n - 1 to n.
+MIGRATIONS = (create_or_complete,)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def migrate(connection) -> None:
+    """Run the migrations this database has not had, each once (BEGIN IMMEDIATE: one process at a time)."""
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        (version,) = connection.execute("PRAGMA user_version").fetchone()
+        for number in range(version + 1, SCHEMA_VERSION + 1):
+            MIGRATIONS[number - 1](connection)
+            connection.execute(f"PRAGMA user_version = {number}")
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
+    connection.execute("COMMIT")
+
+
+class JobDatabase(JobRecords):
+    """The job records in one SQLite file; every write is one short transaction."""
+
+    UPSERT_LEARNING = (
+        "INSERT OR REPLACE INTO job_learning (job_id, epoch, probes, snapshot) VALUES (?, ?, ?, ?)"
+    )
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.location = str(self.path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        connection = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None)
+        try:
+            connection.execute("PRAGMA journal_mode=WAL")  # readers never wait for the writer
+            migrate(connection)
+        finally:
+            connection.close()
+
+    @contextmanager
+    def transaction(self):
+        """A connection inside BEGIN IMMEDIATE ... COMMIT: one writer at a time across processes."""
+        connection = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None)
+        connection.row_factory = sqlite3.Row
+        try:
+            connection.execute("BEGIN IMMEDIATE")
+            try:
+                yield connection
+            except BaseException:
+                connection.execute("ROLLBACK")
+                raise
+            connection.execute("COMMIT")
+        finally:
+            connection.close()
+
+    @contextmanager
+    def read(self):
+        """A connection outside any transaction: in WAL mode a reader never waits for the writer."""
+        connection = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_SECONDS)
+        connection.row_factory = sqlite3.Row
+        try:
+            yield connection
+        finally:
+            connection.close()
+
+    def serialize_queue(self, connection) -> None:
+        """Nothing to add: BEGIN IMMEDIATE already lets one transaction write at a time."""

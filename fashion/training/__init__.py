@@ -1,0 +1,1 @@
+"""Training: architectures and presets, augmentation, the run and its epoch loop, evaluation, inference."""
