@@ -30,11 +30,11 @@ def _median_ms(function, calls: int) -> float:
 
 def worker_explain(config: dict) -> dict:
     """Saliency, neighbour query, feature and map builds (cold, then from the cache) per architecture."""
-    from fashion.explain import explanations as explain
+    from fashion.data.fashion_mnist import load_dataset
     from fashion.explain import explanation_plots
+    from fashion.explain import explanations as explain
     from fashion.figures import plots
     from fashion.store import model_store as store
-    from fashion.data.fashion_mnist import load_dataset
     from fashion.training.models import get_architecture, with_overrides
     from fashion.training.workflow import train_evaluate_save
 

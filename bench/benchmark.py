@@ -23,10 +23,12 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 # The server-and-browser harness the browser tests use.
 sys.path.insert(0, str(REPO_ROOT / "tests" / "e2e"))
 from harness import AppServer, launch_chromium, memory_kib  # noqa: E402
+
 sys.path.insert(0, str(REPO_ROOT / "bench"))
 import training_bench  # noqa: E402
 from bench_explain import explain_rows, section_explain, worker_explain  # noqa: E402
 from bench_runs import runs_rows, section_runs, worker_runs  # noqa: E402
+
 RESULTS_DIR = REPO_ROOT / "bench" / "results"
 SECTIONS = ("training", "cnn", "inference", "startup", "memory", "explain", "runs")
 
@@ -185,8 +187,8 @@ def worker_inference(config: dict) -> dict:
     """Warm per-image time: preprocess_photo + predict_one, against model.predict (the tutorial's way)."""
     import numpy as np
 
-    from fashion.training import inference
     from fashion.data.fashion_mnist import load_dataset
+    from fashion.training import inference
     from fashion.training.models import build_model, get_architecture, with_overrides
     from fashion.training.run import configure_tensorflow
 
@@ -596,9 +598,9 @@ def summary_rows(results: dict) -> list[tuple[str, str, str, str]]:
 def print_table(rows) -> None:
     widths = [max(len(row[column]) for row in rows) for column in range(4)]
     header = ("figure", "measured (median)", "target", "ratio")
-    widths = [max(width, len(title)) for width, title in zip(widths, header)]
+    widths = [max(width, len(title)) for width, title in zip(widths, header, strict=True)]
     for row in (header, tuple("-" * width for width in widths), *rows):
-        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)))
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -28,11 +28,11 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from fashion.data.fashion_mnist import CLASS_NAMES, load_dataset  # noqa: E402
-from fashion.training.evaluation import evaluate  # noqa: E402
-from fashion.training import inference  # noqa: E402
 from fashion.photos import ood  # noqa: E402
 from fashion.photos import pipeline as photo  # noqa: E402
 from fashion.store import model_store as store  # noqa: E402
+from fashion.training import inference  # noqa: E402
+from fashion.training.evaluation import evaluate  # noqa: E402
 
 DEFAULT_DEV_DIR = ROOT.parent / "shared" / "photos-dev"
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from fashion.data.fashion_mnist import CLASS_NAMES
 from fashion.errors import FashionError
 from fashion.store.export import FORMATS, QUANTIZATIONS
+from fashion.training.augmentation import AUGMENTATIONS
 from fashion.training.models import (
     ARCHITECTURES,
     EXACT_TUTORIAL_PRESET,
@@ -19,7 +20,6 @@ from fashion.training.models import (
     preset_named,
     with_overrides,
 )
-from fashion.training.augmentation import AUGMENTATIONS
 from fashion.training.run import BatchReport, EpochReport, TrainingListener
 
 EXIT_ERROR = 2
@@ -146,8 +146,8 @@ def command_train(arguments) -> int:
 
 def read_photo(file_name: str, switches: dict[str, bool] | None = None):
     """Read one image file and run it through the photo pipeline; FashionError naming the file."""
-    from fashion.training.inference import MAX_FILE_BYTES
     from fashion.photos.pipeline import prepare_photo
+    from fashion.training.inference import MAX_FILE_BYTES
 
     path = Path(file_name)
     try:
@@ -166,10 +166,10 @@ def read_photo(file_name: str, switches: dict[str, bool] | None = None):
 
 def command_predict(arguments) -> int:
     """Top 3 classes of each image file, through the photo pipeline, and whether it is none of the ten."""
+    from fashion.data.fashion_mnist import load_dataset
     from fashion.photos import ood
     from fashion.photos import pipeline as photo
     from fashion.store import model_store as store
-    from fashion.data.fashion_mnist import load_dataset
     from fashion.training.inference import top_classes
 
     name = arguments.model or store.newest_model_name()
@@ -226,8 +226,8 @@ def command_predict(arguments) -> int:
 
 def command_evaluate(arguments) -> int:
     """Test accuracy, loss and per-class accuracy of a saved model."""
-    from fashion.store import model_store as store
     from fashion.data.fashion_mnist import load_dataset
+    from fashion.store import model_store as store
     from fashion.training.evaluation import evaluate
 
     name = arguments.model or store.newest_model_name()
@@ -241,13 +241,13 @@ def command_evaluate(arguments) -> int:
                     "model": name,
                     "test_accuracy": evaluation.accuracy,
                     "test_loss": evaluation.loss,
-                    "per_class_accuracy": dict(zip(CLASS_NAMES, evaluation.per_class_accuracy)),
+                    "per_class_accuracy": dict(zip(CLASS_NAMES, evaluation.per_class_accuracy, strict=True)),
                 }
             )
         )
     else:
         print(f"Model {name}: test accuracy {evaluation.accuracy:.4f}, loss {evaluation.loss:.4f}")
-        for class_name, accuracy in zip(CLASS_NAMES, evaluation.per_class_accuracy):
+        for class_name, accuracy in zip(CLASS_NAMES, evaluation.per_class_accuracy, strict=True):
             print(f"  {class_name:<12} {accuracy:.4f}")
     return 0
 
@@ -325,11 +325,11 @@ def command_export(arguments) -> int:
 
 def command_explain(arguments) -> int:
     """Top classes, nearest training images and a saliency PNG for a test image or an image file."""
-    from fashion.explain import explanations as explain
+    from fashion.data.fashion_mnist import load_dataset
     from fashion.explain import explanation_plots
+    from fashion.explain import explanations as explain
     from fashion.figures import plots
     from fashion.store import model_store as store
-    from fashion.data.fashion_mnist import load_dataset
     from fashion.training.inference import top_classes
 
     name = arguments.model or store.newest_model_name()
@@ -365,7 +365,9 @@ def command_explain(arguments) -> int:
             "class_name": CLASS_NAMES[dataset.train_labels[index]],
             "distance": round(float(distance), 4),
         }
-        for index, distance in zip(explanation.neighbour_indices, explanation.neighbour_distances)
+        for index, distance in zip(
+            explanation.neighbour_indices, explanation.neighbour_distances, strict=True
+        )
     ]
     if arguments.json:
         print(

@@ -4,9 +4,6 @@ import random
 
 import streamlit as st
 
-from ui import caches, next_steps, startup
-from fashion.figures import descriptions
-from fashion.figures.tables import pixel_table_html
 from fashion.data.fashion_mnist import (
     CLASS_NAMES,
     class_counts,
@@ -15,6 +12,9 @@ from fashion.data.fashion_mnist import (
     sample_indices,
     scale_images,
 )
+from fashion.figures import descriptions
+from fashion.figures.tables import pixel_table_html
+from ui import caches, next_steps, startup
 
 SAMPLE_GRID_WIDTH = 640  # pixels; drawn at this size, since Streamlit would shrink a wider PNG on every run
 

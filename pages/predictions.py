@@ -3,13 +3,13 @@
 import pandas as pd
 import streamlit as st
 
-from ui import caches, explanations, gallery, model_choice, model_pages, next_steps
-from fashion.figures import descriptions
-from fashion.training import evaluation
 from fashion.data.fashion_mnist import CLASS_NAMES, SHORT_CLASS_NAMES
-from fashion.figures.tables import confusion_table
 from fashion.errors import FashionError
+from fashion.figures import descriptions
+from fashion.figures.tables import confusion_table
+from fashion.training import evaluation
 from fashion.training.models import training_summary
+from ui import caches, explanations, gallery, model_choice, model_pages, next_steps
 
 FILTERS = ["All", "Only wrong", "By true class", "By predicted class", "One confusion cell"]
 ORDERS = {"index": "By index", "confidence": "Most confidently wrong first"}

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import io
 import json
-import re
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -14,8 +14,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
 from app_pages import APP_FILE, TIMEOUT, markdown_texts, open_page
+from PIL import Image
 from streamlit.testing.v1 import AppTest
 from waiting import job_when
 
@@ -120,8 +120,8 @@ def test_predictions_filters_change_the_gallery(use_small_data, store_with_model
     app.selectbox(key="predictions_cell_true").set_value("Shirt").run()
     app.selectbox(key="predictions_cell_predicted").set_value("T-shirt/top").run()
     assert not app.exception
-    from fashion.store import model_store as store
     from fashion.data.fashion_mnist import CLASS_NAMES
+    from fashion.store import model_store as store
 
     matrix = store.get_entry("small-tutorial").record["confusion_matrix"]
     shirts_as_tops = matrix[CLASS_NAMES.index("Shirt")][CLASS_NAMES.index("T-shirt/top")]

@@ -95,9 +95,8 @@ def test_gallery_image_view_reopens_from_the_url_and_ignores_a_bad_index(use_sma
 
 
 def test_a_background_build_runs_once_per_key_and_again_after_a_failure():
-    from ui.background import background_build
-
     from fashion.errors import ExplanationError
+    from ui.background import background_build
 
     prepared = []
 
@@ -164,8 +163,8 @@ def test_a_background_build_gives_way_to_pages_until_one_waits_for_it(monkeypatc
 def test_map_legend_symbols_read_on_the_light_and_the_dark_theme():
     import pandas as pd
 
-    from fashion.figures.tables import relative_luminance
     from fashion.figures.plots import NEUTRAL_BAR_COLOUR
+    from fashion.figures.tables import relative_luminance
     from ui.map_view import map_chart
 
     points = pd.DataFrame(

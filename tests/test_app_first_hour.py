@@ -7,9 +7,8 @@ import re
 from app_pages import markdown_texts, open_page
 from waiting import job_when
 
-from fashion.figures import descriptions
 from fashion.data.fashion_mnist import CLASS_NAMES
-
+from fashion.figures import descriptions
 
 # Plain words
 

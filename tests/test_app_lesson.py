@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from app_pages import open_page
 from waiting import job_when
 
@@ -42,9 +41,9 @@ def test_lesson_without_a_model_shows_the_data_steps_and_offers_training(use_sma
 
 
 def test_lesson_follows_a_saved_model(use_small_data, store_with_model):
+    from fashion.data.fashion_mnist import load_dataset
     from fashion.store import model_store as store
     from fashion.training.evaluation import evaluate
-    from fashion.data.fashion_mnist import load_dataset
 
     app = open_page("pages/lesson.py")
     assert headers(app) == STEP_HEADERS

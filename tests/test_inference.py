@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from fashion.training import inference
 from fashion.errors import ImageError
+from fashion.training import inference
 from fashion.training.inference import (
     predict_one,
     predict_probabilities,

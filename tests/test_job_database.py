@@ -15,16 +15,15 @@ import time
 import pytest
 from app_pages import open_page
 from quick_training import QUICK_HYPER_PARAMETERS as QUICK
+from test_jobs import APP_PROCESS, APP_PROCESS_PATH, LONG, REPOSITORY, stop_and_close
 from waiting import job_when, wait_for
 
-from test_jobs import APP_PROCESS, APP_PROCESS_PATH, LONG, REPOSITORY, stop_and_close
-
-from fashion.store import model_store as store
 from fashion.errors import ConfigurationError, JobDatabaseError, JobLimitError
-from fashion.jobs.records import JobState
-from fashion.jobs.job_queue import Jobs
 from fashion.jobs import job_database_location, open_job_database
+from fashion.jobs.job_queue import Jobs
 from fashion.jobs.local_backend import LocalJobs
+from fashion.jobs.records import JobState
+from fashion.store import model_store as store
 from fashion.training.models import with_overrides
 
 REPLICAS = 8

@@ -16,12 +16,12 @@ import pytest
 from quick_training import QUICK_HYPER_PARAMETERS as QUICK
 from waiting import job_when
 
-from fashion.store import model_store as store
 from fashion.errors import ConfigurationError, JobLimitError, JobStateError
-from fashion.jobs.records import JobRecords
-from fashion.jobs.job_queue import Jobs, describe_wait
 from fashion.jobs import open_job_database
+from fashion.jobs.job_queue import Jobs, describe_wait
 from fashion.jobs.local_backend import LocalJobs
+from fashion.jobs.records import JobRecords
+from fashion.store import model_store as store
 from fashion.training.models import with_overrides
 
 REPOSITORY = Path(__file__).resolve().parent.parent

@@ -7,12 +7,12 @@ import json
 import numpy as np
 from waiting import job_when
 
-from fashion.explain import explanation_plots
-from fashion.training import learning
-from fashion.store import model_store as store
 from fashion.data.fashion_mnist import CLASS_NAMES, scale_images
-from fashion.jobs.sqlite_records import JobDatabase
+from fashion.explain import explanation_plots
 from fashion.jobs.local_backend import LocalJobs
+from fashion.jobs.sqlite_records import JobDatabase
+from fashion.store import model_store as store
+from fashion.training import learning
 from fashion.training.models import HyperParameters, with_overrides
 from fashion.training.run import TrainingListener, train
 

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from fashion.cli import main
 from fashion.lesson import model_code
 from fashion.store import model_store as store
-from fashion.cli import main
 from fashion.training.models import ARCHITECTURES, presets, with_overrides
 
 # Modules the generated script may import: the standard library's, NumPy, Keras, TensorFlow, OpenCV

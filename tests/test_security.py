@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import re
-import tomllib
 from pathlib import Path
 
 import pytest
+import tomllib
 
 from fashion import cli
-from fashion.store import model_store as store
 from fashion.errors import ImageError, ModelNotFoundError, ModelStoreError
+from fashion.store import model_store as store
 from fashion.training.inference import MAX_FILE_BYTES, preprocess_photo
 
 REPOSITORY = Path(__file__).resolve().parent.parent

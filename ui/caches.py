@@ -66,8 +66,8 @@ def test_probabilities(name: str, created: str, store_folder: str, source: str):
 
 def training_jobs():
     """The training jobs (local worker processes or a Ray cluster, chosen once from the environment)."""
-    from fashion.jobs.job_queue import RAY_ADDRESS_VARIABLE
     from fashion.jobs import job_database_location
+    from fashion.jobs.job_queue import RAY_ADDRESS_VARIABLE
 
     return _training_jobs(job_database_location(), os.environ.get(RAY_ADDRESS_VARIABLE))
 

@@ -53,11 +53,10 @@ def neighbour_index(identity: tuple, source: str):
 @st.cache_data(show_spinner="Explaining…", max_entries=32)
 def explanation_figures(identity: tuple, source: str, image: np.ndarray, true_label: int | None) -> dict:
     """The saliency and neighbours figures as PNG bytes, with the neighbours' indices and labels."""
-    from fashion.figures import descriptions
-    from fashion.explain import explanations as explain
-    from fashion.explain import explanation_plots
-    from fashion.figures import plots
     from fashion.data.fashion_mnist import CLASS_NAMES
+    from fashion.explain import explanation_plots
+    from fashion.explain import explanations as explain
+    from fashion.figures import descriptions, plots
 
     data = cached_dataset(source)
     explanation = explain.explain_image(
@@ -73,7 +72,7 @@ def explanation_figures(identity: tuple, source: str, image: np.ndarray, true_la
         "neighbour_thumbnails": [plots.pixel_image(255 - data.train_images[index], 4) for index in nearest],
         "neighbour_captions": [
             f"{CLASS_NAMES[int(data.train_labels[index])]} #{int(index)} (d={float(distance):.2f})"
-            for index, distance in zip(nearest, explanation.neighbour_distances)
+            for index, distance in zip(nearest, explanation.neighbour_distances, strict=True)
         ],
         "neighbour_indices": [int(index) for index in nearest],
         "neighbour_labels": [int(data.train_labels[index]) for index in nearest],
@@ -125,9 +124,9 @@ def show_photo_explanation(
     averaged_over: how many variants the page's prediction averaged (test-time augmentation), said here
     since Why? looks at the input alone and its percentages can then differ.
     """
-    from fashion.figures import descriptions
-    from fashion.explain import explanation_plots
     from fashion.errors import FashionError
+    from fashion.explain import explanation_plots
+    from fashion.figures import descriptions
     from ui.gallery import show_figure
 
     if not st.toggle("Why?", key="try_why", help="Saliency, the nearest training images and the map"):

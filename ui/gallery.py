@@ -12,8 +12,8 @@ GALLERY_ROWS, GALLERY_COLUMNS = 5, 3
 @st.cache_data(show_spinner=False, max_entries=64)
 def prediction_png(identity: tuple, source: str, kind: str, indices: tuple, highlight=None) -> bytes:
     """A gallery page, one prediction pair or the confusion matrix of a model, as PNG bytes."""
-    from fashion.training import evaluation
     from fashion.figures import plots
+    from fashion.training import evaluation
 
     probabilities = test_probabilities(*identity, source)
     data = cached_dataset(source)
@@ -79,9 +79,8 @@ def _open_chosen_image() -> None:
 
 def show_image_view(identity: tuple, source: str, shown, probabilities, labels) -> None:
     """Under the gallery: a button per image of the page; the image opened, large, with its "Why?"."""
-    from fashion.figures import descriptions
     from fashion.data.fashion_mnist import CLASS_NAMES
-    from fashion.figures import plots
+    from fashion.figures import descriptions, plots
     from ui import explanations
 
     page_indices = [int(index) for index in shown]

@@ -41,8 +41,8 @@ def keep_selected_model(names: list[str], wanted: str | None) -> None:
 
 def show_exports(entry) -> None:
     """History CSV and record JSON at once; the model formats after a check the user starts."""
-    from fashion.store import export
     from fashion.errors import FashionError, ModelNotFoundError
+    from fashion.store import export
 
     name = entry.name
     try:
@@ -80,7 +80,7 @@ def show_exports(entry) -> None:
         return
     identity, source = model_identity(entry), data_key()
     columns = st.columns(len(MODEL_EXPORTS))
-    for column, (export_format, quantization, label) in zip(columns, MODEL_EXPORTS):
+    for column, (export_format, quantization, label) in zip(columns, MODEL_EXPORTS, strict=True):
         with column:
             try:
                 with st.spinner(f"Converting to {label}…"):
@@ -104,8 +104,8 @@ def show_exports(entry) -> None:
 
 def show_rename_and_delete(entry) -> None:
     """Rename the model, or delete it after a confirmation."""
-    from fashion.store import model_store as store
     from fashion.errors import FashionError
+    from fashion.store import model_store as store
 
     rename_column, delete_column = st.columns(2)
     with rename_column.form("models_rename_form", border=False):

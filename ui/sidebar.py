@@ -23,9 +23,8 @@ def show_sidebar() -> None:
         accuracy = record.get("test_accuracy")
         if isinstance(accuracy, (int, float)):
             st.metric("Test accuracy", f"{accuracy:.2%}")
-        from fashion.training.models import preset_label
-
         from fashion.figures.descriptions import count_of
+        from fashion.training.models import preset_label
 
         epochs = record.get("epochs_run")
         epochs_text = count_of(epochs, "epoch") if isinstance(epochs, int) else "? epochs"

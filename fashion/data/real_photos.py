@@ -272,7 +272,7 @@ def load_real_photos(
         reasons = np.array([""] * len(rows), dtype=object)
         wanted = [index for index, here in enumerate(present) if here]
         rendered = render_photos([str(directory / rows[index].file) for index in wanted], workers)
-        for index, (image, reason) in zip(wanted, rendered):
+        for index, (image, reason) in zip(wanted, rendered, strict=True):
             if image is None:
                 reasons[index] = reason
             else:

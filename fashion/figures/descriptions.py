@@ -91,13 +91,13 @@ def prediction_grid_description(indices, probabilities: np.ndarray, true_labels:
 
 def sample_grid_description(labels, indices) -> str:
     """The sample grid: its size and every image's index and class, row by row."""
-    items = [f"#{int(index)} {CLASS_NAMES[int(label)]}" for index, label in zip(indices, labels)]
+    items = [f"#{int(index)} {CLASS_NAMES[int(label)]}" for index, label in zip(indices, labels, strict=True)]
     return f"A grid of {len(items)} training images, row by row: " + ", ".join(items) + "."
 
 
 def augmentation_preview_description(indices, labels, variants: int, augmentation: str) -> str:
     """The Train page's augmentation preview: its top row's images and the augmented versions below."""
-    items = [f"#{int(index)} {CLASS_NAMES[int(label)]}" for index, label in zip(indices, labels)]
+    items = [f"#{int(index)} {CLASS_NAMES[int(label)]}" for index, label in zip(indices, labels, strict=True)]
     return (
         f"Preview of the {augmentation} augmentation: the top row holds {len(items)} training images, "
         "left to right: "
@@ -110,7 +110,7 @@ def class_count_description(counts) -> str:
     """The class count bar chart: each class's number of training images."""
     return (
         "Bar chart of training images per class: "
-        + ", ".join(f"{name} {int(count):,}" for name, count in zip(CLASS_NAMES, counts))
+        + ", ".join(f"{name} {int(count):,}" for name, count in zip(CLASS_NAMES, counts, strict=True))
         + "."
     )
 
@@ -201,7 +201,10 @@ def per_class_accuracy_description(per_class_accuracy) -> str:
     """The per-class accuracy bar chart in words."""
     return (
         "Accuracy per class: "
-        + ", ".join(f"{name} {percent(accuracy)}" for name, accuracy in zip(CLASS_NAMES, per_class_accuracy))
+        + ", ".join(
+            f"{name} {percent(accuracy)}"
+            for name, accuracy in zip(CLASS_NAMES, per_class_accuracy, strict=True)
+        )
         + "."
     )
 
@@ -233,7 +236,7 @@ def neighbour_descriptions(indices, labels) -> list[str]:
     return [
         f"Nearest training image {rank} of {len(indices)}: "
         f"#{int(index)}, {with_article(CLASS_NAMES[int(label)])}."
-        for rank, (index, label) in enumerate(zip(indices, labels), start=1)
+        for rank, (index, label) in enumerate(zip(indices, labels, strict=True), start=1)
     ]
 
 

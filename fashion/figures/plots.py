@@ -30,9 +30,8 @@ WRONG_MARK = "\u2717"
 def prediction_caption(probabilities: np.ndarray, true_label: int, with_mark: bool = True) -> str:
     """The tutorial's caption "predicted confidence% (true)", with a check or cross mark."""
     predicted = int(np.argmax(probabilities))
-    caption = "{} {:2.0f}% ({})".format(
-        CLASS_NAMES[predicted], 100 * float(np.max(probabilities)), CLASS_NAMES[true_label]
-    )
+    confidence = 100 * float(np.max(probabilities))
+    caption = f"{CLASS_NAMES[predicted]} {confidence:2.0f}% ({CLASS_NAMES[true_label]})"
     if with_mark:
         caption = f"{RIGHT_MARK if predicted == true_label else WRONG_MARK} {caption}"
     return caption
@@ -286,7 +285,8 @@ def comparison_curves(histories: dict[str, list[dict]]) -> Figure:
     markers = ["o", "s", "^", "D", "v", "P"]  # models told apart without colour too
     for position, metric in enumerate(("loss", "accuracy")):
         axes = figure.add_subplot(1, 2, position + 1)
-        for model_position, (colour, (name, history)) in enumerate(zip(colours, histories.items())):
+        models = zip(colours, histories.items(), strict=True)
+        for model_position, (colour, (name, history)) in enumerate(models):
             marker = markers[model_position % len(markers)]
             epochs = [row["epoch"] for row in history]
             training = [row[metric] for row in history]

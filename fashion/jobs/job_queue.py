@@ -13,10 +13,10 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from fashion.store import model_store as store
 from fashion.data.fashion_mnist import Dataset
 from fashion.errors import ConfigurationError, JobLimitError, JobStateError
 from fashion.jobs.records import ACTIVE_STATES, QUEUED_STATE, JobRecords, JobState, now
+from fashion.store import model_store as store
 from fashion.training.models import HyperParameters
 from fashion.training.run import BatchReport
 

@@ -8,18 +8,18 @@ written while the job database was unreachable).
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import socket
-import itertools
 import subprocess
 import sys
 import threading
 from pathlib import Path
 
 from fashion.errors import JobDatabaseError
-from fashion.jobs.records import ACTIVE_STATES, JobRecords, JobState
 from fashion.jobs.job_queue import Jobs
+from fashion.jobs.records import ACTIVE_STATES, JobRecords, JobState
 
 WORKER_MODULE = "fashion.jobs.worker"
 DISPATCH_INTERVAL_SECONDS = 0.5

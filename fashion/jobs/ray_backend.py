@@ -15,12 +15,13 @@ import os
 import sys
 import threading
 import time
+
 import ray
 
 from fashion.errors import JobDatabaseError
-from fashion.jobs.records import ACTIVE_STATES, JobRecords, JobState
-from fashion.jobs.job_queue import Jobs, integer_from_environment
 from fashion.jobs import open_job_database
+from fashion.jobs.job_queue import Jobs, integer_from_environment
+from fashion.jobs.records import ACTIVE_STATES, JobRecords, JobState
 
 RAY_NAMESPACE = "fashion-studio"
 CPUS_PER_JOB_VARIABLE = "FASHION_RAY_CPUS_PER_JOB"

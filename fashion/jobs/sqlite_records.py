@@ -12,10 +12,10 @@ import sqlite3
 from contextlib import contextmanager
 from pathlib import Path
 
-from fashion.store import model_store as store
 from fashion.jobs.records import (
     JobRecords,
 )
+from fashion.store import model_store as store
 
 DATABASE_VARIABLE = "FASHION_JOBS_DATABASE"
 DATABASE_FILE = ".jobs.sqlite3"  # hidden, so the store never lists it as a model

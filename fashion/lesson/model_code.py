@@ -18,8 +18,8 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 
 from fashion.data.fashion_mnist import CLASS_NAMES, IMAGE_SIZE, NUM_CLASSES
-from fashion.figures.descriptions import count_of
 from fashion.errors import ConfigurationError, FashionError
+from fashion.figures.descriptions import count_of
 from fashion.training.models import HyperParameters, get_architecture
 
 # The names a layer list may use in the generated script: everything else would be undefined there.
@@ -64,8 +64,8 @@ def _source_of(objects) -> str:
 
 def augmentation_source(augmentation_name: str) -> str:
     """The photo-like augmentation written out: its settings, helper functions and batch maker."""
-    from fashion.training import augmentation
     from fashion.photos import pipeline as photo
+    from fashion.training import augmentation
 
     settings = augmentation.get_settings(augmentation_name)
     module_source = inspect.getsource(augmentation)

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
-from fashion.store import model_store as store
 from fashion.errors import ExportError
+from fashion.store import model_store as store
 from fashion.training.run import HISTORY_COLUMNS
 
 FORMATS = ("keras", "tflite", "savedmodel", "csv", "json")

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
-from typing import Callable
 
 from fashion.data.fashion_mnist import IMAGE_SIZE, NUM_CLASSES
 from fashion.errors import ConfigurationError
@@ -70,7 +70,7 @@ class HyperParameters:
     # Private: never part of a recipe link, and a continuation by anyone trains without them.
     own_photos: str = ""
 
-    def validated(self) -> "HyperParameters":
+    def validated(self) -> HyperParameters:
         """Return self, or raise ConfigurationError naming the first value out of range."""
         for name, limits in LIMITS.items():
             value = getattr(self, name)
@@ -97,7 +97,7 @@ class HyperParameters:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, values: dict) -> "HyperParameters":
+    def from_dict(cls, values: dict) -> HyperParameters:
         """Build from a dictionary, ignoring keys this version does not know."""
         known = {name: values[name] for name in cls.__dataclass_fields__ if name in values}
         return cls(**known)

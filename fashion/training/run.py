@@ -11,9 +11,9 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from fashion.data.fashion_mnist import Dataset, scale_images
 from fashion.training import learning
 from fashion.training.augmentation import get_settings, make_batches
-from fashion.data.fashion_mnist import Dataset, scale_images
 from fashion.training.epoch_loop import fit_in_memory
 from fashion.training.models import (
     MORE_EPOCHS,

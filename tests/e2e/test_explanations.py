@@ -110,7 +110,7 @@ def point_centres(png: bytes) -> list[tuple[float, float]]:
         return []
     # Points in cells of 12 pixels; a cell with a little colour and empty neighbours holds one point
     cells: dict[tuple[int, int], list[tuple[int, int]]] = {}
-    for row, column in zip(rows, columns):
+    for row, column in zip(rows, columns, strict=True):
         cells.setdefault((row // 12, column // 12), []).append((row, column))
 
     def crowding(cell):

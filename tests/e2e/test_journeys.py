@@ -24,9 +24,9 @@ from harness import CHROMIUM_ARGUMENTS, CHROMIUM_PATH
 from playwright.sync_api import expect
 from waiting import wait_for
 
+from fashion.data.fashion_mnist import CLASS_NAMES
 from fashion.photos import pipeline as photo
 from fashion.store import model_store as store
-from fashion.data.fashion_mnist import CLASS_NAMES
 from fashion.training.inference import predict_probabilities
 from fashion.training.models import EXACT_TUTORIAL_PRESET
 
