@@ -8,6 +8,7 @@ import json
 import sys
 import threading
 from pathlib import Path
+from typing import Any
 
 from fashion.data.fashion_mnist import CLASS_NAMES
 from fashion.errors import FashionError
@@ -31,8 +32,8 @@ class ConsoleListener(TrainingListener):
     def __init__(self, output, show_bar: bool):
         self.output = output
         self.show_bar = show_bar
-        self.progress_bar = None
-        self.bar_epoch = None
+        self.progress_bar: Any = None  # keras.utils.Progbar, made at the first batch
+        self.bar_epoch: int | None = None
         self.bar_unfinished = False
 
     def on_batch(self, report: BatchReport) -> None:
@@ -118,7 +119,7 @@ def command_train(arguments) -> int:
     except KeyboardInterrupt:
         print("Interrupted; nothing was saved.", file=sys.stderr)
         return 130
-    if finished.entry is None:
+    if finished.entry is None or finished.evaluation is None:
         print("error: training stopped before the first epoch; nothing was saved.", file=sys.stderr)
         return EXIT_ERROR
     summary = {
@@ -126,7 +127,7 @@ def command_train(arguments) -> int:
         "arch": architecture,
         "epochs_run": finished.result.epochs_run,
         "parent": finished.result.parent,
-        "total_epochs": len(finished.entry.record["history"]),
+        "total_epochs": len(finished.entry.saved_record["history"]),
         "test_accuracy": finished.evaluation.accuracy,
         "test_loss": finished.evaluation.loss,
         "train_seconds": round(finished.result.train_seconds, 3),
@@ -179,7 +180,7 @@ def command_predict(arguments) -> int:
     model = store.load_model(name)
     batch_of = photo.tta_batch if switches["tta"] else (lambda image: image[None])
     # A model trained on the real photos carries its own calibration, set on held-out photos.
-    calibration = ood.saved_calibration(entry.record, switches["tta"])
+    calibration = ood.saved_calibration(entry.saved_record, switches["tta"])
     try:
         dataset = None if calibration is not None else load_dataset()
     except FashionError as error:
@@ -208,8 +209,8 @@ def command_predict(arguments) -> int:
                         "model": name,
                         "ood": None if calibration is None else {
                             "flagged": prediction.out_of_distribution,
-                            "score": round(prediction.ood_score, 4),
-                            "threshold": round(prediction.ood_threshold, 4),
+                            "score": None if prediction.ood_score is None else round(prediction.ood_score, 4),
+                            "threshold": round(calibration.threshold, 4),
                         },
                         "steps": switches,
                         "segmented": prepared.segmented,
@@ -280,7 +281,7 @@ def command_models(arguments) -> int:
         return 0
     for entry in entries:
         if entry.readable:
-            record = entry.record
+            record = entry.saved_record
             print(
                 f"{entry.name:<36} {record.get('architecture', '?'):<9} "
                 f"accuracy {record.get('test_accuracy', float('nan')):.4f}  {record.get('created', '')}"

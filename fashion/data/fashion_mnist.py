@@ -251,7 +251,8 @@ def read_decoded_cache(directory: Path) -> Dataset | None:
     if not valid:
         shutil.rmtree(entry, ignore_errors=True)  # Damaged: parse the files and write it anew.
         return None
-    return Dataset(*(np.asarray(array) for array in arrays), source=str(directory))
+    train_images, train_labels, test_images, test_labels = (np.asarray(array) for array in arrays)
+    return Dataset(train_images, train_labels, test_images, test_labels, source=str(directory))
 
 
 def write_decoded_cache(directory: Path, dataset: Dataset) -> None:

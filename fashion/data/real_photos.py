@@ -397,8 +397,9 @@ def download_photos(
             data = fetch(url)
         except (OSError, ValueError) as error:
             reason = getattr(error, "reason", None) or error
-            if getattr(error, "code", None):
-                reason = f"HTTP {error.code} {reason}"
+            status = getattr(error, "code", None)  # an HTTPError's status
+            if status:
+                reason = f"HTTP {status} {reason}"
             raise PhotoDatasetError(
                 f"downloading {url} failed ({reason}); {fetched} photos were fetched, run the command again."
             ) from None

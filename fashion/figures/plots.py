@@ -163,7 +163,7 @@ def value_bar_chart(probabilities: np.ndarray, true_label: int | None = None) ->
     label = "predicted"
     if true_label is not None:
         label = f"{RIGHT_MARK} predicted" if predicted == int(true_label) else f"{WRONG_MARK} predicted"
-    axes.set_ylim([0, 1.12])  # room for the label above a bar near 1
+    axes.set_ylim(0, 1.12)  # room for the label above a bar near 1
     axes.annotate(
         label,
         (predicted, float(bars[predicted].get_height())),
@@ -225,7 +225,8 @@ def training_curves(history: list[dict], continued_after: int = 0) -> Figure:
         axes.plot(epochs, [row[metric] for row in history], "o-", label="training")
         validation = [row.get(f"val_{metric}") for row in history]
         if any(value is not None for value in validation):
-            axes.plot(epochs, validation, "o--", label="validation")
+            # An epoch without a validation figure is a gap (NaN) in the line
+            axes.plot(epochs, np.asarray(validation, dtype=float), "o--", label="validation")
         if continued_after:
             axes.axvline(continued_after + 0.5, color="grey", linestyle=":", label="continued here")
         axes.xaxis.set_major_locator(MaxNLocator(integer=True))
@@ -295,8 +296,8 @@ def comparison_curves(histories: dict[str, list[dict]]) -> Figure:
             validation = [row.get(f"val_{metric}") for row in history]
             if any(value is not None for value in validation):
                 axes.plot(
-                    epochs, validation, marker=marker, linestyle="--", color=colour, alpha=0.7,
-                    label=f"{name} (validation)",
+                    epochs, np.asarray(validation, dtype=float), marker=marker, linestyle="--",
+                    color=colour, alpha=0.7, label=f"{name} (validation)",
                 )
         axes.xaxis.set_major_locator(MaxNLocator(integer=True))
         axes.set_xlabel("epoch")

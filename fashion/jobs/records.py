@@ -16,8 +16,8 @@ import time
 from contextlib import contextmanager
 
 
-class JobState(enum.StrEnum):
-    """Where a job is in its life; stored as its value."""
+class JobState(str, enum.Enum):
+    """Where a job is in its life; stored as its value (a str, as enum.StrEnum makes from Python 3.11)."""
 
     QUEUED = "queued"
     STARTING = "starting"
@@ -28,6 +28,9 @@ class JobState(enum.StrEnum):
     FAILED = "failed"
     INTERRUPTED = "interrupted"
     CANCELLED = "cancelled"
+
+    def __str__(self) -> str:
+        return self.value
 
 
 ACTIVE_STATES = (JobState.STARTING, JobState.RUNNING, JobState.SAVING)

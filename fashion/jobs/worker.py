@@ -111,7 +111,7 @@ def run_job(job: dict, reporter: EventReporter, stop_event: threading.Event) -> 
         traceback.print_exc()
         reporter.send("failed", error=f"training failed unexpectedly: {type(error).__name__}: {error}")
         return 1
-    if finished.entry is None:
+    if finished.entry is None or finished.evaluation is None:
         reporter.send("stopped", stopped=True)
         return 0
     reporter.send(

@@ -237,8 +237,7 @@ def prepare_photo(data: bytes, switches: dict[str, bool] | None = None) -> Photo
     mask, segmented = None, False
     if switches["segment"]:
         # A transparent cut-out is its own mask; anything else goes through GrabCut
-        transparent = alpha is not None and MASK_TOO_SMALL < alpha.mean() < 1.0
-        mask = alpha if transparent else grabcut_mask(rgb)
+        mask = alpha if alpha is not None and MASK_TOO_SMALL < alpha.mean() < 1.0 else grabcut_mask(rgb)
         coverage = float(mask.mean())
         if coverage < MASK_TOO_SMALL:
             notes.append("Segmentation found no item; the whole photo is used instead.")

@@ -65,7 +65,7 @@ def accuracy_table(accuracies: dict[str, tuple[float, list[float]]]) -> list[dic
     rows = []
     labels = ["all test images", *CLASS_NAMES]
     for position, label in enumerate(labels):
-        row = {"": label}
+        row: dict[str, str | float] = {"": label}
         for name in names:
             overall, per_class = accuracies[name]
             value = overall if position == 0 else per_class[position - 1]

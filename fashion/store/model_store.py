@@ -67,6 +67,13 @@ class StoreEntry:
         return self.error is None
 
     @property
+    def saved_record(self) -> dict:
+        """The record of a readable entry (as get_entry returns); ModelStoreError when it was unreadable."""
+        if self.record is None:
+            raise ModelStoreError(f"the saved model {self.name!r} is unreadable: {self.error}.")
+        return self.record
+
+    @property
     def model_path(self) -> Path:
         """Where the .keras file of this entry lives."""
         return self.path / MODEL_FILE
@@ -174,7 +181,7 @@ def default_name(architecture: str, preset: str | None = None) -> str:
     """A readable default name: the preset's word (if any), the architecture and the local time."""
     from fashion.training.models import PRESET_NAME_PARTS
 
-    part = PRESET_NAME_PARTS.get(preset)
+    part = PRESET_NAME_PARTS.get(preset) if preset is not None else None
     return f"{part + '-' if part else ''}{architecture}-{time.strftime('%Y%m%d-%H%M%S')}"
 
 

@@ -169,13 +169,13 @@ def augment_images(
     )
     contrast = generator.uniform(settings.contrast_low, 1.0, size=(count, 1, 1)).astype(np.float32)
     output = np.power(np.clip(output, 0.0, 1.0), gamma) * contrast
-    for index in np.flatnonzero(generator.random(count) < settings.blur_probability):
+    for index in np.flatnonzero(generator.random(count) < settings.blur_probability).tolist():
         output[index] = cv2.GaussianBlur(output[index], (0, 0), generator.uniform(0.4, 0.8))
-    for index in np.flatnonzero(generator.random(count) < settings.erase_probability):
+    for index in np.flatnonzero(generator.random(count) < settings.erase_probability).tolist():
         height, width = generator.integers(3, 10, size=2)
         top, left = generator.integers(0, IMAGE_SIZE - height), generator.integers(0, IMAGE_SIZE - width)
         output[index, top : top + height, left : left + width] = 0.0
-    for index in np.flatnonzero(generator.random(count) < settings.texture_probability):
+    for index in np.flatnonzero(generator.random(count) < settings.texture_probability).tolist():
         background = output[index] < 0.05
         level = generator.uniform(0.02, settings.texture_level)
         output[index] += background * _texture(generator) * level

@@ -77,7 +77,7 @@ def train_evaluate_save(
     if parent is None:
         result = train(architecture_name, hyper_parameters, dataset, listener, stop_event)
     else:
-        parent_epochs = len(store.get_entry(parent).record.get("history", []))
+        parent_epochs = len(store.get_entry(parent).saved_record.get("history", []))
         more_epochs = hyper_parameters.epochs - parent_epochs
         result = continue_training(parent, more_epochs, dataset, listener, stop_event)
     if result.epochs_run == 0:
