@@ -50,6 +50,10 @@ def test_explore_and_train_pages_pass_axe(app_server, page, audits):
     audits.check("train-form")
     # The Photo-robust preset turns augmentation on: its preview of augmented samples, opened
     choose_option(page, "Architecture", "Small CNN")
+    # The Preset list is the Small CNN's once the server has drawn its form (a new widget key)
+    expect(page.get_by_label("Model name (optional)", exact=True)).to_have_attribute(
+        "placeholder", re.compile(r"-cnn-")
+    )
     choose_option(page, "Preset", PHOTO_PRESET)
     preview_expander = page.locator('[data-testid="stExpander"]').filter(
         has_text="Preview of augmented samples"
