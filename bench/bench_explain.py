@@ -30,11 +30,11 @@ def _median_ms(function, calls: int) -> float:
 
 def worker_explain(config: dict) -> dict:
     """Saliency, neighbour query, feature and map builds (cold, then from the cache) per architecture."""
-    from fashion.explain import explanations as explain
+    from fashion.data.fashion_mnist import load_dataset
     from fashion.explain import explanation_plots
+    from fashion.explain import explanations as explain
     from fashion.figures import plots
     from fashion.store import model_store as store
-    from fashion.data.fashion_mnist import load_dataset
     from fashion.training.models import get_architecture, with_overrides
     from fashion.training.workflow import train_evaluate_save
 
@@ -96,8 +96,9 @@ def worker_explain(config: dict) -> dict:
 def pages_warm(models_dir: str, model_names: list[str], visits: int = 3) -> dict:
     """Seconds to draw Predictions (Why? closed and open) and Map (a point open) per model, first then
     warm, all in one server; then that server's RSS with both models and their explanation caches."""
-    from tests.e2e.harness import AppServer, launch_chromium, memory_kib
     from playwright.sync_api import sync_playwright
+
+    from tests.e2e.harness import AppServer, launch_chromium, memory_kib
 
     def visit(page, url: str, marker: str) -> float:
         started = time.perf_counter()

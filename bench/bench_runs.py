@@ -26,8 +26,8 @@ def worker_runs(config: dict) -> dict:
     """Export figures per architecture and format, then timed pairs of ordinary and reproducible runs."""
     import os
 
-    from fashion.store import export
     from fashion.data.fashion_mnist import load_dataset
+    from fashion.store import export
     from fashion.training.models import get_architecture, with_overrides
     from fashion.training.workflow import train_evaluate_save
 

@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 from bench import training_bench
+from bench.bench_explain import explain_rows, section_explain, worker_explain
 from bench.bench_inference import INFERENCE_MS_TARGET, section_inference, worker_inference
 from bench.bench_pages import (
     PREDICTIONS_SECONDS_TARGET,
@@ -32,7 +33,6 @@ from bench.bench_pages import (
     worker_prepare_models,
     worker_startup,
 )
-from bench.bench_explain import explain_rows, section_explain, worker_explain
 from bench.bench_runs import runs_rows, section_runs, worker_runs
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -344,9 +344,9 @@ def summary_rows(results: dict) -> list[tuple[str, str, str, str]]:
 def print_table(rows) -> None:
     widths = [max(len(row[column]) for row in rows) for column in range(4)]
     header = ("figure", "measured (median)", "target", "ratio")
-    widths = [max(width, len(title)) for width, title in zip(widths, header)]
+    widths = [max(width, len(title)) for width, title in zip(widths, header, strict=True)]
     for row in (header, tuple("-" * width for width in widths), *rows):
-        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)))
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -31,10 +31,10 @@ def run(name):
     os.environ["XLA_PYTHON_CLIENT_PREALLOCATE"] = "false"
     import keras
 
+    from bench.photo_variants import compiled_cnn
     from fashion.data.fashion_mnist import load_dataset, scale_images
     from fashion.training.models import ARCHITECTURES, cnn_layers
     from fashion.training.run import split_training_data
-    from bench.photo_variants import compiled_cnn
 
     epochs, mirror, rate, seed = VARIANTS[name]
     hp = replace(ARCHITECTURES["cnn"].defaults, epochs=epochs, seed=seed)

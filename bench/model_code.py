@@ -124,8 +124,8 @@ def write_section(rows: list[dict], load_before: float) -> None:
 
 def main() -> int:
     """Run the pairs, print and record them."""
-    from fashion.lesson import model_code
     from fashion.data.fashion_mnist import DEBIAN_DIR
+    from fashion.lesson import model_code
     from fashion.training.models import ARCHITECTURES, RECOMMENDED_PRESET, presets
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

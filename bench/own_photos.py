@@ -73,11 +73,19 @@ def score(model, record: dict, scored: list[dict], outliers: list[dict]) -> dict
     figures = {
         "top1": float(np.mean(right)),
         "top1_other": float(
-            np.mean([ok for ok, (row, _, _) in zip(right, answers) if row["background"] == "other"])
+            np.mean(
+                [ok for ok, (row, _, _) in zip(right, answers, strict=True) if row["background"] == "other"]
+            )
         ),
         "per_class": {
             name: float(
-                np.mean([ok for ok, (row, _, _) in zip(right, answers) if row["label_index"] == index])
+                np.mean(
+                    [
+                        ok
+                        for ok, (row, _, _) in zip(right, answers, strict=True)
+                        if row["label_index"] == index
+                    ]
+                )
             )
             for index, name in enumerate(CLASS_NAMES)
         },

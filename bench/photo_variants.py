@@ -9,10 +9,10 @@ a fraction of the images. The recipe's defaults have since become the light sett
 
 import json
 import math
+import multiprocessing as mp
 import os
 import sys
 import time
-import multiprocessing as mp
 from dataclasses import replace
 
 STRONGISH = dict(
@@ -91,10 +91,11 @@ def run(name):
     os.environ["KERAS_BACKEND"] = "jax"
     os.environ["XLA_PYTHON_CLIENT_PREALLOCATE"] = "false"
     import keras
+
     from fashion.data.fashion_mnist import load_dataset, scale_images
+    from fashion.training import augmentation
     from fashion.training.models import ARCHITECTURES, cnn_layers
     from fashion.training.run import split_training_data
-    from fashion.training import augmentation
 
     recipe, epochs, changes, *seed = VARIANTS[name]
     hp = replace(ARCHITECTURES["cnn"].defaults, epochs=epochs, augmentation=recipe)

@@ -26,10 +26,10 @@ ROOT = Path(__file__).resolve().parents[1]
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from fashion.data.fashion_mnist import CLASS_NAMES, load_dataset  # noqa: E402
-from fashion.training.evaluation import evaluate  # noqa: E402
 from fashion.photos import ood  # noqa: E402
 from fashion.photos import pipeline as photo  # noqa: E402
 from fashion.store import model_store as store  # noqa: E402
+from fashion.training.evaluation import evaluate  # noqa: E402
 
 DEFAULT_DEV_DIR = ROOT.parent / "shared" / "photos-dev"
 
@@ -66,8 +66,8 @@ def make_classifier(model, arguments, calibration):
 def held_out_photo_accuracy(model, tta: bool) -> float | None:
     """Top-1 on the held-out real clothing photos (never trained on): where recipe choices are made."""
     from fashion.data.fashion_mnist import scale_images
-    from fashion.errors import PhotoDatasetError
     from fashion.data.real_photos import load_real_photos
+    from fashion.errors import PhotoDatasetError
     from fashion.training.inference import predict_probabilities
 
     try:

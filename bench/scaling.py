@@ -113,10 +113,9 @@ def run_replica_batch(replicas, dataset, label: str) -> dict:
 def measure_replicas(work: Path) -> list[dict]:
     """Two replicas (LocalJobs, each with its dispatcher and workers) sharing 2 places, over SQLite and
     over PostgreSQL (a throwaway server, as in the tests), the backends interleaved REPLICA_ROUNDS times."""
-    from tests.postgres_server import PostgresServer
-
     from fashion.jobs import open_job_database
     from fashion.jobs.local_backend import LocalJobs
+    from tests.postgres_server import PostgresServer
 
     dataset = load_dataset(allow_download=False)
     server = PostgresServer()
@@ -143,8 +142,9 @@ def measure_replicas(work: Path) -> list[dict]:
 
 def replica_memory(models_dir: Path) -> dict:
     """An app server's resident memory after a browser opened Train and Predictions (this mode)."""
-    from tests.e2e.harness import AppServer, launch_chromium, memory_kib
     from playwright.sync_api import sync_playwright
+
+    from tests.e2e.harness import AppServer, launch_chromium, memory_kib
 
     log_path = models_dir.parent / "streamlit.log"
     with AppServer(models_dir, None, log_path) as server, sync_playwright() as playwright:
@@ -161,9 +161,8 @@ def replica_memory(models_dir: Path) -> dict:
 
 def measure_ray(work: Path) -> list[dict]:
     """Ray with only the head node (1 CPU), then with a second node (1 CPU each), each after warm-up jobs."""
-    from tests.e2e.ray_cluster import RayCluster
-
     import fashion.jobs
+    from tests.e2e.ray_cluster import RayCluster
 
     cluster = RayCluster(work, nodes=1)
     try:

@@ -105,7 +105,8 @@ def section_training(run_worker, pairs: int) -> dict:
         "train() call (split, scale, build, every epoch with its validation pass). GFLOP/s: fit only.",
         flush=True,
     )
-    ratios = [run["seconds"] / pair["seconds"] for run, pair in zip(project, reference)]
+    pairs = zip(project, reference, strict=True)
+    ratios = [run["seconds"] / pair["seconds"] for run, pair in pairs]
     accuracies = [run["test_accuracy"] for run in project]
     figures = {
         "peak": peak,

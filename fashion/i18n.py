@@ -14,7 +14,7 @@ import os
 import shutil
 import subprocess
 from contextvars import ContextVar
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 ENGLISH = "en"
@@ -66,7 +66,7 @@ def locale_name(language: str | None = None) -> str:
     return _LOCALE_NAMES[language or current_language()]
 
 
-@lru_cache(maxsize=None)
+@cache
 def translations(language: str) -> gettext.NullTranslations:
     """The compiled catalogue of a language (English needs none: its messages are the msgids)."""
     if language == ENGLISH:
@@ -116,9 +116,9 @@ def format_percent(fraction: float, decimals: int = 2) -> str:
 
 def language_from_environment(environment: dict | None = None) -> str:
     """The CLI's language from LC_ALL, LC_MESSAGES or LANG (English unless one of them says Chinese)."""
-    environment = os.environ if environment is None else environment
+    variables = os.environ if environment is None else environment
     for variable in ("LC_ALL", "LC_MESSAGES", "LANG"):
-        value = environment.get(variable)
+        value = variables.get(variable)
         if value:
             return language_of(value) or DEFAULT_LANGUAGE
     return DEFAULT_LANGUAGE

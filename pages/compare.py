@@ -3,13 +3,14 @@
 import pandas as pd
 import streamlit as st
 
-from ui import caches, comparison as compare_view, model_choice, model_pages, next_steps
-from fashion.store import comparison
-from fashion.figures import descriptions
-from fashion.training import evaluation
 from fashion.data.fashion_mnist import CLASS_NAMES
 from fashion.errors import FashionError
+from fashion.figures import descriptions
 from fashion.i18n import _, current_language, format_number
+from fashion.store import comparison
+from fashion.training import evaluation
+from ui import caches, model_choice, model_pages, next_steps
+from ui import comparison as compare_view
 
 dataset, models = model_pages.start_model_page(_("Compare models"), "compare")
 entries = {entry.name: entry for entry in models}

@@ -4,10 +4,6 @@ import random
 
 import streamlit as st
 
-from ui import caches, next_steps, startup
-from fashion.figures import descriptions
-from fashion.i18n import _, current_language, format_number
-from fashion.figures.tables import pixel_table_html
 from fashion.data.fashion_mnist import (
     CLASS_NAMES,
     TEST_IMAGES,
@@ -18,6 +14,10 @@ from fashion.data.fashion_mnist import (
     sample_indices,
     scale_images,
 )
+from fashion.figures import descriptions
+from fashion.figures.tables import pixel_table_html
+from fashion.i18n import _, current_language, format_number
+from ui import caches, next_steps, startup
 
 SAMPLE_GRID_WIDTH = 640  # pixels; drawn at this size, since Streamlit would shrink a wider PNG on every run
 

@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from fashion.figures import descriptions
 from fashion.errors import FashionError
+from fashion.figures import descriptions
 from fashion.i18n import _, current_language, format_number, format_percent
 from ui import caches, explanations, gallery, map_view, model_choice, model_pages, next_steps
 

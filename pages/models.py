@@ -3,12 +3,12 @@
 import pandas as pd
 import streamlit as st
 
-from ui import model_choice, model_code_view, model_management, model_pages, next_steps
-from fashion.store import model_store as store
-from fashion.i18n import _
-from fashion.training.models import preset_label, trained_settings, training_summary
 from fashion.data.real_photos import trained_on_sentence
+from fashion.i18n import _
+from fashion.store import model_store as store
+from fashion.training.models import preset_label, trained_settings, training_summary
 from fashion.training.recipes import recipe_of_record
+from ui import model_choice, model_code_view, model_management, model_pages, next_steps
 
 MODEL_QUERY_PARAMETER = "saved"
 

@@ -3,14 +3,14 @@
 import pandas as pd
 import streamlit as st
 
-from ui import caches, explanations, gallery, model_choice, model_pages, next_steps
-from fashion.figures import descriptions
-from fashion.training import evaluation
 from fashion.data.fashion_mnist import CLASS_NAMES, SHORT_CLASS_NAMES
-from fashion.figures.tables import confusion_table, grid_column_width
 from fashion.errors import FashionError
+from fashion.figures import descriptions
+from fashion.figures.tables import confusion_table, grid_column_width
 from fashion.i18n import N_, _, current_language, format_number, format_percent
+from fashion.training import evaluation
 from fashion.training.models import training_summary
+from ui import caches, explanations, gallery, model_choice, model_pages, next_steps
 
 FILTERS = [
     N_("All"),

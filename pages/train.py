@@ -2,16 +2,15 @@
 
 import streamlit as st
 
-from ui import caches, continuation, job_session, own_photos_view, photo_source, startup, training_view
-from ui import recipes as recipe_view
-from fashion.figures import descriptions
-from fashion.figures import plots
 from fashion.data import real_photos
+from fashion.errors import FashionError
+from fashion.figures import descriptions, plots
+from fashion.i18n import _, format_percent, ngettext
 from fashion.store import model_store as store
 from fashion.training.augmentation import AUGMENTATIONS, PREVIEW_VARIANTS, preview_grid, preview_indices
-from fashion.errors import FashionError
-from fashion.i18n import _, format_percent, ngettext
 from fashion.training.models import ARCHITECTURES, LIMITS, with_overrides
+from ui import caches, continuation, job_session, own_photos_view, photo_source, startup, training_view
+from ui import recipes as recipe_view
 
 startup.run_through_entry()
 st.title(_("Train"))

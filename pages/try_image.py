@@ -4,15 +4,14 @@ import random
 
 import streamlit as st
 
-from ui import caches, explanations, figure_view, model_choice, model_pages, own_photos_view, two_models_view
-from fashion.figures import descriptions
-from fashion.training import inference
-from fashion.photos import ood
-from fashion.photos import pipeline as photo
-from fashion.figures import plots
 from fashion.data.fashion_mnist import CLASS_NAMES, scale_images
 from fashion.errors import FashionError, ImageError
+from fashion.figures import descriptions, plots
 from fashion.i18n import _, format_number, format_percent
+from fashion.photos import ood
+from fashion.photos import pipeline as photo
+from fashion.training import inference
+from ui import caches, explanations, figure_view, model_choice, model_pages, own_photos_view, two_models_view
 
 PHOTO_TYPES = ["png", "jpg", "jpeg", "webp", "bmp", "gif"]
 
@@ -95,7 +94,9 @@ else:
         )
     )
     step_columns = st.columns(max(4, len(prepared.pictures)))
-    for number, (column, (title, step_image)) in enumerate(zip(step_columns, prepared.pictures), start=1):
+    # Four columns at least: fewer steps leave the last ones empty
+    columns_and_steps = zip(step_columns, prepared.pictures, strict=False)
+    for number, (column, (title, step_image)) in enumerate(columns_and_steps, start=1):
         shown = plots.pixel_image(step_image, 6) if step_image.shape[:2] == (28, 28) else step_image
         step_height, step_width = step_image.shape[:2]
         step_text = _("Step {number} of {count}: {title}, {width}x{height} pixels.").format(
@@ -140,7 +141,7 @@ with chart_column:
         alt=descriptions.bar_chart_description(probabilities, true_label),
     )
 with top_column:
-    for rank, (label, name, probability) in enumerate(inference.top_classes(probabilities), start=1):
+    for rank, (_label, name, probability) in enumerate(inference.top_classes(probabilities), start=1):
         st.progress(probability, text=f"{rank}. {_(name)}: {format_percent(probability, decimals=1)}")
     if true_label is not None:
         verdict = _("right") if int(probabilities.argmax()) == true_label else _("wrong")

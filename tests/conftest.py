@@ -14,10 +14,11 @@ os.environ.setdefault(
     "FASHION_PHOTOS_DIR", str(Path(__file__).resolve().parents[1].parent / "shared" / "real-photos")
 )
 
-from fashion.store import model_store as store  # noqa: E402
-from fashion.data.fashion_mnist import Dataset, load_dataset, subset, write_dataset  # noqa: E402
-from quick_training import QUICK_HYPER_PARAMETERS, train_into_store  # noqa: E402
 from postgres_server import postgres_server, postgres_url  # noqa: E402, F401 - fixtures
+from quick_training import QUICK_HYPER_PARAMETERS, train_into_store  # noqa: E402
+
+from fashion.data.fashion_mnist import Dataset, load_dataset, subset, write_dataset  # noqa: E402
+from fashion.store import model_store as store  # noqa: E402
 
 SMALL_TRAIN_COUNT = 1000
 SMALL_TEST_COUNT = 300

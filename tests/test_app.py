@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import io
 import json
-import re
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -14,9 +14,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
 from app_pages import APP_FILE, TIMEOUT, markdown_texts, open_page
+from PIL import Image
 from streamlit.testing.v1 import AppTest
+from waiting import job_when
 
 from fashion.data.fashion_mnist import dataset_summary, sample_indices
 from fashion.training.models import PHOTO_PRESET, PHOTO_ROBUST, RECOMMENDED_PRESET
@@ -119,8 +120,8 @@ def test_predictions_filters_change_the_gallery(use_small_data, store_with_model
     app.selectbox(key="predictions_cell_true").set_value("Shirt").run()
     app.selectbox(key="predictions_cell_predicted").set_value("T-shirt/top").run()
     assert not app.exception
-    from fashion.store import model_store as store
     from fashion.data.fashion_mnist import CLASS_NAMES
+    from fashion.store import model_store as store
 
     matrix = store.get_entry("small-tutorial").record["confusion_matrix"]
     shirts_as_tops = matrix[CLASS_NAMES.index("Shirt")][CLASS_NAMES.index("T-shirt/top")]
@@ -297,9 +298,7 @@ def test_train_page_runs_a_short_job_to_the_end(use_small_data, models_dir):
     app.button(key="train_start").click().run()
     assert not app.exception and not app.error
     job_id = app.query_params["job"]
-    deadline = time.monotonic() + 240
-    while default_jobs().get(job_id).active and time.monotonic() < deadline:
-        time.sleep(0.5)
+    job_when(default_jobs(), job_id, lambda job: not job.active, "ended", seconds=240)
     snapshot = default_jobs().get(job_id)
     assert snapshot.state == "finished", snapshot.error
     app.run()
@@ -327,9 +326,9 @@ def test_stop_keeps_the_epochs_done_and_a_second_job_waits_in_line(use_small_dat
     app.number_input(key="train_subset_size").set_value(400)
     app.button(key="train_start").click().run()
     job_id = app.query_params["job"]
-    deadline = time.monotonic() + 180
-    while len(default_jobs().get(job_id).history) < 1 and time.monotonic() < deadline:
-        time.sleep(0.2)
+    job_when(
+        default_jobs(), job_id, lambda job: len(job.history) >= 1, "past its first epoch", seconds=180
+    )
     # The same session may not start a second job
     app.button(key="train_start").click().run()
     assert "You already have a training job running" in app.error[0].value
@@ -348,9 +347,7 @@ def test_stop_keeps_the_epochs_done_and_a_second_job_waits_in_line(use_small_dat
     assert "This job was cancelled before it started." in [info.value for info in other.info]
     app.button(key="training_stop").click().run()
     assert default_jobs().get(job_id).stop_requested
-    deadline = time.monotonic() + 180
-    while default_jobs().get(job_id).active and time.monotonic() < deadline:
-        time.sleep(0.2)
+    job_when(default_jobs(), job_id, lambda job: not job.active, "ended", seconds=180)
     app.run()
     assert not app.exception
     assert app.info[0].value.startswith("Stopped early after")
@@ -448,6 +445,4 @@ def no_job_left_running():
     for jobs in opened_jobs():
         for job in jobs.list():
             jobs.cancel(job.job_id) or jobs.stop(job.job_id)
-            deadline = time.monotonic() + 30
-            while jobs.get(job.job_id).active and time.monotonic() < deadline:
-                time.sleep(0.2)
+            job_when(jobs, job.job_id, lambda job: not job.active, "ended", seconds=120)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from app_pages import markdown_texts, open_page
+from waiting import wait_for
 
 from fashion.data.fashion_mnist import CLASS_NAMES
 
@@ -94,9 +95,8 @@ def test_gallery_image_view_reopens_from_the_url_and_ignores_a_bad_index(use_sma
 
 
 def test_a_background_build_runs_once_per_key_and_again_after_a_failure():
-    from ui.background import background_build
-
     from fashion.errors import ExplanationError
+    from ui.background import background_build
 
     prepared = []
 
@@ -129,12 +129,20 @@ def test_a_background_build_runs_once_per_key_and_again_after_a_failure():
 
 
 def test_a_background_build_gives_way_to_pages_until_one_waits_for_it(monkeypatch):
-    import time
+    import threading
 
     from ui import background
 
     monkeypatch.setattr(background, "IDLE_SECONDS", 60.0)
     monkeypatch.setattr(background, "BUILD_WAIT_SECONDS", 60.0)
+    giving_way = threading.Event()
+
+    class WatchedCondition(threading.Condition):
+        def wait(self, timeout=None):
+            giving_way.set()
+            return super().wait(timeout)
+
+    monkeypatch.setattr(background._page_activity, "condition", WatchedCondition())
 
     def prepare():
         def work(progress):
@@ -146,7 +154,7 @@ def test_a_background_build_gives_way_to_pages_until_one_waits_for_it(monkeypatc
 
     with background.page_running():
         build = background.background_build(("test-build", "model c"), prepare)
-        time.sleep(0.5)  # room for a build that would not give way to start
+        wait_for(giving_way.is_set, "the build to wait for the page to end", seconds=30)
         assert build.done_count == 0 and not build.done()
         with background.waiting_for_background():
             assert build.result() == "index"
@@ -155,8 +163,8 @@ def test_a_background_build_gives_way_to_pages_until_one_waits_for_it(monkeypatc
 def test_map_legend_symbols_read_on_the_light_and_the_dark_theme():
     import pandas as pd
 
-    from fashion.figures.tables import relative_luminance
     from fashion.figures.plots import NEUTRAL_BAR_COLOUR
+    from fashion.figures.tables import relative_luminance
     from ui.map_view import map_chart
 
     points = pd.DataFrame(

@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 
 from app_pages import markdown_texts, open_page
+from waiting import job_when
 
-from fashion.figures import descriptions
 from fashion.data.fashion_mnist import CLASS_NAMES
-
+from fashion.figures import descriptions
 
 # Plain words
 
@@ -234,7 +234,6 @@ def test_a_single_model_leads_the_try_page_to_training_another(use_small_data, s
 
 
 def test_a_finished_training_links_to_its_predictions_under_its_preset_name(use_small_data, models_dir):
-    import time
 
     from fashion.jobs import default_jobs
 
@@ -246,9 +245,7 @@ def test_a_finished_training_links_to_its_predictions_under_its_preset_name(use_
     app.button(key="train_start").click().run()
     assert not app.exception and not app.error
     job_id = app.query_params["job"]
-    deadline = time.monotonic() + 240
-    while default_jobs().get(job_id).active and time.monotonic() < deadline:
-        time.sleep(0.5)
+    job_when(default_jobs(), job_id, lambda job: not job.active, "ended", seconds=240)
     snapshot = default_jobs().get(job_id)
     assert snapshot.state == "finished", snapshot.error
     assert re.fullmatch(r"exact-tutorial-\d{8}-\d{6}", snapshot.model_name)

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import time
-
 from app_pages import open_page
+from waiting import job_when
 
 from fashion.lesson import model_code
 from fashion.lesson.steps import LESSON_STEPS
@@ -42,9 +41,9 @@ def test_lesson_without_a_model_shows_the_data_steps_and_offers_training(use_sma
 
 
 def test_lesson_follows_a_saved_model(use_small_data, store_with_model):
+    from fashion.data.fashion_mnist import load_dataset
     from fashion.store import model_store as store
     from fashion.training.evaluation import evaluate
-    from fashion.data.fashion_mnist import load_dataset
 
     app = open_page("pages/lesson.py")
     assert headers(app) == STEP_HEADERS
@@ -70,9 +69,7 @@ def test_lesson_trains_the_tutorial_network_and_fills_in_every_step(use_small_da
     app.button(key="lesson_train_tutorial").click().run()
     assert not app.exception and not app.error
     job_id = app.query_params["job"]
-    deadline = time.monotonic() + 300
-    while default_jobs().get(job_id).active and time.monotonic() < deadline:
-        time.sleep(0.5)
+    job_when(default_jobs(), job_id, lambda job: not job.active, "ended", seconds=300)
     assert default_jobs().get(job_id).state == "finished", default_jobs().get(job_id).error
     app.run()
     assert not app.exception

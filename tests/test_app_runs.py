@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from app_pages import open_page
+from waiting import job_when
 
 from fashion.store import model_store as store
 
@@ -196,7 +197,6 @@ def test_models_page_export_of_a_model_deleted_meanwhile_says_so(
 
 
 def test_train_page_continues_a_saved_model(use_small_data, store_with_model):
-    import time
 
     from fashion.jobs import default_jobs
 
@@ -209,11 +209,7 @@ def test_train_page_continues_a_saved_model(use_small_data, store_with_model):
     # The live chart starts with the parent's three epochs
     snapshot = default_jobs().get(job_id)
     assert [row["epoch"] for row in snapshot.history][:3] == [1, 2, 3] and snapshot.parent_epochs == 3
-    deadline = time.monotonic() + 240
-    while (
-        default_jobs().get(job_id).active or default_jobs().get(job_id).queued
-    ) and time.monotonic() < deadline:
-        time.sleep(0.5)
+    job_when(default_jobs(), job_id, lambda job: not (job.active or job.queued), "ended", seconds=240)
     assert default_jobs().get(job_id).state == "finished", default_jobs().get(job_id).error
     app.run()
     assert "Saved as **small-tutorial-more**" in [element.value for element in app.markdown]

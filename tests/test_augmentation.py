@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from fashion.data.fashion_mnist import CLASS_NAMES
+from fashion.errors import ConfigurationError
 from fashion.training.augmentation import (
     AUGMENTATIONS,
     PREVIEW_VARIANTS,
@@ -16,8 +18,6 @@ from fashion.training.augmentation import (
     preview_indices,
     turned,
 )
-from fashion.data.fashion_mnist import CLASS_NAMES
-from fashion.errors import ConfigurationError
 from fashion.training.models import PHOTO_PRESET, HyperParameters, presets
 
 
@@ -27,7 +27,8 @@ def test_augmented_images_stay_images_and_differ(small_dataset):
     augmented = augment_images(images, settings, np.random.default_rng(0))
     assert augmented.shape == images.shape and augmented.dtype == np.float32
     assert augmented.min() >= 0.0 and augmented.max() <= 1.0
-    assert all(not np.allclose(before, after) for before, after in zip(images, augmented))
+    pairs = zip(images, augmented, strict=True)
+    assert all(not np.allclose(before, after) for before, after in pairs)
     again = augment_images(images, settings, np.random.default_rng(0))
     np.testing.assert_array_equal(augmented, again)  # seeded: the same batches on every run
 
@@ -35,7 +36,8 @@ def test_augmented_images_stay_images_and_differ(small_dataset):
 def test_the_photo_recipe_leaves_about_half_the_images_as_they_were(small_dataset):
     images = small_dataset.train_images[:400].astype(np.float32) / 255.0
     augmented = augment_images(images, AUGMENTATIONS["photo"], np.random.default_rng(1))
-    unchanged = np.mean([np.array_equal(before, after) for before, after in zip(images, augmented)])
+    pairs = zip(images, augmented, strict=True)
+    unchanged = np.mean([np.array_equal(before, after) for before, after in pairs])
     assert 0.4 <= unchanged <= 0.6
 
 

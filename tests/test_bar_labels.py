@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from matplotlib.container import BarContainer
 
+from fashion.data.fashion_mnist import CLASS_NAMES, NUM_CLASSES, SHORT_CLASS_NAMES
 from fashion.explain import explanation_plots
 from fashion.figures import plots
-from fashion.data.fashion_mnist import CLASS_NAMES, NUM_CLASSES, SHORT_CLASS_NAMES
 
 RANDOM = np.random.default_rng(7)
 IMAGES = RANDOM.random((4, 28, 28))
@@ -42,7 +42,8 @@ def bar_axes_tick_names(figure) -> list[list[str]]:
         for container in axes.containers:
             if not isinstance(container, BarContainer):
                 continue
-            ticks = dict(zip(axes.get_xticks(), (label.get_text() for label in axes.get_xticklabels())))
+            labels = [label.get_text() for label in axes.get_xticklabels()]
+            ticks = dict(zip(axes.get_xticks(), labels, strict=True))
             centres = [bar.get_x() + bar.get_width() / 2 for bar in container]
             found.append([ticks.get(centre, "") for centre in centres])
     return found
@@ -58,7 +59,7 @@ def test_every_bar_chart_names_each_bar_by_its_class(where):
 
 def test_short_class_names_name_the_same_classes():
     assert len(SHORT_CLASS_NAMES) == NUM_CLASSES
-    for short, full in zip(SHORT_CLASS_NAMES, CLASS_NAMES):
+    for short, full in zip(SHORT_CLASS_NAMES, CLASS_NAMES, strict=True):
         assert len(short) <= 8 and (short in full or full.startswith(short) or full.endswith(short.lower()))
 
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from fashion.store import comparison
 from fashion.data.fashion_mnist import CLASS_NAMES
 from fashion.errors import ConfigurationError
+from fashion.store import comparison
 
 
 def one_hot(predicted: list[int]) -> np.ndarray:

@@ -7,9 +7,9 @@ import json
 import keras
 import pytest
 
-from fashion.store import model_store as store
 from fashion.cli import main
 from fashion.errors import ConfigurationError
+from fashion.store import model_store as store
 from fashion.training.models import HyperParameters
 from fashion.training.run import continue_training, continued_hyper_parameters
 from fashion.training.workflow import train_evaluate_save

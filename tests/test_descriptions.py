@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from fashion.figures import descriptions
 from fashion.data.fashion_mnist import CLASS_NAMES
+from fashion.figures import descriptions
 from fashion.figures.tables import pixel_table_html, relative_luminance, text_colour_on_grey
 
 

@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from fashion.explain import explanations as explain
-from fashion.explain import explanation_plots
-from fashion.store import model_store as store
 from fashion.errors import ExplanationError
+from fashion.explain import explanation_plots
+from fashion.explain import explanations as explain
+from fashion.store import model_store as store
 
 REGION = (slice(4, 12), slice(16, 24))  # rows 4-11, columns 16-23
 

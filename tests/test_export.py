@@ -10,10 +10,10 @@ import zipfile
 import numpy as np
 import pytest
 
-from fashion.store import export
-from fashion.store import model_store as store
 from fashion.cli import main
 from fashion.errors import ExportError
+from fashion.store import export
+from fashion.store import model_store as store
 from fashion.training.inference import predict_probabilities
 
 
@@ -22,7 +22,7 @@ def test_history_csv_has_one_row_per_epoch_with_named_columns(store_with_model):
     rows = list(csv.DictReader(io.StringIO(export.history_csv(record).decode("utf-8"))))
     assert tuple(rows[0].keys()) == export.HISTORY_COLUMNS
     assert [int(row["epoch"]) for row in rows] == [1, 2, 3]
-    for row, epoch in zip(rows, record["history"]):
+    for row, epoch in zip(rows, record["history"], strict=True):
         assert float(row["loss"]) == pytest.approx(epoch["loss"])
         assert float(row["val_accuracy"]) == pytest.approx(epoch["val_accuracy"])
 

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from fashion import cli
-from fashion.store import model_store as store
 from fashion.errors import ModelStoreError
+from fashion.store import model_store as store
 from fashion.training.models import HyperParameters
 from fashion.training.run import TrainingListener, train
 from fashion.training.workflow import train_evaluate_save

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from fashion.training import inference
 from fashion.errors import ImageError
 from fashion.photos.pipeline import prepare_photo
+from fashion.training import inference
 from fashion.training.inference import (
     predict_one,
     predict_probabilities,

@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from fashion.store import model_store as store
 from fashion.data.fashion_mnist import CLASS_NAMES
+from fashion.figures.plots import RIGHT_COLOUR, prediction_pair
+from fashion.store import model_store as store
 from fashion.training.inference import predict_one
 from fashion.training.models import ARCHITECTURES
-from fashion.figures.plots import RIGHT_COLOUR, prediction_pair
 from fashion.training.workflow import train_evaluate_save
 
 

@@ -15,14 +15,15 @@ import time
 import pytest
 from app_pages import open_page
 from quick_training import QUICK_HYPER_PARAMETERS as QUICK
-from test_jobs import APP_PROCESS, LONG, REPOSITORY, stop_and_close, wait_for
+from test_jobs import APP_PROCESS, APP_PROCESS_PATH, LONG, REPOSITORY, stop_and_close
+from waiting import job_when, wait_for
 
-from fashion.store import model_store as store
 from fashion.errors import ConfigurationError, JobDatabaseError, JobLimitError
-from fashion.jobs.records import JobState
-from fashion.jobs.job_queue import Jobs
 from fashion.jobs import job_database_location, open_job_database
+from fashion.jobs.job_queue import Jobs
 from fashion.jobs.local_backend import LocalJobs
+from fashion.jobs.records import JobState
+from fashion.store import model_store as store
 from fashion.training.models import with_overrides
 
 REPLICAS = 8
@@ -193,12 +194,12 @@ def test_the_database_restarted_while_a_job_trains_loses_nothing_of_its_record(
 ):
     jobs = replicas_on_postgres(max_jobs=1)
     job = jobs.start("tutorial", SEVERAL_EPOCHS, small_dataset, "survived-a-restart")
-    wait_for(jobs, job.job_id, lambda job: len(job.history) >= 1)
+    job_when(jobs, job.job_id, lambda job: len(job.history) >= 1, "past its first epoch")
     postgres_server.stop()
     assert jobs.worker_process(job.job_id).poll() is None, "the job ended before the database went down"
     time.sleep(3)  # the outage: the worker trains on, its reports wait for the database
     postgres_server.start()
-    finished = wait_for(jobs, job.job_id, lambda job: not job.active)
+    finished = job_when(jobs, job.job_id, lambda job: not job.active, "ended")
     assert finished.state == "finished", finished.error
     assert [row["epoch"] for row in finished.history] == [1, 2, 3, 4, 5, 6]
     assert finished.model_name == "survived-a-restart" and finished.test_accuracy is not None
@@ -211,15 +212,14 @@ def test_the_database_down_past_the_patience_interrupts_the_job_with_retry(
 ):
     jobs = replicas_on_postgres(max_jobs=1, patience_seconds=1.0)
     job = jobs.start("tutorial", LONG, small_dataset, "outlasted", owner="anna")
-    wait_for(jobs, job.job_id, lambda job: len(job.history) >= 1)
+    job_when(jobs, job.job_id, lambda job: len(job.history) >= 1, "past its first epoch")
     postgres_server.stop()
     # Its next report waits a second for the database, then the worker, whose progress is lost, is ended
-    deadline = time.monotonic() + 60
-    while jobs.worker_process(job.job_id) is not None:
-        assert time.monotonic() < deadline, "the worker still runs a minute into the outage"
-        time.sleep(0.2)
+    wait_for(lambda: jobs.worker_process(job.job_id) is None, "the worker to end in the outage", seconds=60)
     postgres_server.start()
-    interrupted = wait_for(jobs, job.job_id, lambda job: job.state == "interrupted", seconds=30)
+    interrupted = job_when(
+        jobs, job.job_id, lambda job: job.state == "interrupted", "interrupted", seconds=30
+    )
     assert "job database could not be reached" in interrupted.error and "Retry" in interrupted.error
     assert len(interrupted.history) >= 1
     assert store.list_entries(models_dir) == []
@@ -258,7 +258,7 @@ def test_the_database_unreachable_when_start_is_pressed_is_a_message_and_no_job(
 def test_an_app_replica_killed_mid_job_leaves_the_job_and_its_curves_to_another(
     postgres_url, small_data_dir, use_small_data, models_dir, monkeypatch
 ):
-    environment = dict(os.environ, FASHION_MNIST_DIR=str(small_data_dir), PYTHONPATH=str(REPOSITORY))
+    environment = dict(os.environ, FASHION_MNIST_DIR=str(small_data_dir), PYTHONPATH=APP_PROCESS_PATH)
     replica = subprocess.Popen(
         [sys.executable, "-c", APP_PROCESS, postgres_url], stdout=subprocess.PIPE, text=True, env=environment
     )
@@ -274,7 +274,7 @@ def test_an_app_replica_killed_mid_job_leaves_the_job_and_its_curves_to_another(
     from fashion.jobs import default_jobs
 
     jobs = default_jobs()
-    wait_for(jobs, running_id, lambda job: job.state == "interrupted", seconds=30)
+    job_when(jobs, running_id, lambda job: job.state == "interrupted", "interrupted", seconds=30)
     app.run()
     assert not app.exception
     assert app.warning[0].value.startswith("The server stopped while this job was training")
@@ -287,7 +287,7 @@ def test_an_app_replica_killed_mid_job_leaves_the_job_and_its_curves_to_another(
     for record in jobs.database.unfinished():
         jobs.cancel(record["job_id"]) or jobs.stop(record["job_id"])
     for record in jobs.database.unfinished():
-        wait_for(jobs, record["job_id"], lambda job: not job.active)
+        job_when(jobs, record["job_id"], lambda job: not job.active, "ended")
 
 
 def test_a_role_that_may_not_create_the_tables_is_a_clear_error(postgres_url):

@@ -14,13 +14,14 @@ from pathlib import Path
 
 import pytest
 from quick_training import QUICK_HYPER_PARAMETERS as QUICK
+from waiting import job_when
 
-from fashion.store import model_store as store
 from fashion.errors import ConfigurationError, JobLimitError, JobStateError
-from fashion.jobs.records import JobRecords
-from fashion.jobs.job_queue import Jobs, describe_wait
 from fashion.jobs import open_job_database
+from fashion.jobs.job_queue import Jobs, describe_wait
 from fashion.jobs.local_backend import LocalJobs
+from fashion.jobs.records import JobRecords
+from fashion.store import model_store as store
 from fashion.training.models import with_overrides
 
 REPOSITORY = Path(__file__).resolve().parent.parent
@@ -56,20 +57,8 @@ def stop_and_close(made: list) -> None:
         for snapshot in jobs.list():
             jobs.cancel(snapshot.job_id) or jobs.stop(snapshot.job_id)
         for snapshot in jobs.list():
-            wait_for(jobs, snapshot.job_id, lambda job: not job.active, seconds=120)
+            job_when(jobs, snapshot.job_id, lambda job: not job.active, "ended", seconds=120)
         jobs.close()
-
-
-def wait_for(jobs, job_id: str, condition, seconds: float = 120):
-    """The job's snapshot once condition(snapshot) holds; fails the test past the deadline."""
-    deadline = time.monotonic() + seconds
-    while True:
-        snapshot = jobs.get(job_id)
-        if condition(snapshot):
-            return snapshot
-        if time.monotonic() > deadline:
-            pytest.fail(f"job {job_id} still {snapshot.state} after {seconds} s")
-        time.sleep(0.1)
 
 
 def test_jobs_wait_in_line_start_in_order_and_can_be_cancelled(small_dataset, models_dir, open_jobs):
@@ -88,9 +77,9 @@ def test_jobs_wait_in_line_start_in_order_and_can_be_cancelled(small_dataset, mo
     assert jobs.cancel(second.job_id) and not jobs.cancel(second.job_id)
     assert jobs.get(second.job_id).state == "cancelled"
     assert jobs.get(third.job_id).position == 1
-    wait_for(jobs, first.job_id, lambda job: len(job.history) >= 1)
+    job_when(jobs, first.job_id, lambda job: len(job.history) >= 1, "past its first epoch")
     jobs.stop(first.job_id)
-    finished = wait_for(jobs, third.job_id, lambda job: job.state == "finished")
+    finished = job_when(jobs, third.job_id, lambda job: job.state == "finished", "finished")
     stopped = jobs.get(first.job_id)
     assert stopped.state == "finished" and stopped.stop_requested and stopped.model_name == "first"
     assert finished.started_at >= stopped.finished_at - 1
@@ -113,7 +102,9 @@ def test_a_job_stopped_before_its_worker_starts_saves_nothing(small_dataset, mod
     waiting = jobs.start("tutorial", ONE_EPOCH, small_dataset)
     jobs.stop(waiting.job_id)  # stopped while queued: it starts with the stop already asked for
     jobs.stop(blocker.job_id)
-    snapshot = wait_for(jobs, waiting.job_id, lambda job: job.state not in ("queued", "starting", "running"))
+    snapshot = job_when(
+        jobs, waiting.job_id, lambda job: job.state not in ("queued", "starting", "running"), "ended"
+    )
     assert snapshot.state == "stopped" and snapshot.history == [] and snapshot.model_name is None
 
 
@@ -121,13 +112,13 @@ def test_a_data_error_is_a_failed_job_that_retry_starts_again(small_dataset, mod
     broken = replace(small_dataset, source=str(tmp_path))  # an empty folder: no IDX files
     jobs = open_jobs()
     failed = jobs.start("tutorial", QUICK, broken, "retried", owner="anna")
-    snapshot = wait_for(jobs, failed.job_id, lambda job: not job.active)
+    snapshot = job_when(jobs, failed.job_id, lambda job: not job.active, "ended")
     assert snapshot.state == "failed" and "is missing" in snapshot.error
     assert snapshot.finished_at is not None and snapshot.model_name is None
     # Retry queues the same settings as a new job, here with the data fixed
     retried = jobs.retry(failed.job_id, small_dataset, owner="anna")
     assert retried.job_id != failed.job_id and retried.hyper_parameters == QUICK
-    finished = wait_for(jobs, retried.job_id, lambda job: job.state == "finished")
+    finished = job_when(jobs, retried.job_id, lambda job: job.state == "finished", "finished")
     assert finished.model_name == "retried" and jobs.get(failed.job_id).state == "failed"
     with pytest.raises(JobStateError, match="Only a failed or interrupted job .* this one is finished"):
         jobs.retry(retried.job_id, small_dataset)
@@ -169,11 +160,12 @@ def test_a_killed_worker_is_a_failed_job_and_frees_the_place(small_dataset, mode
     jobs = open_jobs(max_jobs=1)
     job = jobs.start("tutorial", LONG, small_dataset)
     waiting = jobs.start("tutorial", ONE_EPOCH, small_dataset, "after-the-kill")
-    running = wait_for(jobs, job.job_id, lambda job: job.state == "running")
+    running = job_when(jobs, job.job_id, lambda job: job.state == "running", "running")
     os.kill(running.worker_pid, signal.SIGKILL)
-    snapshot = wait_for(jobs, job.job_id, lambda job: not job.active)
+    snapshot = job_when(jobs, job.job_id, lambda job: not job.active, "ended")
     assert snapshot.state == "failed" and "ended unexpectedly" in snapshot.error
-    assert wait_for(jobs, waiting.job_id, lambda job: job.state == "finished").model_name == "after-the-kill"
+    finished = job_when(jobs, waiting.job_id, lambda job: job.state == "finished", "finished")
+    assert finished.model_name == "after-the-kill"
     assert [entry.name for entry in store.list_entries(models_dir)] == ["after-the-kill"]
 
 
@@ -191,7 +183,7 @@ def test_stop_while_saving_lets_the_save_complete_in_the_worker(
     monkeypatch.setattr(LocalJobs, "apply_event", stop_when_saving)
     hyper_parameters = with_overrides(QUICK, epochs=2)
     job = jobs.start("tutorial", hyper_parameters, small_dataset, "stopped-while-saving")
-    snapshot = wait_for(jobs, job.job_id, lambda job: not job.active)
+    snapshot = job_when(jobs, job.job_id, lambda job: not job.active, "ended")
     assert snapshot.state == "finished" and snapshot.stop_requested
     assert len(snapshot.history) == 2
     entry = store.get_entry("stopped-while-saving", models_dir)
@@ -203,6 +195,7 @@ def test_stop_while_saving_lets_the_save_complete_in_the_worker(
 APP_PROCESS = textwrap.dedent(
     """
     import sys, time
+    from waiting import job_when
     from fashion.data.fashion_mnist import load_dataset
     from fashion.jobs import open_job_database
     from fashion.jobs.local_backend import LocalJobs
@@ -215,18 +208,19 @@ APP_PROCESS = textwrap.dedent(
     running = jobs.start("tutorial", long, dataset, "interrupted", owner="anna")
     jobs.start("tutorial", quick, dataset, "queued-first", owner="ben")
     jobs.start("tutorial", quick, dataset, "queued-second", owner="carl")
-    while len(jobs.get(running.job_id).history) < 1:
-        time.sleep(0.1)
+    job_when(jobs, running.job_id, lambda job: len(job.history) >= 1, "past its first epoch", seconds=300)
     print(running.job_id, flush=True)
-    time.sleep(600)
+    time.sleep(600)  # until the test kills this process
     """
 )
+# The app process imports the project and the tests' waiting helper
+APP_PROCESS_PATH = os.pathsep.join([str(REPOSITORY), str(REPOSITORY / "tests")])
 
 
 def test_after_a_restart_links_work_the_running_job_is_interrupted_and_the_queue_resumes(
     small_dataset, small_data_dir, models_dir, database, open_jobs
 ):
-    environment = dict(os.environ, FASHION_MNIST_DIR=str(small_data_dir), PYTHONPATH=str(REPOSITORY))
+    environment = dict(os.environ, FASHION_MNIST_DIR=str(small_data_dir), PYTHONPATH=APP_PROCESS_PATH)
     app = subprocess.Popen(
         [sys.executable, "-c", APP_PROCESS, database.location],
         stdout=subprocess.PIPE,
@@ -241,12 +235,14 @@ def test_after_a_restart_links_work_the_running_job_is_interrupted_and_the_queue
     assert running_id, "the app process did not start its job"
     # A new app process over the same database
     jobs = open_jobs(max_jobs=1)
-    interrupted = wait_for(jobs, running_id, lambda job: job.state == "interrupted", seconds=10)
+    interrupted = job_when(
+        jobs, running_id, lambda job: job.state == "interrupted", "interrupted", seconds=10
+    )
     assert len(interrupted.history) >= 1 and "server stopped" in interrupted.error
     queued = [record for record in database.recent() if record["requested_name"].startswith("queued")]
     first, second = sorted(queued, key=lambda record: record["sequence"])
-    first = wait_for(jobs, first["job_id"], lambda job: job.state == "finished")
-    second = wait_for(jobs, second["job_id"], lambda job: job.state == "finished")
+    first = job_when(jobs, first["job_id"], lambda job: job.state == "finished", "finished")
+    second = job_when(jobs, second["job_id"], lambda job: job.state == "finished", "finished")
     assert first.started_at < second.started_at
     assert {"queued-first", "queued-second"} <= {entry.name for entry in store.list_entries(models_dir)}
 

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import json
-import time
 
 import numpy as np
+from waiting import job_when
 
-from fashion.explain import explanation_plots
-from fashion.training import learning
-from fashion.store import model_store as store
 from fashion.data.fashion_mnist import CLASS_NAMES, scale_images
-from fashion.jobs.sqlite_records import JobDatabase
+from fashion.explain import explanation_plots
 from fashion.jobs.local_backend import LocalJobs
+from fashion.jobs.sqlite_records import JobDatabase
+from fashion.store import model_store as store
+from fashion.training import learning
 from fashion.training.models import HyperParameters, with_overrides
 from fashion.training.run import TrainingListener, train
 
@@ -71,9 +71,7 @@ def test_a_worker_job_reports_learning_live(small_dataset, models_dir, use_small
     try:
         job = jobs.start("tutorial", with_overrides(QUICK, epochs=2), small_dataset, model_name="watched")
         assert jobs.learning(job.job_id) == {}
-        deadline = time.time() + 120
-        while jobs.get(job.job_id).state not in ("finished", "failed") and time.time() < deadline:
-            time.sleep(0.2)
+        job_when(jobs, job.job_id, lambda job: not job.active, "ended", seconds=120)
         snapshot = jobs.get(job.job_id)
         assert snapshot.state == "finished", snapshot.error
         reported = jobs.learning(job.job_id)

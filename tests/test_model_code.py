@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from fashion.settings import MODELS_DIR
-from fashion.lesson import model_code
-from fashion.store import model_store as store
 from fashion.cli import main
+from fashion.lesson import model_code
+from fashion.settings import MODELS_DIR
+from fashion.store import model_store as store
 from fashion.training.models import ARCHITECTURES, presets, with_overrides
 
 # Modules the generated script may import: the standard library's, NumPy, Keras, TensorFlow, OpenCV

@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from fashion.photos import own_photos
 from fashion.errors import ImageError, OwnPhotoError
+from fashion.photos import own_photos
 
 SHARED_PHOTOS = Path(__file__).resolve().parents[1].parent / "shared" / "real-photos"
 ALICE = "browser-" + "a" * 16

@@ -9,9 +9,9 @@ import pytest
 from photo_scenes import TEXTURES, intersection_over_union, scene
 from PIL import Image
 
+from fashion.errors import ImageError
 from fashion.photos import ood
 from fashion.photos import pipeline as photo
-from fashion.errors import ImageError
 from fashion.training.inference import predict_probabilities
 
 

@@ -8,8 +8,8 @@ import numpy as np
 from colour_vision import COLOUR_BLINDNESS, cielab_as_seen
 from matplotlib.colors import to_hex
 
-from fashion.figures import plots
 from fashion.data.fashion_mnist import CLASS_NAMES
+from fashion.figures import plots
 
 
 def probabilities_for(predicted: int, confidence: float = 0.9) -> np.ndarray:

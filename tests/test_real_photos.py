@@ -76,7 +76,8 @@ def test_a_pool_of_processes_renders_the_same_photos(photo_folder, monkeypatch):
     monkeypatch.setattr(real_photos, "POOL_MINIMUM", 2)
     pooled = real_photos.render_photos(paths, workers=2)
     alone = real_photos.render_photos(paths, workers=1)
-    assert all(np.array_equal(first[0], second[0]) for first, second in zip(pooled, alone))
+    pairs = zip(pooled, alone, strict=True)
+    assert all(np.array_equal(first[0], second[0]) for first, second in pairs)
 
 
 def test_a_corrupt_photo_is_named_and_skipped_and_a_missing_one_counted(photo_folder):

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from fashion.training import recipes
 from fashion.errors import ConfigurationError
+from fashion.training import recipes
 from fashion.training.models import HyperParameters, get_architecture
 from fashion.training.run import train
 from fashion.training.workflow import train_evaluate_save
@@ -69,7 +69,7 @@ def test_the_reproducible_mode_gives_the_same_accuracy_twice(models_dir, small_d
         for position, row in enumerate(second.result.history)
     ]
     for first_weights, second_weights in zip(
-        first.result.model.get_weights(), second.result.model.get_weights()
+        first.result.model.get_weights(), second.result.model.get_weights(), strict=True
     ):
         np.testing.assert_array_equal(first_weights, second_weights)
 

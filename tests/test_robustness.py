@@ -12,11 +12,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image, ImageFile
+from upload_corpus import BOMB_SIDE, ERROR, OK, bomb_png, write_corpus
 
 from fashion import cli
 from fashion.errors import ImageError
 from fashion.photos.pipeline import prepare_photo
-from upload_corpus import BOMB_SIDE, ERROR, OK, bomb_png, write_corpus
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 MINIMUM_CORPUS_SIZE = 25

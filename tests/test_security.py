@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import re
-import tomllib
 from pathlib import Path
 
 import pytest
+import tomllib
 
 from fashion import cli
-from fashion.store import model_store as store
 from fashion.errors import ImageError, ModelNotFoundError, ModelStoreError
 from fashion.photos.image_file import MAX_FILE_BYTES
 from fashion.photos.pipeline import prepare_photo
+from fashion.store import model_store as store
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 STREAMLIT_CONFIG = REPOSITORY / ".streamlit" / "config.toml"

@@ -10,8 +10,8 @@ import time
 import numpy as np
 import pytest
 
-from fashion.store import model_store as store
 from fashion.errors import ModelNotFoundError, ModelStoreError
+from fashion.store import model_store as store
 from fashion.training.inference import predict_probabilities
 
 

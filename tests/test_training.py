@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import threading
-import time
 
 import numpy as np
 import pytest
 
-from fashion.training import models
 from fashion.errors import ConfigurationError
+from fashion.training import models
 from fashion.training.models import HyperParameters, with_overrides
 from fashion.training.run import TrainingListener, split_training_data, train
 
@@ -110,7 +109,9 @@ def test_training_reports_batches_and_epochs_and_learns(small_dataset):
 def test_seeded_runs_are_reproducible(small_dataset):
     first = train("tutorial", QUICK, small_dataset)
     second = train("tutorial", QUICK, small_dataset)
-    for first_weights, second_weights in zip(first.model.get_weights(), second.model.get_weights()):
+    for first_weights, second_weights in zip(
+        first.model.get_weights(), second.model.get_weights(), strict=True
+    ):
         np.testing.assert_allclose(first_weights, second_weights, rtol=1e-5, atol=1e-6)
     assert first.history[-1]["loss"] == pytest.approx(second.history[-1]["loss"], rel=1e-5)
 
@@ -121,8 +122,9 @@ def test_stop_from_another_thread_keeps_completed_epochs(small_dataset):
     class StopAfterFirstEpoch(TrainingListener):
         def on_epoch(self, report):
             if report.epoch == 1:
-                threading.Thread(target=stop_event.set).start()
-                time.sleep(0.05)
+                stopper = threading.Thread(target=stop_event.set)
+                stopper.start()
+                stopper.join()
 
         def on_batch(self, report):
             pass

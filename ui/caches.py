@@ -6,7 +6,6 @@ import streamlit as st
 
 from fashion import settings
 from fashion.i18n import N_, _
-
 from ui.startup import exempt_imports_from_garbage_collection
 
 ACTIVE_MODEL_KEY = "active_model"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import streamlit as st
 
 from fashion.i18n import _, current_language, format_number
-
 from ui.caches import ACTIVE_MODEL_KEY, cached_dataset, model_identity, test_probabilities
 from ui.model_pages import say_models_gone
 
@@ -82,8 +81,8 @@ def open_mistake(model_name: str, position: int) -> None:
 
 def show_disagreements(right_entry, wrong_entry, indices, source: str, labels) -> None:
     """Pairs of test images one model gets right (blue) and the other wrong (red), with a link each."""
-    from fashion.store.comparison import mistake_position
     from fashion.data.fashion_mnist import CLASS_NAMES
+    from fashion.store.comparison import mistake_position
 
     right_identity, wrong_identity = model_identity(right_entry), model_identity(wrong_entry)
     from fashion.figures.descriptions import prediction_pair_description

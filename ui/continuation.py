@@ -14,8 +14,8 @@ FROM_QUERY_PARAMETER = "from"
 
 def show_continue_form(dataset, disabled: bool = False) -> None:
     """Choose a saved model (?from=NAME preselects it), how many more epochs and a name; then start."""
-    from fashion.store import model_store as store
     from fashion.errors import FashionError
+    from fashion.store import model_store as store
     from fashion.training.run import continued_hyper_parameters
 
     models = saved_models()

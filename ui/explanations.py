@@ -55,11 +55,10 @@ def explanation_figures(
     identity: tuple, source: str, image: np.ndarray, true_label: int | None, language: str = "en"
 ) -> dict:
     """The saliency and neighbours figures as PNG bytes, with the neighbours' indices and labels."""
-    from fashion.figures import descriptions
-    from fashion.explain import explanations as explain
-    from fashion.explain import explanation_plots
-    from fashion.figures import plots
     from fashion.data.fashion_mnist import CLASS_NAMES
+    from fashion.explain import explanation_plots
+    from fashion.explain import explanations as explain
+    from fashion.figures import descriptions, plots
 
     data = cached_dataset(source)
     explanation = explain.explain_image(
@@ -75,7 +74,7 @@ def explanation_figures(
         "neighbour_thumbnails": [plots.pixel_image(255 - data.train_images[index], 4) for index in nearest],
         "neighbour_captions": [
             f"{_(CLASS_NAMES[int(data.train_labels[index])])} #{int(index)} (d={float(distance):.2f})"
-            for index, distance in zip(nearest, explanation.neighbour_distances)
+            for index, distance in zip(nearest, explanation.neighbour_distances, strict=True)
         ],
         "neighbour_indices": [int(index) for index in nearest],
         "neighbour_labels": [int(data.train_labels[index]) for index in nearest],
@@ -132,9 +131,9 @@ def show_photo_explanation(
     averaged_over: how many variants the page's prediction averaged (test-time augmentation), said here
     since Why? looks at the input alone and its percentages can then differ.
     """
-    from fashion.figures import descriptions
-    from fashion.explain import explanation_plots
     from fashion.errors import FashionError
+    from fashion.explain import explanation_plots
+    from fashion.figures import descriptions
     from ui.figure_view import show_figure
 
     if not st.toggle(_("Why?"), key="try_why", help=_("Saliency, the nearest training images and the map")):

@@ -20,9 +20,16 @@ a:focus-visible, button:focus-visible, summary:focus-visible, [role="tab"]:focus
 [data-testid="stBaseButton-header"] {
     color: inherit !important;
 }
+.StatusWidget-appear, .StatusWidget-appear-active, .StatusWidget-enter, .StatusWidget-enter-active,
+.StatusWidget-exit, .StatusWidget-exit-active {
+    opacity: 1 !important;
+    transition: none !important;
+}
 </style>"""
-# The last rule: the header's Stop button, shown while a page runs, is drawn in Streamlit's faded
-# grey (#898b8e, 3.4:1 on white; axe-core found it during a training); it takes the header's text colour.
+# The header rules: the Stop button, shown while a page runs, is drawn in Streamlit's faded grey
+# (#898b8e, 3.4:1 on white; axe-core found it during a training); it takes the header's text colour.
+# It also fades in and out over 200 ms at each run, and a page that reruns every second (a live job)
+# spends part of each second faded (axe-core caught #a4a5a7 on white once): it shows and goes at once.
 
 
 def show_focus_outline() -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import streamlit as st
 
 from fashion.i18n import _, current_language
-
 from ui.caches import ACTIVE_MODEL_KEY, MODEL_GONE_REASON, cached_dataset, test_probabilities
 
 GALLERY_ROWS, GALLERY_COLUMNS = 5, 3
@@ -16,8 +15,8 @@ def prediction_png(
     identity: tuple, source: str, kind: str, indices: tuple, highlight=None, language: str = "en"
 ) -> bytes:
     """A gallery page, one prediction pair or the confusion matrix of a model, as PNG bytes (in language)."""
-    from fashion.training import evaluation
     from fashion.figures import plots
+    from fashion.training import evaluation
 
     probabilities = test_probabilities(*identity, source)
     data = cached_dataset(source)
@@ -84,9 +83,8 @@ def _open_chosen_image() -> None:
 
 def show_image_view(identity: tuple, source: str, shown, probabilities, labels) -> None:
     """Under the gallery: a button per image of the page; the image opened, large, with its "Why?"."""
-    from fashion.figures import descriptions
     from fashion.data.fashion_mnist import CLASS_NAMES
-    from fashion.figures import plots
+    from fashion.figures import descriptions, plots
     from ui import explanations
 
     page_indices = [int(index) for index in shown]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import streamlit as st
 
 from fashion.i18n import _
-
 from ui.caches import dataset_or_error, training_jobs
 
 JOB_QUERY_PARAMETER = "job"

@@ -11,8 +11,8 @@ from fashion.i18n import _, current_language
 def learning_png(probes: dict, snapshot: dict, language: str = "en") -> bytes:
     """One epoch's probe images and first layer as PNG bytes."""
     from fashion.explain import explanation_plots
-    from fashion.training import learning
     from fashion.figures import plots
+    from fashion.training import learning
 
     probabilities, first_layer = learning.decode_snapshot(snapshot, len(probes["indices"]))
     figure = explanation_plots.learning_figure(

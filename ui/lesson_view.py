@@ -37,8 +37,8 @@ def table(rows: list[dict]) -> None:
 @st.cache_data(show_spinner=False, max_entries=4)
 def explore_pngs(source: str, language: str = "en") -> tuple[bytes, bytes]:
     """The first training image with its colour bar, and the first 25 with their class names, as PNGs."""
-    from fashion.figures import plots
     from fashion.data.fashion_mnist import CLASS_NAMES
+    from fashion.figures import plots
 
     dataset = caches.cached_dataset(source)
     first = plots.image_with_colorbar(
@@ -82,8 +82,8 @@ def show_result(title: str | None = None):
 
 def show_lesson(dataset, entry) -> None:
     """Every step of the lesson for a saved model (entry) or, with None, the tutorial's network untrained."""
-    from fashion.lesson import steps as lesson
     from fashion.lesson import model_code
+    from fashion.lesson import steps as lesson
     from fashion.training.models import RECOMMENDED_PRESET, presets
 
     if entry is not None:
@@ -277,8 +277,7 @@ def show_use(dataset, entry) -> None:
     if entry is None:
         no_model_yet()
         return
-    from fashion.figures import descriptions
-    from fashion.figures import plots
+    from fashion.figures import descriptions, plots
 
     probabilities = caches.test_probabilities(*caches.model_identity(entry), caches.data_key())
     _pair_png, bars_png = prediction_pngs(caches.model_identity(entry), caches.data_key(), current_language())

@@ -9,7 +9,6 @@ import numpy as np
 import streamlit as st
 
 from fashion.i18n import _
-
 from ui.caches import cached_dataset, cached_model, model_directory, test_probabilities
 
 MAP_POINT_SIZE = 30

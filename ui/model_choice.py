@@ -5,7 +5,6 @@ from __future__ import annotations
 import streamlit as st
 
 from fashion.i18n import _
-
 from ui.caches import ACTIVE_MODEL_KEY
 
 TRY_MODEL_KEY = "try_model"

@@ -22,9 +22,9 @@ def model_script(name: str, created: str, store_folder: str) -> str:
 
 def show_model_code(entry, key_prefix: str) -> None:
     """A "Code" expander: the script that reproduces the saved model, its copy button and a download."""
+    from fashion.errors import FashionError, ModelNotFoundError
     from fashion.lesson import model_code
     from fashion.store import model_store as store
-    from fashion.errors import FashionError, ModelNotFoundError
     from ui.caches import model_identity
 
     try:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import streamlit as st
 
 from fashion.i18n import N_, _, format_number, format_percent
-
 from ui.caches import cached_dataset, data_key, model_identity
 from ui.model_pages import say_models_gone
 
@@ -43,8 +42,8 @@ def keep_selected_model(names: list[str], wanted: str | None) -> None:
 
 def show_exports(entry) -> None:
     """History CSV and record JSON at once; the model formats after a check the user starts."""
-    from fashion.store import export
     from fashion.errors import FashionError, ModelNotFoundError
+    from fashion.store import export
 
     name = entry.name
     try:
@@ -85,7 +84,7 @@ def show_exports(entry) -> None:
         return
     identity, source = model_identity(entry), data_key()
     columns = st.columns(len(MODEL_EXPORTS))
-    for column, (export_format, quantization, label) in zip(columns, MODEL_EXPORTS):
+    for column, (export_format, quantization, label) in zip(columns, MODEL_EXPORTS, strict=True):
         with column:
             try:
                 with st.spinner(_("Converting to {format}…").format(format=_(label))):
@@ -113,8 +112,8 @@ def show_exports(entry) -> None:
 
 def show_rename_and_delete(entry) -> None:
     """Rename the model, or delete it after a confirmation."""
-    from fashion.store import model_store as store
     from fashion.errors import FashionError
+    from fashion.store import model_store as store
 
     rename_column, delete_column = st.columns(2)
     with rename_column.form("models_rename_form", border=False):

@@ -5,10 +5,9 @@ from __future__ import annotations
 import streamlit as st
 
 from fashion.i18n import _
-
 from ui.caches import MODEL_GONE_REASON, dataset_or_error, saved_models
-from ui.startup import run_through_entry
 from ui.job_session import current_job_id, own_job, start_training_job
+from ui.startup import run_through_entry
 from ui.training_view import show_job
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from fashion.photos import own_photos
 from fashion.data.fashion_mnist import CLASS_NAMES
 from fashion.errors import FashionError
 from fashion.i18n import _
+from fashion.photos import own_photos
 from ui.job_session import session_owner
 
 THUMBNAIL_WIDTH = 96

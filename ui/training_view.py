@@ -179,8 +179,8 @@ def offer_retry(job_id: str) -> None:
 
 def show_job_result(snapshot) -> None:
     """Test accuracy and loss, the saved model, the history table and downloads of a finished job."""
-    from fashion.store import model_store as store
     from fashion.errors import FashionError
+    from fashion.store import model_store as store
 
     if snapshot.state == JobState.FAILED:
         st.error(snapshot.error or _("Training failed."))

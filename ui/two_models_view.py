@@ -24,7 +24,7 @@ def show_two_models(models: list, batch: np.ndarray, tta: bool, true_label: int 
         return
     st.subheader(_("The same image, two models"))
     columns = st.columns(2)
-    for column, entry, role in zip(columns, pair, (_("Fashion-MNIST only"), _("Photo model"))):
+    for column, entry, role in zip(columns, pair, (_("Fashion-MNIST only"), _("Photo model")), strict=True):
         with column:
             st.markdown(f"**{role}: {model_label(entry)}**")
             try:
@@ -35,7 +35,7 @@ def show_two_models(models: list, batch: np.ndarray, tta: bool, true_label: int 
                 st.error(str(error))
                 continue
             prediction = ood.predict_photo(model, batch, calibration)
-            for rank, (label, name, probability) in enumerate(
+            for rank, (_label, name, probability) in enumerate(
                 inference.top_classes(prediction.probabilities), start=1
             ):
                 st.progress(probability, text=f"{rank}. {_(name)}: {format_percent(probability, 1)}")

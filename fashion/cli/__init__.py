@@ -9,9 +9,9 @@ from __future__ import annotations
 import argparse
 import sys
 
+from fashion import i18n
 from fashion.cli import evaluate, explain, export, model_script, models, photos, predict, train
 from fashion.cli.train import EXIT_ERROR
-from fashion import i18n
 from fashion.errors import FashionError
 from fashion.i18n import _
 

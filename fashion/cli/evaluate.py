@@ -11,8 +11,8 @@ from fashion.i18n import _
 def run(arguments) -> int:
     """Test accuracy, loss and per-class accuracy of a saved model."""
     # deferred: the command's own imports (TensorFlow among them) load only when it runs
-    from fashion.store import model_store as store
     from fashion.data.fashion_mnist import load_dataset
+    from fashion.store import model_store as store
     from fashion.training.evaluation import evaluate
 
     name = arguments.model or store.newest_model_name()
@@ -26,7 +26,7 @@ def run(arguments) -> int:
                     "model": name,
                     "test_accuracy": evaluation.accuracy,
                     "test_loss": evaluation.loss,
-                    "per_class_accuracy": dict(zip(CLASS_NAMES, evaluation.per_class_accuracy)),
+                    "per_class_accuracy": dict(zip(CLASS_NAMES, evaluation.per_class_accuracy, strict=True)),
                 }
             )
         )
@@ -36,7 +36,7 @@ def run(arguments) -> int:
                 name=name, accuracy=f"{evaluation.accuracy:.4f}", loss=f"{evaluation.loss:.4f}"
             )
         )
-        for class_name, accuracy in zip(CLASS_NAMES, evaluation.per_class_accuracy):
+        for class_name, accuracy in zip(CLASS_NAMES, evaluation.per_class_accuracy, strict=True):
             print(f"  {_(class_name):<12} {accuracy:.4f}")
     return 0
 

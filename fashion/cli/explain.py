@@ -14,11 +14,11 @@ from fashion.i18n import _
 def run(arguments) -> int:
     """Top classes, nearest training images and a saliency PNG for a test image or an image file."""
     # deferred: the command's own imports (TensorFlow among them) load only when it runs
-    from fashion.explain import explanations as explain
+    from fashion.data.fashion_mnist import load_dataset
     from fashion.explain import explanation_plots
+    from fashion.explain import explanations as explain
     from fashion.figures import plots
     from fashion.store import model_store as store
-    from fashion.data.fashion_mnist import load_dataset
     from fashion.training.inference import top_classes
 
     name = arguments.model or store.newest_model_name()
@@ -54,7 +54,9 @@ def run(arguments) -> int:
             "class_name": CLASS_NAMES[dataset.train_labels[index]],
             "distance": round(float(distance), 4),
         }
-        for index, distance in zip(explanation.neighbour_indices, explanation.neighbour_distances)
+        for index, distance in zip(
+            explanation.neighbour_indices, explanation.neighbour_distances, strict=True
+        )
     ]
     if arguments.json:
         print(

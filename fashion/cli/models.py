@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from fashion.store import model_store as store
 from fashion.i18n import _
+from fashion.store import model_store as store
 
 
 def run(arguments) -> int:
@@ -34,7 +34,7 @@ def run(arguments) -> int:
         return 0
     for entry in entries:
         if entry.readable:
-            record = entry.record
+            record = entry.saved_record
             print(
                 f"{entry.name:<36} {record.get('architecture', '?'):<9} "
                 f"{_('accuracy')} {record.get('test_accuracy', float('nan')):.4f}  "

@@ -7,17 +7,17 @@ import sys
 
 from fashion.cli.image_files import read_photo
 from fashion.errors import FashionError
-from fashion.photos.pipeline import STEPS
 from fashion.i18n import _
+from fashion.photos.pipeline import STEPS
 
 
 def run(arguments) -> int:
     """Top 3 classes of each image file, through the photo pipeline, and whether it is none of the ten."""
     # deferred: the command's own imports (TensorFlow among them) load only when it runs
+    from fashion.data.fashion_mnist import load_dataset
     from fashion.photos import ood
     from fashion.photos import pipeline as photo
     from fashion.store import model_store as store
-    from fashion.data.fashion_mnist import load_dataset
     from fashion.training.inference import top_classes
 
     name = arguments.model or store.newest_model_name()
@@ -27,7 +27,7 @@ def run(arguments) -> int:
     model = store.load_model(name)
     batch_of = photo.tta_batch if switches["tta"] else (lambda image: image[None])
     # A model trained on the real photos carries its own calibration, set on held-out photos.
-    calibration = ood.saved_calibration(entry.record, switches["tta"])
+    calibration = ood.saved_calibration(entry.saved_record, switches["tta"])
     try:
         dataset = None if calibration is not None else load_dataset()
     except FashionError as error:
@@ -56,8 +56,8 @@ def run(arguments) -> int:
                         "model": name,
                         "ood": None if calibration is None else {
                             "flagged": prediction.out_of_distribution,
-                            "score": round(prediction.ood_score, 4),
-                            "threshold": round(prediction.ood_threshold, 4),
+                            "score": None if prediction.ood_score is None else round(prediction.ood_score, 4),
+                            "threshold": round(calibration.threshold, 4),
                         },
                         "steps": switches,
                         "segmented": prepared.segmented,

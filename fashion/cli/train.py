@@ -6,8 +6,10 @@ import contextlib
 import json
 import sys
 import threading
+from typing import Any
 
 from fashion.errors import FashionError
+from fashion.i18n import _
 from fashion.training.augmentation import AUGMENTATIONS
 from fashion.training.models import (
     ARCHITECTURES,
@@ -17,7 +19,6 @@ from fashion.training.models import (
     with_overrides,
 )
 from fashion.training.run import BatchReport, EpochReport, TrainingListener
-from fashion.i18n import _
 
 EXIT_ERROR = 2  # the CLI's exit status for an error (fashion.cli.main's too)
 
@@ -28,8 +29,8 @@ class ConsoleListener(TrainingListener):
     def __init__(self, output, show_bar: bool):
         self.output = output
         self.show_bar = show_bar
-        self.progress_bar = None
-        self.bar_epoch = None
+        self.progress_bar: Any = None  # keras.utils.Progbar, made at the first batch
+        self.bar_epoch: int | None = None
         self.bar_unfinished = False
 
     def on_batch(self, report: BatchReport) -> None:
@@ -116,7 +117,7 @@ def run(arguments) -> int:
     except KeyboardInterrupt:
         print(_("Interrupted; nothing was saved."), file=sys.stderr)
         return 130
-    if finished.entry is None:
+    if finished.entry is None or finished.evaluation is None:
         print(_("error: training stopped before the first epoch; nothing was saved."), file=sys.stderr)
         return EXIT_ERROR
     summary = {
@@ -124,7 +125,7 @@ def run(arguments) -> int:
         "arch": architecture,
         "epochs_run": finished.result.epochs_run,
         "parent": finished.result.parent,
-        "total_epochs": len(finished.entry.record["history"]),
+        "total_epochs": len(finished.entry.saved_record["history"]),
         "test_accuracy": finished.evaluation.accuracy,
         "test_loss": finished.evaluation.loss,
         "train_seconds": round(finished.result.train_seconds, 3),

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from fashion.errors import DatasetError
 from fashion import settings
+from fashion.errors import DatasetError
 from fashion.i18n import N_
 
 # Marked for the catalogue; shown in the reader's language with _() (the tutorial's words in zh_CN)
@@ -256,7 +256,8 @@ def read_decoded_cache(directory: Path) -> Dataset | None:
     if not valid:
         shutil.rmtree(entry, ignore_errors=True)  # Damaged: parse the files and write it anew.
         return None
-    return Dataset(*(np.asarray(array) for array in arrays), source=str(directory))
+    train_images, train_labels, test_images, test_labels = (np.asarray(array) for array in arrays)
+    return Dataset(train_images, train_labels, test_images, test_labels, source=str(directory))
 
 
 def write_decoded_cache(directory: Path, dataset: Dataset) -> None:

@@ -23,9 +23,9 @@ from pathlib import Path
 
 import numpy as np
 
+from fashion import settings
 from fashion.data.fashion_mnist import CLASS_NAMES, IMAGE_SIZE, cache_directory
 from fashion.errors import FashionError, PhotoDatasetError
-from fashion import settings
 from fashion.i18n import _, format_number
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -273,7 +273,7 @@ def load_real_photos(
         reasons = np.array([""] * len(rows), dtype=object)
         wanted = [index for index, here in enumerate(present) if here]
         rendered = render_photos([str(directory / rows[index].file) for index in wanted], workers)
-        for index, (image, reason) in zip(wanted, rendered):
+        for index, (image, reason) in zip(wanted, rendered, strict=True):
             if image is None:
                 reasons[index] = reason
             else:
@@ -401,8 +401,9 @@ def download_photos(
             data = fetch(url)
         except (OSError, ValueError) as error:
             reason = getattr(error, "reason", None) or error
-            if getattr(error, "code", None):
-                reason = f"HTTP {error.code} {reason}"
+            status = getattr(error, "code", None)  # an HTTPError's status
+            if status:
+                reason = f"HTTP {status} {reason}"
             raise PhotoDatasetError(
                 f"downloading {url} failed ({reason}); {fetched} photos were fetched and are kept: "
                 "run the download again."

@@ -91,9 +91,11 @@ def embedding_figure(
     right = true_labels == predicted_labels
     for label, name in enumerate(CLASS_NAMES):
         members = (true_labels == label) & right
-        axes.scatter(*coordinates[members].T, s=6, color=CLASS_COLOURS[label], label=_(name))
+        x, y = coordinates[members].T
+        axes.scatter(x, y, s=6, color=CLASS_COLOURS[label], label=_(name))
         wrong = (true_labels == label) & ~right
-        axes.scatter(*coordinates[wrong].T, s=18, color=CLASS_COLOURS[label], marker="x")
+        x, y = coordinates[wrong].T
+        axes.scatter(x, y, s=18, color=CLASS_COLOURS[label], marker="x")
     if extra_point is not None:
         axes.scatter(
             [extra_point[0]], [extra_point[1]], s=220, color="black", marker="*", label=_("your image")

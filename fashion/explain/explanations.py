@@ -12,13 +12,17 @@ import threading
 import weakref
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from fashion.data.fashion_mnist import IMAGE_SIZE, NUM_CLASSES
 from fashion.errors import ExplanationError
-from fashion.training.inference import PREDICTION_BATCH, as_model_input
 from fashion.i18n import N_
+from fashion.training.inference import PREDICTION_BATCH, as_model_input
+
+if TYPE_CHECKING:  # annotations only: Keras is imported when a model is explained
+    import keras
 
 CACHE_FOLDER = "explain-cache"
 NEIGHBOUR_COUNT = 8
@@ -33,7 +37,7 @@ class ModelParts:
 
     spatial_layers: list  # up to the last layer with a 2-D feature map (empty for a dense net)
     feature_layers: list  # from there up to the penultimate layer
-    classifier: object  # the final Dense layer (softmax), applied here without its activation
+    classifier: keras.layers.Dense  # the final Dense layer (softmax), applied here without its activation
 
 
 def model_parts(model) -> ModelParts:

@@ -9,8 +9,8 @@ from __future__ import annotations
 import numpy as np
 
 from fashion.data.fashion_mnist import CLASS_NAMES, scale_images
-from fashion.training.evaluation import confusion_cells
 from fashion.i18n import ENGLISH, N_, _, current_language, format_number, ngettext
+from fashion.training.evaluation import confusion_cells
 
 RIGHT_WORD = N_("right \u2713")
 WRONG_WORD = N_("wrong \u2717")
@@ -112,7 +112,7 @@ def prediction_grid_description(indices, probabilities: np.ndarray, true_labels:
 
 def sample_grid_description(labels, indices) -> str:
     """The sample grid: its size and every image's index and class, row by row."""
-    items = [f"#{int(index)} {class_name(label)}" for index, label in zip(indices, labels)]
+    items = [f"#{int(index)} {class_name(label)}" for index, label in zip(indices, labels, strict=True)]
     return _("A grid of {count} training images, row by row: {items}.").format(
         count=len(items), items=_(", ").join(items)
     )
@@ -120,7 +120,7 @@ def sample_grid_description(labels, indices) -> str:
 
 def augmentation_preview_description(indices, labels, variants: int, augmentation: str) -> str:
     """The Train page's augmentation preview: its top row's images and the augmented versions below."""
-    items = [f"#{int(index)} {class_name(label)}" for index, label in zip(indices, labels)]
+    items = [f"#{int(index)} {class_name(label)}" for index, label in zip(indices, labels, strict=True)]
     return _(
         "Preview of the {augmentation} augmentation: the top row holds {count} training images, "
         "left to right: {items}; below each one, {variants} augmented versions of it, one per row."
@@ -131,7 +131,7 @@ def class_count_description(counts) -> str:
     """The class count bar chart: each class's number of training images."""
     return _("Bar chart of training images per class: {counts}.").format(
         counts=_(", ").join(
-            f"{_(name)} {format_number(int(count))}" for name, count in zip(CLASS_NAMES, counts)
+            f"{_(name)} {format_number(int(count))}" for name, count in zip(CLASS_NAMES, counts, strict=True)
         )
     )
 
@@ -250,7 +250,8 @@ def per_class_accuracy_description(per_class_accuracy) -> str:
     """The per-class accuracy bar chart in words."""
     return _("Accuracy per class: {values}.").format(
         values=_(", ").join(
-            f"{_(name)} {percent(accuracy)}" for name, accuracy in zip(CLASS_NAMES, per_class_accuracy)
+            f"{_(name)} {percent(accuracy)}"
+            for name, accuracy in zip(CLASS_NAMES, per_class_accuracy, strict=True)
         )
     )
 
@@ -290,7 +291,7 @@ def neighbour_descriptions(indices, labels) -> list[str]:
         _("Nearest training image {rank} of {count}: #{index}, {name}.").format(
             rank=rank, count=len(indices), index=int(index), name=with_article(CLASS_NAMES[int(label)])
         )
-        for rank, (index, label) in enumerate(zip(indices, labels), start=1)
+        for rank, (index, label) in enumerate(zip(indices, labels, strict=True), start=1)
     ]
 
 

@@ -42,9 +42,8 @@ WRONG_MARK = "\u2717"
 def prediction_caption(probabilities: np.ndarray, true_label: int, with_mark: bool = True) -> str:
     """The tutorial's caption "predicted confidence% (true)", with a check or cross mark."""
     predicted = int(np.argmax(probabilities))
-    caption = "{} {:2.0f}% ({})".format(
-        _(CLASS_NAMES[predicted]), 100 * float(np.max(probabilities)), _(CLASS_NAMES[true_label])
-    )
+    confidence = 100 * float(np.max(probabilities))
+    caption = f"{_(CLASS_NAMES[predicted])} {confidence:2.0f}% ({_(CLASS_NAMES[true_label])})"
     if with_mark:
         caption = f"{RIGHT_MARK if predicted == true_label else WRONG_MARK} {caption}"
     return caption
@@ -177,7 +176,7 @@ def value_bar_chart(probabilities: np.ndarray, true_label: int | None = None) ->
     if true_label is not None:
         mark = RIGHT_MARK if predicted == int(true_label) else WRONG_MARK
         label = f"{mark} {label}"
-    axes.set_ylim([0, 1.12])  # room for the label above a bar near 1
+    axes.set_ylim(0, 1.12)  # room for the label above a bar near 1
     axes.annotate(
         label,
         (predicted, float(bars[predicted].get_height())),
@@ -239,7 +238,8 @@ def training_curves(history: list[dict], continued_after: int = 0) -> Figure:
         axes.plot(epochs, [row[metric] for row in history], "o-", label=_("training"))
         validation = [row.get(f"val_{metric}") for row in history]
         if any(value is not None for value in validation):
-            axes.plot(epochs, validation, "o--", label=_("validation"))
+            # An epoch without a validation figure is a gap (NaN) in the line
+            axes.plot(epochs, np.asarray(validation, dtype=float), "o--", label=_("validation"))
         if continued_after:
             axes.axvline(continued_after + 0.5, color="grey", linestyle=":", label=_("continued here"))
         axes.xaxis.set_major_locator(MaxNLocator(integer=True))
@@ -299,7 +299,8 @@ def comparison_curves(histories: dict[str, list[dict]]) -> Figure:
     markers = ["o", "s", "^", "D", "v", "P"]  # models told apart without colour too
     for position, metric in enumerate((N_("loss"), N_("accuracy"))):
         axes = figure.add_subplot(1, 2, position + 1)
-        for model_position, (colour, (name, history)) in enumerate(zip(colours, histories.items())):
+        models = zip(colours, histories.items(), strict=True)
+        for model_position, (colour, (name, history)) in enumerate(models):
             marker = markers[model_position % len(markers)]
             epochs = [row["epoch"] for row in history]
             training = [row[metric] for row in history]
@@ -308,7 +309,8 @@ def comparison_curves(histories: dict[str, list[dict]]) -> Figure:
             validation = [row.get(f"val_{metric}") for row in history]
             if any(value is not None for value in validation):
                 axes.plot(
-                    epochs, validation, marker=marker, linestyle="--", color=colour, alpha=0.7,
+                    epochs, np.asarray(validation, dtype=float), marker=marker, linestyle="--",
+                    color=colour, alpha=0.7,
                     label=_("{name} (validation)").format(name=name),
                 )
         axes.xaxis.set_major_locator(MaxNLocator(integer=True))

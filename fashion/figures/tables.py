@@ -7,9 +7,8 @@ import unicodedata
 
 import numpy as np
 
-from fashion.i18n import _
-
 from fashion.data.fashion_mnist import PIXEL_MAX
+from fashion.i18n import _
 
 
 def relative_luminance(level: int) -> float:

@@ -10,18 +10,19 @@ with FASHION_JOBS_DATABASE_URL, so a `?job=` link outlives the server process.
 
 from __future__ import annotations
 
+import builtins
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from fashion.store import model_store as store
-from fashion.data.fashion_mnist import TRAIN_IMAGES, Dataset
-from fashion.errors import ConfigurationError, JobLimitError, JobStateError
 from fashion import settings
+from fashion.data.fashion_mnist import TRAIN_IMAGES, Dataset
+from fashion.errors import ConfigurationError, JobDatabaseError, JobLimitError, JobStateError
+from fashion.i18n import ENGLISH, _, current_language
 from fashion.jobs.records import ACTIVE_STATES, QUEUED_STATE, JobRecords, JobState, now
+from fashion.store import model_store as store
 from fashion.training.models import HyperParameters
 from fashion.training.run import BatchReport
-from fashion.i18n import ENGLISH, _, current_language
 
 DEFAULT_MAX_QUEUED = 40
 RETRYABLE_STATES = (JobState.FAILED, JobState.INTERRUPTED)
@@ -150,12 +151,13 @@ class Jobs:
                 "start it without a GPU, or again once a GPU node has joined."
             )
         # A continued job's history starts as its parent's, so its chart joins the old epochs and the new
-        parent_history = list(store.get_entry(parent).record.get("history", [])) if parent else []
+        parent_history = list(store.get_entry(parent).saved_record.get("history", [])) if parent else []
         train_images = len(dataset.train_labels)
         if hyper_parameters.train_limit:
             train_images = min(train_images, hyper_parameters.train_limit)
+        job_id = uuid.uuid4().hex[:12]
         record = {
-            "job_id": uuid.uuid4().hex[:12],
+            "job_id": job_id,
             "owner": owner,
             "architecture": architecture,
             "hyper_parameters": hyper_parameters.to_dict(),
@@ -184,8 +186,11 @@ class Jobs:
                 )
 
         self.database.add_job(record, admit)
-        self.job_queued(record["job_id"])
-        return self.get(record["job_id"])
+        self.job_queued(job_id)
+        started = self.get(job_id)
+        if started is None:
+            raise JobDatabaseError(f"the job database lost job {job_id} as it was added; start it again.")
+        return started
 
     def retry(self, job_id: str, dataset: Dataset, owner: str | None = None) -> JobSnapshot:
         """Queue a failed or interrupted job again as a new job with the same settings; its snapshot."""
@@ -219,7 +224,8 @@ class Jobs:
         snapshots = [snapshot_from_record(record) for record in self.database.unfinished()]
         return estimate_queue(snapshots, self.max_jobs, self.database)
 
-    def active_jobs(self) -> list[JobSnapshot]:
+    # builtins.list: inside the class, "list" names the method above
+    def active_jobs(self) -> builtins.list[JobSnapshot]:
         """Jobs that are training or saving now."""
         return [job for job in self.list() if job.active]
 

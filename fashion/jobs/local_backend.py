@@ -8,19 +8,19 @@ written while the job database was unreachable).
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import socket
-import itertools
 import subprocess
 import sys
 import threading
 from pathlib import Path
 
-from fashion.errors import JobDatabaseError
 from fashion import settings
-from fashion.jobs.records import ACTIVE_STATES, JobEvent, JobRecords, JobState
+from fashion.errors import JobDatabaseError
 from fashion.jobs.job_queue import Jobs
+from fashion.jobs.records import ACTIVE_STATES, JobEvent, JobRecords, JobState
 
 WORKER_MODULE = "fashion.jobs.worker"
 DISPATCH_INTERVAL_SECONDS = 0.5
@@ -89,6 +89,8 @@ class LocalJobs(Jobs):
             if process is None or job_id in self._stops_delivered:
                 return
             self._stops_delivered.add(job_id)
+        if process.stdin is None:
+            return  # Started without a pipe to its input: nothing can carry the stop.
         try:
             process.stdin.write(b"stop\n")
             process.stdin.flush()
@@ -135,8 +137,8 @@ class LocalJobs(Jobs):
                         self._given_up.discard(job_id)
                 elif record["stop_requested"] and runner == self.runner:
                     self.deliver_stop(job_id)
-            while (record := self.database.claim_next(self.runner, self.max_jobs)) is not None:
-                self.launch(record)
+            while (claimed := self.database.claim_next(self.runner, self.max_jobs)) is not None:
+                self.launch(claimed)
 
     def given_up(self, job_id: str) -> bool:
         """True when this process ended the job's worker because its progress could not be recorded."""
@@ -172,7 +174,9 @@ class LocalJobs(Jobs):
         with self._lock:
             self._processes[job_id] = process
         self.database.update(job_id, worker_pid=process.pid)
-        if self.database.get(job_id)["stop_requested"]:
+        # A stop pressed while the process started: the claimed record did not have it yet
+        latest = self.database.get(job_id)
+        if latest is not None and latest["stop_requested"]:
             self.deliver_stop(job_id)
         threading.Thread(
             target=self._follow, args=(job_id, process), name=f"training-{job_id}", daemon=True
@@ -180,8 +184,9 @@ class LocalJobs(Jobs):
 
     def _follow(self, job_id: str, process: subprocess.Popen) -> None:
         recorded = True
+        reports = process.stdout if process.stdout is not None else ()  # launch gives it a pipe
         try:
-            for line in process.stdout:
+            for line in reports:
                 try:
                     report = json.loads(line)
                     event = report.pop("event")

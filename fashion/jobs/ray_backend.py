@@ -15,13 +15,14 @@ import os
 import sys
 import threading
 import time
+
 import ray
 
-from fashion.errors import JobDatabaseError
 from fashion import settings
-from fashion.jobs.records import ACTIVE_STATES, JobRecords, JobState
-from fashion.jobs.job_queue import Jobs
+from fashion.errors import JobDatabaseError
 from fashion.jobs.databases import open_job_database
+from fashion.jobs.job_queue import Jobs
+from fashion.jobs.records import ACTIVE_STATES, JobRecords, JobState
 
 RAY_NAMESPACE = "fashion-studio"
 STOP_POLL_SECONDS = 0.5
@@ -78,7 +79,8 @@ def train_on_the_cluster(record: dict, database_location: str, board) -> str:
     def watch_for_stop() -> None:
         while not done.wait(STOP_POLL_SECONDS):
             try:
-                stop_requested = database.get(job_id)["stop_requested"]
+                record = database.get(job_id)
+                stop_requested = record is not None and record["stop_requested"]
             except JobDatabaseError:
                 continue  # read again once the database is back
             if stop_requested:
@@ -132,7 +134,8 @@ class RayJobs(Jobs):
         self._places_checked = time.monotonic()
         self._gpus = int(ray.cluster_resources().get("GPU", 0))
         board_name = "fashion-job-board-" + hashlib.sha256(database.location.encode()).hexdigest()[:12]
-        self.board = JobBoard.options(
+        # ray.remote made JobBoard an actor class; its annotations still describe the plain class
+        self.board = JobBoard.options(  # type: ignore[attr-defined]
             name=board_name, lifetime="detached", get_if_exists=True, resources={HEAD_NODE_RESOURCE: 0.001}
         ).remote(database.location)
         self._tasks: dict[str, ray.ObjectRef] = {}
@@ -157,6 +160,8 @@ class RayJobs(Jobs):
 
     def job_queued(self, job_id: str) -> None:
         record = self.database.get(job_id)
+        if record is None:
+            raise JobDatabaseError(f"the job database has no job {job_id} to send to the cluster.")
         remote_function = train_on_a_gpu if record.get("gpus") else train_on_cpus
         task = remote_function.options(**task_resources(record, self.cpus_per_job)).remote(
             record, self.database.location, self.board

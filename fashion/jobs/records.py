@@ -16,11 +16,12 @@ import enum
 import json
 import time
 from contextlib import contextmanager
+
 from fashion.i18n import N_
 
 
-class JobState(enum.StrEnum):
-    """Where a job is in its life; stored as its value."""
+class JobState(str, enum.Enum):
+    """Where a job is in its life; stored as its value (a str, as enum.StrEnum makes from Python 3.11)."""
 
     QUEUED = N_("queued")
     STARTING = N_("starting")
@@ -33,7 +34,7 @@ class JobState(enum.StrEnum):
     CANCELLED = N_("cancelled")
 
 
-class JobEvent(enum.StrEnum):
+class JobEvent(str, enum.Enum):
     """What a training job reports on its way (the worker's JSON lines, the Ray board's reports).
 
     An event that moves the job into a state carries that state's name.
@@ -47,6 +48,9 @@ class JobEvent(enum.StrEnum):
     FINISHED = JobState.FINISHED.value
     STOPPED = JobState.STOPPED.value
     FAILED = JobState.FAILED.value
+
+    def __str__(self) -> str:
+        return self.value
 
 
 ACTIVE_STATES = (JobState.STARTING, JobState.RUNNING, JobState.SAVING)

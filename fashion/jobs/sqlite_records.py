@@ -12,8 +12,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from fashion import settings
-from fashion.store import model_store as store
 from fashion.jobs.records import JobRecords, column_definitions, create_jobs_table
+from fashion.store import model_store as store
 
 DATABASE_FILE = ".jobs.sqlite3"  # hidden, so the store never lists it as a model
 BUSY_TIMEOUT_SECONDS = 30

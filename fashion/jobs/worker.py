@@ -112,7 +112,7 @@ def run_job(job: dict, reporter: EventReporter, stop_event: threading.Event) -> 
         traceback.print_exc()
         reporter.send(JobEvent.FAILED, error=f"training failed unexpectedly: {type(error).__name__}: {error}")
         return 1
-    if finished.entry is None:
+    if finished.entry is None or finished.evaluation is None:
         reporter.send(JobEvent.STOPPED, stopped=True)
         return 0
     reporter.send(

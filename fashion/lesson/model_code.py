@@ -20,8 +20,8 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 
 from fashion.data.fashion_mnist import CLASS_NAMES, IMAGE_SIZE, NUM_CLASSES
-from fashion.figures.descriptions import count_of
 from fashion.errors import ConfigurationError, FashionError
+from fashion.figures.descriptions import count_of
 from fashion.training.models import HyperParameters, get_architecture
 
 # The names a layer list may use in the generated script: everything else would be undefined there.
@@ -53,10 +53,18 @@ def layer_list_source(architecture_name: str) -> str:
         raise ConfigurationError(
             f"{architecture_name}'s layers use {unknown}, which its code would not define."
         )
-    segment = ast.get_source_segment(source, returns[0].value)
+    segment = _segment(source, returns[0].value)
     # The list's first line starts at the "return" column; the others keep their own indentation.
     first, _, rest = segment.partition("\n")
     return first + "\n" + textwrap.dedent(rest) if rest else first
+
+
+def _segment(source: str, node: ast.AST) -> str:
+    """The source text of a node of source's tree."""
+    segment = ast.get_source_segment(source, node)
+    if segment is None:
+        raise ConfigurationError("a part of the project's source has no position; no script can be written.")
+    return segment
 
 
 def _source_of(objects) -> str:
@@ -66,10 +74,12 @@ def _source_of(objects) -> str:
 
 def augmentation_source(augmentation_name: str) -> str:
     """The photo-like augmentation written out: its settings, helper functions and batch maker."""
-    from fashion.training import augmentation
     from fashion.photos import pipeline as photo
+    from fashion.training import augmentation
 
     settings = augmentation.get_settings(augmentation_name)
+    if settings is None:
+        raise ConfigurationError(f"the {augmentation_name!r} augmentation changes nothing; it has no code.")
     module_source = inspect.getsource(augmentation)
     footwear = next(
         node
@@ -93,7 +103,7 @@ def augmentation_source(augmentation_name: str) -> str:
         f"# The app's {augmentation_name!r} augmentation, copied from its source: photo-like variants of\n"
         "# the training images, a new variant of each image every epoch (it needs OpenCV: pip install\n"
         "# opencv-python-headless).\n"
-        + ast.get_source_segment(module_source, footwear)
+        + _segment(module_source, footwear)
         + "\n\n\n"
         + _source_of([augmentation.AugmentationSettings])
         + "\n\n\nAUGMENTATION_SETTINGS = AugmentationSettings(\n"
@@ -456,8 +466,8 @@ def model_script(name: str) -> str:
     from fashion.store import model_store as store
 
     entry = store.get_entry(name)
-    architecture_name, hyper_parameters = record_settings(entry.record)
-    return script_text(script_steps(architecture_name, hyper_parameters, entry.name, entry.record))
+    architecture_name, hyper_parameters = record_settings(entry.saved_record)
+    return script_text(script_steps(architecture_name, hyper_parameters, entry.name, entry.saved_record))
 
 
 def script_file_name(name: str) -> str:

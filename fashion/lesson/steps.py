@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from fashion.training.models import HyperParameters
 from fashion.i18n import N_, _, format_number
+from fashion.training.models import HyperParameters
 
 
 @dataclass(frozen=True)

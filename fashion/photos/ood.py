@@ -146,7 +146,9 @@ class PhotoPrediction:
     @property
     def out_of_distribution(self) -> bool:
         """True when the score is above the calibrated threshold."""
-        return self.ood_score is not None and self.ood_score > self.ood_threshold
+        if self.ood_score is None or self.ood_threshold is None:
+            return False
+        return self.ood_score > self.ood_threshold
 
 
 def predict_photo(model, batch: np.ndarray, calibration: OodCalibration | None) -> PhotoPrediction:

@@ -9,8 +9,8 @@ from PIL import Image
 
 from fashion.data.fashion_mnist import IMAGE_SIZE, scale_images
 from fashion.errors import ImageError
-from fashion.photos.image_file import open_image, shrink_to_working_size, to_grayscale
 from fashion.i18n import N_
+from fashion.photos.image_file import open_image, shrink_to_working_size, to_grayscale
 
 # GrabCut runs on a copy this long on its longer side: enough for a 28-pixel item, fast on a CPU.
 SEGMENT_SIZE = 128
@@ -242,8 +242,7 @@ def prepare_photo(data: bytes, switches: dict[str, bool] | None = None) -> Photo
     mask, segmented = None, False
     if switches["segment"]:
         # A transparent cut-out is its own mask; anything else goes through GrabCut
-        transparent = alpha is not None and MASK_TOO_SMALL < alpha.mean() < 1.0
-        mask = alpha if transparent else grabcut_mask(rgb)
+        mask = alpha if alpha is not None and MASK_TOO_SMALL < alpha.mean() < 1.0 else grabcut_mask(rgb)
         coverage = float(mask.mean())
         if coverage < MASK_TOO_SMALL:
             notes.append(N_("Segmentation found no item; the whole photo is used instead."))

@@ -6,8 +6,8 @@ import numpy as np
 
 from fashion.data.fashion_mnist import CLASS_NAMES
 from fashion.errors import ConfigurationError
-from fashion.training.models import preset_label
 from fashion.i18n import N_, _
+from fashion.training.models import preset_label
 
 MIN_MODELS, MAX_MODELS = 2, 4
 # The settings a record holds, in the order a reader expects them, with their labels.
@@ -66,7 +66,7 @@ def accuracy_table(accuracies: dict[str, tuple[float, list[float]]]) -> list[dic
     rows = []
     labels = [_("all test images"), *(_(name) for name in CLASS_NAMES)]
     for position, label in enumerate(labels):
-        row = {"": label}
+        row: dict[str, str | float] = {"": label}
         for name in names:
             overall, per_class = accuracies[name]
             value = overall if position == 0 else per_class[position - 1]

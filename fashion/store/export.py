@@ -20,8 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
-from fashion.store import model_store as store
 from fashion.errors import ExportError
+from fashion.store import model_store as store
 from fashion.training.run import HISTORY_COLUMNS
 
 FORMATS = ("keras", "tflite", "savedmodel", "csv", "json")
@@ -172,9 +172,8 @@ def export_model(
     file_name = f"{entry.name}{suffix}"
     started = time.perf_counter()
     if export_format == "csv":
-        return ExportResult(
-            entry.name, "csv", "none", file_name, history_csv(entry.record), time.perf_counter() - started
-        )
+        history = history_csv(entry.saved_record)
+        return ExportResult(entry.name, "csv", "none", file_name, history, time.perf_counter() - started)
     if export_format == "json":
         data = json.dumps(entry.record, indent=2).encode("utf-8")
         return ExportResult(entry.name, "json", "none", file_name, data, time.perf_counter() - started)

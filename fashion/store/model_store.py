@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from fashion.errors import ModelNotFoundError, ModelStoreError
 from fashion import settings
+from fashion.errors import ModelNotFoundError, ModelStoreError
 from fashion.training.models import PRESET_NAME_PARTS
 from fashion.training.tensorflow_setup import configure_tensorflow
 
@@ -69,6 +69,13 @@ class StoreEntry:
     def readable(self) -> bool:
         """True when the record was read and the model file exists."""
         return self.error is None
+
+    @property
+    def saved_record(self) -> dict:
+        """The record of a readable entry (as get_entry returns); ModelStoreError when it was unreadable."""
+        if self.record is None:
+            raise ModelStoreError(f"the saved model {self.name!r} is unreadable: {self.error}.")
+        return self.record
 
     @property
     def model_path(self) -> Path:
@@ -176,7 +183,7 @@ def unique_name(base: str, directory: Path | None = None) -> str:
 
 def default_name(architecture: str, preset: str | None = None) -> str:
     """A readable default name: the preset's word (if any), the architecture and the local time."""
-    part = PRESET_NAME_PARTS.get(preset)
+    part = PRESET_NAME_PARTS.get(preset) if preset is not None else None
     return f"{part + '-' if part else ''}{architecture}-{time.strftime('%Y%m%d-%H%M%S')}"
 
 

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from fashion.data.fashion_mnist import CLASS_NAMES, IMAGE_SIZE, scale_images, unscale_images
-from fashion.photos.pipeline import centred_origin, fitted_size
 from fashion.i18n import N_
+from fashion.photos.pipeline import centred_origin, fitted_size
 
 FOOTWEAR = np.array([CLASS_NAMES.index(name) for name in ("Sandal", "Sneaker", "Ankle boot")])
 
@@ -170,13 +170,13 @@ def augment_images(
     )
     contrast = generator.uniform(settings.contrast_low, 1.0, size=(count, 1, 1)).astype(np.float32)
     output = np.power(np.clip(output, 0.0, 1.0), gamma) * contrast
-    for index in np.flatnonzero(generator.random(count) < settings.blur_probability):
+    for index in np.flatnonzero(generator.random(count) < settings.blur_probability).tolist():
         output[index] = cv2.GaussianBlur(output[index], (0, 0), generator.uniform(0.4, 0.8))
-    for index in np.flatnonzero(generator.random(count) < settings.erase_probability):
+    for index in np.flatnonzero(generator.random(count) < settings.erase_probability).tolist():
         height, width = generator.integers(3, 10, size=2)
         top, left = generator.integers(0, IMAGE_SIZE - height), generator.integers(0, IMAGE_SIZE - width)
         output[index, top : top + height, left : left + width] = 0.0
-    for index in np.flatnonzero(generator.random(count) < settings.texture_probability):
+    for index in np.flatnonzero(generator.random(count) < settings.texture_probability).tolist():
         background = output[index] < 0.05
         level = generator.uniform(0.02, settings.texture_level)
         output[index] += background * _texture(generator) * level

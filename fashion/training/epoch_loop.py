@@ -50,7 +50,7 @@ class EpochLoop:
                 predictions = model(images, training=True)
                 loss = model.compute_loss(x=images, y=labels, y_pred=predictions, training=True)
             gradients = tape.gradient(loss, model.trainable_weights)
-            model.optimizer.apply_gradients(zip(gradients, model.trainable_weights))
+            model.optimizer.apply_gradients(zip(gradients, model.trainable_weights, strict=True))
             count = tf.cast(tf.shape(indices)[0], tf.float32)
             loss_sum += tf.cast(loss, tf.float32) * count
             correct += _correct_count(predictions, labels)

@@ -38,7 +38,7 @@ def predict_probabilities(model, images: np.ndarray) -> np.ndarray:
 
 
 # One traced forward pass per loaded model; the weak keys let a model that is dropped be freed.
-_forward_passes: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_forward_passes: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _forward_passes_lock = threading.Lock()
 
 

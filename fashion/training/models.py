@@ -6,14 +6,13 @@ Over 300 lines: architectures, limits and presets are one registry that pages, C
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
-from typing import Callable
 
 from fashion.data.fashion_mnist import IMAGE_SIZE, NUM_CLASSES, TRAIN_IMAGES
 from fashion.errors import ConfigurationError
-from fashion.training.augmentation import AUGMENTATIONS
-
 from fashion.i18n import N_
+from fashion.training.augmentation import AUGMENTATIONS
 
 SCHEDULES = (N_("constant"), N_("cosine"))  # marked: the Train page names them in the reader's language
 # Whose own photos a run trains on: the job queue's owner, "browser-<16 hex>" or "session-<16 hex>".
@@ -79,7 +78,7 @@ class HyperParameters:
     # Private: never part of a recipe link, and a continuation by anyone trains without them.
     own_photos: str = ""
 
-    def validated(self) -> "HyperParameters":
+    def validated(self) -> HyperParameters:
         """Return self, or raise ConfigurationError naming the first value out of range."""
         for name, limits in LIMITS.items():
             value = getattr(self, name)
@@ -102,7 +101,7 @@ class HyperParameters:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, values: dict) -> "HyperParameters":
+    def from_dict(cls, values: dict) -> HyperParameters:
         """Build from a dictionary, ignoring keys this version does not know."""
         known = {name: values[name] for name in cls.__dataclass_fields__ if name in values}
         return cls(**known)

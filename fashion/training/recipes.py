@@ -47,7 +47,7 @@ def recipe_from_query(query: Mapping[str, str]) -> tuple[str, HyperParameters] |
         return None
     architecture = get_architecture(query[ARCHITECTURE_KEY]).name
     defaults = get_architecture(architecture).defaults.to_dict()
-    values = {}
+    values: dict[str, object] = {}
     for field in fields(HyperParameters):
         if field.name not in query or field.name in PRIVATE_KEYS:
             continue

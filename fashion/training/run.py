@@ -9,14 +9,14 @@ import math
 import threading
 import time
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from fashion.data.fashion_mnist import Dataset, scale_images
 from fashion.training import learning
 from fashion.training.augmentation import get_settings, make_batches
-from fashion.data.fashion_mnist import Dataset, scale_images
 from fashion.training.epoch_loop import fit_in_memory
-from fashion.training.tensorflow_setup import configure_tensorflow, set_op_determinism
 from fashion.training.models import (
     MORE_EPOCHS,
     HyperParameters,
@@ -24,6 +24,11 @@ from fashion.training.models import (
     custom_objects,
     get_architecture,
 )
+from fashion.training.tensorflow_setup import configure_tensorflow, set_op_determinism
+
+if TYPE_CHECKING:  # annotations only: TensorFlow and Keras load when training starts
+    import keras
+
 
 @dataclass(frozen=True)
 class BatchReport:
@@ -81,7 +86,7 @@ class TrainingListener:
 class TrainingResult:
     """A trained model with the history of its completed epochs."""
 
-    model: object
+    model: keras.Model
     architecture: str
     hyper_parameters: HyperParameters
     history: list[dict] = field(default_factory=list)
@@ -132,7 +137,7 @@ def training_arrays(dataset: Dataset, hyper_parameters: HyperParameters):
     train_images, train_labels, validation_images, validation_labels = split_training_data(
         dataset, hyper_parameters
     )
-    trained_on = {"fashion_mnist": int(len(train_labels))}
+    trained_on: dict[str, object] = {"fashion_mnist": int(len(train_labels))}
     if hyper_parameters.real_photos:
         from fashion.data.real_photos import load_real_photos, oversampled_training_part
 
@@ -340,11 +345,11 @@ def continue_training(
     from fashion.store import model_store as store
 
     entry = store.get_entry(parent_name)
-    parent_history = list(entry.record.get("history", []))
+    parent_history = list(entry.saved_record.get("history", []))
     first_epoch = len(parent_history)
-    total = continued_hyper_parameters(entry.record, more_epochs)
+    total = continued_hyper_parameters(entry.saved_record, more_epochs)
     run_hyper_parameters = replace(total, epochs=more_epochs)
-    architecture_name = entry.record.get("architecture", "")
+    architecture_name = entry.saved_record.get("architecture", "")
     get_architecture(architecture_name)
     configure_tensorflow()
     import keras
@@ -388,7 +393,7 @@ def continue_training(
     )
     probes = learning.probe_set(dataset.test_images, dataset.test_labels)
     learning_recorder = learning.recorder(
-        probes, history, listener, result.learning, entry.record.get("learning")
+        probes, history, listener, result.learning, entry.saved_record.get("learning")
     )
     validation_data = (validation_images, validation_labels) if len(validation_labels) else None
     started = time.perf_counter()

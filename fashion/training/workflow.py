@@ -5,8 +5,8 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 
-from fashion.store import model_store as store
 from fashion.data.fashion_mnist import Dataset
+from fashion.store import model_store as store
 from fashion.training.evaluation import Evaluation, evaluate
 from fashion.training.models import HyperParameters
 from fashion.training.run import TrainingListener, TrainingResult, continue_training, train
@@ -53,9 +53,9 @@ def photo_calibration(model, dataset: Dataset) -> dict | None:
     None when no held-out clothing photo is there (a partial folder): the model then falls back to
     the calibration on the Fashion-MNIST test set, as any other model.
     """
-    from fashion.photos import ood
     from fashion.data.fashion_mnist import scale_images
     from fashion.data.real_photos import load_real_photos
+    from fashion.photos import ood
 
     images, labels = load_real_photos().part(held_out=True)
     if not (labels >= 0).any():
@@ -77,7 +77,7 @@ def train_evaluate_save(
     if parent is None:
         result = train(architecture_name, hyper_parameters, dataset, listener, stop_event)
     else:
-        parent_epochs = len(store.get_entry(parent).record.get("history", []))
+        parent_epochs = len(store.get_entry(parent).saved_record.get("history", []))
         more_epochs = hyper_parameters.epochs - parent_epochs
         result = continue_training(parent, more_epochs, dataset, listener, stop_event)
     if result.epochs_run == 0:

@@ -13,6 +13,11 @@ from playwright.sync_api import Page, expect
 RUNNING_SELECTOR = '[data-testid="stStatusWidget"]'
 EXCEPTION_SELECTOR = '[data-testid="stException"]'
 STALE_SELECTOR = '[data-stale="true"]'
+# Streamlit's run state on its root element, set as soon as a run starts (the status widget shows
+# only after 500 ms of a run); checked on every animation frame so a gap between two runs is seen
+SCRIPT_NOT_RUNNING = (
+    "() => document.querySelector('[data-testid=\"stApp\"]')?.dataset.testScriptState === 'notRunning'"
+)
 ERROR_SELECTOR = '[data-testid="stAlertContentError"]'
 
 
@@ -34,6 +39,7 @@ def open_page(
 def wait_until_idle(page: Page, timeout_ms: float = 60_000) -> None:
     """Wait until Streamlit shows no "Running..." status (the script run has ended)."""
     page.locator(RUNNING_SELECTOR).wait_for(state="hidden", timeout=timeout_ms)
+    page.wait_for_function(SCRIPT_NOT_RUNNING, polling="raf", timeout=timeout_ms)
     expect(page.locator(STALE_SELECTOR)).to_have_count(0, timeout=timeout_ms)
 
 
@@ -136,19 +142,13 @@ def camera_video(photo: bytes) -> bytes:
 
 
 def choose_option(page: Page, label: str, option_name: str) -> None:
-    """Choose an option of the selectbox with this label by typing its name (retried: a rerun may close
-    the list again)."""
+    """Choose an option of the selectbox with this label by typing its name, once the page has settled."""
     chooser = page.get_by_role("combobox", name=label, exact=True)
     option = page.get_by_role("option", name=option_name, exact=True)
     wait_until_idle(page)
-    for _ in range(5):
-        chooser.click()
-        chooser.fill(option_name)
-        try:
-            expect(option).to_be_visible(timeout=5_000)
-            break
-        except AssertionError:
-            page.keyboard.press("Escape")
+    chooser.click()
+    chooser.fill(option_name)
+    expect(option).to_be_visible()
     option.click()
     expect(chooser).to_have_value(option_name)
     wait_until_idle(page)

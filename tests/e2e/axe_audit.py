@@ -12,9 +12,14 @@ from harness import REPOSITORY
 AXE_REPORT_DIRECTORY = REPOSITORY / "test-artifacts" / "axe"
 WCAG_21_AA_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 BLOCKING_IMPACTS = {"serious", "critical"}
-LIVE_AUDITS = 3
 
 _axe = Axe()
+
+
+def wait_until_steady(page) -> None:
+    """Wait until the script run has ended and the page's images have arrived, not while Streamlit draws."""
+    wait_until_idle(page)
+    page.wait_for_function("Array.from(document.images).every(image => image.complete)")
 
 
 def audit(page, state: str) -> list[dict]:
@@ -64,26 +69,19 @@ class Audits:
     def check(self, state: str, page=None) -> None:
         """Audit a page (this collector's tab unless another is given) under a state's name; screenshot it."""
         page = page or self.page
-        wait_until_idle(page)
+        wait_until_steady(page)
         assert_no_error(page)
-        # Audit the page once its images have arrived, not while Streamlit is still drawing
-        page.wait_for_function("Array.from(document.images).every(image => image.complete)")
         self.found[state] = audit(page, state)
         self.screenshot(page, state)
 
     def check_live(self, state: str, page=None) -> None:
-        """Audit a view that reruns on its own (a live job) or shows an error, without waiting for idle.
+        """Audit a view that reruns on its own (a live job) or shows an error, once it is steady.
 
-        Up to LIVE_AUDITS audits a second apart, until one is clean: a rerun's passing frame (the
-        header's Stop fading in) is not what the user reads, a violation in every audit is.
+        Once: a violation seen in one audit is a finding, even when the next rerun would hide it.
         """
         page = page or self.page
-        for attempt in range(LIVE_AUDITS):
-            if attempt:
-                page.wait_for_timeout(1000)
-            self.found[state] = audit(page, state)
-            if not self.found[state]:
-                break
+        wait_until_steady(page)
+        self.found[state] = audit(page, state)
         self.screenshot(page, state)
 
     def assert_clean(self) -> None:

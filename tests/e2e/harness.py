@@ -121,7 +121,7 @@ class AppServer:
         if self._log is not None:
             self._log.close()
 
-    def __enter__(self) -> "AppServer":
+    def __enter__(self) -> AppServer:
         return self
 
     def __exit__(self, *exception) -> None:

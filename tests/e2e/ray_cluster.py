@@ -10,13 +10,14 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import time
 from pathlib import Path
 
 try:
     from harness import REPOSITORY, free_port
+    from waiting import wait_for
 except ModuleNotFoundError:  # imported as tests.e2e.ray_cluster by bench/, run from the repository root
     from tests.e2e.harness import REPOSITORY, free_port
+    from tests.waiting import wait_for
 
 NODE_START_TIMEOUT_SECONDS = 120
 
@@ -83,16 +84,15 @@ class RayCluster:
     def wait_for_nodes(self, count: int) -> None:
         """Wait until the newest node says "Ray runtime started." (it has joined the cluster)."""
         node = self.worker if count > 1 else self.head
-        deadline = time.monotonic() + NODE_START_TIMEOUT_SECONDS
-        while time.monotonic() < deadline:
+
+        def started() -> bool:
             if "Ray runtime started." in node.log_path.read_text(errors="replace"):
-                return
+                return True
             if node.process.poll() is not None:
-                break
-            time.sleep(0.25)
-        raise RuntimeError(
-            f"Ray node {count} did not start in {NODE_START_TIMEOUT_SECONDS} s; see {node.log_path}"
-        )
+                raise RuntimeError(f"Ray node {count} ended before it started; see {node.log_path}")
+            return False
+
+        wait_for(started, f"Ray node {count} to start; see {node.log_path}", NODE_START_TIMEOUT_SECONDS, 0.25)
 
     def stop(self) -> None:
         """End both nodes (the second first)."""

@@ -21,6 +21,7 @@ from e2e_server import new_tab
 from harness import AppServer
 from playwright.sync_api import expect
 from ray_cluster import RayCluster
+from waiting import wait_for
 
 from fashion.jobs import open_job_database
 
@@ -130,10 +131,12 @@ def test_two_replicas_share_jobs_on_two_nodes_and_a_lost_node_fails_its_job(
     plotted = watcher.get_by_text(re.compile(r"^\d+ epochs? plotted\.$"))
     expect(plotted).to_be_visible(timeout=TRAINING_TIMEOUT_MS)
     first_count = int(plotted.inner_text().split()[0])
-    deadline = time.monotonic() + TRAINING_TIMEOUT_MS / 1000
-    while int(plotted.inner_text().split()[0]) <= first_count:
-        assert time.monotonic() < deadline, f"the other replica's page stayed at {first_count} epochs"
-        watcher.wait_for_timeout(250)
+    wait_for(
+        lambda: int(plotted.inner_text().split()[0]) > first_count,
+        f"the other replica's page to plot more than {first_count} epochs",
+        seconds=TRAINING_TIMEOUT_MS / 1000,
+        interval=0.25,
+    )
     screenshot(watcher, "ray-job-live-on-the-other-replica")
 
     # The second node dies mid-job: Anna's job fails with a clear message and no model is written

@@ -50,6 +50,10 @@ def test_explore_and_train_pages_pass_axe(app_server, page, audits):
     audits.check("train-form")
     # The Photo-robust preset turns augmentation on: its preview of augmented samples, opened
     choose_option(page, "Architecture", "Small CNN")
+    # The Preset list is the Small CNN's once the server has drawn its form (a new widget key)
+    expect(page.get_by_label("Model name (optional)", exact=True)).to_have_attribute(
+        "placeholder", re.compile(r"-cnn-")
+    )
     choose_option(page, "Preset", PHOTO_PRESET)
     preview_expander = page.locator('[data-testid="stExpander"]').filter(
         has_text="Preview of augmented samples"
@@ -204,3 +208,25 @@ def test_no_model_yet_during_and_after_training_pass_axe(empty_store_server, bro
     expect(curves).to_have_count(1)
     second.context.close()
     audits.assert_clean()
+
+
+def test_the_header_status_shows_at_full_contrast_from_its_first_frame(app_server, page):
+    """Streamlit fades its header status (the running icon and Stop) in and out over 200 ms at each run;
+    a faded Stop failed axe-core's contrast rule in a live view (it reruns every second). The app's
+    style shows it at once: each stage of Streamlit's fade (its CSSTransition classes) at full opacity."""
+    open_page(page, app_server.url, "", heading="Explore the data")
+    stages = ["appear", "appear-active", "enter", "enter-active", "exit", "exit-active"]
+    opacities = page.evaluate(
+        """stages => stages.map(stage => {
+            const widget = document.createElement("div");
+            widget.className = `stStatusWidget StatusWidget-${stage}`;
+            widget.style.opacity = "0";  // where Streamlit's own rule puts a fading widget
+            widget.style.transition = "opacity 200ms ease-out";
+            document.body.appendChild(widget);
+            const opacity = getComputedStyle(widget).opacity;
+            widget.remove();
+            return opacity;
+        })""",
+        stages,
+    )
+    assert dict(zip(stages, opacities, strict=True)) == dict.fromkeys(stages, "1")

@@ -5,12 +5,12 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import time
 
 import pytest
 from app_driver import assert_no_error, fill_training_form, open_page, plotted_epochs
 from harness import AppServer
 from playwright.sync_api import expect
+from waiting import wait_for
 
 from fashion.jobs import open_job_database
 
@@ -68,10 +68,12 @@ def test_the_job_view_through_a_database_restart(
     expect(unreachable).to_have_count(0)
     expect(page.get_by_text("Your training")).to_be_visible()
     back_at = plotted_epochs(page)
-    deadline = time.monotonic() + TRAINING_TIMEOUT_MS / 1000
-    while (plotted_epochs(page) or 0) <= (back_at or 0):
-        assert time.monotonic() < deadline, f"the job stayed at {back_at} epochs after the restart"
-        page.wait_for_timeout(250)
+    wait_for(
+        lambda: (plotted_epochs(page) or 0) > (back_at or 0),
+        f"the job to plot more than the {back_at} epochs it had after the restart",
+        seconds=TRAINING_TIMEOUT_MS / 1000,
+        interval=0.25,
+    )
     progress.scroll_into_view_if_needed()
     screenshot(page, "database-back-training")
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 
 import numpy as np
 import pytest
@@ -23,10 +22,11 @@ from app_driver import (
 from e2e_server import new_tab
 from harness import CHROMIUM_ARGUMENTS, CHROMIUM_PATH
 from playwright.sync_api import expect
+from waiting import wait_for
 
+from fashion.data.fashion_mnist import CLASS_NAMES
 from fashion.photos import pipeline as photo
 from fashion.store import model_store as store
-from fashion.data.fashion_mnist import CLASS_NAMES
 from fashion.training.inference import predict_probabilities
 from fashion.training.models import EXACT_TUTORIAL_PRESET
 
@@ -87,15 +87,25 @@ def test_training_plots_each_epoch_while_it_runs(app_server, page, screenshot, s
     screenshot(page, "train-started")
 
     seen_running = []
-    deadline = time.monotonic() + TRAINING_TIMEOUT_SECONDS
-    while not page.get_by_text(re.compile(r"^Training finished in")).count():
-        assert time.monotonic() < deadline, f"training did not finish; plotted epochs seen: {seen_running}"
+
+    def finished_noting_each_plotted_count() -> bool:
+        if page.get_by_text(re.compile(r"^Training finished in")).count():
+            return True
         count = plotted_epochs(page)
         if count is not None and page.locator(".st-key-training_stop").count() and count not in seen_running:
             seen_running.append(count)
             screenshot(page, f"train-running-{count}-epochs")
-        page.wait_for_timeout(250)
-    print("plotted epochs seen while running:", seen_running)
+        return False
+
+    try:
+        wait_for(
+            finished_noting_each_plotted_count,
+            "the training to finish",
+            seconds=TRAINING_TIMEOUT_SECONDS,
+            interval=0.25,
+        )
+    finally:
+        print("plotted epochs seen while running:", seen_running)
     assert seen_running == sorted(seen_running), seen_running
     assert len([count for count in seen_running if count > 0]) >= 2, seen_running
     expect(page.get_by_text("3 epochs plotted.")).to_be_visible()
@@ -284,16 +294,15 @@ def test_clicking_a_confusion_table_cell_opens_its_images(app_server, page, scre
     assert_no_error(page)
 
 
-def steady_bounding_box(locator, tries: int = 20) -> dict:
+def steady_bounding_box(locator) -> dict:
     """The element's bounding box once it has stopped moving (images above it may still be loading)."""
-    box = locator.bounding_box()
-    for _ in range(tries):
-        time.sleep(0.25)
-        next_box = locator.bounding_box()
-        if next_box == box:
-            return box
-        box = next_box
-    raise AssertionError(f"the element kept moving: {box}")
+    boxes = [locator.bounding_box()]
+
+    def stopped_moving():
+        boxes.append(locator.bounding_box())
+        return boxes[-1] if boxes[-1] == boxes[-2] else None
+
+    return wait_for(stopped_moving, "the element to stop moving", seconds=5, interval=0.25)
 
 
 def is_reddish(css_colour: str) -> bool:

@@ -9,9 +9,9 @@ from pathlib import Path
 from app_driver import assert_no_error, open_page, wait_until_idle
 from playwright.sync_api import expect
 
+from fashion.data.fashion_mnist import CLASS_NAMES
 from fashion.photos import pipeline as photo
 from fashion.store import model_store as store
-from fashion.data.fashion_mnist import CLASS_NAMES
 from fashion.training.inference import predict_probabilities
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))

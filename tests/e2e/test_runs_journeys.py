@@ -60,8 +60,8 @@ def test_compare_two_models_and_open_a_disagreement(runs_server, page, screensho
 
 def test_compare_class_filter_and_a_model_deleted_elsewhere(runs_server, page, screenshot, small_dataset):
     """The class filter narrows the disagreements; a compared model deleted elsewhere is named."""
-    from fashion.store import model_store as store
     from fashion.data.fashion_mnist import CLASS_NAMES
+    from fashion.store import model_store as store
 
     shutil.copytree(runs_server.models_dir / "one-epoch", runs_server.models_dir / "doomed")
     # small-tutorial right and one-epoch wrong, per true class, counted here from the two models

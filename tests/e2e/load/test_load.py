@@ -25,6 +25,7 @@ from app_driver import (
 from e2e_server import REPOSITORY, new_tab, start_server
 from harness import memory_kib
 from playwright.sync_api import expect
+from waiting import wait_for
 
 from fashion.data.fashion_mnist import DEBIAN_DIR
 from fashion.training.models import RECOMMENDED_PRESET, presets
@@ -287,12 +288,12 @@ def test_sessions_train_browse_and_upload_with_bounded_memory(
     )
     expect(curves).to_be_visible()
     # Each epoch replaces the image; the newest may still be loading when first looked at
-    for _ in range(120):
-        if curves.evaluate("image => image.complete && image.naturalWidth > 0"):
-            break
-        trainer.wait_for_timeout(250)
-    else:
-        raise AssertionError("the loss and accuracy image never finished loading")
+    wait_for(
+        lambda: curves.evaluate("image => image.complete && image.naturalWidth > 0"),
+        "the loss and accuracy image to finish loading",
+        seconds=30,
+        interval=0.25,
+    )
     assert trainer.locator(".st-key-training_stop button").is_visible(), (
         "the run ended before the load was over"
     )
