@@ -65,13 +65,15 @@ def continued_settings(arguments):
     from fashion.training.run import continued_hyper_parameters
 
     if arguments.epochs is None:
-        raise FashionError("--from needs --epochs N: how many more epochs to train.")
+        raise FashionError(_("--from needs --epochs N: how many more epochs to train."))
     others = ("arch", "batch_size", "learning_rate", "seed", "limit", "validation_fraction")
     others += ("exact_tutorial", "deterministic", "augmentation", "preset")
     given = [name for name in others if getattr(arguments, name) not in (None, False, "tutorial")]
     if given:
         option = "--" + given[0].replace("_", "-")
-        raise FashionError(f"--from continues with the parent's own settings; drop {option}.")
+        raise FashionError(
+            _("--from continues with the parent's own settings; drop {option}.").format(option=option)
+        )
     record = store.get_entry(arguments.from_model).record
     return record.get("architecture", "tutorial"), continued_hyper_parameters(record, arguments.epochs)
 
