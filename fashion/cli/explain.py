@@ -93,12 +93,12 @@ def run(arguments) -> int:
 def add_parser(commands) -> None:
     """The command's arguments, under python -m fashion."""
     explain_parser = commands.add_parser(
-        "explain", help="saliency and nearest training images of one image"
+        "explain", help=_("saliency and nearest training images of one image")
     )
     explain_parser.add_argument("image", metavar="IMAGE_OR_TEST_INDEX")
     explain_parser.add_argument("--model")
     explain_parser.add_argument(
-        "--output", help="where to write the saliency PNG (default saliency-<image>.png)"
+        "--output", help=_("where to write the saliency PNG (default saliency-<image>.png)")
     )
     explain_parser.add_argument("--json", action="store_true")
     explain_parser.set_defaults(handler=run)
