@@ -149,8 +149,10 @@ class PostgresJobDatabase(JobRecords):
         """The clear message for a server that is down or went away."""
         reason = first_line(error)
         return JobDatabaseError(
-            f"The job database ({self.server}) cannot be reached: {reason}. Nothing was changed; "
-            "try again in a moment, and if it persists ask whoever runs the server to check PostgreSQL."
+            _(
+                "The job database ({server}) cannot be reached: {reason}. Nothing was changed; "
+                "try again in a moment, and if it persists ask whoever runs the server to check PostgreSQL."
+            ).format(server=self.server, reason=reason)
         )
 
     @contextmanager
