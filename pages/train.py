@@ -149,7 +149,7 @@ if st.button(_("Start training"), key="train_start", type="primary", icon=":mate
         if settings_error is not None:
             raise settings_error
         if hyper_parameters.real_photos and not real_photos.available_count():
-            raise FashionError(_("No real photos to learn from.") + " " + _(real_photos.FIX_HINT))
+            raise FashionError(_("No real photos to learn from.") + " " + real_photos.fix_hint())
         typed = model_name.strip()
         clean_name = store.sanitize_name(typed) if typed else store.default_name(architecture, preset_name)
     except FashionError as error:

@@ -125,7 +125,7 @@ if len(batch) > 1:
     )
 if prediction.out_of_distribution:
     doubt, doubt_numbers = descriptions.photo_doubt_message(
-        prediction.ood_score, prediction.ood_threshold, calibration.calibrated_on
+        prediction.ood_score, prediction.ood_threshold, calibration.calibrated_on_text()
     )
     st.warning(doubt, icon=":material/help:")
     st.caption(_("How unsure, in numbers"), help=doubt_numbers)

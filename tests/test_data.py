@@ -180,7 +180,7 @@ def test_failed_download_is_one_clear_error(tmp_path):
     message = completed.stdout.strip().splitlines()[-1].removeprefix("error: ")
     keras_cache = home / ".keras" / "datasets" / "fashion-mnist"
     assert message.startswith(f"Fashion-MNIST was not found in {keras_cache}, {tmp_path / 'debian'} ")
-    assert "and the download failed (Exception)" in message and message.endswith(data.FIX_HINT)
+    assert "and the download failed (Exception)" in message and message.endswith(data.fix_hint())
 
 
 def test_search_order_prefers_keras_cache_over_debian(monkeypatch, tmp_path):

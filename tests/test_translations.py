@@ -172,3 +172,23 @@ def test_the_cli_speaks_english_by_default_and_chinese_when_asked(use_small_data
     assert "准确率" in from_environment.stdout or "没有已保存的模型" in from_environment.stdout
     failed = run_cli("--lang", "zh-CN", "evaluate", "--model", "no-such-model")
     assert failed.returncode == 2 and failed.stderr.startswith("错误：")
+
+
+def test_the_cli_help_and_the_core_errors_follow_the_language(models_dir):
+    english = run_cli("--help")
+    assert english.returncode == 0, english.stderr
+    assert "Fashion-MNIST Studio on the command line." in english.stdout and "usage: " in english.stdout
+    chinese = run_cli("--lang", "zh-CN", "--help")
+    assert chinese.returncode == 0, chinese.stderr
+    assert "命令行" in chinese.stdout and "用法：" in chinese.stdout
+    assert "on the command line" not in chinese.stdout and "show this help" not in chinese.stdout
+    train_help = run_cli("train", "--help", environment={"LANG": "zh_CN.UTF-8"})
+    assert train_help.returncode == 0, train_help.stderr
+    assert "训练" in train_help.stdout and "random subset" not in train_help.stdout
+    # A FashionError from the core (the model store), raised in the run's language: one line, exit 2
+    failed = run_cli("--lang", "zh-CN", "evaluate", "--model", "no-such-model")
+    assert failed.returncode == 2
+    assert failed.stderr.count("\n") == 1 and failed.stderr.startswith("错误：")
+    assert "'no-such-model'" in failed.stderr and "no saved model" not in failed.stderr
+    english_failure = run_cli("evaluate", "--model", "no-such-model")
+    assert english_failure.stderr == "error: no saved model is called 'no-such-model'.\n"

@@ -20,7 +20,7 @@ def show_photo_source() -> None:
             ).format(count=format_number(photo_count), one_in=real_photos.HELD_OUT_ONE_IN)
         )
         return
-    st.warning(_("This preset learns from real photos, and none are here.") + " " + _(real_photos.FIX_HINT))
+    st.warning(_("This preset learns from real photos, and none are here.") + " " + real_photos.fix_hint())
     if st.button(_("Download the real photos"), key="train_download_photos", icon=":material/download:"):
         bar = st.progress(0.0, text=_("Downloading the real photos…"))
 

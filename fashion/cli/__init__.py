@@ -13,20 +13,61 @@ from fashion import i18n
 from fashion.cli import evaluate, explain, export, model_script, models, photos, predict, train
 from fashion.cli.train import EXIT_ERROR
 from fashion.errors import FashionError
-from fashion.i18n import _
+from fashion.i18n import N_, _
 
 COMMANDS = (train, predict, evaluate, models, export, explain, model_script, photos)
+
+
+# argparse's own words in its help and errors, for the catalogue (translate_argparse)
+ARGPARSE_MESSAGES = (
+    N_("usage: "),
+    N_("options"),
+    N_("positional arguments"),
+    N_("show this help message and exit"),
+    N_("%(prog)s: error: %(message)s\n"),
+    N_("argument %(argument_name)s: %(message)s"),
+    N_("expected one argument"),
+    N_("the following arguments are required: %s"),
+    N_("invalid choice: %(value)r (choose from %(choices)s)"),
+    N_("invalid %(type)s value: %(value)r"),
+    N_("unrecognized arguments: %s"),
+)
+
+
+def translate_argparse() -> None:
+    """Let argparse's own words (usage:, options, ...) follow the run's language, as its help texts do."""
+    # argparse looks its words up through its module's gettext functions at the moment it prints them;
+    # English (NullTranslations) gives them back unchanged, and a word the catalogue lacks stays English.
+    argparse._ = _  # type: ignore[attr-defined]
+    argparse.ngettext = i18n.ngettext  # type: ignore[attr-defined]
+
+
+def language_of_arguments(argv: list[str]) -> str:
+    """The language --lang names in argv (else LANG's), read before the parser exists: argparse takes its
+    help texts as the parser is built, so they must be in that language already."""
+    for index, argument in enumerate(argv):
+        if argument == "--":
+            break
+        if argument.startswith("--lang="):
+            value = argument.partition("=")[2]
+        elif argument == "--lang" and index + 1 < len(argv):
+            value = argv[index + 1]
+        else:
+            continue
+        if value in i18n.LANGUAGES:
+            return value
+    return i18n.language_from_environment()
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of python -m fashion."""
     parser = argparse.ArgumentParser(
-        prog="python -m fashion", description="Fashion-MNIST Studio on the command line."
+        prog="python -m fashion", description=_("Fashion-MNIST Studio on the command line.")
     )
     parser.add_argument(
         "--lang",
         choices=i18n.LANGUAGES,
-        help="the language of the messages (default: English, or Chinese where LANG says zh_CN)",
+        help=_("the language of the messages (default: English, or Chinese where LANG says zh_CN)"),
     )
     commands = parser.add_subparsers(dest="command", required=True)
     for command in COMMANDS:
@@ -36,8 +77,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; errors become one line on stderr and exit status 2."""
+    argv = sys.argv[1:] if argv is None else argv
+    i18n.use_language(language_of_arguments(argv))
+    translate_argparse()
     arguments = build_parser().parse_args(argv)
-    i18n.use_language(arguments.lang or i18n.language_from_environment())
     try:
         return arguments.handler(arguments)
     except FashionError as error:

@@ -43,7 +43,7 @@ def run(arguments) -> int:
 
 def add_parser(commands) -> None:
     """The command's arguments, under python -m fashion."""
-    evaluate_parser = commands.add_parser("evaluate", help="evaluate a saved model on the test set")
+    evaluate_parser = commands.add_parser("evaluate", help=_("evaluate a saved model on the test set"))
     evaluate_parser.add_argument("--model")
     evaluate_parser.add_argument("--json", action="store_true")
     evaluate_parser.set_defaults(handler=run)

@@ -29,7 +29,9 @@ def run(arguments) -> int:
         index = int(target)
         if index >= len(dataset.test_labels):
             raise FashionError(
-                f"test index {index} is out of range; the test set has {len(dataset.test_labels):,} images."
+                _("test index {index} is out of range; the test set has {test_count:,} images.").format(
+                    index=index, test_count=len(dataset.test_labels)
+                )
             )
         image, true_label = dataset.test_images[index], int(dataset.test_labels[index])
         source = f"test-{index}"
@@ -45,7 +47,9 @@ def run(arguments) -> int:
     try:
         output.write_bytes(plots.figure_to_png(figure))
     except OSError as error:
-        raise FashionError(f"cannot write {output}: {error.strerror}.") from None
+        raise FashionError(
+            _("cannot write {output}: {reason}.").format(output=output, reason=error.strerror)
+        ) from None
     best = top_classes(explanation.probabilities, 3)
     neighbour_rows = [
         {
@@ -89,12 +93,12 @@ def run(arguments) -> int:
 def add_parser(commands) -> None:
     """The command's arguments, under python -m fashion."""
     explain_parser = commands.add_parser(
-        "explain", help="saliency and nearest training images of one image"
+        "explain", help=_("saliency and nearest training images of one image")
     )
     explain_parser.add_argument("image", metavar="IMAGE_OR_TEST_INDEX")
     explain_parser.add_argument("--model")
     explain_parser.add_argument(
-        "--output", help="where to write the saliency PNG (default saliency-<image>.png)"
+        "--output", help=_("where to write the saliency PNG (default saliency-<image>.png)")
     )
     explain_parser.add_argument("--json", action="store_true")
     explain_parser.set_defaults(handler=run)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from fashion.i18n import _
 from fashion.store.export import FORMATS, QUANTIZATIONS
 
 
@@ -44,10 +45,10 @@ def run(arguments) -> int:
 
 def add_parser(commands) -> None:
     """The command's arguments, under python -m fashion."""
-    export_parser = commands.add_parser("export", help="export a saved model, its history or its record")
+    export_parser = commands.add_parser("export", help=_("export a saved model, its history or its record"))
     export_parser.add_argument("name", metavar="NAME")
     export_parser.add_argument("--format", choices=FORMATS, required=True)
-    export_parser.add_argument("--output", required=True, help="a file, or a folder to write into")
-    export_parser.add_argument("--quantize", choices=QUANTIZATIONS, default="none", help="TFLite only")
+    export_parser.add_argument("--output", required=True, help=_("a file, or a folder to write into"))
+    export_parser.add_argument("--quantize", choices=QUANTIZATIONS, default="none", help=_("TFLite only"))
     export_parser.add_argument("--json", action="store_true")
     export_parser.set_defaults(handler=run)

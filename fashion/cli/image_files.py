@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from fashion.errors import FashionError
+from fashion.i18n import _
 from fashion.photos.image_file import MAX_FILE_BYTES
 from fashion.photos.pipeline import prepare_photo
 
@@ -17,10 +18,14 @@ def read_photo(file_name: str, switches: dict[str, bool] | None = None):
         with path.open("rb") as handle:
             data = handle.read(MAX_FILE_BYTES + 1)
     except IsADirectoryError:
-        raise FashionError(f"{file_name}: is a folder, not an image file.") from None
+        raise FashionError(
+            _("{file_name}: is a folder, not an image file.").format(file_name=file_name)
+        ) from None
     except OSError as error:
-        raise FashionError(f"{file_name}: cannot be read ({error.strerror}).") from None
+        raise FashionError(
+            _("{file_name}: cannot be read ({reason}).").format(file_name=file_name, reason=error.strerror)
+        ) from None
     try:
         return prepare_photo(data, switches)
     except FashionError as error:
-        raise FashionError(f"{file_name}: {error}") from None
+        raise FashionError(_("{file_name}: {error}").format(file_name=file_name, error=error)) from None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from fashion.i18n import _
 from fashion.lesson import model_code
 
 
@@ -21,7 +22,7 @@ def run(arguments) -> int:
 
 def add_parser(commands) -> None:
     """The command's arguments, under python -m fashion."""
-    code_parser = commands.add_parser("code", help="the standalone Keras script reproducing a saved model")
+    code_parser = commands.add_parser("code", help=_("the standalone Keras script reproducing a saved model"))
     code_parser.add_argument("name", metavar="NAME")
-    code_parser.add_argument("--output", help="write the script to this file (default: stdout)")
+    code_parser.add_argument("--output", help=_("write the script to this file (default: stdout)"))
     code_parser.set_defaults(handler=run)

@@ -47,6 +47,6 @@ def run(arguments) -> int:
 
 def add_parser(commands) -> None:
     """The command's arguments, under python -m fashion."""
-    models_parser = commands.add_parser("models", help="list saved models")
+    models_parser = commands.add_parser("models", help=_("list saved models"))
     models_parser.add_argument("--json", action="store_true")
     models_parser.set_defaults(handler=run)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from fashion import settings
 from fashion.data import real_photos
+from fashion.i18n import _
 
 
 def run(arguments) -> int:
@@ -27,13 +28,14 @@ def run(arguments) -> int:
 
 def add_parser(commands) -> None:
     """The command's arguments, under python -m fashion."""
-    photos_parser = commands.add_parser("photos", help="the real labelled photos (CC0 clothing-dataset)")
+    photos_parser = commands.add_parser("photos", help=_("the real labelled photos (CC0 clothing-dataset)"))
     photos_commands = photos_parser.add_subparsers(dest="photos_command", required=True)
     download_parser = photos_commands.add_parser(
-        "download", help="download the originals at a pinned commit, each checked by SHA-256"
+        "download", help=_("download the originals at a pinned commit, each checked by SHA-256")
     )
     download_parser.add_argument(
-        "--to", help="the folder to fill (default: FASHION_PHOTOS_DIR, else real-photos in the cache folder)"
+        "--to",
+        help=_("the folder to fill (default: FASHION_PHOTOS_DIR, else real-photos in the cache folder)"),
     )
     download_parser.add_argument("--base-url", help=argparse.SUPPRESS)
     download_parser.set_defaults(handler=run)

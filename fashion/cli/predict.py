@@ -76,12 +76,14 @@ def run(arguments) -> int:
 
 def add_parser(commands) -> None:
     """The command's arguments, under python -m fashion."""
-    predict_parser = commands.add_parser("predict", help="classify image files")
+    predict_parser = commands.add_parser("predict", help=_("classify image files"))
     predict_parser.add_argument("images", nargs="+", metavar="IMAGE")
     predict_parser.add_argument("--model")
     predict_parser.add_argument("--json", action="store_true")
     for step in STEPS:
         predict_parser.add_argument(
-            f"--no-{step.name}", action="store_true", help=f"skip this step: {step.description}"
+            f"--no-{step.name}",
+            action="store_true",
+            help=_("skip this step: {step}").format(step=_(step.description)),
         )
     predict_parser.set_defaults(handler=run)

@@ -65,13 +65,15 @@ def continued_settings(arguments):
     from fashion.training.run import continued_hyper_parameters
 
     if arguments.epochs is None:
-        raise FashionError("--from needs --epochs N: how many more epochs to train.")
+        raise FashionError(_("--from needs --epochs N: how many more epochs to train."))
     others = ("arch", "batch_size", "learning_rate", "seed", "limit", "validation_fraction")
     others += ("exact_tutorial", "deterministic", "augmentation", "preset")
     given = [name for name in others if getattr(arguments, name) not in (None, False, "tutorial")]
     if given:
         option = "--" + given[0].replace("_", "-")
-        raise FashionError(f"--from continues with the parent's own settings; drop {option}.")
+        raise FashionError(
+            _("--from continues with the parent's own settings; drop {option}.").format(option=option)
+        )
     record = store.get_entry(arguments.from_model).record
     return record.get("architecture", "tutorial"), continued_hyper_parameters(record, arguments.epochs)
 
@@ -148,29 +150,31 @@ def run(arguments) -> int:
 
 def add_parser(commands) -> None:
     """The command's arguments, under python -m fashion."""
-    train_parser = commands.add_parser("train", help="train a model and save it")
+    train_parser = commands.add_parser("train", help=_("train a model and save it"))
     train_parser.add_argument("--arch", choices=sorted(ARCHITECTURES), default="tutorial")
     train_parser.add_argument("--epochs", type=int)
     train_parser.add_argument("--batch-size", type=int)
     train_parser.add_argument("--learning-rate", type=float)
     train_parser.add_argument("--seed", type=int)
-    train_parser.add_argument("--limit", type=int, help="train on a random subset of this many images")
+    train_parser.add_argument("--limit", type=int, help=_("train on a random subset of this many images"))
     train_parser.add_argument("--validation-fraction", type=float)
     train_parser.add_argument(
-        "--deterministic", action="store_true", help="exactly reproducible: TensorFlow op determinism, slower"
+        "--deterministic",
+        action="store_true",
+        help=_("exactly reproducible: TensorFlow op determinism, slower"),
     )
     train_parser.add_argument(
         "--exact-tutorial",
         action="store_true",
-        help="the tutorial's settings (batch 32, 10 epochs, Adam 1e-3) on the chosen architecture",
+        help=_("the tutorial's settings (batch 32, 10 epochs, Adam 1e-3) on the chosen architecture"),
     )
     train_parser.add_argument(
-        "--augmentation", choices=sorted(AUGMENTATIONS), help="photo: train on photo-like variants"
+        "--augmentation", choices=sorted(AUGMENTATIONS), help=_("photo: train on photo-like variants")
     )
-    train_parser.add_argument("--preset", help="a preset of the architecture, e.g. 'Photo-robust CNN'")
+    train_parser.add_argument("--preset", help=_("a preset of the architecture, e.g. 'Photo-robust CNN'"))
     train_parser.add_argument("--name")
     train_parser.add_argument(
-        "--from", dest="from_model", metavar="NAME", help="continue a saved model for --epochs more epochs"
+        "--from", dest="from_model", metavar="NAME", help=_("continue a saved model for --epochs more epochs")
     )
     train_parser.add_argument("--json", action="store_true")
     train_parser.set_defaults(handler=run)

@@ -18,7 +18,7 @@ import numpy as np
 
 from fashion import settings
 from fashion.errors import DatasetError
-from fashion.i18n import N_
+from fashion.i18n import N_, _
 
 # Marked for the catalogue; shown in the reader's language with _() (the tutorial's words in zh_CN)
 CLASS_NAMES = [
@@ -45,11 +45,17 @@ PIXEL_MAX = 255  # uint8 pixels run 0-255; the model sees them divided by this
 DEBIAN_DIR = Path("/usr/share/datasets/fashion-mnist")
 KERAS_CACHE_DIR = Path.home() / ".keras" / "datasets" / "fashion-mnist"
 
-FIX_HINT = (
+# Translators: {variable} is the name of an environment variable
+FIX_HINT = N_(
     "Install Debian's package with `apt-get install dataset-fashion-mnist`, "
-    f"set {settings.MNIST_DIR.name} to a folder holding the four .gz files, "
+    "set {variable} to a folder holding the four .gz files, "
     "or go online so Keras can download them."
 )
+
+
+def fix_hint() -> str:
+    """FIX_HINT in the current language, with the setting's name filled in."""
+    return _(FIX_HINT).format(variable=settings.MNIST_DIR.name)
 
 
 @dataclass(frozen=True)
@@ -105,45 +111,65 @@ class Dataset:
 def parse_idx(raw: bytes, expected: IdxFile, path: Path) -> np.ndarray:
     """Parse decompressed IDX bytes into a read-only uint8 array, checking header and size."""
     if len(raw) < 4:
-        raise DatasetError(f"{path}: the file is truncated (no IDX header). {FIX_HINT}")
+        raise DatasetError(
+            _("{path}: the file is truncated (no IDX header). {hint}").format(path=path, hint=fix_hint())
+        )
     zero_one, zero_two, data_type, dimensions = raw[0], raw[1], raw[2], raw[3]
     if zero_one != 0 or zero_two != 0 or data_type != UNSIGNED_BYTE_TYPE:
         raise DatasetError(
-            f"{path}: not an IDX file of unsigned bytes (bad magic number). {FIX_HINT}"
+            _("{path}: not an IDX file of unsigned bytes (bad magic number). {hint}").format(
+                path=path, hint=fix_hint()
+            )
         )
     if dimensions != expected.dimensions:
         raise DatasetError(
-            f"{path}: expected {expected.dimensions} dimension(s), the header says {dimensions}. "
-            f"{FIX_HINT}"
+            _(
+                "{path}: expected {expected_dimensions} dimension(s), the header says {found_dimensions}. "
+                "{hint}"
+            ).format(
+                path=path,
+                expected_dimensions=expected.dimensions,
+                found_dimensions=dimensions,
+                hint=fix_hint(),
+            )
         )
     header_size = 4 + 4 * dimensions
     if len(raw) < header_size:
-        raise DatasetError(f"{path}: the file is truncated inside its header. {FIX_HINT}")
+        raise DatasetError(
+            _("{path}: the file is truncated inside its header. {hint}").format(path=path, hint=fix_hint())
+        )
     shape = tuple(
         int.from_bytes(raw[4 + 4 * axis : 8 + 4 * axis], "big") for axis in range(dimensions)
     )
     if dimensions == 3 and shape[1:] != (IMAGE_SIZE, IMAGE_SIZE):
         raise DatasetError(
-            f"{path}: images are {shape[1]}x{shape[2]}, expected 28x28. {FIX_HINT}"
+            _("{path}: images are {height}x{width}, expected 28x28. {hint}").format(
+                path=path, height=shape[1], width=shape[2], hint=fix_hint()
+            )
         )
     if shape[0] == 0:
-        raise DatasetError(f"{path}: the file holds no items. {FIX_HINT}")
+        raise DatasetError(_("{path}: the file holds no items. {hint}").format(path=path, hint=fix_hint()))
     expected_size = header_size + int(np.prod(shape))
     if len(raw) < expected_size:
         raise DatasetError(
-            f"{path}: the file is truncated: {len(raw):,} bytes, the header promises "
-            f"{expected_size:,}. {FIX_HINT}"
+            _(
+                "{path}: the file is truncated: {size:,} bytes, the header promises {expected_size:,}. {hint}"
+            ).format(path=path, size=len(raw), expected_size=expected_size, hint=fix_hint())
         )
     if len(raw) > expected_size:
         raise DatasetError(
-            f"{path}: {len(raw) - expected_size:,} unexpected bytes after the data. {FIX_HINT}"
+            _("{path}: {extra:,} unexpected bytes after the data. {hint}").format(
+                path=path, extra=len(raw) - expected_size, hint=fix_hint()
+            )
         )
     if shape[0] == expected.full_count:
         digest = hashlib.sha256(raw).hexdigest()
         if digest != expected.content_sha256:
             raise DatasetError(
-                f"{path}: the content does not match the published Fashion-MNIST checksum "
-                f"(corrupt or altered file). {FIX_HINT}"
+                _(
+                    "{path}: the content does not match the published Fashion-MNIST checksum "
+                    "(corrupt or altered file). {hint}"
+                ).format(path=path, hint=fix_hint())
             )
     array = np.frombuffer(raw, dtype=np.uint8, offset=header_size).reshape(shape)
     array.flags.writeable = False
@@ -155,15 +181,23 @@ def read_idx_file(path: Path, expected: IdxFile) -> np.ndarray:
     try:
         compressed = path.read_bytes()
     except FileNotFoundError:
-        raise DatasetError(f"{path}: the file is missing. {FIX_HINT}") from None
+        raise DatasetError(
+            _("{path}: the file is missing. {hint}").format(path=path, hint=fix_hint())
+        ) from None
     except OSError as error:
-        raise DatasetError(f"{path}: cannot be read ({error.strerror}). {FIX_HINT}") from None
+        raise DatasetError(
+            _("{path}: cannot be read ({reason}). {hint}").format(
+                path=path, reason=error.strerror, hint=fix_hint()
+            )
+        ) from None
     if compressed[:2] == b"\x1f\x8b":
         try:
             raw = gzip.decompress(compressed)
         except (EOFError, OSError, zlib.error):
             raise DatasetError(
-                f"{path}: the gzip stream is truncated or corrupt. {FIX_HINT}"
+                _("{path}: the gzip stream is truncated or corrupt. {hint}").format(
+                    path=path, hint=fix_hint()
+                )
             ) from None
     else:
         raw = compressed
@@ -202,16 +236,24 @@ def parse_directory(directory: Path) -> Dataset:
     test_images = read_idx_file(directory / TEST_IMAGES.file_name, TEST_IMAGES)
     test_labels = read_idx_file(directory / TEST_LABELS.file_name, TEST_LABELS)
     for images, labels, kind in (
-        (train_images, train_labels, "training"),
-        (test_images, test_labels, "test"),
+        (train_images, train_labels, N_("training")),
+        (test_images, test_labels, N_("test")),
     ):
         if len(images) != len(labels):
             raise DatasetError(
-                f"{directory}: {len(images):,} {kind} images but {len(labels):,} labels. {FIX_HINT}"
+                _("{directory}: {image_count:,} {kind} images but {label_count:,} labels. {hint}").format(
+                    directory=directory,
+                    image_count=len(images),
+                    kind=_(kind),
+                    label_count=len(labels),
+                    hint=fix_hint(),
+                )
             )
         if labels.max() >= NUM_CLASSES:
             raise DatasetError(
-                f"{directory}: a {kind} label is {int(labels.max())}, labels must be 0-9. {FIX_HINT}"
+                _("{directory}: a {kind} label is {label}, labels must be 0-9. {hint}").format(
+                    directory=directory, kind=_(kind), label=int(labels.max()), hint=fix_hint()
+                )
             )
     return Dataset(train_images, train_labels, test_images, test_labels, str(directory))
 
@@ -287,8 +329,13 @@ def download_with_keras() -> Path:
         keras.datasets.fashion_mnist.load_data()
     except Exception as error:  # noqa: BLE001 - any download failure means the same to the user
         raise DatasetError(
-            f"Fashion-MNIST was not found in {', '.join(map(str, candidate_directories()))} "
-            f"and the download failed ({type(error).__name__}). {FIX_HINT}"
+            _(
+                "Fashion-MNIST was not found in {folders} and the download failed ({error_type}). {hint}"
+            ).format(
+                folders=", ".join(map(str, candidate_directories())),
+                error_type=type(error).__name__,
+                hint=fix_hint(),
+            )
         ) from None
     return KERAS_CACHE_DIR
 
@@ -300,7 +347,9 @@ def load_dataset(allow_download: bool = True) -> Dataset:
         directory = Path(configured).expanduser()
         if not directory.is_dir():
             raise DatasetError(
-                f"{settings.MNIST_DIR.name}={configured} is not a folder. {FIX_HINT}"
+                _("{name}={configured} is not a folder. {hint}").format(
+                    name=settings.MNIST_DIR.name, configured=configured, hint=fix_hint()
+                )
             )
         return load_from_directory(directory)
     for directory in candidate_directories():
@@ -308,8 +357,9 @@ def load_dataset(allow_download: bool = True) -> Dataset:
             return load_from_directory(directory)
     if not allow_download:
         raise DatasetError(
-            f"Fashion-MNIST was not found in "
-            f"{', '.join(map(str, candidate_directories()))}. {FIX_HINT}"
+            _("Fashion-MNIST was not found in {folders}. {hint}").format(
+                folders=", ".join(map(str, candidate_directories())), hint=fix_hint()
+            )
         )
     return load_from_directory(download_with_keras())
 

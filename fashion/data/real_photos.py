@@ -26,7 +26,7 @@ import numpy as np
 from fashion import settings
 from fashion.data.fashion_mnist import CLASS_NAMES, IMAGE_SIZE, cache_directory
 from fashion.errors import FashionError, PhotoDatasetError
-from fashion.i18n import _, format_number
+from fashion.i18n import N_, _, format_number
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SHARED_DIR = PROJECT_ROOT.parent / "shared" / "real-photos"
@@ -40,10 +40,18 @@ SOURCE_COMMIT = "7ed86a9cc56763b6acb35e41cb35184e43a5d218"
 SOURCE_LICENSE = "CC0-1.0"
 SOURCE_URL = f"https://raw.githubusercontent.com/{SOURCE_REPOSITORY}/{SOURCE_COMMIT}/"
 DOWNLOAD_COMMAND = "python -m fashion photos download"
-FIX_HINT = (
-    f"Run `{DOWNLOAD_COMMAND}` (about 4,200 CC0 photos from {SOURCE_REPOSITORY}), "
-    f"or set {settings.PHOTOS_DIR.name} to a folder holding images/<id>.jpg."
+# Translators: {command} is a command, {repository} a GitHub repository, {variable} an environment variable
+FIX_HINT = N_(
+    "Run `{command}` (about 4,200 CC0 photos from {repository}), "
+    "or set {variable} to a folder holding images/<id>.jpg."
 )
+
+
+def fix_hint() -> str:
+    """FIX_HINT in the current language, with the command, source and setting filled in."""
+    return _(FIX_HINT).format(
+        command=DOWNLOAD_COMMAND, repository=SOURCE_REPOSITORY, variable=settings.PHOTOS_DIR.name
+    )
 # One photo in this many (by a hash of its file name) is held out: never trained on, it validates
 # the Photo model and calibrates its "none of the ten" threshold.
 HELD_OUT_ONE_IN = 5
@@ -98,14 +106,20 @@ def read_label_file(path: Path | None = None) -> list[LabelRow]:
             reader = csv.DictReader(handle)
             missing = [column for column in LABEL_COLUMNS if column not in (reader.fieldnames or [])]
             if missing:
-                raise PhotoDatasetError(f"{path}: the label file has no column {missing[0]!r}.")
+                raise PhotoDatasetError(
+                    _("{path}: the label file has no column {first!r}.").format(path=path, first=missing[0])
+                )
             raw_rows = list(reader)
     except FileNotFoundError:
         raise PhotoDatasetError(
-            f"{path}: the label file is missing; restore it from the project's repository."
+            _("{path}: the label file is missing; restore it from the project's repository.").format(
+                path=path
+            )
         ) from None
     except (OSError, UnicodeDecodeError, csv.Error) as error:
-        raise PhotoDatasetError(f"{path}: the label file cannot be read ({error}).") from None
+        raise PhotoDatasetError(
+            _("{path}: the label file cannot be read ({error}).").format(path=path, error=error)
+        ) from None
     rows = []
     for line, row in enumerate(raw_rows, start=2):
         name = row["class"]
@@ -115,21 +129,30 @@ def read_label_file(path: Path | None = None) -> list[LabelRow]:
             label = CLASS_NAMES.index(name)
         else:
             raise PhotoDatasetError(
-                f"{path}, line {line}: {name!r} is not a class; use one of "
-                f"{', '.join(CLASS_NAMES)} or {NONE_CLASS!r}."
+                _(
+                    "{path}, line {line}: {name!r} is not a class; use one of {choices} or {none_class!r}."
+                ).format(
+                    path=path, line=line, name=name, choices=", ".join(CLASS_NAMES), none_class=NONE_CLASS
+                )
             )
         file = row["file"]
         if not file or Path(file).is_absolute() or ".." in Path(file).parts:
-            raise PhotoDatasetError(f"{path}, line {line}: {file!r} is not a path inside the photo folder.")
+            raise PhotoDatasetError(
+                _("{path}, line {line}: {file!r} is not a path inside the photo folder.").format(
+                    path=path, line=line, file=file
+                )
+            )
         try:
             size = int(row["source_bytes"])
         except (TypeError, ValueError):
             raise PhotoDatasetError(
-                f"{path}, line {line}: source_bytes {row['source_bytes']!r} is not a number."
+                _("{path}, line {line}: source_bytes {expected_size!r} is not a number.").format(
+                    path=path, line=line, expected_size=row["source_bytes"]
+                )
             ) from None
         rows.append(LabelRow(file, label, row["source_sha256"].lower(), size))
     if not rows:
-        raise PhotoDatasetError(f"{path}: the label file holds no photos.")
+        raise PhotoDatasetError(_("{path}: the label file holds no photos.").format(path=path))
     return rows
 
 
@@ -257,13 +280,17 @@ def load_real_photos(
     rows = read_label_file(labels_path)
     directory = directory or find_photos_directory()
     if directory is None:
-        raise PhotoDatasetError(f"No real photos found. {FIX_HINT}")
+        raise PhotoDatasetError(_("No real photos found. {hint}").format(hint=fix_hint()))
     if not directory.is_dir():
-        raise PhotoDatasetError(f"{directory} is not a folder. {FIX_HINT}")
+        raise PhotoDatasetError(
+            _("{directory} is not a folder. {hint}").format(directory=directory, hint=fix_hint())
+        )
     present = [(directory / row.file).is_file() for row in rows]
     if not any(present):
         raise PhotoDatasetError(
-            f"{directory} holds none of the labelled photos (images/<id>.jpg). {FIX_HINT}"
+            _("{directory} holds none of the labelled photos (images/<id>.jpg). {hint}").format(
+                directory=directory, hint=fix_hint()
+            )
         )
     cache_path = _cache_path(directory, rows, labels_path)
     arrays = _read_cache(cache_path, len(rows))
@@ -287,7 +314,11 @@ def load_real_photos(
         if present[index] and not usable[index]
     )
     if not usable.any():
-        raise PhotoDatasetError(f"{directory}: none of the photos could be read. {FIX_HINT}")
+        raise PhotoDatasetError(
+            _("{directory}: none of the photos could be read. {hint}").format(
+                directory=directory, hint=fix_hint()
+            )
+        )
     kept = np.flatnonzero(usable)
     images = arrays["images"][kept]
     images.flags.writeable = False
@@ -405,18 +436,24 @@ def download_photos(
             if status:
                 reason = f"HTTP {status} {reason}"
             raise PhotoDatasetError(
-                f"downloading {url} failed ({reason}); {fetched} photos were fetched and are kept: "
-                "run the download again."
+                _(
+                    "downloading {url} failed ({reason}); {fetched} photos were fetched and are kept: "
+                    "run the download again."
+                ).format(url=url, reason=reason, fetched=fetched)
             ) from None
         if hashlib.sha256(data).hexdigest() != row.source_sha256:
             raise PhotoDatasetError(
-                f"{url}: the download does not match its SHA-256 in the label file (corrupt or changed "
-                f"at the source); it was not kept."
+                _(
+                    "{url}: the download does not match its SHA-256 in the label file (corrupt or changed "
+                    "at the source); it was not kept."
+                ).format(url=url)
             )
         try:
             write_whole(target, data)
         except OSError as error:
-            raise PhotoDatasetError(f"{target}: cannot be written ({error.strerror}).") from None
+            raise PhotoDatasetError(
+                _("{target}: cannot be written ({reason}).").format(target=target, reason=error.strerror)
+            ) from None
         fetched += 1
         if progress is not None:
             progress(number, len(rows))

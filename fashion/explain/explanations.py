@@ -18,7 +18,7 @@ import numpy as np
 
 from fashion.data.fashion_mnist import IMAGE_SIZE, NUM_CLASSES
 from fashion.errors import ExplanationError
-from fashion.i18n import N_
+from fashion.i18n import N_, _
 from fashion.training.inference import PREDICTION_BATCH, as_model_input
 
 if TYPE_CHECKING:  # annotations only: Keras is imported when a model is explained
@@ -45,7 +45,7 @@ def model_parts(model) -> ModelParts:
     layers = list(getattr(model, "layers", []))
     if not layers or type(layers[-1]).__name__ != "Dense" or layers[-1].units != NUM_CLASSES:
         raise ExplanationError(
-            "this model cannot be explained: it must be a Sequential network ending in Dense(10)."
+            _("this model cannot be explained: it must be a Sequential network ending in Dense(10).")
         )
     body = layers[:-1]
     last_spatial = max(
@@ -130,7 +130,11 @@ def _trace(model) -> dict:
 def saliency_map(model, image: np.ndarray, class_index: int) -> np.ndarray:
     """Where the image holds evidence for class_index: a (28, 28) map in [0, 1] (all 0 when none)."""
     if not 0 <= int(class_index) < NUM_CLASSES:
-        raise ExplanationError(f"the class must be between 0 and {NUM_CLASSES - 1}, not {class_index}.")
+        raise ExplanationError(
+            _("the class must be between 0 and {last_class}, not {class_index}.").format(
+                last_class=NUM_CLASSES - 1, class_index=class_index
+            )
+        )
     image = as_model_input(image)[0]
     heat = np.asarray(_traced_functions(model)["saliency"](image, np.int32(class_index)), dtype=np.float32)
     peak = float(heat.max())
@@ -164,7 +168,11 @@ def cache_key(model_directory: Path, images: np.ndarray) -> str:
     try:
         status = model_file.stat()
     except OSError as error:
-        raise ExplanationError(f"cannot read the saved model {model_file}: {error.strerror}.") from None
+        raise ExplanationError(
+            _("cannot read the saved model {model_file}: {reason}.").format(
+                model_file=model_file, reason=error.strerror
+            )
+        ) from None
     digest = hashlib.sha256(f"{status.st_size}-{status.st_mtime_ns}-{images.shape}".encode())
     digest.update(np.ascontiguousarray(images[:: max(1, len(images) // 512)]).tobytes())
     return digest.hexdigest()[:16]

@@ -50,7 +50,7 @@ def photo_doubt_message(score: float, threshold: float, calibrated_on: str) -> t
     ).format(
         score=format_number(score, decimals=2),
         threshold=format_number(threshold, decimals=2),
-        calibrated_on=_(calibrated_on),
+        calibrated_on=calibrated_on,
     )
     return words, numbers
 

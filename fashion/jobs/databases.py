@@ -10,6 +10,7 @@ from pathlib import Path
 
 from fashion import settings
 from fashion.errors import ConfigurationError
+from fashion.i18n import _
 from fashion.jobs.records import JobRecords
 from fashion.jobs.sqlite_records import JobDatabase, database_path
 
@@ -23,8 +24,10 @@ def job_database_location() -> str:
         return str(database_path())
     if not url.startswith(POSTGRESQL_SCHEMES):
         raise ConfigurationError(
-            f"{settings.JOBS_DATABASE_URL.name} must be a postgresql:// address (such as "
-            "postgresql://fashion@db.school/fashion_jobs); unset it to keep the job records in SQLite."
+            _(
+                "{variable} must be a postgresql:// address (such as "
+                "postgresql://fashion@db.school/fashion_jobs); unset it to keep the job records in SQLite."
+            ).format(variable=settings.JOBS_DATABASE_URL.name)
         )
     return url
 

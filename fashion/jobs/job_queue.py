@@ -147,8 +147,10 @@ class Jobs:
         hyper_parameters = hyper_parameters.validated()
         if gpus > self.gpus_available():
             raise ConfigurationError(
-                f"This job asks for {gpus} GPU(s) but the cluster has {self.gpus_available()} now; "
-                "start it without a GPU, or again once a GPU node has joined."
+                _(
+                    "This job asks for {gpus} GPU(s) but the cluster has {available} now; "
+                    "start it without a GPU, or again once a GPU node has joined."
+                ).format(gpus=gpus, available=self.gpus_available())
             )
         # A continued job's history starts as its parent's, so its chart joins the old epochs and the new
         parent_history = list(store.get_entry(parent).saved_record.get("history", [])) if parent else []
@@ -175,21 +177,31 @@ class Jobs:
 
         def admit(waiting: int, active: int, own_states: list[str]) -> None:
             if len(own_states) >= self.jobs_per_session:
-                doing = "waiting in line" if own_states[0] == QUEUED_STATE else "running"
+                if own_states[0] == QUEUED_STATE:
+                    raise JobLimitError(
+                        _(
+                            "You already have a training job waiting in line; "
+                            "stop or cancel it before starting another."
+                        )
+                    )
                 raise JobLimitError(
-                    f"You already have a training job {doing}; stop or cancel it before starting another."
+                    _("You already have a training job running; stop or cancel it before starting another.")
                 )
             if waiting >= self.max_queued and active >= self.max_jobs:
                 raise JobLimitError(
-                    f"The training queue is full ({waiting} jobs waiting). "
-                    "Please try again when some of them have started."
+                    _(
+                        "The training queue is full ({waiting} jobs waiting). "
+                        "Please try again when some of them have started."
+                    ).format(waiting=waiting)
                 )
 
         self.database.add_job(record, admit)
         self.job_queued(job_id)
         started = self.get(job_id)
         if started is None:
-            raise JobDatabaseError(f"the job database lost job {job_id} as it was added; start it again.")
+            raise JobDatabaseError(
+                _("the job database lost job {job_id} as it was added; start it again.").format(job_id=job_id)
+            )
         return started
 
     def retry(self, job_id: str, dataset: Dataset, owner: str | None = None) -> JobSnapshot:
@@ -197,7 +209,9 @@ class Jobs:
         record = self.database.get(job_id)
         if record is None or record["state"] not in RETRYABLE_STATES:
             state = record["state"] if record else "unknown"
-            raise JobStateError(f"Only a failed or interrupted job can be retried; this one is {state}.")
+            raise JobStateError(
+                _("Only a failed or interrupted job can be retried; this one is {state}.").format(state=state)
+            )
         return self.start(
             record["architecture"],
             HyperParameters.from_dict(record["hyper_parameters"]),

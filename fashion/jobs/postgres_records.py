@@ -22,6 +22,7 @@ from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import dict_row
 
 from fashion.errors import JobDatabaseError
+from fashion.i18n import _
 from fashion.jobs.records import JobRecords, create_jobs_table, now
 
 CONNECT_TIMEOUT_SECONDS = 5
@@ -105,8 +106,10 @@ class PostgresJobDatabase(JobRecords):
             self.run(migrate)
         except psycopg.Error as error:  # a role that may not create tables, say: said once, clearly
             raise JobDatabaseError(
-                f"The job database ({self.server}) could not be prepared: {first_line(error)}. "
-                "The role in FASHION_JOBS_DATABASE_URL needs to be allowed to create tables there."
+                _(
+                    "The job database ({server}) could not be prepared: {error}. "
+                    "The role in FASHION_JOBS_DATABASE_URL needs to be allowed to create tables there."
+                ).format(server=self.server, error=first_line(error))
             ) from error
 
     def run(self, operation, write: bool = True):
@@ -146,8 +149,10 @@ class PostgresJobDatabase(JobRecords):
         """The clear message for a server that is down or went away."""
         reason = first_line(error)
         return JobDatabaseError(
-            f"The job database ({self.server}) cannot be reached: {reason}. Nothing was changed; "
-            "try again in a moment, and if it persists ask whoever runs the server to check PostgreSQL."
+            _(
+                "The job database ({server}) cannot be reached: {reason}. Nothing was changed; "
+                "try again in a moment, and if it persists ask whoever runs the server to check PostgreSQL."
+            ).format(server=self.server, reason=reason)
         )
 
     @contextmanager

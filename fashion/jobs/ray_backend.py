@@ -20,6 +20,7 @@ import ray
 
 from fashion import settings
 from fashion.errors import JobDatabaseError
+from fashion.i18n import _
 from fashion.jobs.databases import open_job_database
 from fashion.jobs.job_queue import Jobs
 from fashion.jobs.records import ACTIVE_STATES, JobRecords, JobState
@@ -161,7 +162,9 @@ class RayJobs(Jobs):
     def job_queued(self, job_id: str) -> None:
         record = self.database.get(job_id)
         if record is None:
-            raise JobDatabaseError(f"the job database has no job {job_id} to send to the cluster.")
+            raise JobDatabaseError(
+                _("the job database has no job {job_id} to send to the cluster.").format(job_id=job_id)
+            )
         remote_function = train_on_a_gpu if record.get("gpus") else train_on_cpus
         task = remote_function.options(**task_resources(record, self.cpus_per_job)).remote(
             record, self.database.location, self.board

@@ -22,6 +22,7 @@ from pathlib import Path
 from fashion.data.fashion_mnist import CLASS_NAMES, IMAGE_SIZE, NUM_CLASSES
 from fashion.errors import ConfigurationError, FashionError
 from fashion.figures.descriptions import count_of
+from fashion.i18n import _
 from fashion.training.models import HyperParameters, get_architecture
 
 # The names a layer list may use in the generated script: everything else would be undefined there.
@@ -45,17 +46,21 @@ def layer_list_source(architecture_name: str) -> str:
     returns = [node for node in ast.walk(tree) if isinstance(node, ast.Return) and node.value is not None]
     if len(returns) != 1 or not isinstance(returns[0].value, ast.List):
         raise ConfigurationError(
-            f"{architecture_name}'s layers are not one returned list; its code cannot be written."
+            _("{architecture_name}'s layers are not one returned list; its code cannot be written.").format(
+                architecture_name=architecture_name
+            )
         )
     used = {node.id for node in ast.walk(returns[0].value) if isinstance(node, ast.Name)}
     if not used <= LAYER_NAMES:
         unknown = ", ".join(sorted(used - LAYER_NAMES))
         raise ConfigurationError(
-            f"{architecture_name}'s layers use {unknown}, which its code would not define."
+            _("{architecture_name}'s layers use {unknown}, which its code would not define.").format(
+                architecture_name=architecture_name, unknown=unknown
+            )
         )
     segment = _segment(source, returns[0].value)
     # The list's first line starts at the "return" column; the others keep their own indentation.
-    first, _, rest = segment.partition("\n")
+    first, _newline, rest = segment.partition("\n")
     return first + "\n" + textwrap.dedent(rest) if rest else first
 
 
@@ -63,7 +68,9 @@ def _segment(source: str, node: ast.AST) -> str:
     """The source text of a node of source's tree."""
     segment = ast.get_source_segment(source, node)
     if segment is None:
-        raise ConfigurationError("a part of the project's source has no position; no script can be written.")
+        raise ConfigurationError(
+            _("a part of the project's source has no position; no script can be written.")
+        )
     return segment
 
 
@@ -79,7 +86,11 @@ def augmentation_source(augmentation_name: str) -> str:
 
     settings = augmentation.get_settings(augmentation_name)
     if settings is None:
-        raise ConfigurationError(f"the {augmentation_name!r} augmentation changes nothing; it has no code.")
+        raise ConfigurationError(
+            _("the {augmentation_name!r} augmentation changes nothing; it has no code.").format(
+                augmentation_name=augmentation_name
+            )
+        )
     module_source = inspect.getsource(augmentation)
     footwear = next(
         node
@@ -479,9 +490,17 @@ def write_script(text: str, output: Path) -> Path:
     """Write a script to output (a file, or a folder to put it in) whole, then rename it into place."""
     output = Path(output)
     if output.is_dir():
-        raise FashionError(f"{output} is a folder; give a file name such as {output / 'model.py'}.")
+        raise FashionError(
+            _("{output} is a folder; give a file name such as {example}.").format(
+                output=output, example=output / "model.py"
+            )
+        )
     if not output.parent.is_dir():
-        raise FashionError(f"cannot write {output}: the folder {output.parent} does not exist.")
+        raise FashionError(
+            _("cannot write {output}: the folder {folder} does not exist.").format(
+                output=output, folder=output.parent
+            )
+        )
     descriptor, temporary = tempfile.mkstemp(
         prefix=f".{output.name}.", suffix=".incomplete", dir=output.parent
     )
@@ -491,5 +510,7 @@ def write_script(text: str, output: Path) -> Path:
         os.replace(temporary, output)
     except OSError as error:
         Path(temporary).unlink(missing_ok=True)
-        raise FashionError(f"cannot write {output}: {error.strerror}.") from None
+        raise FashionError(
+            _("cannot write {output}: {reason}.").format(output=output, reason=error.strerror)
+        ) from None
     return output

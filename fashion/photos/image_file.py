@@ -13,6 +13,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from fashion.errors import ImageError
+from fashion.i18n import _
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
 MAX_PIXELS = 50_000_000
@@ -25,10 +26,12 @@ Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 def open_image(data: bytes) -> Image.Image:
     """Open bytes as a still image (first frame), checking size and pixel count; ImageError if not."""
     if not data:
-        raise ImageError("the file is empty.")
+        raise ImageError(_("the file is empty."))
     if len(data) > MAX_FILE_BYTES:
         raise ImageError(
-            f"the file is {len(data) / 1e6:.1f} MB; the limit is {MAX_FILE_BYTES / 1e6:.0f} MB."
+            _("the file is {megabytes:.1f} MB; the limit is {limit:.0f} MB.").format(
+                megabytes=len(data) / 1e6, limit=MAX_FILE_BYTES / 1e6
+            )
         )
     try:
         with warnings.catch_warnings():
@@ -37,8 +40,9 @@ def open_image(data: bytes) -> Image.Image:
             width, height = image.size
             if width * height > MAX_PIXELS:
                 raise ImageError(
-                    f"the image declares {width:,}x{height:,} pixels; "
-                    f"the limit is {MAX_PIXELS / 1e6:.0f} megapixels."
+                    _(
+                        "the image declares {width:,}x{height:,} pixels; the limit is {limit:.0f} megapixels."
+                    ).format(width=width, height=height, limit=MAX_PIXELS / 1e6)
                 )
             if getattr(image, "n_frames", 1) > 1:
                 image.seek(0)
@@ -51,18 +55,20 @@ def open_image(data: bytes) -> Image.Image:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise ImageError(
-            f"the image has too many pixels; the limit is {MAX_PIXELS / 1e6:.0f} megapixels."
+            _("the image has too many pixels; the limit is {limit:.0f} megapixels.").format(
+                limit=MAX_PIXELS / 1e6
+            )
         ) from None
     except UnidentifiedImageError:
         raise ImageError(
-            "the file is not an image this app can read (use PNG, JPEG, WebP, BMP or GIF)."
+            _("the file is not an image this app can read (use PNG, JPEG, WebP, BMP or GIF).")
         ) from None
     except (OSError, SyntaxError, ValueError, EOFError, IndexError, TypeError) as error:
-        raise ImageError(f"the image is truncated or corrupt ({error}).") from None
+        raise ImageError(_("the image is truncated or corrupt ({error}).").format(error=error)) from None
     except MemoryError:
-        raise ImageError("the image is too large to decode.") from None
+        raise ImageError(_("the image is too large to decode.")) from None
     if image.width < 1 or image.height < 1:
-        raise ImageError("the image has no pixels.")
+        raise ImageError(_("the image has no pixels."))
     return image
 
 
@@ -90,8 +96,10 @@ def to_grayscale(image: Image.Image) -> np.ndarray:
         return np.asarray(image.convert("L"), dtype=np.float32)
     except (ValueError, OSError):
         raise ImageError(
-            f"the image uses the {image.mode} colour mode, which this app cannot read; "
-            "save it as an RGB PNG or JPEG."
+            _(
+                "the image uses the {mode} colour mode, which this app cannot read; "
+                "save it as an RGB PNG or JPEG."
+            ).format(mode=image.mode)
         ) from None
 
 

@@ -11,10 +11,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from fashion.i18n import N_, _, format_percent
 from fashion.training.inference import as_model_input, predict_probabilities
 
 # The threshold lets this fraction of calibration images through as in-distribution.
 CALIBRATION_QUANTILE = 0.95
+# What a threshold was set on, ending the Try page's doubt help ("... the level that <this> stay under").
+# Translators: {quantile} is a percentage such as "95%"
+CALIBRATED_ON_TEST_IMAGES = N_("{quantile} of the Fashion-MNIST test images")
+# Translators: {quantile} is a percentage such as "95%"
+CALIBRATED_ON_PHOTOS = N_("most held-out real photos of clothes and {quantile} of Fashion-MNIST")
 # The threshold is set on this many even-indexed test images; the odd ones stay out for measuring.
 CALIBRATION_COUNT = 2500
 
@@ -25,8 +31,12 @@ class OodCalibration:
 
     threshold: float
     calibration_count: int
-    # What the threshold was set on, as a sentence ends: "... than on <calibrated_on>".
-    calibrated_on: str = f"{CALIBRATION_QUANTILE:.0%} of the Fashion-MNIST test images"
+    # What the threshold was set on: one of the CALIBRATED_ON_ messages, translated by calibrated_on_text().
+    calibrated_on: str = CALIBRATED_ON_TEST_IMAGES
+
+    def calibrated_on_text(self) -> str:
+        """What the threshold was set on, in the current language ("95% of the Fashion-MNIST test images")."""
+        return _(self.calibrated_on).format(quantile=format_percent(CALIBRATION_QUANTILE, decimals=0))
 
 
 def entropy(probabilities: np.ndarray) -> np.ndarray:
@@ -94,8 +104,7 @@ def saved_calibration(record: dict, tta: bool) -> OodCalibration | None:
         count = int(saved["held_out_photos"]) + int(saved["held_out_none"])
     except (KeyError, TypeError, ValueError):
         return None
-    calibrated_on = f"most held-out real photos of clothes and {CALIBRATION_QUANTILE:.0%} of Fashion-MNIST"
-    return OodCalibration(threshold, count, calibrated_on)
+    return OodCalibration(threshold, count, CALIBRATED_ON_PHOTOS)
 
 
 def model_file_key(model_path, tta: bool) -> str:

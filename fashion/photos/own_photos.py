@@ -19,6 +19,7 @@ import numpy as np
 
 from fashion.data.fashion_mnist import CLASS_NAMES, IMAGE_SIZE, NUM_CLASSES
 from fashion.errors import OwnPhotoError
+from fashion.i18n import _
 from fashion.training.models import OWNER_PATTERN
 
 FOLDER_NAME = ".own-photos"  # hidden, so the model store does not list it as a model
@@ -49,7 +50,7 @@ def owner_directory(owner: str) -> Path:
     from fashion.store.model_store import store_directory
 
     if not isinstance(owner, str) or not OWNER_PATTERN.fullmatch(owner):
-        raise OwnPhotoError("this browser has no identity the app can keep photos for; reload the page.")
+        raise OwnPhotoError(_("this browser has no identity the app can keep photos for; reload the page."))
     return store_directory() / FOLDER_NAME / owner
 
 
@@ -59,7 +60,7 @@ def _write_whole(target: Path, data: bytes) -> None:
     try:
         write_whole(target, data)
     except OSError as error:
-        raise OwnPhotoError(f"the photo cannot be kept: {error.strerror}.") from None
+        raise OwnPhotoError(_("the photo cannot be kept: {reason}.").format(reason=error.strerror)) from None
 
 
 def list_photos(owner: str) -> list[OwnPhoto]:
@@ -92,16 +93,20 @@ def keep_photo(owner: str, data: bytes, label: int) -> OwnPhoto:
     from fashion.photos.image_file import open_image
 
     if not isinstance(label, (int, np.integer)) or not 0 <= int(label) < NUM_CLASSES:
-        raise OwnPhotoError(f"the class must be one of the ten (0-9), not {label!r}.")
+        raise OwnPhotoError(_("the class must be one of the ten (0-9), not {label!r}.").format(label=label))
     if len(data) > MAX_PHOTO_BYTES:
         raise OwnPhotoError(
-            f"the photo is {len(data) / 1e6:.1f} MB; photos to keep may be at most "
-            f"{MAX_PHOTO_BYTES / 1e6:.0f} MB."
+            _("the photo is {megabytes:.1f} MB; photos to keep may be at most {limit:.0f} MB.").format(
+                megabytes=len(data) / 1e6, limit=MAX_PHOTO_BYTES / 1e6
+            )
         )
     open_image(data)  # ImageError when it is not an image the app can read
     if len(list_photos(owner)) >= MAX_PHOTOS:
         raise OwnPhotoError(
-            f"you already keep {MAX_PHOTOS} photos, the most one browser may; delete some in My photos first."
+            _(
+                "you already keep {max_photos} photos, the most one browser may; "
+                "delete some in My photos first."
+            ).format(max_photos=MAX_PHOTOS)
         )
     directory = owner_directory(owner)
     photo_id = uuid.uuid4().hex[:16]
@@ -117,10 +122,10 @@ def delete_photo(owner: str, photo_id: str) -> None:
     """Delete one of this owner's photos; OwnPhotoError when this owner has no photo with that id."""
     directory = owner_directory(owner)
     if not isinstance(photo_id, str) or not PHOTO_ID_PATTERN.fullmatch(photo_id):
-        raise OwnPhotoError("there is no such photo among yours.")
+        raise OwnPhotoError(_("there is no such photo among yours."))
     record_path = directory / f"{photo_id}.json"
     if not record_path.is_file():
-        raise OwnPhotoError("there is no such photo among yours.")
+        raise OwnPhotoError(_("there is no such photo among yours."))
     record_path.unlink()  # Unlisted from now on, even if removing the photo itself fails.
     (directory / f"{photo_id}.photo").unlink(missing_ok=True)
 

@@ -9,7 +9,7 @@ from PIL import Image
 
 from fashion.data.fashion_mnist import IMAGE_SIZE, scale_images
 from fashion.errors import ImageError
-from fashion.i18n import N_
+from fashion.i18n import N_, _
 from fashion.photos.image_file import open_image, shrink_to_working_size, to_grayscale
 
 # GrabCut runs on a copy this long on its longer side: enough for a 28-pixel item, fast on a CPU.
@@ -234,8 +234,10 @@ def prepare_photo(data: bytes, switches: dict[str, bool] | None = None) -> Photo
         rgb, gray, alpha = _photo_arrays(image)
     except (ValueError, OSError):
         raise ImageError(
-            f"the image uses the {image.mode} colour mode, which this app cannot read; "
-            "save it as an RGB PNG or JPEG."
+            _(
+                "the image uses the {mode} colour mode, which this app cannot read; "
+                "save it as an RGB PNG or JPEG."
+            ).format(mode=image.mode)
         ) from None
     pictures: list[tuple[str, np.ndarray]] = [(N_("Original"), rgb)]
     notes: list[str] = []

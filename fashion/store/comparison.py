@@ -33,9 +33,13 @@ SETTING_LABELS = {
 def check_model_count(names: list[str]) -> None:
     """ConfigurationError unless 2 to 4 different models are chosen."""
     if len(set(names)) != len(names):
-        raise ConfigurationError("choose each model once.")
+        raise ConfigurationError(_("choose each model once."))
     if not MIN_MODELS <= len(names) <= MAX_MODELS:
-        raise ConfigurationError(f"choose {MIN_MODELS} to {MAX_MODELS} models to compare, not {len(names)}.")
+        raise ConfigurationError(
+            _("choose {min_models} to {max_models} models to compare, not {count}.").format(
+                min_models=MIN_MODELS, max_models=MAX_MODELS, count=len(names)
+            )
+        )
 
 
 def settings_of(record: dict) -> dict:
@@ -102,5 +106,7 @@ def mistake_position(probabilities: np.ndarray, labels: np.ndarray, index: int) 
     wrong = misclassified_indices(probabilities, labels, "index")
     found = np.flatnonzero(wrong == index)
     if len(found) == 0:
-        raise ConfigurationError(f"the model gets test image #{index} right; it is not one of its mistakes.")
+        raise ConfigurationError(
+            _("the model gets test image #{index} right; it is not one of its mistakes.").format(index=index)
+        )
     return int(found[0]) + 1

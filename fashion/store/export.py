@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from fashion.errors import ExportError
+from fashion.i18n import _
 from fashion.store import model_store as store
 from fashion.training.run import HISTORY_COLUMNS
 
@@ -96,7 +97,7 @@ def agreement(reference_probabilities: np.ndarray, other_probabilities: np.ndarr
     reference = np.asarray(reference_probabilities).argmax(axis=1)
     other = np.asarray(other_probabilities).argmax(axis=1)
     if len(reference) != len(other) or len(reference) == 0:
-        raise ExportError("cannot compare predictions of different lengths.")
+        raise ExportError(_("cannot compare predictions of different lengths."))
     return float(np.mean(reference == other))
 
 
@@ -105,7 +106,11 @@ def tflite_bytes(model, quantization: str = "none") -> bytes:
     import tensorflow as tf
 
     if quantization not in QUANTIZATIONS:
-        raise ExportError(f"quantisation must be one of {', '.join(QUANTIZATIONS)}, not {quantization!r}.")
+        raise ExportError(
+            _("quantisation must be one of {choices}, not {quantization!r}.").format(
+                choices=", ".join(QUANTIZATIONS), quantization=quantization
+            )
+        )
     converter = tf.lite.TFLiteConverter.from_keras_model(model)
     if quantization != "none":
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
@@ -162,9 +167,13 @@ def export_model(
 ) -> ExportResult:
     """Export a saved model; model formats are checked on check_images (the first 1,000 test images)."""
     if export_format not in FORMATS:
-        raise ExportError(f"export format must be one of {', '.join(FORMATS)}, not {export_format!r}.")
+        raise ExportError(
+            _("export format must be one of {choices}, not {export_format!r}.").format(
+                choices=", ".join(FORMATS), export_format=export_format
+            )
+        )
     if quantization != "none" and export_format != "tflite":
-        raise ExportError("quantisation applies to the TFLite format only.")
+        raise ExportError(_("quantisation applies to the TFLite format only."))
     entry = store.get_entry(name, directory)
     suffix = FILE_SUFFIXES[export_format]
     if export_format == "tflite" and quantization != "none":
@@ -178,7 +187,7 @@ def export_model(
         data = json.dumps(entry.record, indent=2).encode("utf-8")
         return ExportResult(entry.name, "json", "none", file_name, data, time.perf_counter() - started)
     if check_images is None:
-        raise ExportError("exporting a model needs test images to check the exported model against.")
+        raise ExportError(_("exporting a model needs test images to check the exported model against."))
     from fashion.training.inference import as_model_input, predict_probabilities
 
     images = as_model_input(check_images[:CHECK_IMAGE_COUNT])
@@ -199,15 +208,25 @@ def export_model(
         raise
     except Exception as error:  # noqa: BLE001 - any converter failure is reported as one export error
         raise ExportError(
-            f"exporting {entry.name!r} as {export_format} failed ({type(error).__name__}: {error})."
+            _("exporting {name!r} as {export_format} failed ({error_type}: {error}).").format(
+                name=entry.name, export_format=export_format, error_type=type(error).__name__, error=error
+            )
         ) from None
     seconds = time.perf_counter() - started
     measured = agreement(reference, exported)
     required = REQUIRED_AGREEMENT if quantization == "none" else REQUIRED_AGREEMENT_QUANTIZED
     if measured < required:
         raise ExportError(
-            f"the {export_format} export of {entry.name!r} agrees with the Keras model on only "
-            f"{measured:.1%} of {len(images):,} test images (needs {required:.1%}); it was not saved."
+            _(
+                "the {export_format} export of {name!r} agrees with the Keras model on only "
+                "{measured:.1%} of {image_count:,} test images (needs {required:.1%}); it was not saved."
+            ).format(
+                export_format=export_format,
+                name=entry.name,
+                measured=measured,
+                image_count=len(images),
+                required=required,
+            )
         )
     return ExportResult(
         entry.name, export_format, quantization, file_name, data, seconds, measured, len(images)
@@ -233,12 +252,18 @@ def write_export(result: ExportResult, output: Path) -> Path:
     if output.is_dir():
         output = output / result.file_name
     if not output.parent.is_dir():
-        raise ExportError(f"cannot write {output}: the folder {output.parent} does not exist.")
+        raise ExportError(
+            _("cannot write {output}: the folder {folder} does not exist.").format(
+                output=output, folder=output.parent
+            )
+        )
     temporary = output.with_name(f".{output.name}.incomplete")
     try:
         temporary.write_bytes(result.data)
         shutil.move(temporary, output)
     except OSError as error:
         temporary.unlink(missing_ok=True)
-        raise ExportError(f"cannot write {output}: {error.strerror}.") from None
+        raise ExportError(
+            _("cannot write {output}: {reason}.").format(output=output, reason=error.strerror)
+        ) from None
     return output

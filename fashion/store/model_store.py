@@ -18,6 +18,7 @@ from pathlib import Path
 
 from fashion import settings
 from fashion.errors import ModelNotFoundError, ModelStoreError
+from fashion.i18n import _
 from fashion.training.models import PRESET_NAME_PARTS
 from fashion.training.tensorflow_setup import configure_tensorflow
 
@@ -51,7 +52,7 @@ def sanitize_name(name: str) -> str:
     cleaned = re.sub(r"\.{2,}", ".", cleaned).strip(".-_")[:MAX_NAME_LENGTH].strip(".-_")
     if not cleaned:
         raise ModelStoreError(
-            f"{name!r} is not a usable model name; use letters, digits, '.', '_' or '-'."
+            _("{name!r} is not a usable model name; use letters, digits, '.', '_' or '-'.").format(name=name)
         )
     return cleaned
 
@@ -74,7 +75,9 @@ class StoreEntry:
     def saved_record(self) -> dict:
         """The record of a readable entry (as get_entry returns); ModelStoreError when it was unreadable."""
         if self.record is None:
-            raise ModelStoreError(f"the saved model {self.name!r} is unreadable: {self.error}.")
+            raise ModelStoreError(
+                _("the saved model {name!r} is unreadable: {error}.").format(name=self.name, error=self.error)
+            )
         return self.record
 
     @property
@@ -87,7 +90,7 @@ def _entry_path(name: str, directory: Path | None) -> Path:
     directory = directory or store_directory()
     safe_name = sanitize_name(name)
     if safe_name != name:
-        raise ModelNotFoundError(f"no saved model is called {name!r}.")
+        raise ModelNotFoundError(_("no saved model is called {name!r}.").format(name=name))
     return directory / safe_name
 
 
@@ -152,8 +155,7 @@ def newest_model_name(directory: Path | None = None) -> str:
     models = list_models(directory)
     if not models:
         raise ModelNotFoundError(
-            "no model has been trained yet; train one with `python -m fashion train` "
-            "or on the Train page."
+            _("no model has been trained yet; train one with `python -m fashion train` or on the Train page.")
         )
     return models[0].name
 
@@ -162,10 +164,12 @@ def get_entry(name: str, directory: Path | None = None) -> StoreEntry:
     """The entry called name; ModelNotFoundError if absent, ModelStoreError if unreadable."""
     path = _entry_path(name, directory)
     if not path.is_dir():
-        raise ModelNotFoundError(f"no saved model is called {name!r}.")
+        raise ModelNotFoundError(_("no saved model is called {name!r}.").format(name=name))
     entry = read_entry(path)
     if not entry.readable:
-        raise ModelStoreError(f"the saved model {name!r} is unreadable: {entry.error}.")
+        raise ModelStoreError(
+            _("the saved model {name!r} is unreadable: {error}.").format(name=name, error=entry.error)
+        )
     return entry
 
 
@@ -193,7 +197,11 @@ def save_model(model, record: dict, name: str | None = None, directory: Path | N
     try:
         directory.mkdir(parents=True, exist_ok=True)
     except OSError as error:
-        raise ModelStoreError(f"cannot create the model store {directory}: {error.strerror}.") from None
+        raise ModelStoreError(
+            _("cannot create the model store {directory}: {reason}.").format(
+                directory=directory, reason=error.strerror
+            )
+        ) from None
     final_name = unique_name(name or default_name(record.get("architecture", "model")), directory)
     record = {**record, "name": final_name}
     record.setdefault("created", datetime.now(timezone.utc).isoformat(timespec="seconds"))
@@ -242,8 +250,9 @@ def load_model(name: str, directory: Path | None = None):
         return keras.saving.load_model(entry.model_path, safe_mode=True, compile=False)
     except Exception as error:  # noqa: BLE001 - any failure to load means an unreadable model
         raise ModelStoreError(
-            f"the saved model {name!r} is unreadable ({type(error).__name__}); "
-            "delete it and train again."
+            _("the saved model {name!r} is unreadable ({error_type}); delete it and train again.").format(
+                name=name, error_type=type(error).__name__
+            )
         ) from None
 
 
@@ -251,7 +260,7 @@ def delete_model(name: str, directory: Path | None = None) -> None:
     """Delete a saved model (readable or not): it leaves the store in one rename, then is removed."""
     path = _entry_path(name, directory)
     if not path.is_dir():
-        raise ModelNotFoundError(f"no saved model is called {name!r}.")
+        raise ModelNotFoundError(_("no saved model is called {name!r}.").format(name=name))
     try:
         # An entry linked in from elsewhere: remove the link, never the folder it points to.
         if path.is_symlink():
@@ -261,9 +270,11 @@ def delete_model(name: str, directory: Path | None = None) -> None:
         doomed = Path(tempfile.mkdtemp(prefix=TEMPORARY_PREFIX, dir=path.parent)) / "deleted"
         os.rename(path, doomed)
     except FileNotFoundError:
-        raise ModelNotFoundError(f"no saved model is called {name!r}.") from None
+        raise ModelNotFoundError(_("no saved model is called {name!r}.").format(name=name)) from None
     except OSError as error:
-        raise ModelStoreError(f"cannot delete the saved model {name!r}: {error.strerror}.") from None
+        raise ModelStoreError(
+            _("cannot delete the saved model {name!r}: {reason}.").format(name=name, reason=error.strerror)
+        ) from None
     shutil.rmtree(doomed.parent, ignore_errors=True)
 
 
@@ -272,19 +283,27 @@ def rename_model(name: str, new_name: str, directory: Path | None = None) -> Sto
     directory = directory or store_directory()
     path = _entry_path(name, directory)
     if not path.is_dir():
-        raise ModelNotFoundError(f"no saved model is called {name!r}.")
+        raise ModelNotFoundError(_("no saved model is called {name!r}.").format(name=name))
     clean_name = sanitize_name(new_name)
     if clean_name == name:
         return read_entry(path)
     target = directory / clean_name
     if target.exists():
-        raise ModelStoreError(f"a saved model is already called {clean_name!r}; choose another name.")
+        raise ModelStoreError(
+            _("a saved model is already called {clean_name!r}; choose another name.").format(
+                clean_name=clean_name
+            )
+        )
     try:
         os.rename(path, target)
     except FileNotFoundError:
-        raise ModelNotFoundError(f"no saved model is called {name!r}.") from None
+        raise ModelNotFoundError(_("no saved model is called {name!r}.").format(name=name)) from None
     except OSError as error:
-        raise ModelStoreError(f"cannot rename {name!r} to {clean_name!r}: {error.strerror}.") from None
+        raise ModelStoreError(
+            _("cannot rename {name!r} to {clean_name!r}: {reason}.").format(
+                name=name, clean_name=clean_name, reason=error.strerror
+            )
+        ) from None
     _update_record(target, {"name": clean_name})
     for entry in list_entries(directory):
         if entry.record and entry.record.get("parent") == name:

@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, replace
 
 from fashion.data.fashion_mnist import IMAGE_SIZE, NUM_CLASSES, TRAIN_IMAGES
 from fashion.errors import ConfigurationError
-from fashion.i18n import N_
+from fashion.i18n import N_, _
 from fashion.training.augmentation import AUGMENTATIONS
 
 SCHEDULES = (N_("constant"), N_("cosine"))  # marked: the Train page names them in the reader's language
@@ -35,10 +35,16 @@ class Limits:
     def check(self, value) -> None:
         """Raise ConfigurationError naming the value if it is out of range."""
         if self.maximum is None and value < self.minimum:
-            raise ConfigurationError(f"{self.label} must be at least {self.minimum}, not {value}.")
+            raise ConfigurationError(
+                _("{setting} must be at least {minimum}, not {value}.").format(
+                    setting=self.label, minimum=self.minimum, value=value
+                )
+            )
         if self.maximum is not None and not self.minimum <= value <= self.maximum:
             raise ConfigurationError(
-                f"{self.label} must be between {self.minimum} and {self.maximum}, not {value}."
+                _("{setting} must be between {minimum} and {maximum}, not {value}.").format(
+                    setting=self.label, minimum=self.minimum, maximum=self.maximum, value=value
+                )
             )
 
 
@@ -86,13 +92,17 @@ class HyperParameters:
                 limits.check(value)
         if self.schedule not in SCHEDULES:
             raise ConfigurationError(
-                f"schedule must be one of {', '.join(SCHEDULES)}, not {self.schedule!r}."
+                _("schedule must be one of {choices}, not {schedule!r}.").format(
+                    choices=", ".join(SCHEDULES), schedule=self.schedule
+                )
             )
         if self.own_photos and not OWNER_PATTERN.fullmatch(self.own_photos):
-            raise ConfigurationError("own_photos must name a browser that kept photos, or be empty.")
+            raise ConfigurationError(_("own_photos must name a browser that kept photos, or be empty."))
         if self.augmentation not in AUGMENTATIONS:
             raise ConfigurationError(
-                f"augmentation must be one of {', '.join(AUGMENTATIONS)}, not {self.augmentation!r}."
+                _("augmentation must be one of {choices}, not {augmentation!r}.").format(
+                    choices=", ".join(AUGMENTATIONS), augmentation=self.augmentation
+                )
             )
         return self
 
@@ -239,7 +249,9 @@ def get_architecture(name: str) -> Architecture:
         return ARCHITECTURES[name]
     except KeyError:
         raise ConfigurationError(
-            f"unknown architecture {name!r}; choose one of {', '.join(ARCHITECTURES)}."
+            _("unknown architecture {name!r}; choose one of {choices}.").format(
+                name=name, choices=", ".join(ARCHITECTURES)
+            )
         ) from None
 
 
@@ -357,7 +369,9 @@ def preset_named(architecture_name: str, preset_name: str) -> HyperParameters:
     known = presets(architecture_name)
     if preset_name not in known:
         raise ConfigurationError(
-            f"{architecture_name} has no preset {preset_name!r}; choose one of {', '.join(known)}."
+            _("{architecture_name} has no preset {preset_name!r}; choose one of {choices}.").format(
+                architecture_name=architecture_name, preset_name=preset_name, choices=", ".join(known)
+            )
         )
     return known[preset_name]
 

@@ -7,6 +7,7 @@ from dataclasses import fields
 from urllib.parse import urlencode
 
 from fashion.errors import ConfigurationError
+from fashion.i18n import _
 from fashion.training.models import HyperParameters, get_architecture
 
 ARCHITECTURE_KEY = "arch"
@@ -67,6 +68,10 @@ def recipe_from_query(query: Mapping[str, str]) -> tuple[str, HyperParameters] |
             else:
                 values[field.name] = text
         except ValueError:
-            raise ConfigurationError(f"the recipe's {field.name} {text!r} is not a valid value.") from None
+            raise ConfigurationError(
+                _("the recipe's {setting} {text!r} is not a valid value.").format(
+                    setting=field.name, text=text
+                )
+            ) from None
     hyper_parameters = HyperParameters.from_dict({**defaults, **values}).validated()
     return architecture, hyper_parameters

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from fashion.data.fashion_mnist import Dataset, scale_images
+from fashion.i18n import _
 from fashion.training import learning
 from fashion.training.augmentation import get_settings, make_batches
 from fashion.training.epoch_loop import fit_in_memory
@@ -119,7 +120,7 @@ def split_training_data(
     if len(train_indices) == 0:
         from fashion.errors import ConfigurationError
 
-        raise ConfigurationError("no training images left after the validation hold-out.")
+        raise ConfigurationError(_("no training images left after the validation hold-out."))
     return (
         scale_images(dataset.train_images[train_indices]),
         dataset.train_labels[train_indices].astype(np.int32),
@@ -370,7 +371,11 @@ def continue_training(
     except Exception as error:  # noqa: BLE001 - any failure to load means an unreadable model
         from fashion.errors import ModelStoreError
 
-        raise ModelStoreError(f"the saved model {parent_name!r} cannot be trained on ({error}).") from None
+        raise ModelStoreError(
+            _("the saved model {parent_name!r} cannot be trained on ({error}).").format(
+                parent_name=parent_name, error=error
+            )
+        ) from None
     _restart_schedule(model, total, steps_per_epoch * more_epochs)
     history: list[dict] = []
     result = TrainingResult(
