@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from fashion.i18n import _
-from fashion.training.models import MORE_EPOCHS
+from fashion.training.models import MORE_EPOCHS, architecture_word
 from ui.caches import saved_models
 from ui.job_session import start_training_job
 
@@ -40,7 +40,7 @@ def show_continue_form(dataset, disabled: bool = False) -> None:
                 "learning rate {rate} ({restart}); "
                 "the optimizer's state is restored from the saved file."
             ).format(
-                architecture=record.get("architecture", "?"),
+                architecture=architecture_word(record),
                 epochs=len(record.get("history", [])),
                 batch_size=parameters.get("batch_size"),
                 rate=parameters.get("learning_rate"),

@@ -25,7 +25,7 @@ def show_sidebar() -> None:
         accuracy = record.get("test_accuracy")
         if isinstance(accuracy, (int, float)):
             st.metric(_("Test accuracy"), format_percent(accuracy))
-        from fashion.training.models import preset_label
+        from fashion.training.models import architecture_word, preset_label
 
         epochs = record.get("epochs_run")
         epochs_text = (
@@ -33,7 +33,7 @@ def show_sidebar() -> None:
             if isinstance(epochs, int)
             else _("? epochs")
         )
-        st.caption(_(", ").join([str(record.get("architecture", "?")), _(preset_label(record)), epochs_text]))
+        st.caption(_(", ").join([architecture_word(record), _(preset_label(record)), epochs_text]))
     from fashion.errors import JobDatabaseError
 
     try:

@@ -291,6 +291,16 @@ def preset_of_record(record: dict | None) -> str | None:
     return None
 
 
+# The architectures' keys as captions name them ("tutorial, Recommended (fast), 7 epochs"): translated words
+ARCHITECTURE_WORDS = {"tutorial": N_("tutorial"), "cnn": N_("cnn")}
+
+
+def architecture_word(record: dict | None) -> str:
+    """A saved model's architecture as a word in the reader's language ("?" when the record has none)."""
+    key = str((record or {}).get("architecture", "?"))
+    return _(ARCHITECTURE_WORDS[key]) if key in ARCHITECTURE_WORDS else key
+
+
 def preset_label(record: dict | None) -> str:
     """The preset's name for lists and pickers, or "custom settings"."""
     return preset_of_record(record) or CUSTOM_SETTINGS
@@ -318,7 +328,7 @@ def training_summary(record: dict | None) -> str:
     return _(
         "{architecture}, preset: {preset}, augmentation: {augmentation}, data: {data}, {epochs}"
     ).format(
-        architecture=record.get("architecture", "?"),
+        architecture=architecture_word(record),
         preset=_(preset_label(record)),
         augmentation=_(trained_settings(record).augmentation),
         data=data,
