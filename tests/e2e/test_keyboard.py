@@ -83,6 +83,8 @@ def test_keyboard_uploads_a_photo(app_server, page, screenshot, small_dataset, t
     visited: list[dict] = []
     open_page(page, app_server.url, "", heading="Explore the data")
     follow_link(page, "Try your own image", visited, screenshot, ready="Random test image")
+    # Tab only once the page's first run has ended: a later run redraws the uploader and drops the focus
+    wait_until_idle(page)
     tab_to(page, "Upload", visited=visited)
     screenshot(page, "focus-on-browse", page.locator(".st-key-try_upload"))
     # The focus stays on Upload once the page has settled: Enter opens the file chooser
