@@ -95,12 +95,7 @@ def to_grayscale(image: Image.Image) -> np.ndarray:
             image = image.convert("RGB")
         return np.asarray(image.convert("L"), dtype=np.float32)
     except (ValueError, OSError):
-        raise ImageError(
-            _(
-                "the image uses the {mode} colour mode, which this app cannot read; "
-                "save it as an RGB PNG or JPEG."
-            ).format(mode=image.mode)
-        ) from None
+        raise unreadable_mode_error(image) from None
 
 
 def _flatten_transparency(rgba: Image.Image) -> np.ndarray:
@@ -123,3 +118,13 @@ def shrink_to_working_size(image: Image.Image) -> Image.Image:
     if image.mode in ("I", "F", "I;16", "I;16B", "I;16L", "I;16N"):
         return image.resize(size, Image.Resampling.BOX)
     return image.resize(size, Image.Resampling.LANCZOS, reducing_gap=2.0)
+
+
+def unreadable_mode_error(image: Image.Image) -> ImageError:
+    """The error for an image whose colour mode Pillow cannot convert."""
+    return ImageError(
+        _(
+            "the image uses the {mode} colour mode, which this app cannot read; "
+            "save it as an RGB PNG or JPEG."
+        ).format(mode=image.mode)
+    )

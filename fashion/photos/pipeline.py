@@ -8,9 +8,8 @@ import numpy as np
 from PIL import Image
 
 from fashion.data.fashion_mnist import IMAGE_SIZE, scale_images
-from fashion.errors import ImageError
-from fashion.i18n import N_, _
-from fashion.photos.image_file import open_image, shrink_to_working_size, to_grayscale
+from fashion.i18n import N_
+from fashion.photos.image_file import open_image, shrink_to_working_size, to_grayscale, unreadable_mode_error
 
 # GrabCut runs on a copy this long on its longer side: enough for a 28-pixel item, fast on a CPU.
 SEGMENT_SIZE = 128
@@ -233,12 +232,7 @@ def prepare_photo(data: bytes, switches: dict[str, bool] | None = None) -> Photo
         image = shrink_to_working_size(image)
         rgb, gray, alpha = _photo_arrays(image)
     except (ValueError, OSError):
-        raise ImageError(
-            _(
-                "the image uses the {mode} colour mode, which this app cannot read; "
-                "save it as an RGB PNG or JPEG."
-            ).format(mode=image.mode)
-        ) from None
+        raise unreadable_mode_error(image) from None
     pictures: list[tuple[str, np.ndarray]] = [(N_("Original"), rgb)]
     notes: list[str] = []
     mask, segmented = None, False
