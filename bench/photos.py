@@ -170,7 +170,7 @@ def main() -> int:
     if calibration is not None:
         figures.update(
             ood_threshold=calibration.threshold,
-            ood_calibrated_on=calibration.calibrated_on,
+            ood_calibrated_on=calibration.calibrated_on_text(),
             ood_calibration_seconds=calibration_seconds,
             ood_flagged=float(np.mean([r["flagged"] for r in out_of_class])),
             in_class_flagged=float(np.mean([r["flagged"] for r in in_class])),
@@ -199,7 +199,7 @@ def main() -> int:
             f"OOD: ood/ flagged {figures['ood_flagged']:.0%}, "
             f"in-class flagged {figures['in_class_flagged']:.0%}, "
             f"Fashion-MNIST test (odd half) flagged {figures['fashion_test_flagged']:.1%}; "
-            f"threshold {calibration.threshold:.3f} set on {calibration.calibrated_on} "
+            f"threshold {calibration.threshold:.3f} set on {calibration.calibrated_on_text()} "
             f"({calibration_seconds:.1f} s)"
         )
     ood_cells = (
