@@ -17,6 +17,9 @@ from contextvars import ContextVar
 from functools import cache, lru_cache
 from pathlib import Path
 
+from babel.numbers import format_decimal
+from babel.numbers import format_percent as babel_format_percent
+
 ENGLISH = "en"
 CHINESE = "zh-CN"
 LANGUAGES = (ENGLISH, CHINESE)
@@ -98,8 +101,6 @@ MISSING_FONT_MESSAGE = N_(
 
 def format_number(value: float, decimals: int | None = None) -> str:
     """A number with the current language's grouping and decimal signs (`decimals` fixed when given)."""
-    from babel.numbers import format_decimal
-
     if decimals is None:
         return format_decimal(value, locale=locale_name())
     pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
@@ -108,8 +109,6 @@ def format_number(value: float, decimals: int | None = None) -> str:
 
 def format_percent(fraction: float, decimals: int = 2) -> str:
     """A fraction as a percentage in the current language (0.8765 -> '87.65%')."""
-    from babel.numbers import format_percent as babel_format_percent
-
     pattern = "#,##0" + ("." + "0" * decimals if decimals else "") + "%"
     return babel_format_percent(fraction, format=pattern, locale=locale_name(), decimal_quantization=True)
 
@@ -140,6 +139,7 @@ def use_figure_fonts() -> str | None:
 
     Returns None, or MISSING_FONT_MESSAGE (also logged) when the CJK font is not installed.
     """
+    # deferred: matplotlib loads only when a figure is drawn
     import matplotlib
     from matplotlib import font_manager
 

@@ -5,7 +5,15 @@ from __future__ import annotations
 import streamlit as st
 
 from fashion import settings
+from fashion.data.fashion_mnist import load_dataset
+from fashion.errors import FashionError
 from fashion.i18n import N_, _
+from fashion.jobs import default_jobs, job_database_location
+from fashion.photos import ood
+from fashion.photos import pipeline as photo
+from fashion.store import model_store as store
+from fashion.training.inference import predict_probabilities
+from fashion.training.tensorflow_setup import configure_tensorflow
 from ui.startup import exempt_imports_from_garbage_collection
 
 ACTIVE_MODEL_KEY = "active_model"
@@ -21,8 +29,6 @@ def data_key() -> str:
 
 def store_key() -> str:
     """The model store folder in use, used as a cache key."""
-    from fashion.store import model_store as store
-
     return str(store.store_directory())
 
 
@@ -30,15 +36,11 @@ def store_key() -> str:
 @st.cache_resource(show_spinner=False)
 def cached_dataset(source: str):
     """The data set for this FASHION_MNIST_DIR value, loaded once per server."""
-    from fashion.data.fashion_mnist import load_dataset
-
     return load_dataset()
 
 
 def dataset_or_error():
     """The data set, or None after showing the data error as st.error."""
-    from fashion.errors import FashionError
-
     try:
         with st.spinner(_("Loading Fashion-MNIST…")):
             return cached_dataset(data_key())
@@ -50,10 +52,8 @@ def dataset_or_error():
 @st.cache_resource(show_spinner=False, max_entries=4)
 def cached_model(name: str, created: str, store_folder: str):
     """A saved Keras model, loaded once per name and creation time."""
-    from fashion.store import model_store as store
-    from fashion.training.tensorflow_setup import configure_tensorflow
-
     configure_tensorflow()
+    # deferred: Keras (TensorFlow) takes seconds to import
     import keras  # noqa: F401 - imported here so that its objects are frozen before the first model loads
 
     exempt_imports_from_garbage_collection()
@@ -63,8 +63,6 @@ def cached_model(name: str, created: str, store_folder: str):
 @st.cache_data(show_spinner=False, max_entries=8)
 def test_probabilities(name: str, created: str, store_folder: str, source: str):
     """The model's class probabilities for every test image, shape (N, 10)."""
-    from fashion.training.inference import predict_probabilities
-
     model = cached_model(name, created, store_folder)
     return predict_probabilities(model, cached_dataset(source).test_images)
 
@@ -76,23 +74,17 @@ def predicting_spinner():
 
 def training_jobs():
     """The training jobs (local worker processes or a Ray cluster, chosen once from the environment)."""
-    from fashion.jobs import job_database_location
-
     return _training_jobs(job_database_location(), settings.RAY_ADDRESS.text())
 
 
 @st.cache_resource
 def _training_jobs(database: str, ray_address: str | None):
     """Kept across the file watcher's module reloads; one per job database (a SQLite path or a URL)."""
-    from fashion.jobs import default_jobs
-
     return default_jobs()
 
 
 def model_directory(identity: tuple):
     """The store folder of a model given by its identity (name, created, store folder)."""
-    from fashion.store import model_store as store
-
     return store.get_entry(identity[0]).path
 
 
@@ -103,8 +95,6 @@ def model_identity(entry) -> tuple[str, str, str]:
 
 def saved_models() -> list:
     """The readable saved models, newest first."""
-    from fashion.store import model_store as store
-
     return store.list_models()
 
 
@@ -121,10 +111,6 @@ def active_entry():
 @st.cache_resource(show_spinner=False, max_entries=8)
 def ood_calibration(name: str, created: str, store_folder: str, source: str, tta: bool):
     """The model's out-of-distribution calibration (also kept on disk), once per model and TTA switch."""
-    from fashion.photos import ood
-    from fashion.photos import pipeline as photo
-    from fashion.store import model_store as store
-
     entry = store.get_entry(name)
     saved = ood.saved_calibration(entry.record, tta)  # set on held-out real photos when trained on them
     if saved is not None:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
+from fashion.data.fashion_mnist import CLASS_NAMES
+from fashion.figures.descriptions import prediction_pair_description
 from fashion.i18n import _, current_language, format_number
+from fashion.store.comparison import mistake_position
 from ui.caches import ACTIVE_MODEL_KEY, cached_dataset, model_identity, test_probabilities
 from ui.model_pages import say_models_gone
 
@@ -43,6 +46,7 @@ def keep_saved_choices(names: list[str]) -> None:
 @st.cache_data(show_spinner=False, max_entries=8)
 def curves_png(histories: tuple[tuple[str, tuple[tuple, ...]], ...], language: str = "en") -> bytes:
     """The overlaid curves of several histories (name, rows as sorted item tuples), as PNG bytes."""
+    # deferred: matplotlib loads only when a figure is drawn
     from fashion.figures import plots
 
     figure = plots.comparison_curves({name: [dict(row) for row in rows] for name, rows in histories})
@@ -57,6 +61,7 @@ def history_rows(record: dict) -> tuple[tuple, ...]:
 @st.cache_data(show_spinner=False, max_entries=64)
 def pair_png(identity: tuple, source: str, index: int, language: str = "en") -> bytes:
     """The tutorial's image + bar chart pair of one model for one test image, as PNG bytes."""
+    # deferred: matplotlib loads only when a figure is drawn
     from fashion.figures import plots
 
     probabilities = test_probabilities(*identity, source)
@@ -81,11 +86,7 @@ def open_mistake(model_name: str, position: int) -> None:
 
 def show_disagreements(right_entry, wrong_entry, indices, source: str, labels) -> None:
     """Pairs of test images one model gets right (blue) and the other wrong (red), with a link each."""
-    from fashion.data.fashion_mnist import CLASS_NAMES
-    from fashion.store.comparison import mistake_position
-
     right_identity, wrong_identity = model_identity(right_entry), model_identity(wrong_entry)
-    from fashion.figures.descriptions import prediction_pair_description
 
     right_probabilities = test_probabilities(*right_identity, source)
     wrong_probabilities = test_probabilities(*wrong_identity, source)

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import streamlit as st
 
+from fashion.errors import FashionError
 from fashion.i18n import _
+from fashion.store import model_store as store
 from fashion.training.models import MORE_EPOCHS, architecture_word
+from fashion.training.run import continued_hyper_parameters
 from ui.caches import saved_models
 from ui.job_session import start_training_job
 
@@ -14,10 +17,6 @@ FROM_QUERY_PARAMETER = "from"
 
 def show_continue_form(dataset, disabled: bool = False) -> None:
     """Choose a saved model (?from=NAME preselects it), how many more epochs and a name; then start."""
-    from fashion.errors import FashionError
-    from fashion.store import model_store as store
-    from fashion.training.run import continued_hyper_parameters
-
     models = saved_models()
     wanted = st.query_params.get(FROM_QUERY_PARAMETER)
     with st.expander(_("Continue training a saved model"), expanded=bool(wanted), icon=":material/replay:"):

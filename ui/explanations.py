@@ -7,6 +7,10 @@ import time
 import numpy as np
 import streamlit as st
 
+from fashion.data.fashion_mnist import CLASS_NAMES
+from fashion.errors import FashionError
+from fashion.explain import explanations as explain
+from fashion.figures import descriptions
 from fashion.i18n import _, current_language, format_number
 from ui.background import BackgroundBuild, background_build, waiting_for_background
 from ui.caches import cached_dataset, cached_model, model_directory, test_probabilities
@@ -22,8 +26,6 @@ def neighbour_build(identity: tuple, source: str) -> BackgroundBuild:
     """
 
     def prepare():
-        from fashion.explain import explanations as explain
-
         model, directory = cached_model(*identity), model_directory(identity)
         train_images = cached_dataset(source).train_images
         return lambda progress: explain.neighbour_index(model, directory, train_images, progress)
@@ -55,10 +57,9 @@ def explanation_figures(
     identity: tuple, source: str, image: np.ndarray, true_label: int | None, language: str = "en"
 ) -> dict:
     """The saliency and neighbours figures as PNG bytes, with the neighbours' indices and labels."""
-    from fashion.data.fashion_mnist import CLASS_NAMES
+    # deferred: matplotlib loads only when a figure is drawn
     from fashion.explain import explanation_plots
-    from fashion.explain import explanations as explain
-    from fashion.figures import descriptions, plots
+    from fashion.figures import plots
 
     data = cached_dataset(source)
     explanation = explain.explain_image(
@@ -87,9 +88,6 @@ def explanation_figures(
 
 def show_explanation(identity: tuple, source: str, image: np.ndarray, true_label: int | None) -> dict:
     """Draw the saliency panels and the nearest training images of one image, with their labels as text."""
-    from fashion.data.fashion_mnist import CLASS_NAMES
-    from fashion.errors import FashionError
-
     try:
         neighbour_index(identity, source)  # waits here, with a progress bar, while the index is built
         with st.spinner(_("Explaining…")):
@@ -131,9 +129,8 @@ def show_photo_explanation(
     averaged_over: how many variants the page's prediction averaged (test-time augmentation), said here
     since Why? looks at the input alone and its percentages can then differ.
     """
-    from fashion.errors import FashionError
+    # deferred: matplotlib loads only when a figure is drawn
     from fashion.explain import explanation_plots
-    from fashion.figures import descriptions
     from ui.figure_view import show_figure
 
     if not st.toggle(_("Why?"), key="try_why", help=_("Saliency, the nearest training images and the map")):

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import streamlit as st
 
+from fashion.data.fashion_mnist import CLASS_NAMES
+from fashion.figures import descriptions
 from fashion.i18n import _, current_language
+from fashion.training import evaluation
+from ui import explanations
 from ui.caches import ACTIVE_MODEL_KEY, MODEL_GONE_REASON, cached_dataset, test_probabilities
 
 GALLERY_ROWS, GALLERY_COLUMNS = 5, 3
@@ -15,8 +19,8 @@ def prediction_png(
     identity: tuple, source: str, kind: str, indices: tuple, highlight=None, language: str = "en"
 ) -> bytes:
     """A gallery page, one prediction pair or the confusion matrix of a model, as PNG bytes (in language)."""
+    # deferred: matplotlib loads only when a figure is drawn
     from fashion.figures import plots
-    from fashion.training import evaluation
 
     probabilities = test_probabilities(*identity, source)
     data = cached_dataset(source)
@@ -66,6 +70,7 @@ def restore_predictions_state(model_names: list[str], orders: list[str]) -> None
 
 def captions_markdown(probabilities, labels, indices) -> str:
     """The gallery's captions as a markdown list, coloured like the figure (blue right, red wrong)."""
+    # deferred: matplotlib loads only when a figure is drawn
     from fashion.figures import plots
 
     lines = []
@@ -83,9 +88,8 @@ def _open_chosen_image() -> None:
 
 def show_image_view(identity: tuple, source: str, shown, probabilities, labels) -> None:
     """Under the gallery: a button per image of the page; the image opened, large, with its "Why?"."""
-    from fashion.data.fashion_mnist import CLASS_NAMES
-    from fashion.figures import descriptions, plots
-    from ui import explanations
+    # deferred: matplotlib loads only when a figure is drawn
+    from fashion.figures import plots
 
     page_indices = [int(index) for index in shown]
     opened = st.session_state.get("predictions_image")

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
+import uuid
+
 import streamlit as st
 
+from fashion.errors import FashionError, JobDatabaseError, JobLimitError
 from fashion.i18n import _
 from ui.caches import dataset_or_error, training_jobs
 
@@ -12,8 +16,6 @@ JOB_QUERY_PARAMETER = "job"
 
 def session_owner() -> str:
     """Who asks for a job: the browser (its XSRF cookie's token, the same in every tab), else this session."""
-    import hashlib
-
     cookie = st.context.cookies.get("_streamlit_xsrf") if st.context.cookies else None
     if cookie:
         parts = cookie.split("|")
@@ -24,7 +26,6 @@ def session_owner() -> str:
             except ValueError:
                 pass
         return "browser-" + hashlib.sha256(cookie.encode()).hexdigest()[:16]
-    import uuid
 
     return st.session_state.setdefault("training_owner", "session-" + uuid.uuid4().hex[:16])
 
@@ -56,8 +57,6 @@ def retry_training_job(job_id: str) -> None:
 
 def follow_new_job(start) -> None:
     """Call start(jobs); put the job it returns in the URL and rerun, or show why it could not start."""
-    from fashion.errors import FashionError, JobLimitError
-
     try:
         snapshot = start(training_jobs())
     except JobLimitError as error:
@@ -91,8 +90,6 @@ def own_job():
 
 def current_job_id() -> str | None:
     """The job named in the URL, else this browser's queued or running job, else None."""
-    from fashion.errors import JobDatabaseError
-
     job_id = st.query_params.get(JOB_QUERY_PARAMETER)
     try:
         if job_id and training_jobs().get(job_id) is not None:

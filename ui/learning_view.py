@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import streamlit as st
 
+from fashion.figures import descriptions
 from fashion.i18n import _, current_language
+from fashion.training import learning
+from fashion.training import learning as learning_module
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def learning_png(probes: dict, snapshot: dict, language: str = "en") -> bytes:
     """One epoch's probe images and first layer as PNG bytes."""
+    # deferred: matplotlib loads only when a figure is drawn
     from fashion.explain import explanation_plots
     from fashion.figures import plots
-    from fashion.training import learning
 
     probabilities, first_layer = learning.decode_snapshot(snapshot, len(probes["indices"]))
     figure = explanation_plots.learning_figure(
@@ -23,9 +26,6 @@ def learning_png(probes: dict, snapshot: dict, language: str = "en") -> bytes:
 
 def show_learning(learning: dict | None, slider_key: str | None = None) -> None:
     """The latest epoch (live, no slider) or any epoch chosen with a slider (after the run)."""
-    from fashion.figures import descriptions
-    from fashion.training import learning as learning_module
-
     snapshots = (learning or {}).get("snapshots") or []
     st.subheader(_("Watch it learn"))
     if not snapshots:

@@ -5,9 +5,19 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from fashion.data.fashion_mnist import CLASS_NAMES, dataset_summary, scale_images
+from fashion.figures import descriptions
 from fashion.i18n import _, current_language, format_number, format_percent, ngettext
+from fashion.lesson import model_code
+from fashion.lesson import steps as lesson
+from fashion.lesson.steps import compile_rows, layer_rows, split_counts
+from fashion.training.evaluation import summarize
+from fashion.training.models import RECOMMENDED_PRESET, HyperParameters, build_model, presets
+from fashion.training.tensorflow_setup import configure_tensorflow
 from ui import caches
-from ui.model_code_view import CODE_LANGUAGE
+from ui.model_code_view import CODE_LANGUAGE, show_model_code
+from ui.model_pages import no_model_panel
+from ui.training_view import show_history_charts
 
 MODEL_KEY = "lesson_model"
 FIRST_IMAGES = 25  # the tutorial's 5x5 grid of the first training images
@@ -37,7 +47,7 @@ def table(rows: list[dict]) -> None:
 @st.cache_data(show_spinner=False, max_entries=4)
 def explore_pngs(source: str, language: str = "en") -> tuple[bytes, bytes]:
     """The first training image with its colour bar, and the first 25 with their class names, as PNGs."""
-    from fashion.data.fashion_mnist import CLASS_NAMES
+    # deferred: matplotlib loads only when a figure is drawn
     from fashion.figures import plots
 
     dataset = caches.cached_dataset(source)
@@ -51,9 +61,6 @@ def explore_pngs(source: str, language: str = "en") -> tuple[bytes, bytes]:
 @st.cache_resource(show_spinner=False, max_entries=2)
 def untrained_model(architecture: str, settings: tuple):
     """The architecture's layers, built but not trained, for the summary before any model exists."""
-    from fashion.training.models import HyperParameters, build_model
-    from fashion.training.tensorflow_setup import configure_tensorflow
-
     configure_tensorflow()
     return build_model(architecture, HyperParameters.from_dict(dict(settings)), 1)
 
@@ -61,6 +68,7 @@ def untrained_model(architecture: str, settings: tuple):
 @st.cache_data(show_spinner=False, max_entries=8)
 def prediction_pngs(identity: tuple, source: str, language: str = "en") -> tuple[bytes, bytes]:
     """The step "predict"'s image and bars (test image 0) and the step "use"'s bar chart (test image 1)."""
+    # deferred: matplotlib loads only when a figure is drawn
     from fashion.figures import plots
 
     probabilities = caches.test_probabilities(*identity, source)
@@ -82,10 +90,6 @@ def show_result(title: str | None = None):
 
 def show_lesson(dataset, entry) -> None:
     """Every step of the lesson for a saved model (entry) or, with None, the tutorial's network untrained."""
-    from fashion.lesson import model_code
-    from fashion.lesson import steps as lesson
-    from fashion.training.models import RECOMMENDED_PRESET, presets
-
     if entry is not None:
         architecture, hyper_parameters = model_code.record_settings(entry.record)
         steps = model_code.script_steps(architecture, hyper_parameters, entry.name, entry.record)
@@ -96,8 +100,6 @@ def show_lesson(dataset, entry) -> None:
     with st.expander(_("Imports and settings (the top of the script)"), icon=":material/settings:"):
         st.code(codes["setup"], language=CODE_LANGUAGE, wrap_lines=True)
     if entry is not None:
-        from ui.model_code_view import show_model_code
-
         show_model_code(entry, "lesson")
     results = {
         "import": lambda: show_import(dataset),
@@ -126,8 +128,6 @@ def show_lesson(dataset, entry) -> None:
 
 def show_import(dataset) -> None:
     """The arrays' shapes, types and value ranges, and the class names."""
-    from fashion.data.fashion_mnist import CLASS_NAMES, dataset_summary
-
     table(dataset_summary(dataset))
     named = _(", ").join(f"{label} {_(name)}" for label, name in enumerate(CLASS_NAMES))
     st.markdown(_("Labels 0-9 stand for: {names}.").format(names=named))
@@ -135,8 +135,6 @@ def show_import(dataset) -> None:
 
 def show_explore(dataset) -> None:
     """The first image with its colour bar, and the first 25 with their class names."""
-    from fashion.figures import descriptions
-
     first_png, grid_png = explore_pngs(caches.data_key(), current_language())
     image_column, grid_column = st.columns([2, 3])
     image_column.image(
@@ -154,9 +152,6 @@ def show_explore(dataset) -> None:
 
 def show_preprocess(dataset, entry, hyper_parameters) -> None:
     """The first image's pixel range before and after scaling, and the split's image counts."""
-    from fashion.data.fashion_mnist import scale_images
-    from fashion.lesson.steps import split_counts
-
     first = dataset.train_images[0]
     scaled = scale_images(first)
     if entry is not None and "train_count" in entry.record:
@@ -177,8 +172,6 @@ def show_preprocess(dataset, entry, hyper_parameters) -> None:
 
 def show_layers(entry, architecture: str, hyper_parameters) -> None:
     """The model's summary: layers, output shapes and parameters."""
-    from fashion.lesson.steps import layer_rows
-
     if entry is not None:
         model = caches.cached_model(*caches.model_identity(entry))
         st.caption(_("The layers of **{name}**.").format(name=entry.name))
@@ -192,8 +185,6 @@ def show_layers(entry, architecture: str, hyper_parameters) -> None:
 
 def show_compile(dataset, entry, hyper_parameters) -> None:
     """The optimizer, learning rate, loss, metric, batch size and epochs."""
-    from fashion.lesson.steps import compile_rows, split_counts
-
     if entry is not None and "train_count" in entry.record:
         train_count = entry.record["train_count"]
     else:
@@ -203,14 +194,10 @@ def show_compile(dataset, entry, hyper_parameters) -> None:
 
 def show_train(entry, augmentation_code: str | None) -> None:
     """The saved model's per-epoch curves, or the offer to train the tutorial's network live."""
-    from ui.training_view import show_history_charts
-
     if augmentation_code:
         with st.expander(_("The augmentation, written out")):
             st.code(augmentation_code, language=CODE_LANGUAGE, wrap_lines=True)
     if entry is None:
-        from ui.model_pages import no_model_panel
-
         no_model_panel("lesson")
         return
     record = entry.record
@@ -243,7 +230,6 @@ def show_evaluate(dataset, entry) -> None:
     if entry is None:
         no_model_yet()
         return
-    from fashion.training.evaluation import summarize
 
     with caches.predicting_spinner():
         probabilities = caches.test_probabilities(*caches.model_identity(entry), caches.data_key())
@@ -259,7 +245,6 @@ def show_predict(dataset, entry) -> None:
     if entry is None:
         no_model_yet()
         return
-    from fashion.figures import descriptions
 
     probabilities = caches.test_probabilities(*caches.model_identity(entry), caches.data_key())
     pair_png, _bars_png = prediction_pngs(caches.model_identity(entry), caches.data_key(), current_language())
@@ -277,7 +262,8 @@ def show_use(dataset, entry) -> None:
     if entry is None:
         no_model_yet()
         return
-    from fashion.figures import descriptions, plots
+    # deferred: matplotlib loads only when a figure is drawn
+    from fashion.figures import plots
 
     probabilities = caches.test_probabilities(*caches.model_identity(entry), caches.data_key())
     _pair_png, bars_png = prediction_pngs(caches.model_identity(entry), caches.data_key(), current_language())

@@ -7,7 +7,10 @@ import io
 
 import numpy as np
 import streamlit as st
+from PIL import Image
 
+from fashion.data.fashion_mnist import CLASS_NAMES
+from fashion.explain import explanations as explain
 from fashion.i18n import _
 from ui.caches import cached_dataset, cached_model, model_directory, test_probabilities
 
@@ -15,8 +18,6 @@ MAP_POINT_SIZE = 30
 
 
 def _thumbnail_url(image: np.ndarray) -> str:
-    from PIL import Image
-
     buffer = io.BytesIO()
     Image.fromarray(255 - np.asarray(image, dtype=np.uint8)).resize((56, 56)).save(buffer, format="PNG")
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
@@ -25,8 +26,6 @@ def _thumbnail_url(image: np.ndarray) -> str:
 @st.cache_resource(show_spinner=False, max_entries=2)
 def embedding(identity: tuple, source: str):
     """The model's cached 2-D map of a stratified test sample."""
-    from fashion.explain import explanations as explain
-
     data = cached_dataset(source)
     return explain.embedding_map(
         cached_model(*identity), model_directory(identity), data.test_images, data.test_labels
@@ -36,9 +35,8 @@ def embedding(identity: tuple, source: str):
 @st.cache_data(show_spinner=False, max_entries=2)
 def map_points(identity: tuple, source: str, language: str = "en"):
     """One row per map point: test index, x, y, true and predicted class, right or wrong, thumbnail."""
+    # deferred: pandas loads only when a table is built
     import pandas as pd
-
-    from fashion.data.fashion_mnist import CLASS_NAMES
 
     data = cached_dataset(source)
     points = embedding(identity, source)
@@ -59,9 +57,9 @@ def map_points(identity: tuple, source: str, language: str = "en"):
 
 def map_chart(points, extra_point=None):
     """The map as an Altair scatter: colour by true class, crosses for mistakes; a click selects."""
+    # deferred: Altair loads only when the map is drawn
     import altair as alt
 
-    from fashion.data.fashion_mnist import CLASS_NAMES
     from fashion.explain.explanation_plots import CLASS_COLOURS
     from fashion.figures.plots import NEUTRAL_BAR_COLOUR
 
@@ -95,6 +93,7 @@ def map_chart(points, extra_point=None):
         .add_params(selection)
     )
     if extra_point is not None:
+        # deferred: pandas loads only when a table is built
         import pandas as pd
 
         star = pd.DataFrame({"x": [extra_point[0]], "y": [extra_point[1]], "label": [_("your image")]})

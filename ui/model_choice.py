@@ -5,7 +5,9 @@ from __future__ import annotations
 import streamlit as st
 
 from fashion.i18n import _
+from fashion.training.models import PHOTO_PRESET, best_model_for_photos, is_photo_model, preset_label
 from ui.caches import ACTIVE_MODEL_KEY
+from ui.next_steps import next_step
 
 TRY_MODEL_KEY = "try_model"
 TRY_CHOSEN_KEY = "try_model_chosen"  # kept across pages, unlike the picker's own widget state
@@ -14,8 +16,6 @@ MODEL_QUERY_PARAMETER = "model"
 
 def model_label(entry) -> str:
     """A model's name with its preset, as every list and picker shows it."""
-    from fashion.training.models import preset_label
-
     return f"{entry.name} · {_(preset_label(entry.record))}" if entry.record else entry.name
 
 
@@ -32,8 +32,6 @@ def _remember_try_choice() -> None:
 
 def try_model_picker(models: list):
     """The Try page's model: from the URL, else picked here before, else the best for photos; says why."""
-    from fashion.training.models import PHOTO_PRESET, best_model_for_photos, is_photo_model
-
     entries = {entry.name: entry for entry in models}
     best, best_reason = best_model_for_photos(models)
     wanted = st.query_params.get(MODEL_QUERY_PARAMETER)
@@ -72,12 +70,8 @@ def _ask_model(name: str) -> None:
 
 def try_another_model(models: list, current) -> None:
     """The Try page's next step: the same image asked of another model (the photo model first)."""
-    from fashion.training.models import best_model_for_photos, preset_label
-
     others = [entry for entry in models if entry.name != current.name]
     if not others:
-        from ui.next_steps import next_step
-
         next_step("pages/train.py", _("train a second model, then ask it about this image too"))
         return
     other, _reason = best_model_for_photos(others)

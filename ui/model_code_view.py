@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import streamlit as st
 
+from fashion.errors import FashionError, ModelNotFoundError
 from fashion.i18n import _
+from fashion.lesson import model_code
+from fashion.store import model_store as store
+from ui.caches import model_identity
 
 # Plain text, not "python": Streamlit's syntax colours (strings, numbers, keywords, comments) measure
 # 2.6-3.7:1 on the light theme's code background (line numbers 2.6:1 too), below WCAG AA's 4.5:1.
@@ -15,18 +19,11 @@ CODE_LANGUAGE = None
 @st.cache_data(show_spinner=False, max_entries=16)
 def model_script(name: str, created: str, store_folder: str) -> str:
     """The script of a saved model, once per name and creation time."""
-    from fashion.lesson import model_code
-
     return model_code.model_script(name)
 
 
 def show_model_code(entry, key_prefix: str) -> None:
     """A "Code" expander: the script that reproduces the saved model, its copy button and a download."""
-    from fashion.errors import FashionError, ModelNotFoundError
-    from fashion.lesson import model_code
-    from fashion.store import model_store as store
-    from ui.caches import model_identity
-
     try:
         store.get_entry(entry.name)
     except ModelNotFoundError:

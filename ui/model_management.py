@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
+from fashion.errors import FashionError, ModelNotFoundError
 from fashion.i18n import N_, _, format_number, format_percent
+from fashion.store import export
+from fashion.store import model_store as store
 from ui.caches import cached_dataset, data_key, model_identity
 from ui.model_pages import say_models_gone
 
@@ -21,8 +24,6 @@ MODEL_EXPORTS = (
 @st.cache_data(show_spinner=False, max_entries=10)
 def checked_export(identity: tuple, export_format: str, quantization: str, source: str):
     """An export of a saved model, checked against the Keras model on the first 1,000 test images."""
-    from fashion.store import export
-
     return export.export_model(identity[0], export_format, cached_dataset(source).test_images, quantization)
 
 
@@ -42,9 +43,6 @@ def keep_selected_model(names: list[str], wanted: str | None) -> None:
 
 def show_exports(entry) -> None:
     """History CSV and record JSON at once; the model formats after a check the user starts."""
-    from fashion.errors import FashionError, ModelNotFoundError
-    from fashion.store import export
-
     name = entry.name
     try:
         history, record = [export.export_model(name, export_format) for export_format in ("csv", "json")]
@@ -112,9 +110,6 @@ def show_exports(entry) -> None:
 
 def show_rename_and_delete(entry) -> None:
     """Rename the model, or delete it after a confirmation."""
-    from fashion.errors import FashionError
-    from fashion.store import model_store as store
-
     rename_column, delete_column = st.columns(2)
     with rename_column.form("models_rename_form", border=False):
         new_name = st.text_input(_("New name"), value=entry.name, key=f"models_new_name_{entry.name}")

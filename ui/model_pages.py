@@ -5,6 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from fashion.i18n import _
+from fashion.store.model_store import default_name
+from fashion.training.models import RECOMMENDED_PRESET, presets
 from ui.caches import MODEL_GONE_REASON, dataset_or_error, saved_models
 from ui.job_session import current_job_id, own_job, start_training_job
 from ui.startup import run_through_entry
@@ -27,8 +29,6 @@ def start_model_page(title: str, page_name: str) -> tuple:
 
 def no_model_panel(page_name: str) -> None:
     """Say that no model exists yet and offer one click to train the tutorial model."""
-    from fashion.training.models import RECOMMENDED_PRESET, presets
-
     dataset = dataset_or_error()
     st.info(
         _(
@@ -42,8 +42,6 @@ def no_model_panel(page_name: str) -> None:
         _("Train the tutorial model"), key=f"{page_name}_train_tutorial", type="primary", disabled=busy
     )
     if clicked and dataset is not None:
-        from fashion.store.model_store import default_name
-
         name = default_name("tutorial", RECOMMENDED_PRESET)
         start_training_job("tutorial", presets("tutorial")[RECOMMENDED_PRESET], dataset, name)
     if job_id:

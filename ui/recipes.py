@@ -6,16 +6,16 @@ import re
 
 import streamlit as st
 
+from fashion.errors import FashionError
 from fashion.i18n import N_, _, format_number
+from fashion.training.models import presets
+from fashion.training.recipes import REPRODUCIBLE_SLOWDOWN, recipe_from_query, recipe_link, recipe_query
 
 RECIPE_PRESET = N_("From the shared link")
 
 
 def recipe_from_url():
     """The (architecture, hyper-parameters) of the page's URL, or None; a bad recipe is shown as an error."""
-    from fashion.errors import FashionError
-    from fashion.training.recipes import recipe_from_query
-
     try:
         return recipe_from_query(st.query_params.to_dict())
     except FashionError as error:
@@ -43,8 +43,6 @@ def apply_recipe_once(recipe) -> None:
 
 def presets_with_recipe(architecture: str, recipe) -> dict:
     """The architecture's presets, plus the link's recipe as a preset when it is for this architecture."""
-    from fashion.training.models import presets
-
     available = dict(presets(architecture))
     if recipe is not None and recipe[0] == architecture:
         available[RECIPE_PRESET] = recipe[1]
@@ -53,8 +51,6 @@ def presets_with_recipe(architecture: str, recipe) -> dict:
 
 def reproducible_checkbox() -> bool:
     """The "exactly reproducible" switch, saying how much slower it is."""
-    from fashion.training.recipes import REPRODUCIBLE_SLOWDOWN
-
     chosen = st.checkbox(
         _("Exactly reproducible"),
         key="train_deterministic",
@@ -74,8 +70,6 @@ def reproducible_checkbox() -> bool:
 
 def share_link(architecture: str, hyper_parameters) -> None:
     """A link that opens this page filled in with these settings."""
-    from fashion.training.recipes import recipe_link, recipe_query
-
     st.caption(_("Share this recipe: the link opens the Train page with these settings."))
     st.code(recipe_link(app_root_url(), recipe_query(architecture, hyper_parameters)), language=None)
 

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
+from fashion.errors import JobDatabaseError
 from fashion.i18n import _, format_percent, ngettext
+from fashion.jobs.job_queue import describe_wait
+from fashion.training.models import architecture_word, preset_label
 from ui import language
 from ui.caches import active_entry, training_jobs
 from ui.job_session import session_owner
@@ -25,7 +28,6 @@ def show_sidebar() -> None:
         accuracy = record.get("test_accuracy")
         if isinstance(accuracy, (int, float)):
             st.metric(_("Test accuracy"), format_percent(accuracy))
-        from fashion.training.models import architecture_word, preset_label
 
         epochs = record.get("epochs_run")
         epochs_text = (
@@ -34,7 +36,6 @@ def show_sidebar() -> None:
             else _("? epochs")
         )
         st.caption(_(", ").join([architecture_word(record), _(preset_label(record)), epochs_text]))
-    from fashion.errors import JobDatabaseError
 
     try:
         training = bool(training_jobs().list())
@@ -49,8 +50,6 @@ def show_sidebar() -> None:
 def sidebar_job_status() -> None:
     """This browser's job (its place in line, or a small progress bar), else the job training now."""
     language.apply_session_language()  # a fragment's rerun skips the entry
-    from fashion.errors import JobDatabaseError
-    from fashion.jobs.job_queue import describe_wait
 
     try:
         jobs = training_jobs().list()

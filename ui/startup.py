@@ -7,12 +7,11 @@ import sys
 from pathlib import Path
 
 import streamlit as st
+from streamlit.runtime.pages_manager import PagesManager
 
 
 def run_through_entry() -> None:
     """Run streamlit_app.py instead when Streamlit started this page alone (a fresh server's first run)."""
-    from streamlit.runtime.pages_manager import PagesManager
-
     # Until st.navigation has run once, Streamlit treats pages/ as a legacy multipage folder and
     # runs a page opened by URL (/train) without the entry: no sidebar, no page config.
     if PagesManager.uses_pages_directory:

@@ -4,11 +4,20 @@ from __future__ import annotations
 
 import streamlit as st
 
+from fashion.data.real_photos import trained_on_sentence
+from fashion.errors import FashionError, JobDatabaseError
+from fashion.figures.descriptions import training_curves_description
 from fashion.i18n import _, current_language, format_number, format_percent, ngettext
+from fashion.jobs.job_queue import describe_wait
 from fashion.jobs.records import JobState
+from fashion.store import model_store as store
+from fashion.training.run import HISTORY_COLUMNS
 from ui import language
 from ui.caches import training_jobs
+from ui.job_session import retry_training_job
 from ui.learning_view import show_learning
+from ui.model_code_view import show_model_code
+from ui.next_steps import next_step
 
 LIVE_REFRESH_SECONDS = 1.0
 
@@ -34,9 +43,8 @@ def status_line(snapshot) -> str:
 
 def history_frame(history: list[dict]):
     """The training history as a table indexed by epoch."""
+    # deferred: pandas loads only when a table is built
     import pandas as pd
-
-    from fashion.training.run import HISTORY_COLUMNS
 
     frame = pd.DataFrame(history, columns=list(HISTORY_COLUMNS))
     return frame.set_index("epoch")
@@ -45,6 +53,7 @@ def history_frame(history: list[dict]):
 @st.cache_data(show_spinner=False, max_entries=16)
 def training_curves_png(history: tuple[tuple, ...], continued_after: int = 0, language: str = "en") -> bytes:
     """The loss and accuracy curves of a training history (rows as sorted item tuples), as PNG bytes."""
+    # deferred: matplotlib loads only when a figure is drawn
     from fashion.figures import plots
 
     figure = plots.training_curves([dict(row) for row in history], continued_after)
@@ -69,7 +78,6 @@ def show_history_charts(history: list[dict], continued_after: int = 0, parent: s
     # One PNG, cached per history: the live view redraws every second, and two interactive charts
     # rebuilt that often were remounted before the second (accuracy) one had drawn.
     rows = tuple(tuple(sorted(row.items())) for row in history)
-    from fashion.figures.descriptions import training_curves_description
 
     st.image(
         training_curves_png(rows, continued_after, current_language()),
@@ -81,8 +89,6 @@ def show_history_charts(history: list[dict], continued_after: int = 0, parent: s
 
 def show_job(job_id: str | None) -> None:
     """A training job: its place in line while queued, live progress while it runs, then its results."""
-    from fashion.errors import JobDatabaseError
-
     try:
         snapshot = training_jobs().get(job_id)
     except JobDatabaseError as error:
@@ -101,8 +107,6 @@ def show_job(job_id: str | None) -> None:
 def live_job_progress(job_id: str) -> None:
     """Charts, a progress bar with speed and time left, and a Stop button; refreshed every second."""
     language.apply_session_language()  # a fragment's rerun skips the entry
-    from fashion.errors import JobDatabaseError
-    from fashion.jobs.job_queue import describe_wait
 
     try:
         jobs = training_jobs()
@@ -171,17 +175,12 @@ def live_job_progress(job_id: str) -> None:
 
 def offer_retry(job_id: str) -> None:
     """A Retry button that queues the same settings again as a new job."""
-    from ui.job_session import retry_training_job
-
     if st.button(_("Retry with the same settings"), key="training_retry", icon=":material/replay:"):
         retry_training_job(job_id)
 
 
 def show_job_result(snapshot) -> None:
     """Test accuracy and loss, the saved model, the history table and downloads of a finished job."""
-    from fashion.errors import FashionError
-    from fashion.store import model_store as store
-
     if snapshot.state == JobState.FAILED:
         st.error(snapshot.error or _("Training failed."))
         offer_retry(snapshot.job_id)
@@ -215,10 +214,7 @@ def show_job_result(snapshot) -> None:
     except FashionError:
         trained_on = None
     if trained_on:
-        from fashion.data.real_photos import trained_on_sentence
-
         st.caption(_("Trained on {what}.").format(what=trained_on_sentence(trained_on)))
-    from ui.next_steps import next_step
 
     next_step("pages/predictions.py", _("see its predictions"), {"model": snapshot.model_name})
     accuracy_column, loss_column, parameters_column = st.columns(3)
@@ -253,6 +249,5 @@ def show_job_result(snapshot) -> None:
         mime="application/octet-stream",
         key="training_model_download",
     )
-    from ui.model_code_view import show_model_code
 
     show_model_code(store.get_entry(snapshot.model_name), "training")

@@ -5,20 +5,19 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
+from fashion.data.fashion_mnist import CLASS_NAMES
+from fashion.errors import FashionError
+from fashion.figures import descriptions
 from fashion.i18n import _, format_percent
+from fashion.photos import ood
+from fashion.training import inference
+from fashion.training.models import fashion_only_and_photo_model
 from ui import caches
 from ui.model_choice import model_label
 
 
 def show_two_models(models: list, batch: np.ndarray, tta: bool, true_label: int | None = None) -> None:
     """Both models' answers to the same input side by side, and why they differ; nothing without both."""
-    from fashion.data.fashion_mnist import CLASS_NAMES
-    from fashion.errors import FashionError
-    from fashion.figures import descriptions
-    from fashion.photos import ood
-    from fashion.training import inference
-    from fashion.training.models import fashion_only_and_photo_model
-
     pair = fashion_only_and_photo_model(models)
     if pair is None:
         return

@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import json
 
-from fashion.data.fashion_mnist import CLASS_NAMES
+from fashion.data.fashion_mnist import CLASS_NAMES, load_dataset
 from fashion.i18n import _
+from fashion.store import model_store as store
+from fashion.training.evaluation import evaluate
 
 
 def run(arguments) -> int:
     """Test accuracy, loss and per-class accuracy of a saved model."""
-    # deferred: the command's own imports (TensorFlow among them) load only when it runs
-    from fashion.data.fashion_mnist import load_dataset
-    from fashion.store import model_store as store
-    from fashion.training.evaluation import evaluate
-
     name = arguments.model or store.newest_model_name()
     model = store.load_model(name)
     dataset = load_dataset()

@@ -6,20 +6,19 @@ import json
 from pathlib import Path
 
 from fashion.cli.image_files import read_photo
-from fashion.data.fashion_mnist import CLASS_NAMES
+from fashion.data.fashion_mnist import CLASS_NAMES, load_dataset
 from fashion.errors import FashionError
+from fashion.explain import explanations as explain
 from fashion.i18n import _
+from fashion.store import model_store as store
+from fashion.training.inference import top_classes
 
 
 def run(arguments) -> int:
     """Top classes, nearest training images and a saliency PNG for a test image or an image file."""
-    # deferred: the command's own imports (TensorFlow among them) load only when it runs
-    from fashion.data.fashion_mnist import load_dataset
+    # deferred: matplotlib loads only when a figure is drawn
     from fashion.explain import explanation_plots
-    from fashion.explain import explanations as explain
     from fashion.figures import plots
-    from fashion.store import model_store as store
-    from fashion.training.inference import top_classes
 
     name = arguments.model or store.newest_model_name()
     entry = store.get_entry(name)

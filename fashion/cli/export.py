@@ -5,21 +5,18 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from fashion.data.fashion_mnist import load_dataset
 from fashion.i18n import _
+from fashion.store import export
+from fashion.store import model_store as store
 from fashion.store.export import FORMATS, QUANTIZATIONS
 
 
 def run(arguments) -> int:
     """Export a saved model (checked against the Keras model) or its history or record."""
-    # deferred: the command's own imports (TensorFlow among them) load only when it runs
-    from fashion.store import export
-    from fashion.store import model_store as store
-
     store.get_entry(arguments.name)
     check_images = None
     if arguments.format in ("keras", "tflite", "savedmodel"):
-        from fashion.data.fashion_mnist import load_dataset
-
         check_images = load_dataset().test_images
     result = export.export_model(arguments.name, arguments.format, check_images, arguments.quantize)
     path = export.write_export(result, Path(arguments.output))

@@ -6,20 +6,18 @@ import json
 import sys
 
 from fashion.cli.image_files import read_photo
+from fashion.data.fashion_mnist import load_dataset
 from fashion.errors import FashionError
 from fashion.i18n import _
+from fashion.photos import ood
+from fashion.photos import pipeline as photo
 from fashion.photos.pipeline import STEPS
+from fashion.store import model_store as store
+from fashion.training.inference import top_classes
 
 
 def run(arguments) -> int:
     """Top 3 classes of each image file, through the photo pipeline, and whether it is none of the ten."""
-    # deferred: the command's own imports (TensorFlow among them) load only when it runs
-    from fashion.data.fashion_mnist import load_dataset
-    from fashion.photos import ood
-    from fashion.photos import pipeline as photo
-    from fashion.store import model_store as store
-    from fashion.training.inference import top_classes
-
     name = arguments.model or store.newest_model_name()
     entry = store.get_entry(name)
     switches = {step: not getattr(arguments, f"no_{step}") for step in photo.STEP_NAMES}

@@ -8,8 +8,10 @@ import sys
 import threading
 from typing import Any
 
+from fashion.data.fashion_mnist import load_dataset
 from fashion.errors import FashionError
 from fashion.i18n import _
+from fashion.store import model_store as store
 from fashion.training.augmentation import AUGMENTATIONS
 from fashion.training.models import (
     ARCHITECTURES,
@@ -18,7 +20,8 @@ from fashion.training.models import (
     preset_named,
     with_overrides,
 )
-from fashion.training.run import BatchReport, EpochReport, TrainingListener
+from fashion.training.run import BatchReport, EpochReport, TrainingListener, continued_hyper_parameters
+from fashion.training.workflow import train_evaluate_save
 
 EXIT_ERROR = 2  # the CLI's exit status for an error (fashion.cli.main's too)
 
@@ -36,6 +39,7 @@ class ConsoleListener(TrainingListener):
     def on_batch(self, report: BatchReport) -> None:
         if not self.show_bar:
             return
+        # deferred: Keras (TensorFlow) takes seconds to import
         import keras
 
         # Progbar writes to stdout, which carries the results: send it to stderr.
@@ -61,9 +65,6 @@ class ConsoleListener(TrainingListener):
 
 def continued_settings(arguments):
     """(architecture, hyper-parameters) of train --from NAME --epochs N: the parent's own, N more epochs."""
-    from fashion.store import model_store as store
-    from fashion.training.run import continued_hyper_parameters
-
     if arguments.epochs is None:
         raise FashionError(_("--from needs --epochs N: how many more epochs to train."))
     others = ("arch", "batch_size", "learning_rate", "seed", "limit", "validation_fraction")
@@ -80,10 +81,6 @@ def continued_settings(arguments):
 
 def run(arguments) -> int:
     """Train on the real data, evaluate on the test set and save to the store."""
-    # deferred: the command's own imports (TensorFlow among them) load only when it runs
-    from fashion.data.fashion_mnist import load_dataset
-    from fashion.training.workflow import train_evaluate_save
-
     if arguments.from_model:
         architecture, hyper_parameters = continued_settings(arguments)
     else:

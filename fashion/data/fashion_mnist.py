@@ -324,6 +324,7 @@ def write_decoded_cache(directory: Path, dataset: Dataset) -> None:
 def download_with_keras() -> Path:
     """Let Keras download the files into its cache folder and return that folder."""
     try:
+        # deferred: Keras (TensorFlow) takes seconds to import
         import keras
 
         keras.datasets.fashion_mnist.load_data()

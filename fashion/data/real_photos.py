@@ -24,9 +24,10 @@ from pathlib import Path
 import numpy as np
 
 from fashion import settings
-from fashion.data.fashion_mnist import CLASS_NAMES, IMAGE_SIZE, cache_directory
+from fashion.data.fashion_mnist import CLASS_NAMES, IMAGE_SIZE, cache_directory, unscale_images
 from fashion.errors import FashionError, PhotoDatasetError
 from fashion.i18n import N_, _, format_number
+from fashion.photos.pipeline import prepare_photo, switches_with
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SHARED_DIR = PROJECT_ROOT.parent / "shared" / "real-photos"
@@ -206,9 +207,6 @@ def files_fingerprint(directory: Path, rows: list[LabelRow], labels_path: Path) 
 
 def render_file(path: str) -> tuple[np.ndarray | None, str]:
     """One photo through the app's pipeline (segmentation, sharpening, negation; no TTA) to uint8 28x28."""
-    from fashion.data.fashion_mnist import unscale_images
-    from fashion.photos.pipeline import prepare_photo, switches_with
-
     try:
         data = Path(path).read_bytes()
     except OSError as error:

@@ -19,7 +19,7 @@ import numpy as np
 from fashion.data.fashion_mnist import IMAGE_SIZE, NUM_CLASSES
 from fashion.errors import ExplanationError
 from fashion.i18n import N_, _
-from fashion.training.inference import PREDICTION_BATCH, as_model_input
+from fashion.training.inference import PREDICTION_BATCH, as_model_input, predict_one
 
 if TYPE_CHECKING:  # annotations only: Keras is imported when a model is explained
     import keras
@@ -67,6 +67,7 @@ def _apply(layers: list, values):
 
 def _logits(parts: ModelParts, features):
     # The class scores before the softmax: their gradients never vanish on a confident prediction.
+    # deferred: TensorFlow takes seconds to import
     import tensorflow as tf
 
     return tf.matmul(features, parts.classifier.kernel) + parts.classifier.bias
@@ -87,6 +88,7 @@ def _traced_functions(model) -> dict:
 
 
 def _trace(model) -> dict:
+    # deferred: TensorFlow takes seconds to import
     import tensorflow as tf
 
     parts = model_parts(model)
@@ -326,8 +328,6 @@ def explain_image(
     model, image: np.ndarray, neighbours: NeighbourIndex, true_label: int | None = None
 ) -> Explanation:
     """Saliency for the predicted class (and the true one when it differs) and the nearest training images."""
-    from fashion.training.inference import predict_one
-
     probabilities = predict_one(model, image)
     predicted = int(np.argmax(probabilities))
     classes = [predicted] + (

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from fashion.data.fashion_mnist import CLASS_NAMES, scale_images
+from fashion.data.real_photos import trained_on_sentence
 from fashion.i18n import ENGLISH, N_, _, current_language, format_number, ngettext
 from fashion.training.evaluation import confusion_cells
 
@@ -318,8 +319,6 @@ def learning_description(epoch: int, probabilities: np.ndarray, labels) -> str:
 
 def data_difference_sentence(fashion_only, photo_model) -> str:
     """Why two models answer a photo differently, in one sentence: the data each saw (store entries)."""
-    from fashion.data.real_photos import trained_on_sentence
-
     fashion_record = fashion_only.record or {}
     fashion_data = fashion_record.get("trained_on")
     if not fashion_data and isinstance(fashion_record.get("train_count"), int):

@@ -5,6 +5,7 @@ Over 300 lines: one short builder per figure, sharing the colours and the tutori
 
 from __future__ import annotations
 
+import io
 import math
 
 import numpy as np
@@ -285,8 +286,6 @@ def pixel_image(image: np.ndarray, scale: int = 8) -> np.ndarray:
 
 def figure_to_png(figure: Figure, dpi: int = 100) -> bytes:
     """Render a figure to PNG bytes."""
-    import io
-
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=dpi)
     return buffer.getvalue()

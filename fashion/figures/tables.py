@@ -7,7 +7,7 @@ import unicodedata
 
 import numpy as np
 
-from fashion.data.fashion_mnist import PIXEL_MAX
+from fashion.data.fashion_mnist import CLASS_NAMES, PIXEL_MAX
 from fashion.i18n import _
 
 
@@ -30,6 +30,7 @@ def pixel_table_html(values: np.ndarray, number_format: str = "{:d}", label: str
 
     The scrolling box can take the keyboard focus (so arrow keys scroll it) and is named by `label`.
     """
+    # deferred: pandas loads only when a table is built
     import pandas as pd
 
     values = np.asarray(values)
@@ -73,9 +74,8 @@ def display_units(text: str) -> int:
 
 def confusion_table(matrix: np.ndarray, class_names: list[str] | None = None):
     """The confusion matrix as a pandas Styler: true classes as rows, predicted as columns, shaded."""
+    # deferred: pandas loads only when a table is built
     import pandas as pd
-
-    from fashion.data.fashion_mnist import CLASS_NAMES
 
     class_names = class_names or CLASS_NAMES
     frame = pd.DataFrame(np.asarray(matrix), index=class_names, columns=class_names)

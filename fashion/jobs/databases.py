@@ -11,6 +11,7 @@ from pathlib import Path
 from fashion import settings
 from fashion.errors import ConfigurationError
 from fashion.i18n import _
+from fashion.jobs.postgres_records import PostgresJobDatabase  # psycopg only when asked for
 from fashion.jobs.records import JobRecords
 from fashion.jobs.sqlite_records import JobDatabase, database_path
 
@@ -35,7 +36,5 @@ def job_database_location() -> str:
 def open_job_database(location: str) -> JobRecords:
     """The job records at location: PostgreSQL for a postgresql:// address, else the SQLite file there."""
     if location.startswith(POSTGRESQL_SCHEMES):
-        from fashion.jobs.postgres_records import PostgresJobDatabase  # psycopg only when asked for
-
         return PostgresJobDatabase(location)
     return JobDatabase(Path(location))

@@ -15,6 +15,7 @@ import socket
 import subprocess
 import sys
 import threading
+import traceback
 from pathlib import Path
 
 from fashion import settings
@@ -118,7 +119,6 @@ class LocalJobs(Jobs):
                     print(f"job dispatcher: {error}", file=sys.stderr, flush=True)
                 self._database_unreachable = True
             except Exception:  # noqa: BLE001 - the dispatcher must outlive a locked or missing database
-                import traceback
 
                 traceback.print_exc()
 

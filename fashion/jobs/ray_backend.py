@@ -24,6 +24,7 @@ from fashion.i18n import _
 from fashion.jobs.databases import open_job_database
 from fashion.jobs.job_queue import Jobs
 from fashion.jobs.records import ACTIVE_STATES, JobRecords, JobState
+from fashion.jobs.worker import EventReporter, run_job
 
 RAY_NAMESPACE = "fashion-studio"
 STOP_POLL_SECONDS = 0.5
@@ -61,7 +62,6 @@ def train_on_the_cluster(record: dict, database_location: str, board) -> str:
         # A CPU job on a GPU node leaves the GPU to the GPU jobs. Ray gives each GPU task a fresh
         # worker process (max_calls=1), so a CPU task's worker first imports TensorFlow here.
         os.environ["CUDA_VISIBLE_DEVICES"] = ""
-    from fashion.jobs.worker import EventReporter, run_job
 
     class BoardReporter(EventReporter):
         last_report = None

@@ -11,11 +11,14 @@ import os
 import sys
 import threading
 import time
+import traceback
 
+from fashion.data.fashion_mnist import load_dataset
 from fashion.errors import FashionError
 from fashion.jobs.records import JobEvent
 from fashion.training.models import HyperParameters
 from fashion.training.run import BatchReport, EpochReport, TrainingListener
+from fashion.training.workflow import train_evaluate_save
 
 BATCH_REPORT_INTERVAL_SECONDS = 0.25
 WORKER_NICENESS = 10  # training yields the CPU to the server whenever a page is being drawn
@@ -89,9 +92,6 @@ def main(argv: list[str]) -> int:
 def run_job(job: dict, reporter: EventReporter, stop_event: threading.Event) -> int:
     """Train, evaluate and save one job (architecture, settings, name); the last event is the outcome."""
     try:
-        from fashion.data.fashion_mnist import load_dataset
-        from fashion.training.workflow import train_evaluate_save
-
         dataset = load_dataset()
         finished = train_evaluate_save(
             job["architecture"],
@@ -107,7 +107,6 @@ def run_job(job: dict, reporter: EventReporter, stop_event: threading.Event) -> 
         reporter.send(JobEvent.FAILED, error=str(error))
         return 0
     except Exception as error:  # noqa: BLE001 - reported to the page, with the traceback in the log
-        import traceback
 
         traceback.print_exc()
         reporter.send(JobEvent.FAILED, error=f"training failed unexpectedly: {type(error).__name__}: {error}")

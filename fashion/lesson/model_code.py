@@ -23,6 +23,9 @@ from fashion.data.fashion_mnist import CLASS_NAMES, IMAGE_SIZE, NUM_CLASSES
 from fashion.errors import ConfigurationError, FashionError
 from fashion.figures.descriptions import count_of
 from fashion.i18n import _
+from fashion.photos import pipeline as photo
+from fashion.store import model_store as store
+from fashion.training import augmentation
 from fashion.training.models import HyperParameters, get_architecture
 
 # The names a layer list may use in the generated script: everything else would be undefined there.
@@ -81,9 +84,6 @@ def _source_of(objects) -> str:
 
 def augmentation_source(augmentation_name: str) -> str:
     """The photo-like augmentation written out: its settings, helper functions and batch maker."""
-    from fashion.photos import pipeline as photo
-    from fashion.training import augmentation
-
     settings = augmentation.get_settings(augmentation_name)
     if settings is None:
         raise ConfigurationError(
@@ -474,8 +474,6 @@ def script_text(steps: list[ScriptStep]) -> str:
 
 def model_script(name: str) -> str:
     """The standalone script that reproduces the saved model called name."""
-    from fashion.store import model_store as store
-
     entry = store.get_entry(name)
     architecture_name, hyper_parameters = record_settings(entry.saved_record)
     return script_text(script_steps(architecture_name, hyper_parameters, entry.name, entry.saved_record))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from fashion.i18n import N_, _, format_number
@@ -147,8 +148,6 @@ def split_counts(image_count: int, hyper_parameters: HyperParameters) -> tuple[i
 
 def compile_rows(hyper_parameters: HyperParameters, train_count: int) -> list[dict]:
     """The compile and fit settings as (setting, value) rows, the learning-rate schedule spelled out."""
-    import math
-
     steps_per_epoch = math.ceil(train_count / hyper_parameters.batch_size)
     schedule = (
         _("cosine decay from {rate} to 0 over {steps} steps").format(

@@ -7,11 +7,18 @@ penultimate features flagged none of the out-of-distribution photos for the phot
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
+from fashion.data.fashion_mnist import cache_directory
 from fashion.i18n import N_, _, format_percent
+from fashion.photos.pipeline import tta_batch
 from fashion.training.inference import as_model_input, predict_probabilities
 
 # The threshold lets this fraction of calibration images through as in-distribution.
@@ -67,8 +74,6 @@ PHOTO_QUANTILE = 0.92
 
 def calibrate_on_photos(model, photo_images, photo_labels, fashion_test_images) -> dict:
     """Thresholds (with and without TTA) from held-out real photos and Fashion-MNIST, and their rates."""
-    from fashion.photos.pipeline import tta_batch
-
     clothing = photo_images[photo_labels >= 0]
     outliers = photo_images[photo_labels < 0]
     fashion_images = fashion_test_images[0::2][:CALIBRATION_COUNT]
@@ -109,20 +114,11 @@ def saved_calibration(record: dict, tta: bool) -> OodCalibration | None:
 
 def model_file_key(model_path, tta: bool) -> str:
     """A calibration cache key from the model file's content (copies share it) and the TTA switch."""
-    import hashlib
-    from pathlib import Path
-
     return f"{hashlib.sha256(Path(model_path).read_bytes()).hexdigest()}|tta={tta}"
 
 
 def cached_calibration(model, model_key: str, dataset, batch_of) -> OodCalibration:
     """The calibration of a model, read from the cache folder or computed once and written there."""
-    import hashlib
-    import json
-    import os
-    import tempfile
-
-    from fashion.data.fashion_mnist import cache_directory
 
     settings = f"{model_key}|{dataset.source}|entropy|{CALIBRATION_QUANTILE}|{CALIBRATION_COUNT}"
     path = cache_directory() / f"ood-{hashlib.sha256(settings.encode()).hexdigest()[:24]}.json"

@@ -18,8 +18,11 @@ from pathlib import Path
 import numpy as np
 
 from fashion.data.fashion_mnist import CLASS_NAMES, IMAGE_SIZE, NUM_CLASSES
+from fashion.data.real_photos import render_file, write_whole
 from fashion.errors import OwnPhotoError
 from fashion.i18n import _
+from fashion.photos.image_file import open_image
+from fashion.store.model_store import store_directory
 from fashion.training.models import OWNER_PATTERN
 
 FOLDER_NAME = ".own-photos"  # hidden, so the model store does not list it as a model
@@ -47,16 +50,12 @@ class OwnPhoto:
 
 def owner_directory(owner: str) -> Path:
     """The folder of one owner's photos; OwnPhotoError for anything that is not an owner id."""
-    from fashion.store.model_store import store_directory
-
     if not isinstance(owner, str) or not OWNER_PATTERN.fullmatch(owner):
         raise OwnPhotoError(_("this browser has no identity the app can keep photos for; reload the page."))
     return store_directory() / FOLDER_NAME / owner
 
 
 def _write_whole(target: Path, data: bytes) -> None:
-    from fashion.data.real_photos import write_whole
-
     try:
         write_whole(target, data)
     except OSError as error:
@@ -90,8 +89,6 @@ def class_counts(owner: str) -> np.ndarray:
 
 def keep_photo(owner: str, data: bytes, label: int) -> OwnPhoto:
     """Keep an uploaded photo with its class; OwnPhotoError (or ImageError) saying why when it cannot be."""
-    from fashion.photos.image_file import open_image
-
     if not isinstance(label, (int, np.integer)) or not 0 <= int(label) < NUM_CLASSES:
         raise OwnPhotoError(_("the class must be one of the ten (0-9), not {label!r}.").format(label=label))
     if len(data) > MAX_PHOTO_BYTES:
@@ -132,8 +129,6 @@ def delete_photo(owner: str, photo_id: str) -> None:
 
 def rendered_photos(owner: str) -> tuple[np.ndarray, np.ndarray]:
     """This owner's photos through the app's photo pipeline: uint8 (N, 28, 28) images and labels."""
-    from fashion.data.real_photos import render_file
-
     images, labels = [], []
     for photo in list_photos(owner):
         image, _ = render_file(str(photo.path))

@@ -98,6 +98,7 @@ def _photo_arrays(image: Image.Image) -> tuple[np.ndarray, np.ndarray, np.ndarra
 
 def _clean_mask(mask: np.ndarray) -> np.ndarray:
     """Close small holes, drop specks and keep the large components (both shoes of a pair)."""
+    # deferred: OpenCV loads only when a photo is segmented
     import cv2
 
     kernel = np.ones((3, 3), np.uint8)
@@ -113,6 +114,7 @@ def _clean_mask(mask: np.ndarray) -> np.ndarray:
 
 def grabcut_mask(rgb: np.ndarray) -> np.ndarray:
     """A boolean mask of the item: GrabCut with the image border as sure background."""
+    # deferred: OpenCV loads only when a photo is segmented
     import cv2
 
     height, width = rgb.shape[:2]
@@ -160,6 +162,7 @@ def _border_difference_mask(gray: np.ndarray) -> np.ndarray:
 
 def fitted_size(height: int, width: int) -> tuple[tuple[int, int], int]:
     """(width, height) of an item scaled so its longest edge is 28, and the OpenCV interpolation for it."""
+    # deferred: OpenCV loads only when a photo is segmented
     import cv2
 
     scale = IMAGE_SIZE / max(height, width)
@@ -175,6 +178,7 @@ def centred_origin(size: tuple[int, int]) -> tuple[int, int]:
 
 def render_28(gray: np.ndarray, mask: np.ndarray, sharpen: bool, invert: bool, on_white: bool) -> np.ndarray:
     """Fashion-MNIST's rendering: trim, longest edge 28 keeping aspect, sharpen, centre, negate, 8-bit."""
+    # deferred: OpenCV loads only when a photo is segmented
     import cv2
 
     rows = np.flatnonzero(mask.any(axis=1))
@@ -286,6 +290,7 @@ def _background_to_black(square: np.ndarray) -> np.ndarray:
 
 def outline(rgb: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """The photo with the mask's edge drawn in a bright colour."""
+    # deferred: OpenCV loads only when a photo is segmented
     import cv2
 
     contours, _ = cv2.findContours(mask.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)

@@ -7,6 +7,7 @@ import numpy as np
 from fashion.data.fashion_mnist import CLASS_NAMES
 from fashion.errors import ConfigurationError
 from fashion.i18n import N_, _
+from fashion.training.evaluation import misclassified_indices
 from fashion.training.models import preset_label
 
 MIN_MODELS, MAX_MODELS = 2, 4
@@ -101,8 +102,6 @@ def disagreements(
 
 def mistake_position(probabilities: np.ndarray, labels: np.ndarray, index: int) -> int:
     """The 1-based position of a test image among a model's mistakes in index order (the mistake view)."""
-    from fashion.training.evaluation import misclassified_indices
-
     wrong = misclassified_indices(probabilities, labels, "index")
     found = np.flatnonzero(wrong == index)
     if len(found) == 0:

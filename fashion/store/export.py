@@ -14,6 +14,7 @@ import shutil
 import sys
 import tempfile
 import time
+import warnings
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,7 @@ import numpy as np
 from fashion.errors import ExportError
 from fashion.i18n import _
 from fashion.store import model_store as store
+from fashion.training.inference import as_model_input, predict_probabilities
 from fashion.training.run import HISTORY_COLUMNS
 
 FORMATS = ("keras", "tflite", "savedmodel", "csv", "json")
@@ -103,6 +105,7 @@ def agreement(reference_probabilities: np.ndarray, other_probabilities: np.ndarr
 
 def tflite_bytes(model, quantization: str = "none") -> bytes:
     """A TFLite flatbuffer of a Keras model, optionally float16 or dynamic-range quantised."""
+    # deferred: TensorFlow takes seconds to import
     import tensorflow as tf
 
     if quantization not in QUANTIZATIONS:
@@ -121,8 +124,7 @@ def tflite_bytes(model, quantization: str = "none") -> bytes:
 
 def tflite_probabilities(flatbuffer: bytes, images: np.ndarray) -> np.ndarray:
     """Class probabilities of float images (N, 28, 28) from a TFLite model, through its interpreter."""
-    import warnings
-
+    # deferred: TensorFlow takes seconds to import
     import tensorflow as tf
 
     with warnings.catch_warnings():
@@ -139,6 +141,7 @@ def tflite_probabilities(flatbuffer: bytes, images: np.ndarray) -> np.ndarray:
 
 def savedmodel_zip(model) -> tuple[bytes, np.ndarray]:
     """A zip of model.export()'s SavedModel, and the reloaded SavedModel's serve function."""
+    # deferred: TensorFlow takes seconds to import
     import tensorflow as tf
 
     with tempfile.TemporaryDirectory(prefix="fashion-savedmodel-") as temporary:
@@ -188,7 +191,6 @@ def export_model(
         return ExportResult(entry.name, "json", "none", file_name, data, time.perf_counter() - started)
     if check_images is None:
         raise ExportError(_("exporting a model needs test images to check the exported model against."))
-    from fashion.training.inference import as_model_input, predict_probabilities
 
     images = as_model_input(check_images[:CHECK_IMAGE_COUNT])
     model = store.load_model(entry.name, directory)
@@ -235,9 +237,8 @@ def export_model(
 
 def _keras_probabilities(data: bytes, images: np.ndarray) -> np.ndarray:
     """Reload the .keras bytes as a user would, in safe mode, and predict."""
+    # deferred: Keras (TensorFlow) takes seconds to import
     import keras
-
-    from fashion.training.inference import predict_probabilities
 
     with tempfile.TemporaryDirectory(prefix="fashion-keras-") as temporary:
         path = Path(temporary) / "model.keras"

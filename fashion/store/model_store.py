@@ -244,6 +244,7 @@ def load_model(name: str, directory: Path | None = None):
     """Load a saved Keras model in safe mode; ModelStoreError if it is unreadable."""
     entry = get_entry(name, directory)
     configure_tensorflow()
+    # deferred: Keras (TensorFlow) takes seconds to import
     import keras
 
     try:

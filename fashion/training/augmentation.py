@@ -81,6 +81,7 @@ def _texture(generator: np.random.Generator) -> np.ndarray:
 def fit_item(image: np.ndarray) -> np.ndarray:
     """The item of a light-on-black image trimmed, its longest edge scaled to 28 and centred, as the photo
     pipeline renders it."""
+    # deferred: OpenCV loads only when a photo is segmented
     import cv2
 
     rows = np.flatnonzero((image > 0.05).any(axis=1))
@@ -98,6 +99,7 @@ def fit_item(image: np.ndarray) -> np.ndarray:
 
 def turned(image: np.ndarray, degrees: float) -> np.ndarray:
     """The image turned by degrees on a canvas large enough to lose no corner, then refitted."""
+    # deferred: OpenCV loads only when a photo is segmented
     import cv2
 
     padded = np.pad(image, IMAGE_SIZE // 2)
@@ -131,6 +133,7 @@ def augment_images(
 ) -> np.ndarray:
     """Augmented copies of float32 images in [0, 1], shape (N, 28, 28), light item on black; with labels,
     shoes may become pairs or turn."""
+    # deferred: OpenCV loads only when a photo is segmented
     import cv2
 
     count = len(images)
@@ -195,6 +198,7 @@ def make_batches(
     images: np.ndarray, labels: np.ndarray, batch_size: int, settings: AugmentationSettings, seed: int
 ):
     """A keras.utils.PyDataset of shuffled, augmented batches, reshuffled every epoch."""
+    # deferred: Keras (TensorFlow) takes seconds to import
     import keras
 
     class AugmentedBatches(keras.utils.PyDataset):

@@ -23,6 +23,7 @@ class EpochLoop:
     """A model's training and validation steps traced once over memory-resident tensors."""
 
     def __init__(self, model, train_images, train_labels, batch_size: int):
+        # deferred: TensorFlow takes seconds to import
         import tensorflow as tf
 
         self.model = model
@@ -36,6 +37,7 @@ class EpochLoop:
 
     def _run_steps(self, order, first_step, step_count):
         """Train on batches first_step .. first_step + step_count - 1 of this epoch's order."""
+        # deferred: TensorFlow takes seconds to import
         import tensorflow as tf
 
         model = self.model
@@ -58,6 +60,7 @@ class EpochLoop:
 
     def _evaluate_chunk(self, images, labels):
         """Summed loss and correct predictions of one chunk, inference mode."""
+        # deferred: TensorFlow takes seconds to import
         import tensorflow as tf
 
         predictions = self.model(images, training=False)
@@ -79,6 +82,7 @@ class EpochLoop:
 
 
 def _correct_count(predictions, labels):
+    # deferred: TensorFlow takes seconds to import
     import tensorflow as tf
 
     predicted = tf.argmax(predictions, axis=-1, output_type=tf.int32)
@@ -97,6 +101,7 @@ def fit_in_memory(
     steps_per_execution: int = 1,
 ) -> None:
     """Train like model.fit(..., shuffle=True, verbose=0) on in-memory arrays, with callbacks."""
+    # deferred: Keras (TensorFlow) takes seconds to import
     import keras
     import tensorflow as tf
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from fashion.data.fashion_mnist import NUM_CLASSES
+from fashion.training.inference import predict_probabilities
 
 # Keras clips probabilities to this epsilon in its cross-entropy; so do we.
 EPSILON = 1e-7
@@ -71,8 +72,6 @@ def summarize(probabilities: np.ndarray, labels: np.ndarray) -> Evaluation:
 
 def evaluate(model, images: np.ndarray, labels: np.ndarray) -> Evaluation:
     """Predict every image and summarise how the model does."""
-    from fashion.training.inference import predict_probabilities
-
     return summarize(predict_probabilities(model, images), labels)
 
 

@@ -47,6 +47,7 @@ def _forward_pass(model):
     with _forward_passes_lock:
         forward = _forward_passes.get(model)
         if forward is None:
+            # deferred: TensorFlow takes seconds to import
             import tensorflow as tf
 
             model_reference = weakref.ref(model)

@@ -11,6 +11,8 @@ import base64
 import numpy as np
 
 from fashion.data.fashion_mnist import IMAGE_SIZE, NUM_CLASSES
+from fashion.explain.explanations import stratified_sample
+from fashion.training.inference import as_model_input
 
 PROBES_PER_CLASS = 2
 PROBE_SEED = 0
@@ -29,8 +31,6 @@ def decode(text: str, shape) -> np.ndarray:
 
 def probe_set(test_images: np.ndarray, test_labels: np.ndarray) -> dict:
     """The fixed probe images of a run: PROBES_PER_CLASS test images of each class."""
-    from fashion.explain.explanations import stratified_sample
-
     indices = stratified_sample(test_labels, PROBES_PER_CLASS * NUM_CLASSES, PROBE_SEED)
     return {
         "indices": [int(index) for index in indices],
@@ -62,8 +62,6 @@ def first_layer_weights(model) -> np.ndarray:
 
 def take_snapshot(model, epoch: int, images: np.ndarray) -> dict:
     """One epoch's probe probabilities and first-layer images, encoded for the record."""
-    from fashion.training.inference import as_model_input
-
     probabilities = np.asarray(model(as_model_input(images), training=False))
     weights = first_layer_weights(model)
     return {
@@ -86,6 +84,7 @@ def recorder(probes: dict, history: list, listener, learning: dict, parent_learn
 
     A continued run starts from its parent's snapshots when the parent watched the same probes.
     """
+    # deferred: Keras (TensorFlow) takes seconds to import
     import keras
 
     images = probe_images(probes)

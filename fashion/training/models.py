@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, replace
 
 from fashion.data.fashion_mnist import IMAGE_SIZE, NUM_CLASSES, TRAIN_IMAGES
 from fashion.errors import ConfigurationError
-from fashion.i18n import N_, _
+from fashion.i18n import N_, _, format_number, ngettext
 from fashion.training.augmentation import AUGMENTATIONS
 
 SCHEDULES = (N_("constant"), N_("cosine"))  # marked: the Train page names them in the reader's language
@@ -130,6 +130,7 @@ class Architecture:
 
 def tutorial_layers() -> list:
     """The tutorial's layers: Flatten -> Dense(128, relu) -> Dense(10, softmax)."""
+    # deferred: Keras (TensorFlow) takes seconds to import
     import keras
 
     return [
@@ -142,6 +143,7 @@ def tutorial_layers() -> list:
 
 def cnn_layers() -> list:
     """A small convolutional net sized for a 2-core CPU: strided conv blocks, then Dense(128)."""
+    # deferred: Keras (TensorFlow) takes seconds to import
     import keras
 
     # Strided convolutions instead of full-size convolutions plus pooling: the batch norm and
@@ -196,6 +198,7 @@ OUTLIER_WEIGHT = 0.5
 
 def outlier_exposure_loss(labels, probabilities):
     """Sparse cross-entropy for labels 0-9; for label -1, cross-entropy to the uniform distribution."""
+    # deferred: Keras (TensorFlow) takes seconds to import
     from keras import ops
 
     labels = ops.reshape(ops.cast(labels, "int32"), (-1,))
@@ -308,8 +311,6 @@ def preset_label(record: dict | None) -> str:
 
 def training_summary(record: dict | None) -> str:
     """One line on how a saved model was trained: architecture, preset, augmentation, data and epochs."""
-    from fashion.i18n import _, format_number, ngettext
-
     record = record or {}
     training, held_out = record.get("train_count"), record.get("validation_count")
     data = (
@@ -394,6 +395,7 @@ def with_overrides(hyper_parameters: HyperParameters, **overrides) -> HyperParam
 
 def build_model(architecture_name: str, hyper_parameters: HyperParameters, steps_per_epoch: int):
     """A compiled Keras model of the architecture with Adam and sparse cross-entropy."""
+    # deferred: Keras (TensorFlow) takes seconds to import
     import keras
 
     architecture = get_architecture(architecture_name)

@@ -14,7 +14,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from fashion.data.fashion_mnist import Dataset, scale_images
+from fashion.data.real_photos import load_real_photos, oversampled_training_part
+from fashion.errors import ConfigurationError, ModelStoreError
 from fashion.i18n import _
+from fashion.photos.own_photos import OWN_PHOTO_REPEATS, rendered_photos
+from fashion.store import model_store as store
 from fashion.training import learning
 from fashion.training.augmentation import get_settings, make_batches
 from fashion.training.epoch_loop import fit_in_memory
@@ -118,8 +122,6 @@ def split_training_data(
     validation_indices = np.sort(order[:validation_count])
     train_indices = np.sort(order[validation_count:])
     if len(train_indices) == 0:
-        from fashion.errors import ConfigurationError
-
         raise ConfigurationError(_("no training images left after the validation hold-out."))
     return (
         scale_images(dataset.train_images[train_indices]),
@@ -140,8 +142,6 @@ def training_arrays(dataset: Dataset, hyper_parameters: HyperParameters):
     )
     trained_on: dict[str, object] = {"fashion_mnist": int(len(train_labels))}
     if hyper_parameters.real_photos:
-        from fashion.data.real_photos import load_real_photos, oversampled_training_part
-
         photos = load_real_photos()
         photo_images, photo_labels = oversampled_training_part(photos, hyper_parameters.seed)
         train_images = np.concatenate([train_images, scale_images(photo_images)])
@@ -153,8 +153,6 @@ def training_arrays(dataset: Dataset, hyper_parameters: HyperParameters):
             real_photos_source=photos.source,
         )
     if hyper_parameters.own_photos:
-        from fashion.photos.own_photos import OWN_PHOTO_REPEATS, rendered_photos
-
         own_images, own_labels = rendered_photos(hyper_parameters.own_photos)
         repeated_images = np.repeat(scale_images(own_images), OWN_PHOTO_REPEATS, axis=0)
         train_images = np.concatenate([train_images, repeated_images])
@@ -164,6 +162,7 @@ def training_arrays(dataset: Dataset, hyper_parameters: HyperParameters):
 
 
 def _make_progress_callback(listener, stop_event, hyper_parameters, steps_per_epoch, history, first_epoch=0):
+    # deferred: Keras (TensorFlow) takes seconds to import
     import keras
 
     epochs = hyper_parameters.epochs
@@ -262,6 +261,7 @@ def train(
     get_architecture(architecture_name)
     hyper_parameters = hyper_parameters.validated()
     configure_tensorflow()
+    # deferred: Keras (TensorFlow) takes seconds to import
     import keras
 
     listener = listener or TrainingListener()
@@ -321,6 +321,7 @@ def continued_hyper_parameters(parent_record: dict, more_epochs: int) -> HyperPa
 
 def _restart_schedule(model, hyper_parameters: HyperParameters, total_steps: int) -> None:
     """A new cosine decay over the continued steps, from the optimizer's restored step count on."""
+    # deferred: Keras (TensorFlow) takes seconds to import
     import keras
 
     if hyper_parameters.schedule != "cosine":
@@ -343,8 +344,6 @@ def continue_training(
     stop_event: threading.Event | None = None,
 ) -> TrainingResult:
     """Train a saved model for more epochs with its own settings and its optimizer's saved state."""
-    from fashion.store import model_store as store
-
     entry = store.get_entry(parent_name)
     parent_history = list(entry.saved_record.get("history", []))
     first_epoch = len(parent_history)
@@ -353,6 +352,7 @@ def continue_training(
     architecture_name = entry.saved_record.get("architecture", "")
     get_architecture(architecture_name)
     configure_tensorflow()
+    # deferred: Keras (TensorFlow) takes seconds to import
     import keras
 
     listener = listener or TrainingListener()
@@ -369,7 +369,6 @@ def continue_training(
             entry.model_path, safe_mode=True, compile=True, custom_objects=custom_objects()
         )
     except Exception as error:  # noqa: BLE001 - any failure to load means an unreadable model
-        from fashion.errors import ModelStoreError
 
         raise ModelStoreError(
             _("the saved model {parent_name!r} cannot be trained on ({error}).").format(

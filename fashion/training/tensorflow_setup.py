@@ -41,6 +41,7 @@ def configure_tensorflow() -> None:
             return
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
         with _native_stderr_silenced():
+            # deferred: TensorFlow takes seconds to import
             import tensorflow as tf
 
         cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
@@ -54,6 +55,7 @@ def configure_tensorflow() -> None:
 
 def set_op_determinism(deterministic: bool) -> None:
     """Turn TensorFlow's op determinism on for an exactly reproducible run, else off (its default)."""
+    # deferred: TensorFlow takes seconds to import
     import tensorflow as tf
     from tensorflow.python.framework import config as tensorflow_config
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 
-from fashion.data.fashion_mnist import Dataset
+from fashion.data.fashion_mnist import Dataset, scale_images
+from fashion.data.real_photos import load_real_photos
+from fashion.photos import ood
 from fashion.store import model_store as store
 from fashion.training.evaluation import Evaluation, evaluate
 from fashion.training.models import HyperParameters
@@ -23,6 +25,7 @@ class FinishedRun:
 
 def make_record(result: TrainingResult, evaluation: Evaluation, dataset: Dataset) -> dict:
     """The JSON record saved beside a model."""
+    # deferred: Keras (TensorFlow) takes seconds to import
     import keras
     import tensorflow as tf
 
@@ -53,10 +56,6 @@ def photo_calibration(model, dataset: Dataset) -> dict | None:
     None when no held-out clothing photo is there (a partial folder): the model then falls back to
     the calibration on the Fashion-MNIST test set, as any other model.
     """
-    from fashion.data.fashion_mnist import scale_images
-    from fashion.data.real_photos import load_real_photos
-    from fashion.photos import ood
-
     images, labels = load_real_photos().part(held_out=True)
     if not (labels >= 0).any():
         return None
