@@ -27,6 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from bench.photos import DEFAULT_DEV_DIR, read_rows  # noqa: E402
+from fashion import settings  # noqa: E402
 from fashion.data.fashion_mnist import CLASS_NAMES, load_dataset  # noqa: E402
 from fashion.photos import ood, own_photos  # noqa: E402
 from fashion.photos import pipeline as photo  # noqa: E402
@@ -99,25 +100,25 @@ def score(model, record: dict, scored: list[dict], outliers: list[dict]) -> dict
 def train_with_own_photos(k_rows: list[dict], epochs: int | None, train_limit: int | None, dataset) -> tuple:
     """Keep the rows as one browser's photos in a fresh store, train the preset with them; (model, record)."""
     with tempfile.TemporaryDirectory(prefix="own-photos-bench-") as directory:
-        previous = os.environ.get(store.ENVIRONMENT_VARIABLE)
-        os.environ[store.ENVIRONMENT_VARIABLE] = directory
+        previous = os.environ.get(settings.MODELS_DIR.name)
+        os.environ[settings.MODELS_DIR.name] = directory
         try:
             for row in k_rows:
                 own_photos.keep_photo(BENCH_OWNER, row["data"], row["label_index"])
-            settings = with_overrides(
+            recipe = with_overrides(
                 preset_named("cnn", PHOTO_PRESET),
                 epochs=epochs,
                 train_limit=train_limit,
                 own_photos=BENCH_OWNER if k_rows else "",
             )
-            finished = train_evaluate_save("cnn", settings, dataset, name=f"own-photos-k{len(k_rows)}")
+            finished = train_evaluate_save("cnn", recipe, dataset, name=f"own-photos-k{len(k_rows)}")
             model = store.load_model(finished.entry.name)
             return model, finished.entry.record
         finally:
             if previous is None:
-                os.environ.pop(store.ENVIRONMENT_VARIABLE, None)
+                os.environ.pop(settings.MODELS_DIR.name, None)
             else:
-                os.environ[store.ENVIRONMENT_VARIABLE] = previous
+                os.environ[settings.MODELS_DIR.name] = previous
 
 
 def run_figures(k: int, model_name: str, record: dict, figures: dict) -> dict:
