@@ -18,8 +18,9 @@ from pathlib import Path
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 PACKAGES = ("fashion", "ui")
-# Each takes a noticeable part of a second or more to import; the app's first page and the CLI need none.
-DEFERRED_LIBRARIES = ("tensorflow", "keras", "cv2", "ray", "matplotlib", "pandas", "altair")
+# Each takes a noticeable part of a second or more to import, or is needed only by an optional part
+# (psycopg for PostgreSQL job records); the app's first page and the CLI need none.
+DEFERRED_LIBRARIES = ("tensorflow", "keras", "cv2", "ray", "matplotlib", "pandas", "altair", "psycopg")
 
 
 def module_names() -> dict[str, Path]:
@@ -220,6 +221,7 @@ def test_the_heavy_modules_are_found():
     heavy = heavy_modules()
     assert "fashion.jobs.ray_backend" in heavy  # imports Ray at its top
     assert "fashion.figures.plots" in heavy  # imports matplotlib at its top
+    assert "fashion.jobs.postgres_records" in heavy  # imports psycopg at its top
     assert "fashion.i18n" not in heavy
 
 

@@ -11,7 +11,6 @@ from pathlib import Path
 from fashion import settings
 from fashion.errors import ConfigurationError
 from fashion.i18n import _
-from fashion.jobs.postgres_records import PostgresJobDatabase  # psycopg only when asked for
 from fashion.jobs.records import JobRecords
 from fashion.jobs.sqlite_records import JobDatabase, database_path
 
@@ -36,5 +35,8 @@ def job_database_location() -> str:
 def open_job_database(location: str) -> JobRecords:
     """The job records at location: PostgreSQL for a postgresql:// address, else the SQLite file there."""
     if location.startswith(POSTGRESQL_SCHEMES):
+        # deferred: psycopg loads only when PostgreSQL is asked for
+        from fashion.jobs.postgres_records import PostgresJobDatabase
+
         return PostgresJobDatabase(location)
     return JobDatabase(Path(location))
