@@ -37,20 +37,11 @@ def module_names() -> dict[str, Path]:
 
 def imported_modules(path: Path, name: str, modules: dict[str, Path]) -> set[str]:
     """The project's modules that one module's import statements name, wherever they stand."""
-    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    package = package_of(path, name)
     targets = set()
     for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
-        if isinstance(node, ast.Import):
-            targets.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level:
-                anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
-                base = ".".join([*anchor, base] if base else anchor)
-            for alias in node.names:
-                # from package import submodule names the submodule; from module import name, the module
-                submodule = f"{base}.{alias.name}"
-                targets.add(submodule if submodule in modules else base)
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            targets.update(import_target(node, package, modules))
     return {target for target in targets if target in modules}
 
 
@@ -58,6 +49,11 @@ def import_graph() -> dict[str, set[str]]:
     """Each module of fashion/ and ui/ with the modules of fashion/ and ui/ it imports."""
     modules = module_names()
     return {name: imported_modules(path, name, modules) for name, path in modules.items()}
+
+
+def package_of(path: Path, name: str) -> str:
+    """The package a module's relative imports start from (a package's own name for its __init__)."""
+    return name if path.name == "__init__.py" else name.rpartition(".")[0]
 
 
 def import_target(node: ast.Import | ast.ImportFrom, package: str, modules: dict[str, Path]) -> list[str]:
@@ -68,12 +64,13 @@ def import_target(node: ast.Import | ast.ImportFrom, package: str, modules: dict
     if node.level:
         anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
         base = ".".join([*anchor, base] if base else anchor)
+    # from package import submodule names the submodule; from module import name, the module
     return [f"{base}.{alias.name}" if f"{base}.{alias.name}" in modules else base for alias in node.names]
 
 
 def top_level_imports(path: Path, name: str, modules: dict[str, Path]) -> set[str]:
     """What a module imports when it is imported: outside functions and TYPE_CHECKING blocks."""
-    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    package = package_of(path, name)
     found: set[str] = set()
 
     def walk(statements: list[ast.stmt]) -> None:
@@ -119,21 +116,23 @@ def heavy_modules() -> set[str]:
         heavy = grown
 
 
-def imports_inside_functions() -> list[tuple[Path, int, list[str], list[str]]]:
-    """(file, line, modules loaded, source lines above) of every import statement inside a function."""
+def imports_inside_functions() -> dict[tuple[str, int], tuple[list[str], str]]:
+    """(file, line) -> (modules loaded, its deferral comment or '') of every import inside a function."""
     modules = module_names()
-    found = []
+    found = {}
     for name, path in modules.items():
-        package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+        package = package_of(path, name)
         lines = path.read_text().splitlines()
         for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
             if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 continue
+            # a nested function's imports are met again from the outer one: the key keeps one
             for inner in ast.walk(node):
                 if isinstance(inner, (ast.Import, ast.ImportFrom)):
-                    targets = import_target(inner, package, modules)
-                    found.append((path, inner.lineno, targets, lines[: inner.lineno - 1]))
-    return sorted(set((path, line, tuple(targets), tuple(above)) for path, line, targets, above in found))
+                    where = (str(path.relative_to(REPOSITORY)), inner.lineno)
+                    comment = deferral_comment(lines[: inner.lineno - 1], lines[inner.lineno - 1])
+                    found[where] = (import_target(inner, package, modules), comment)
+    return found
 
 
 def deferral_comment(above: list[str], line: str) -> str:
@@ -201,19 +200,19 @@ def test_no_import_cycles_in_fashion_and_ui():
 def test_imports_inside_functions_only_defer_heavy_libraries():
     heavy = heavy_modules()
     undeferred = [
-        f"{path.relative_to(REPOSITORY)}:{line} imports {', '.join(targets)}"
-        for path, line, targets, _ in imports_inside_functions()
+        f"{path}:{line} imports {', '.join(targets)}"
+        for (path, line), (targets, _comment) in sorted(imports_inside_functions().items())
         if not all(is_deferred_library(target) or target in heavy for target in targets)
     ]
     assert undeferred == [], "move these to the top of their module"
 
 
 def test_every_deferred_import_says_why():
-    silent = []
-    for path, line, targets, above in imports_inside_functions():
-        own_line = path.read_text().splitlines()[line - 1]
-        if not deferral_comment(list(above), own_line):
-            silent.append(f"{path.relative_to(REPOSITORY)}:{line} imports {', '.join(targets)}")
+    silent = [
+        f"{path}:{line} imports {', '.join(targets)}"
+        for (path, line), (targets, comment) in sorted(imports_inside_functions().items())
+        if not comment
+    ]
     assert silent == [], 'a "# deferred: why" comment goes above these'
 
 
