@@ -19,6 +19,9 @@ SCRIPT_NOT_RUNNING = (
     "() => document.querySelector('[data-testid=\"stApp\"]')?.dataset.testScriptState === 'notRunning'"
 )
 ERROR_SELECTOR = '[data-testid="stAlertContentError"]'
+# An image still loading grows when it arrives and shifts everything below it; the browser's scroll
+# anchoring then scrolls the page, which closes an open selectbox list
+IMAGES_LOADED = "() => Array.from(document.images).every(image => image.complete)"
 
 
 def open_page(
@@ -37,10 +40,11 @@ def open_page(
 
 
 def wait_until_idle(page: Page, timeout_ms: float = 60_000) -> None:
-    """Wait until Streamlit shows no "Running..." status (the script run has ended)."""
+    """Wait until the script run has ended (no "Running..." status) and the page's images have loaded."""
     page.locator(RUNNING_SELECTOR).wait_for(state="hidden", timeout=timeout_ms)
     page.wait_for_function(SCRIPT_NOT_RUNNING, polling="raf", timeout=timeout_ms)
     expect(page.locator(STALE_SELECTOR)).to_have_count(0, timeout=timeout_ms)
+    page.wait_for_function(IMAGES_LOADED, timeout=timeout_ms)
 
 
 def assert_no_exception(page: Page) -> None:

@@ -16,12 +16,6 @@ BLOCKING_IMPACTS = {"serious", "critical"}
 _axe = Axe()
 
 
-def wait_until_steady(page) -> None:
-    """Wait until the script run has ended and the page's images have arrived, not while Streamlit draws."""
-    wait_until_idle(page)
-    page.wait_for_function("Array.from(document.images).every(image => image.complete)")
-
-
 def audit(page, state: str) -> list[dict]:
     """Run axe-core's WCAG 2.1 A/AA rules on the page, save the report, return serious/critical violations."""
     options = {"runOnly": {"type": "tag", "values": WCAG_21_AA_TAGS}, "resultTypes": ["violations"]}
@@ -69,7 +63,7 @@ class Audits:
     def check(self, state: str, page=None) -> None:
         """Audit a page (this collector's tab unless another is given) under a state's name; screenshot it."""
         page = page or self.page
-        wait_until_steady(page)
+        wait_until_idle(page)
         assert_no_error(page)
         self.found[state] = audit(page, state)
         self.screenshot(page, state)
@@ -80,7 +74,7 @@ class Audits:
         Once: a violation seen in one audit is a finding, even when the next rerun would hide it.
         """
         page = page or self.page
-        wait_until_steady(page)
+        wait_until_idle(page)
         self.found[state] = audit(page, state)
         self.screenshot(page, state)
 

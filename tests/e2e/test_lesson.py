@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
-from app_driver import assert_no_error, open_page, wait_until_idle
+from app_driver import IMAGES_LOADED, assert_no_error, open_page, wait_until_idle
 from e2e_server import AppServer
 from playwright.sync_api import expect
 
@@ -40,7 +40,7 @@ def read_step(page, number: int, screenshot=None, name: str = "") -> None:
     label = f"Go deeper: {LESSON_STEPS[number - 1].deeper_label}"
     expect(page.get_by_role("link", name=label).first).to_be_attached()
     if screenshot is not None:
-        page.wait_for_function("Array.from(document.images).every(image => image.complete)")
+        page.wait_for_function(IMAGES_LOADED)
         screenshot(page, name or f"step-{number}")
 
 
