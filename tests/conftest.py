@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-# The real labelled photos the tests and CI learn from (fashion/data/real_photos.py).
+# The real labelled photos the tests and CI learn from (fashion/data/real_photos.py); the session
+# fixture real_photos_sample points FASHION_PHOTOS_DIR at a sample of them.
 os.environ.setdefault(
     "FASHION_PHOTOS_DIR", str(Path(__file__).resolve().parents[1].parent / "shared" / "real-photos")
 )
@@ -17,11 +18,14 @@ os.environ.setdefault(
 from postgres_server import postgres_server, postgres_url  # noqa: E402, F401 - fixtures
 from quick_training import QUICK_HYPER_PARAMETERS, train_into_store  # noqa: E402
 
+from fashion.data import real_photos  # noqa: E402
 from fashion.data.fashion_mnist import Dataset, load_dataset, subset, write_dataset  # noqa: E402
 from fashion.store import model_store as store  # noqa: E402
 
 SMALL_TRAIN_COUNT = 1000
 SMALL_TEST_COUNT = 300
+SAMPLE_TRAINING_PER_CLASS = 16
+SAMPLE_HELD_OUT_PER_CLASS = 4
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -30,6 +34,29 @@ def decoded_cache_dir(tmp_path_factory) -> Path:
     directory = tmp_path_factory.mktemp("decoded-cache")
     os.environ["FASHION_CACHE_DIR"] = str(directory)
     return directory
+
+
+@pytest.fixture(scope="session", autouse=True)
+def real_photos_sample(tmp_path_factory, decoded_cache_dir) -> Path:
+    """FASHION_PHOTOS_DIR at a sample of the real photos, linked from the folder it named: of each class and
+    of "none of the ten", the first training and held-out photos by name.
+
+    A fresh session renders every photo it trains on once; all 4,826 take minutes on two cores, and no
+    test needs more than a few of each kind.
+    """
+    source = Path(os.environ["FASHION_PHOTOS_DIR"])
+    sample = tmp_path_factory.mktemp("real-photos-sample")
+    taken: dict[tuple[int, bool], int] = {}
+    for row in sorted(real_photos.read_label_file(), key=lambda row: row.file):
+        held_out = real_photos.is_held_out(row.file)
+        wanted = SAMPLE_HELD_OUT_PER_CLASS if held_out else SAMPLE_TRAINING_PER_CLASS
+        if taken.get((row.label, held_out), 0) >= wanted or not (source / row.file).is_file():
+            continue
+        taken[row.label, held_out] = taken.get((row.label, held_out), 0) + 1
+        (sample / row.file).parent.mkdir(parents=True, exist_ok=True)
+        (sample / row.file).symlink_to(source / row.file)
+    os.environ["FASHION_PHOTOS_DIR"] = str(sample)
+    return sample
 
 
 @pytest.fixture(scope="session")

@@ -90,9 +90,22 @@ def start_job(
     return re.search(r"job=(\w+)", page.url).group(1)
 
 
+class PhaseClock:
+    """Prints how long each phase of a journey took, to see where its time goes (run with -s)."""
+
+    def __init__(self):
+        self.started = self.last = time.monotonic()
+
+    def __call__(self, phase: str) -> None:
+        now = time.monotonic()
+        print(f"[{now - self.started:6.1f} s] {phase} took {now - self.last:.1f} s", flush=True)
+        self.last = now
+
+
 def test_two_replicas_share_jobs_on_two_nodes_and_a_lost_node_fails_its_job(
     cluster, replicas, browser, screenshot, job_database_location
 ):
+    phase = PhaseClock()
     first_replica, second_replica = replicas
     database = open_job_database(job_database_location or str(first_replica.models_dir / ".jobs.sqlite3"))
     assert type(database).__name__ == ("PostgresJobDatabase" if job_database_location else "JobDatabase")
@@ -108,9 +121,11 @@ def test_two_replicas_share_jobs_on_two_nodes_and_a_lost_node_fails_its_job(
     )
     anna_job = start_job(anna, first_replica.url, "ray-anna", epochs=1000, batch_size=1)
     carl_job = start_job(carl, first_replica.url, "ray-carl", epochs=2)
+    phase("three jobs started")
     running = re.compile(r"^Epoch \d+ of 1000: batch")
     expect(anna.get_by_text(running)).to_be_visible(timeout=TRAINING_TIMEOUT_MS)
     expect(ben.get_by_text(running)).to_be_visible(timeout=TRAINING_TIMEOUT_MS)
+    phase("two jobs running")
     expect(carl.get_by_text(re.compile(r"^Your job is queued, 1st in line, starts in about"))).to_be_visible()
     screenshot(carl, "ray-third-job-queued")
     head_runner = f"ray:{cluster.head_node_id()}"
@@ -123,6 +138,7 @@ def test_two_replicas_share_jobs_on_two_nodes_and_a_lost_node_fails_its_job(
     screenshot(ben, "ray-gpu-job-running")
     audits.check_live("ray-gpu-job-running", ben)
     audits.check_live("ray-third-job-queued", carl)
+    phase("GPU job and queue audited")
 
     # Ben's job opened on the other replica shows live progress: its plotted epochs grow
     # A live job's view reruns every second; on a loaded machine the runs may never leave it idle
@@ -138,10 +154,12 @@ def test_two_replicas_share_jobs_on_two_nodes_and_a_lost_node_fails_its_job(
         interval=0.25,
     )
     screenshot(watcher, "ray-job-live-on-the-other-replica")
+    phase("live progress seen on the other replica")
 
     # The second node dies mid-job: Anna's job fails with a clear message and no model is written
     cluster.worker.kill()
     expect(anna.get_by_text(re.compile(r"^Training failed: the Ray node"))).to_be_visible(timeout=120_000)
+    phase("the lost node's job failed")
     anna.locator(".st-key-training_retry button").scroll_into_view_if_needed()
     screenshot(anna, "ray-node-lost")
     audits.check_live("ray-node-lost-with-retry", anna)
@@ -157,6 +175,7 @@ def test_two_replicas_share_jobs_on_two_nodes_and_a_lost_node_fails_its_job(
     screenshot(anna, "ray-lost-job-retried")
     anna.locator(".st-key-training_cancel button").click()
     expect(anna.get_by_text("This job was cancelled before it started.")).to_be_visible()
+    phase("lost node audited, retried and cancelled")
 
     # Ben's job is stopped and saved; Carl's job then runs on the head node
     ben.locator(".st-key-training_stop button").click()
@@ -166,6 +185,7 @@ def test_two_replicas_share_jobs_on_two_nodes_and_a_lost_node_fails_its_job(
     expect(carl.get_by_text(re.compile(r"^Training finished in \d+ s\.$"))).to_be_visible(
         timeout=TRAINING_TIMEOUT_MS
     )
+    phase("stopped job saved, queued job finished")
     assert database.get(carl_job)["runner"] == head_runner
     assert (first_replica.models_dir / "ray-carl" / "model.keras").is_file()
     for page in (anna, ben, carl, watcher):
