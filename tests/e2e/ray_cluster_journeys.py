@@ -136,6 +136,7 @@ def test_two_replicas_share_jobs_on_two_nodes_and_a_lost_node_fails_its_job(
     expect(gpu_caption).to_be_visible()
     gpu_caption.scroll_into_view_if_needed()
     screenshot(ben, "ray-gpu-job-running")
+    phase("GPU job's caption seen")
     audits.check_live("ray-gpu-job-running", ben)
     audits.check_live("ray-third-job-queued", carl)
     phase("GPU job and queue audited")
@@ -147,6 +148,7 @@ def test_two_replicas_share_jobs_on_two_nodes_and_a_lost_node_fails_its_job(
     plotted = watcher.get_by_text(re.compile(r"^\d+ epochs? plotted\.$"))
     expect(plotted).to_be_visible(timeout=TRAINING_TIMEOUT_MS)
     first_count = int(plotted.inner_text().split()[0])
+    phase(f"the other replica's page plots {first_count} epochs")
     wait_for(
         lambda: int(plotted.inner_text().split()[0]) > first_count,
         f"the other replica's page to plot more than {first_count} epochs",
