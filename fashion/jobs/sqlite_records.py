@@ -8,6 +8,7 @@ claim. Its schema is versioned with SQLite's user_version and brought up to date
 from __future__ import annotations
 
 import sqlite3
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from fashion.store import model_store as store
 
 DATABASE_FILE = ".jobs.sqlite3"  # hidden, so the store never lists it as a model
 BUSY_TIMEOUT_SECONDS = 30
+WAL_SWITCH_PAUSE_SECONDS = 0.02
 
 SQL_TYPES = {
     "sequence": "INTEGER PRIMARY KEY AUTOINCREMENT",
@@ -86,6 +88,22 @@ def migrate(connection) -> None:
     connection.execute("COMMIT")
 
 
+def use_write_ahead_log(connection) -> None:
+    """Put the file in WAL mode (readers never wait for the writer), waiting up to the busy timeout."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_SECONDS
+    while True:
+        try:
+            connection.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            # Processes switching a new file at once can deadlock on its locks; SQLite then answers
+            # "database is locked" at once rather than calling the busy handler, and the switch may be
+            # tried again once the other has finished
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(WAL_SWITCH_PAUSE_SECONDS)
+
+
 class JobDatabase(JobRecords):
     """The job records in one SQLite file; every write is one short transaction."""
 
@@ -99,7 +117,7 @@ class JobDatabase(JobRecords):
         self.path.parent.mkdir(parents=True, exist_ok=True)
         connection = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None)
         try:
-            connection.execute("PRAGMA journal_mode=WAL")  # readers never wait for the writer
+            use_write_ahead_log(connection)
             migrate(connection)
         finally:
             connection.close()
