@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -37,7 +38,7 @@ def decoded_cache_dir(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def real_photos_sample(tmp_path_factory, decoded_cache_dir) -> Path:
+def real_photos_sample(tmp_path_factory) -> Path:
     """FASHION_PHOTOS_DIR at a sample of the real photos, linked from the folder it named: of each class and
     of "none of the ten", the first training and held-out photos by name.
 
@@ -46,13 +47,13 @@ def real_photos_sample(tmp_path_factory, decoded_cache_dir) -> Path:
     """
     source = Path(os.environ["FASHION_PHOTOS_DIR"])
     sample = tmp_path_factory.mktemp("real-photos-sample")
-    taken: dict[tuple[int, bool], int] = {}
+    taken: Counter[tuple[int, bool]] = Counter()
     for row in sorted(real_photos.read_label_file(), key=lambda row: row.file):
         held_out = real_photos.is_held_out(row.file)
         wanted = SAMPLE_HELD_OUT_PER_CLASS if held_out else SAMPLE_TRAINING_PER_CLASS
-        if taken.get((row.label, held_out), 0) >= wanted or not (source / row.file).is_file():
+        if taken[row.label, held_out] >= wanted or not (source / row.file).is_file():
             continue
-        taken[row.label, held_out] = taken.get((row.label, held_out), 0) + 1
+        taken[row.label, held_out] += 1
         (sample / row.file).parent.mkdir(parents=True, exist_ok=True)
         (sample / row.file).symlink_to(source / row.file)
     os.environ["FASHION_PHOTOS_DIR"] = str(sample)
