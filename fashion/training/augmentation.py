@@ -1,8 +1,8 @@
 """Training augmentation that imitates what real photos look like after the photo pipeline.
 
 Written with NumPy and OpenCV rather than Keras preprocessing layers: the same code then runs on
-any Keras backend, in the data loader's threads (OpenCV releases the GIL), and per image where the
-layers would draw one setting per batch; RandomFlip/RandomRotation/RandomZoom have no gamma, blur,
+any Keras backend, over a whole epoch's images before the app's loop trains on them (or in a data
+loader's threads in the exported script), and per image where the layers would draw one setting per batch; RandomFlip/RandomRotation/RandomZoom have no gamma, blur,
 random erasing or background texture anyway.
 """
 
@@ -132,16 +132,18 @@ def augment_images(
     labels: np.ndarray | None = None,
 ) -> np.ndarray:
     """Augmented copies of float32 images in [0, 1], shape (N, 28, 28), light item on black; with labels,
-    shoes may become pairs or turn."""
+    shoes may become pairs or turn. Only settings.fraction of them change; the rest are copied as they are."""
     # deferred: OpenCV loads only when a photo is segmented
     import cv2
 
-    count = len(images)
+    result = np.array(images, np.float32)
+    chosen = np.flatnonzero(generator.random(len(images)) < settings.fraction)
+    count = len(chosen)
     output = np.empty((count, IMAGE_SIZE, IMAGE_SIZE), np.float32)
     centre = (IMAGE_SIZE - 1) / 2.0
-    footwear = np.isin(labels, FOOTWEAR) if labels is not None else np.zeros(count, bool)
+    footwear = np.isin(labels[chosen], FOOTWEAR) if labels is not None else np.zeros(count, bool)
     for index in range(count):
-        image = images[index]
+        image = result[chosen[index]]
         if generator.random() < settings.flip:
             image = image[:, ::-1]
         if footwear[index]:
@@ -187,17 +189,33 @@ def augment_images(
         output += generator.normal(0.0, 1.0, output.shape).astype(np.float32) * generator.uniform(
             0, settings.noise_std, size=(count, 1, 1)
         ).astype(np.float32)
-    output = np.clip(output, 0.0, 1.0)
-    if settings.fraction < 1.0:
-        clean = generator.random(count) >= settings.fraction
-        output[clean] = images[clean]
-    return output
+    result[chosen] = np.clip(output, 0.0, 1.0)
+    return result
+
+
+def augmented_epoch(
+    images: np.ndarray, labels: np.ndarray, settings: AugmentationSettings, seed: int, epoch: int
+) -> np.ndarray:
+    """One epoch's training images: a new variant of each image chosen for augmentation, by (seed, epoch)."""
+    chunk = 4096  # bounds the temporary arrays of one augment_images call
+    return np.concatenate(
+        [
+            augment_images(
+                images[begin : begin + chunk],
+                settings,
+                np.random.default_rng((seed, epoch, begin)),
+                labels[begin : begin + chunk],
+            )
+            for begin in range(0, len(images), chunk)
+        ]
+    )
 
 
 def make_batches(
     images: np.ndarray, labels: np.ndarray, batch_size: int, settings: AugmentationSettings, seed: int
 ):
-    """A keras.utils.PyDataset of shuffled, augmented batches, reshuffled every epoch."""
+    """A keras.utils.PyDataset of shuffled, augmented batches, reshuffled every epoch: the exported script's
+    way (fashion/lesson/model_code.py), in plain Keras; the app trains on augmented_epoch in its own loop."""
     # deferred: Keras (TensorFlow) takes seconds to import
     import keras
 

@@ -12,6 +12,7 @@ figures (also after a stop mid-epoch, as fit does, without them), and `on_train_
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 
@@ -35,8 +36,8 @@ class EpochLoop:
         self.run_steps = tf.function(self._run_steps, reduce_retracing=True)
         self.evaluate_chunk = tf.function(self._evaluate_chunk, reduce_retracing=True)
 
-    def _run_steps(self, order, first_step, step_count):
-        """Train on batches first_step .. first_step + step_count - 1 of this epoch's order."""
+    def _run_steps(self, images, order, first_step, step_count):
+        """Train on batches first_step .. first_step + step_count - 1 of this epoch's order of images."""
         # deferred: TensorFlow takes seconds to import
         import tensorflow as tf
 
@@ -46,11 +47,11 @@ class EpochLoop:
         for step in tf.range(first_step, first_step + step_count):
             begin = step * self.batch_size
             indices = order[begin : tf.minimum(begin + self.batch_size, self.train_count)]
-            images = tf.gather(self.images, indices)
+            batch = tf.gather(images, indices)
             labels = tf.gather(self.labels, indices)
             with tf.GradientTape() as tape:
-                predictions = model(images, training=True)
-                loss = model.compute_loss(x=images, y=labels, y_pred=predictions, training=True)
+                predictions = model(batch, training=True)
+                loss = model.compute_loss(x=batch, y=labels, y_pred=predictions, training=True)
             gradients = tape.gradient(loss, model.trainable_weights)
             model.optimizer.apply_gradients(zip(gradients, model.trainable_weights, strict=True))
             count = tf.cast(tf.shape(indices)[0], tf.float32)
@@ -99,8 +100,10 @@ def fit_in_memory(
     validation_data=None,
     callbacks=(),
     steps_per_execution: int = 1,
+    images_for_epoch: Callable[[int], np.ndarray] | None = None,
 ) -> None:
-    """Train like model.fit(..., shuffle=True, verbose=0) on in-memory arrays, with callbacks."""
+    """Train like model.fit(..., shuffle=True, verbose=0) on in-memory arrays, with callbacks; with
+    images_for_epoch, each epoch trains on the images it returns for that epoch (augmented variants)."""
     # deferred: Keras (TensorFlow) takes seconds to import
     import keras
     import tensorflow as tf
@@ -114,12 +117,13 @@ def fit_in_memory(
     callback_list.on_train_begin()
     for epoch in range(initial_epoch, epochs):
         callback_list.on_epoch_begin(epoch)
+        images = loop.images if images_for_epoch is None else tf.constant(images_for_epoch(epoch))
         order = tf.random.shuffle(tf.range(loop.train_count))
         loss_sum, correct, seen = 0.0, 0.0, 0
         for first_step in range(0, steps, steps_per_execution):
             step_count = min(steps_per_execution, steps - first_step)
             group_loss, group_correct = loop.run_steps(
-                order, tf.constant(first_step), tf.constant(step_count)
+                images, order, tf.constant(first_step), tf.constant(step_count)
             )
             loss_sum += float(group_loss)
             correct += float(group_correct)

@@ -20,7 +20,7 @@ from fashion.i18n import _
 from fashion.photos.own_photos import OWN_PHOTO_REPEATS, rendered_photos
 from fashion.store import model_store as store
 from fashion.training import learning
-from fashion.training.augmentation import get_settings, make_batches
+from fashion.training.augmentation import augmented_epoch, get_settings
 from fashion.training.epoch_loop import fit_in_memory
 from fashion.training.models import (
     MORE_EPOCHS,
@@ -233,21 +233,23 @@ def _make_progress_callback(listener, stop_event, hyper_parameters, steps_per_ep
 
 
 def _fit(model, images, labels, hyper_parameters: HyperParameters, seed: int, **arguments) -> None:
-    """Run the epochs: the in-memory loop, or model.fit over photo-like augmented batches when asked for."""
+    """Run the epochs in the in-memory loop, on new photo-like variants of the images each epoch when the
+    settings ask for an augmentation."""
     settings = get_settings(hyper_parameters.augmentation)
-    if settings is None:
-        fit_in_memory(
-            model,
-            images,
-            labels,
-            batch_size=hyper_parameters.batch_size,
-            steps_per_execution=hyper_parameters.steps_per_execution,
-            **arguments,
-        )
-        return
-    # Shuffled batches built on the fly, a new variant of each image every epoch
-    batches = make_batches(images, labels, hyper_parameters.batch_size, settings, seed)
-    model.fit(batches, verbose=0, **arguments)
+    images_for_epoch = None
+    if settings is not None:
+        def images_for_epoch(epoch: int) -> np.ndarray:
+            return augmented_epoch(images, labels, settings, seed, epoch)
+
+    fit_in_memory(
+        model,
+        images,
+        labels,
+        batch_size=hyper_parameters.batch_size,
+        steps_per_execution=hyper_parameters.steps_per_execution,
+        images_for_epoch=images_for_epoch,
+        **arguments,
+    )
 
 
 def train(
