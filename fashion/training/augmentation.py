@@ -2,8 +2,9 @@
 
 Written with NumPy and OpenCV rather than Keras preprocessing layers: the same code then runs on
 any Keras backend, over a whole epoch's images before the app's loop trains on them (or in a data
-loader's threads in the exported script), and per image where the layers would draw one setting per batch; RandomFlip/RandomRotation/RandomZoom have no gamma, blur,
-random erasing or background texture anyway.
+loader's threads in the exported script), and per image where the layers would draw one setting
+per batch; RandomFlip/RandomRotation/RandomZoom have no gamma, blur, random erasing or background
+texture anyway.
 """
 
 from __future__ import annotations
