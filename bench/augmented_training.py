@@ -4,7 +4,7 @@ python -m bench.augmented_training [--rounds 2] [--epochs 2] [--limit N]
 
 The Photo-robust preset's settings (batch, rate, schedule, steps per execution, the "photo"
 augmentation) on Fashion-MNIST's training split. "app" is what fashion.training.run does: each
-epoch's augmented images made at once (augmented_epoch), then the in-memory loop. "fit" is the
+epoch's augmented images made at once, then the in-memory loop (run.fit_epochs). "fit" is the
 exported script's way: keras model.fit over make_batches, a PyDataset that augments batch by batch
 in two threads. Each measurement is a fresh process, the two interleaved, so a noisy machine
 shows in both columns; the printed ratio is per round.
@@ -25,10 +25,9 @@ WAYS = ("app", "fit")
 def measure(way: str, epochs: int, limit: int | None) -> dict:
     """Seconds per epoch of one way, in this process."""
     from fashion.data.fashion_mnist import load_dataset
-    from fashion.training.augmentation import augmented_epoch, get_settings, make_batches
-    from fashion.training.epoch_loop import fit_in_memory
+    from fashion.training.augmentation import get_settings, make_batches
     from fashion.training.models import PHOTO_ROBUST, build_model
-    from fashion.training.run import split_training_data
+    from fashion.training.run import fit_epochs, split_training_data
     from fashion.training.tensorflow_setup import configure_tensorflow
 
     configure_tensorflow()
@@ -44,11 +43,7 @@ def measure(way: str, epochs: int, limit: int | None) -> dict:
     started = time.perf_counter()
     seed = hyper_parameters.seed
     if way == "app":
-        fit_in_memory(
-            model, images, labels, batch_size=hyper_parameters.batch_size, epochs=epochs,
-            steps_per_execution=hyper_parameters.steps_per_execution,
-            images_for_epoch=lambda epoch: augmented_epoch(images, labels, settings, seed, epoch),
-        )  # fmt: skip
+        fit_epochs(model, images, labels, hyper_parameters, seed, epochs=epochs)
     else:
         batches = make_batches(images, labels, hyper_parameters.batch_size, settings, seed)
         model.fit(batches, epochs=epochs, verbose=0)

@@ -23,7 +23,7 @@ VALIDATION_CHUNK = 2048
 class EpochLoop:
     """A model's training and validation steps traced once over memory-resident tensors."""
 
-    def __init__(self, model, train_images, train_labels, batch_size: int):
+    def __init__(self, model, train_labels, batch_size: int):
         # deferred: TensorFlow takes seconds to import
         import tensorflow as tf
 
@@ -31,7 +31,6 @@ class EpochLoop:
         self.batch_size = batch_size
         self.train_count = len(train_labels)
         self.steps_per_epoch = math.ceil(self.train_count / batch_size)
-        self.images = tf.constant(train_images)
         self.labels = tf.constant(np.asarray(train_labels, dtype=np.int32))
         self.run_steps = tf.function(self._run_steps, reduce_retracing=True)
         self.evaluate_chunk = tf.function(self._evaluate_chunk, reduce_retracing=True)
@@ -108,7 +107,9 @@ def fit_in_memory(
     import keras
     import tensorflow as tf
 
-    loop = EpochLoop(model, train_images, train_labels, batch_size)
+    loop = EpochLoop(model, train_labels, batch_size)
+    # An augmented run makes each epoch's images as it starts; the originals then never go to TensorFlow
+    fixed_images = tf.constant(train_images) if images_for_epoch is None else None
     steps = loop.steps_per_epoch
     callback_list = keras.callbacks.CallbackList(
         list(callbacks), model=model, epochs=epochs, steps=steps, verbose=0
@@ -117,7 +118,7 @@ def fit_in_memory(
     callback_list.on_train_begin()
     for epoch in range(initial_epoch, epochs):
         callback_list.on_epoch_begin(epoch)
-        images = loop.images if images_for_epoch is None else tf.constant(images_for_epoch(epoch))
+        images = fixed_images if images_for_epoch is None else tf.constant(images_for_epoch(epoch))
         order = tf.random.shuffle(tf.range(loop.train_count))
         loss_sum, correct, seen = 0.0, 0.0, 0
         for first_step in range(0, steps, steps_per_execution):

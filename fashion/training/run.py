@@ -9,6 +9,7 @@ import math
 import threading
 import time
 from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -232,22 +233,18 @@ def _make_progress_callback(listener, stop_event, hyper_parameters, steps_per_ep
     return ProgressCallback()
 
 
-def _fit(model, images, labels, hyper_parameters: HyperParameters, seed: int, **arguments) -> None:
+def fit_epochs(model, images, labels, hyper_parameters: HyperParameters, seed: int, **arguments) -> None:
     """Run the epochs in the in-memory loop, on new photo-like variants of the images each epoch when the
     settings ask for an augmentation."""
     settings = get_settings(hyper_parameters.augmentation)
-    images_for_epoch = None
-    if settings is not None:
-        def images_for_epoch(epoch: int) -> np.ndarray:
-            return augmented_epoch(images, labels, settings, seed, epoch)
-
+    augmented = None if settings is None else partial(augmented_epoch, images, labels, settings, seed)
     fit_in_memory(
         model,
         images,
         labels,
         batch_size=hyper_parameters.batch_size,
         steps_per_execution=hyper_parameters.steps_per_execution,
-        images_for_epoch=images_for_epoch,
+        images_for_epoch=augmented,
         **arguments,
     )
 
@@ -297,7 +294,7 @@ def train(
         (validation_images, validation_labels) if len(validation_labels) else None
     )
     started = time.perf_counter()
-    _fit(
+    fit_epochs(
         model,
         train_images,
         train_labels,
@@ -403,7 +400,7 @@ def continue_training(
     )
     validation_data = (validation_images, validation_labels) if len(validation_labels) else None
     started = time.perf_counter()
-    _fit(
+    fit_epochs(
         model,
         train_images,
         train_labels,
