@@ -22,6 +22,11 @@ ERROR_SELECTOR = '[data-testid="stAlertContentError"]'
 # An image still loading grows when it arrives and shifts everything below it; the browser's scroll
 # anchoring then scrolls the page, which closes an open selectbox list
 IMAGES_LOADED = "() => Array.from(document.images).every(image => image.complete)"
+# An expander opens and closes by animating its height for 500 ms: until it ends, everything below it
+# moves, and an element's screenshot can catch what was where the element had been measured. Endless
+# animations (a spinner) never finish and are left out.
+FINITE_ANIMATIONS_FINISHED = """() => document.getAnimations().every(animation =>
+    animation.playState !== "running" || animation.effect?.getComputedTiming().iterations === Infinity)"""
 
 
 def open_page(
@@ -40,11 +45,13 @@ def open_page(
 
 
 def wait_until_idle(page: Page, timeout_ms: float = 60_000) -> None:
-    """Wait until the script run has ended (no "Running..." status) and the page's images have loaded."""
+    """Wait until the script run has ended (no "Running..." status), the page's images have loaded and its
+    finite animations (an expander opening) have finished."""
     page.locator(RUNNING_SELECTOR).wait_for(state="hidden", timeout=timeout_ms)
     page.wait_for_function(SCRIPT_NOT_RUNNING, polling="raf", timeout=timeout_ms)
     expect(page.locator(STALE_SELECTOR)).to_have_count(0, timeout=timeout_ms)
     page.wait_for_function(IMAGES_LOADED, timeout=timeout_ms)
+    page.wait_for_function(FINITE_ANIMATIONS_FINISHED, timeout=timeout_ms)
 
 
 def assert_no_exception(page: Page) -> None:
