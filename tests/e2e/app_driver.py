@@ -13,6 +13,9 @@ from playwright.sync_api import Page, expect
 RUNNING_SELECTOR = '[data-testid="stStatusWidget"]'
 EXCEPTION_SELECTOR = '[data-testid="stException"]'
 STALE_SELECTOR = '[data-stale="true"]'
+# Streamlit draws a skeleton where an element's code is still loading (the first radio, button or
+# chart of a session); when the element replaces it, everything below moves
+SKELETON_SELECTOR = '[data-testid="stSkeleton"]'
 # Streamlit's run state on its root element, set as soon as a run starts (the status widget shows
 # only after 500 ms of a run); checked on every animation frame so a gap between two runs is seen
 SCRIPT_NOT_RUNNING = (
@@ -45,11 +48,12 @@ def open_page(
 
 
 def wait_until_idle(page: Page, timeout_ms: float = 60_000) -> None:
-    """Wait until the script run has ended (no "Running..." status), the page's images have loaded and its
-    finite animations (an expander opening) have finished."""
+    """Wait until the script run has ended (no "Running..." status), every element has replaced its
+    skeleton, the page's images have loaded and its finite animations (an expander opening) have finished."""
     page.locator(RUNNING_SELECTOR).wait_for(state="hidden", timeout=timeout_ms)
     page.wait_for_function(SCRIPT_NOT_RUNNING, polling="raf", timeout=timeout_ms)
     expect(page.locator(STALE_SELECTOR)).to_have_count(0, timeout=timeout_ms)
+    expect(page.locator(SKELETON_SELECTOR)).to_have_count(0, timeout=timeout_ms)
     page.wait_for_function(IMAGES_LOADED, timeout=timeout_ms)
     page.wait_for_function(FINITE_ANIMATIONS_FINISHED, timeout=timeout_ms)
 
