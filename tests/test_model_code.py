@@ -154,3 +154,12 @@ def test_a_record_of_an_unknown_architecture_is_refused_clearly(store_with_model
     assert main(["code", "small-tutorial"]) == 2
     error = capsys.readouterr().err
     assert "unknown architecture 'transformer'" in error and error.count("\n") == 1
+
+
+def test_the_script_of_a_photo_model_says_what_else_it_learnt_from():
+    trained_on = {"fashion_mnist": 54000, "real_photos": 3359, "generated_negatives": 1176, "own_photos": 2}
+    record = {"test_accuracy": 0.92, "epochs_run": 14, "trained_on": trained_on}
+    steps = model_code.script_steps("cnn", presets("cnn")["Photo-robust CNN"], "photo", record)
+    text = model_code.script_text(steps)
+    listed = "3,359 real photos, 1,176 generated non-clothing photos and 2 photos of the user's own,"
+    assert f"also learnt from {listed}" in text

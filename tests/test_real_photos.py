@@ -17,6 +17,7 @@ import pytest
 from fashion import cli
 from fashion.data import real_photos
 from fashion.data.fashion_mnist import CLASS_NAMES
+from fashion.data.generated_negatives import generated_count
 from fashion.errors import PhotoDatasetError
 
 SHARED_PHOTOS = Path(__file__).resolve().parents[1].parent / "shared" / "real-photos"
@@ -230,8 +231,12 @@ def test_the_photo_preset_learns_from_the_photos_and_says_so(small_dataset, fort
     assert record["trained_on"]["fashion_mnist"] == 270
     assert record["trained_on"]["real_photos"] == int((~photos.held_out).sum()) > 0
     assert record["trained_on"]["real_photos_summary"] == photos.summary()
-    # More images than Fashion-MNIST's 270: the photos, the scarce classes repeated.
-    assert finished.result.train_count > 270 + record["trained_on"]["real_photos"]
+    generated = record["trained_on"]["generated_negatives"]
+    assert generated == generated_count(record["trained_on"]["real_photos"]) > 0
+    sentence = real_photos.trained_on_sentence(record["trained_on"])
+    assert f"{generated} generated non-clothing photos" in sentence
+    # More images than Fashion-MNIST's 270: the photos, the scarce classes repeated, the generated ones.
+    assert finished.result.train_count > 270 + record["trained_on"]["real_photos"] + generated
     calibration = record["ood"]
     assert calibration["held_out_photos"] == int((photos.labels[photos.held_out] >= 0).sum())
     assert calibration["tta"]["threshold"] > 0 and 0 <= calibration["tta"]["fashion_flagged"] <= 1

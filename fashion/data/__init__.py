@@ -1,1 +1,2 @@
-"""The data sets: Fashion-MNIST from its IDX files (checks, scaling, statistics) and the real photos."""
+"""The data sets: Fashion-MNIST from its IDX files (checks, scaling, statistics), the real photos and the
+generated photos of things that are not clothes."""

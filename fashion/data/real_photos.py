@@ -229,14 +229,19 @@ def render_workers() -> int:
 POOL_MINIMUM = 50  # fewer photos than this render faster here than processes start
 
 
-def render_photos(paths: list[str], workers: int | None = None) -> list[tuple[np.ndarray | None, str]]:
-    """Render photos, in a pool of processes when there are many."""
+def render_in_pool(render, items: list, workers: int | None = None) -> list:
+    """render(item) for each item (a module-level function), in a pool of processes when there are many."""
     workers = workers or render_workers()
-    if workers == 1 or len(paths) < POOL_MINIMUM:
-        return [render_file(path) for path in paths]
+    if workers == 1 or len(items) < POOL_MINIMUM:
+        return [render(item) for item in items]
     # Spawned, not forked: the caller may be a process where TensorFlow's threads already run.
     with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        return list(pool.map(render_file, paths, chunksize=32))
+        return list(pool.map(render, items, chunksize=32))
+
+
+def render_photos(paths: list[str], workers: int | None = None) -> list[tuple[np.ndarray | None, str]]:
+    """Render photos, in a pool of processes when there are many."""
+    return render_in_pool(render_file, paths, workers)
 
 
 def _cache_path(directory: Path, rows: list[LabelRow], labels_path: Path) -> Path:
@@ -244,7 +249,8 @@ def _cache_path(directory: Path, rows: list[LabelRow], labels_path: Path) -> Pat
     return cache_directory() / f"real-photos-{key}.npz"
 
 
-def _read_cache(path: Path, count: int) -> dict | None:
+def read_render_cache(path: Path, count: int) -> dict | None:
+    """The rendered arrays (images, usable, reasons) of count photos cached at path, or None."""
     try:
         with np.load(path, allow_pickle=False) as saved:
             arrays = {name: saved[name] for name in ("images", "usable", "reasons")}
@@ -255,7 +261,7 @@ def _read_cache(path: Path, count: int) -> dict | None:
     return arrays
 
 
-def _write_cache(path: Path, arrays: dict) -> None:
+def write_render_cache(path: Path, arrays: dict) -> None:
     """Write the rendered arrays to a temporary file, then rename it; skipped if it cannot be written."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -291,7 +297,7 @@ def load_real_photos(
             )
         )
     cache_path = _cache_path(directory, rows, labels_path)
-    arrays = _read_cache(cache_path, len(rows))
+    arrays = read_render_cache(cache_path, len(rows))
     if arrays is None:
         images = np.zeros((len(rows), IMAGE_SIZE, IMAGE_SIZE), np.uint8)
         usable = np.zeros(len(rows), bool)
@@ -304,7 +310,7 @@ def load_real_photos(
             else:
                 images[index], usable[index] = image, True
         arrays = {"images": images, "usable": usable, "reasons": reasons.astype(str)}
-        _write_cache(cache_path, arrays)
+        write_render_cache(cache_path, arrays)
     usable = arrays["usable"]
     skipped = tuple(
         (rows[index].file, str(arrays["reasons"][index]))
@@ -361,6 +367,9 @@ def trained_on_sentence(trained_on: dict | None) -> str:
     parts = [_("Fashion-MNIST ({count} images)").format(count=images)]
     if "real_photos" in trained_on:
         parts.append(_("{count} real photos").format(count=format_number(trained_on["real_photos"])))
+    if trained_on.get("generated_negatives"):
+        count = format_number(trained_on["generated_negatives"])
+        parts.append(_("{count} generated non-clothing photos").format(count=count))
     if "own_photos" in trained_on:
         parts.append(_("{count} of your own photos").format(count=format_number(trained_on["own_photos"])))
     if len(parts) == 1:

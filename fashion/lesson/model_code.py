@@ -171,15 +171,21 @@ def _header(
     if hyper_parameters.real_photos or hyper_parameters.own_photos:
         trained_on = (record or {}).get("trained_on") or {}
         photos = [
-            count_of(trained_on[key], noun)
-            for key, noun in (("real_photos", "real photo"), ("own_photos", "photo of the user's own"))
+            count_of(trained_on[key], singular, plural)
+            for key, singular, plural in (
+                ("real_photos", "real photo", "real photos"),
+                ("generated_negatives", "generated non-clothing photo", "generated non-clothing photos"),
+                ("own_photos", "photo of the user's own", "photos of the user's own"),
+            )
             if trained_on.get(key)
         ]
+        listed = ", ".join(photos[:-1]) + " and " + photos[-1] if len(photos) > 1 else "".join(photos)
         notes.append(
-            f"In the app it also learnt from {' and '.join(photos) or 'real photos'}, rendered to\n"
-            "28x28 by the app's photo pipeline, with the 'none of the ten' photos as outliers whose loss\n"
-            "pulls their probabilities towards uniform. Those photos are not part of Fashion-MNIST: this\n"
-            "script trains on Fashion-MNIST alone, so its model answers real photos less well than the app's."
+            f"In the app it also learnt from {listed or 'real photos'},\n"
+            "rendered to 28x28 by the app's photo pipeline, with the 'none of the ten' photos as\n"
+            "outliers whose loss pulls their probabilities towards uniform. Those photos are not part of\n"
+            "Fashion-MNIST: this script trains on Fashion-MNIST alone, so its model answers real photos\n"
+            "less well than the app's."
         )
     if record and record.get("parent"):
         notes.append(

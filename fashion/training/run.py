@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from fashion.data.fashion_mnist import Dataset, scale_images
-from fashion.data.real_photos import load_real_photos, oversampled_training_part
+from fashion.data.generated_negatives import generated_count, load_generated_negatives
+from fashion.data.real_photos import NONE_LABEL, load_real_photos, oversampled_training_part
 from fashion.errors import ConfigurationError, ModelStoreError
 from fashion.i18n import _
 from fashion.photos.own_photos import OWN_PHOTO_REPEATS, rendered_photos
@@ -145,10 +146,13 @@ def training_arrays(dataset: Dataset, hyper_parameters: HyperParameters):
     if hyper_parameters.real_photos:
         photos = load_real_photos()
         photo_images, photo_labels = oversampled_training_part(photos, hyper_parameters.seed)
-        train_images = np.concatenate([train_images, scale_images(photo_images)])
-        train_labels = np.concatenate([train_labels, photo_labels])
+        negatives = load_generated_negatives(generated_count(int((~photos.held_out).sum())))
+        train_images = np.concatenate([train_images, scale_images(photo_images), scale_images(negatives)])
+        negative_labels = np.full(len(negatives), NONE_LABEL, np.int32)
+        train_labels = np.concatenate([train_labels, photo_labels, negative_labels])
         trained_on.update(
             real_photos=int((~photos.held_out).sum()),
+            generated_negatives=int(len(negatives)),
             real_photos_held_out=int(photos.held_out.sum()),
             real_photos_summary=photos.summary(),
             real_photos_source=photos.source,

@@ -90,7 +90,10 @@ def test_keep_a_photo_train_with_it_and_delete_it(photo_app, browser, page, scre
     expect(page.get_by_text(re.compile(r"^Training finished in \d+ s\.$"))).to_be_visible(
         timeout=TRAINING_TIMEOUT_SECONDS * 1000
     )
-    trained_on = re.compile(r"^Trained on Fashion-MNIST \(270 images\), \d+ real photos and 1 of your own")
+    trained_on = re.compile(
+        r"^Trained on Fashion-MNIST \(270 images\), \d+ real photos, \d+ generated non-clothing photos"
+        r" and 1 of your own"
+    )
     expect(page.get_by_text(trained_on)).to_be_visible()
     page.get_by_text(trained_on).scroll_into_view_if_needed()
     record = json.loads((photo_app.models_dir / "e2e-with-my-photo" / "record.json").read_text())
