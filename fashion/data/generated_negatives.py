@@ -14,15 +14,15 @@ import io
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
-from fashion.data.fashion_mnist import IMAGE_SIZE, cache_directory, unscale_images
+from fashion.data.fashion_mnist import IMAGE_SIZE, cache_directory
 from fashion.data.real_photos import (
     pipeline_fingerprint,
     read_render_cache,
     render_in_pool,
+    render_photo_bytes,
+    rendered_arrays,
     write_render_cache,
 )
-from fashion.errors import FashionError
-from fashion.photos.pipeline import prepare_photo, switches_with
 
 # Part of the cache key: bumped whenever the drawing below changes
 GENERATOR_VERSION = 1
@@ -30,22 +30,23 @@ GENERATOR_VERSION = 1
 SHARE_OF_REAL_PHOTOS = 0.35
 PHOTO_SIZE = 160
 GENERATOR_SEED = 20261206
+# Each pixel's row and column as a fraction of the photo's side
+ROWS, COLUMNS = np.mgrid[0:PHOTO_SIZE, 0:PHOTO_SIZE].astype(np.float32) / PHOTO_SIZE
 
 
 def _ground(rng: np.random.Generator) -> np.ndarray:
     """A floor or table: one colour, a gentle gradient, grain and sometimes boards or tiles."""
     base = rng.uniform(40, 235, size=3)
-    rows, columns = np.mgrid[0:PHOTO_SIZE, 0:PHOTO_SIZE].astype(np.float32) / PHOTO_SIZE
     angle = rng.uniform(0, 2 * np.pi)
-    gradient = (np.cos(angle) * rows + np.sin(angle) * columns - 0.5) * rng.uniform(0, 40)
+    gradient = (np.cos(angle) * ROWS + np.sin(angle) * COLUMNS - 0.5) * rng.uniform(0, 40)
     ground = base[None, None, :] + gradient[..., None]
     pattern = rng.integers(3)
     if pattern == 1:  # boards
         period = rng.uniform(12, 40)
-        ground += (np.sin(2 * np.pi * columns * PHOTO_SIZE / period) > 0.9)[..., None] * -25
+        ground += (np.sin(2 * np.pi * COLUMNS * PHOTO_SIZE / period) > 0.9)[..., None] * -25
     elif pattern == 2:  # tiles
         period = rng.uniform(20, 60)
-        lines = (np.mod(rows * PHOTO_SIZE, period) < 2) | (np.mod(columns * PHOTO_SIZE, period) < 2)
+        lines = (np.mod(ROWS * PHOTO_SIZE, period) < 2) | (np.mod(COLUMNS * PHOTO_SIZE, period) < 2)
         ground += lines[..., None] * rng.uniform(-40, 40)
     ground += rng.normal(0, rng.uniform(2, 10), size=ground.shape)
     return ground
@@ -111,20 +112,19 @@ def generated_photo(index: int) -> bytes:
     ground = _ground(rng)
     mask = _object_mask(rng)
     colour = rng.uniform(0, 255, size=3)
-    rows, columns = np.mgrid[0:PHOTO_SIZE, 0:PHOTO_SIZE].astype(np.float32) / PHOTO_SIZE
     # Light from one side, a highlight, and sometimes stripes or rings printed on the object
     light = rng.uniform(0, 2 * np.pi)
-    shading = (np.cos(light) * (rows - 0.5) + np.sin(light) * (columns - 0.5)) * rng.uniform(0, 120)
+    shading = (np.cos(light) * (ROWS - 0.5) + np.sin(light) * (COLUMNS - 0.5)) * rng.uniform(0, 120)
     item = colour[None, None, :] + shading[..., None]
     highlight_at = rng.uniform(0.3, 0.7, size=2)
     spread = rng.uniform(0.03, 0.12)
-    distance = (rows - highlight_at[0]) ** 2 + (columns - highlight_at[1]) ** 2
+    distance = (ROWS - highlight_at[0]) ** 2 + (COLUMNS - highlight_at[1]) ** 2
     item += (np.exp(-distance / (2 * spread**2)) * rng.uniform(0, 90))[..., None]
     if rng.random() < 0.3:
         period = rng.uniform(0.03, 0.15)
-        item += (np.sin(2 * np.pi * rows / period) > 0.6)[..., None] * rng.uniform(-80, 80)
+        item += (np.sin(2 * np.pi * ROWS / period) > 0.6)[..., None] * rng.uniform(-80, 80)
     elif rng.random() < 0.3:
-        radius = np.sqrt((rows - 0.5) ** 2 + (columns - 0.5) ** 2)
+        radius = np.sqrt((ROWS - 0.5) ** 2 + (COLUMNS - 0.5) ** 2)
         item += (np.mod(radius, rng.uniform(0.04, 0.12)) < 0.015)[..., None] * rng.uniform(-80, 80)
     soft_mask = (
         np.asarray(
@@ -140,12 +140,8 @@ def generated_photo(index: int) -> bytes:
 
 
 def render_generated(index: int) -> tuple[np.ndarray | None, str]:
-    """The index-th generated photo through the photo pipeline (no TTA) as uint8 28x28, or None and why."""
-    try:
-        prepared = prepare_photo(generated_photo(index), switches_with(tta=False))
-    except FashionError as error:
-        return None, str(error)
-    return unscale_images(prepared.image), ""
+    """The index-th generated photo through the photo pipeline, as render_photo_bytes."""
+    return render_photo_bytes(generated_photo(index))
 
 
 def generated_count(real_photo_count: int) -> int:
@@ -161,13 +157,7 @@ def load_generated_negatives(count: int, workers: int | None = None) -> np.ndarr
     path = cache_directory() / name
     arrays = read_render_cache(path, count)
     if arrays is None:
-        rendered = render_in_pool(render_generated, list(range(count)), workers)
-        images = np.zeros((count, IMAGE_SIZE, IMAGE_SIZE), np.uint8)
-        usable = np.zeros(count, bool)
-        reasons = np.array([reason for _, reason in rendered])
-        for index, (image, _) in enumerate(rendered):
-            if image is not None:
-                images[index], usable[index] = image, True
-        arrays = {"images": images, "usable": usable, "reasons": reasons}
+        indices = list(range(count))
+        arrays = rendered_arrays(count, indices, render_in_pool(render_generated, indices, workers))
         write_render_cache(path, arrays)
     return arrays["images"][arrays["usable"]]

@@ -205,12 +205,9 @@ def files_fingerprint(directory: Path, rows: list[LabelRow], labels_path: Path) 
     return digest.hexdigest()[:24]
 
 
-def render_file(path: str) -> tuple[np.ndarray | None, str]:
-    """One photo through the app's pipeline (segmentation, sharpening, negation; no TTA) to uint8 28x28."""
-    try:
-        data = Path(path).read_bytes()
-    except OSError as error:
-        return None, f"cannot be read ({error.strerror})"
+def render_photo_bytes(data: bytes) -> tuple[np.ndarray | None, str]:
+    """A photo's bytes through the app's pipeline (segmentation, sharpening, negation; no TTA) to uint8
+    28x28, or None and why not."""
     try:
         prepared = prepare_photo(data, switches_with(tta=False))
     except FashionError as error:
@@ -218,6 +215,15 @@ def render_file(path: str) -> tuple[np.ndarray | None, str]:
     except Exception as error:  # noqa: BLE001 - one broken photo must not stop the other 4,000
         return None, f"cannot be rendered ({type(error).__name__})"
     return unscale_images(prepared.image), ""
+
+
+def render_file(path: str) -> tuple[np.ndarray | None, str]:
+    """One photo file through the app's pipeline, as render_photo_bytes."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError as error:
+        return None, f"cannot be read ({error.strerror})"
+    return render_photo_bytes(data)
 
 
 def render_workers() -> int:
@@ -261,6 +267,19 @@ def read_render_cache(path: Path, count: int) -> dict | None:
     return arrays
 
 
+def rendered_arrays(count: int, indices: list[int], rendered: list[tuple[np.ndarray | None, str]]) -> dict:
+    """The render cache's arrays for count photos, of which those at indices were rendered as given."""
+    images = np.zeros((count, IMAGE_SIZE, IMAGE_SIZE), np.uint8)
+    usable = np.zeros(count, bool)
+    reasons = np.array([""] * count, dtype=object)
+    for index, (image, reason) in zip(indices, rendered, strict=True):
+        if image is None:
+            reasons[index] = reason
+        else:
+            images[index], usable[index] = image, True
+    return {"images": images, "usable": usable, "reasons": reasons.astype(str)}
+
+
 def write_render_cache(path: Path, arrays: dict) -> None:
     """Write the rendered arrays to a temporary file, then rename it; skipped if it cannot be written."""
     try:
@@ -299,17 +318,9 @@ def load_real_photos(
     cache_path = _cache_path(directory, rows, labels_path)
     arrays = read_render_cache(cache_path, len(rows))
     if arrays is None:
-        images = np.zeros((len(rows), IMAGE_SIZE, IMAGE_SIZE), np.uint8)
-        usable = np.zeros(len(rows), bool)
-        reasons = np.array([""] * len(rows), dtype=object)
         wanted = [index for index, here in enumerate(present) if here]
         rendered = render_photos([str(directory / rows[index].file) for index in wanted], workers)
-        for index, (image, reason) in zip(wanted, rendered, strict=True):
-            if image is None:
-                reasons[index] = reason
-            else:
-                images[index], usable[index] = image, True
-        arrays = {"images": images, "usable": usable, "reasons": reasons.astype(str)}
+        arrays = rendered_arrays(len(rows), wanted, rendered)
         write_render_cache(cache_path, arrays)
     usable = arrays["usable"]
     skipped = tuple(

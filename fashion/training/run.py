@@ -146,12 +146,13 @@ def training_arrays(dataset: Dataset, hyper_parameters: HyperParameters):
     if hyper_parameters.real_photos:
         photos = load_real_photos()
         photo_images, photo_labels = oversampled_training_part(photos, hyper_parameters.seed)
-        negatives = load_generated_negatives(generated_count(int((~photos.held_out).sum())))
+        training_photo_count = int((~photos.held_out).sum())
+        negatives = load_generated_negatives(generated_count(training_photo_count))
         train_images = np.concatenate([train_images, scale_images(photo_images), scale_images(negatives)])
         negative_labels = np.full(len(negatives), NONE_LABEL, np.int32)
         train_labels = np.concatenate([train_labels, photo_labels, negative_labels])
         trained_on.update(
-            real_photos=int((~photos.held_out).sum()),
+            real_photos=training_photo_count,
             generated_negatives=int(len(negatives)),
             real_photos_held_out=int(photos.held_out.sum()),
             real_photos_summary=photos.summary(),
