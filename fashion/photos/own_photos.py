@@ -30,7 +30,9 @@ MAX_PHOTOS = 100  # per browser
 MAX_PHOTO_BYTES = 5 * 1024 * 1024
 PHOTO_ID_PATTERN = re.compile(r"[0-9a-f]{16}")
 # Each own photo is repeated this many times per epoch: a handful among 60,000 images must still count.
-OWN_PHOTO_REPEATS = 20
+# Five a class then weigh 400 images an epoch, like the scarce real-photo classes (OVERSAMPLE_TARGET);
+# BENCHMARKS.md, "Own photos", measured 20, 80 and 200.
+OWN_PHOTO_REPEATS = 80
 
 
 @dataclass(frozen=True)
