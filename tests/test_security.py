@@ -162,6 +162,11 @@ def test_streamlit_config_caps_uploads_and_keeps_xsrf_protection():
     assert server.get("maxUploadSize") == 10
 
 
+def test_the_app_listens_on_this_machine_only_unless_told_otherwise():
+    config = tomllib.loads(STREAMLIT_CONFIG.read_text(encoding="utf-8"))
+    assert config["server"]["address"] == "127.0.0.1"
+
+
 def test_the_core_cap_is_the_streamlit_upload_cap():
     # Streamlit counts maxUploadSize in MiB; the core refuses one byte past the same number.
     config = tomllib.loads(STREAMLIT_CONFIG.read_text(encoding="utf-8"))
