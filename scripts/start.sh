@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs everything, then starts the app on http://localhost:8501.
+# Installs everything, then starts the app on http://127.0.0.1:8501.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install.sh
