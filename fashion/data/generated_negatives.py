@@ -126,13 +126,8 @@ def generated_photo(index: int) -> bytes:
     elif rng.random() < 0.3:
         radius = np.sqrt((ROWS - 0.5) ** 2 + (COLUMNS - 0.5) ** 2)
         item += (np.mod(radius, rng.uniform(0.04, 0.12)) < 0.015)[..., None] * rng.uniform(-80, 80)
-    soft_mask = (
-        np.asarray(
-            Image.fromarray(np.uint8(mask * 255)).filter(ImageFilter.GaussianBlur(rng.uniform(0.5, 1.5))),
-            np.float32,
-        )[..., None]
-        / 255.0
-    )
+    blurred = Image.fromarray(np.uint8(mask * 255)).filter(ImageFilter.GaussianBlur(rng.uniform(0.5, 1.5)))
+    soft_mask = np.asarray(blurred, np.float32)[..., None] / 255.0
     photo = np.clip(ground * (1 - soft_mask) + item * soft_mask, 0, 255).astype(np.uint8)
     output = io.BytesIO()
     Image.fromarray(photo).save(output, format="PNG")
